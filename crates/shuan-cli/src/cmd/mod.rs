@@ -1,0 +1,11 @@
+//! One module per command group. Each owns its clap arguments and a `run` function.
+
+pub mod assets;
+pub mod audit;
+pub mod backup;
+pub mod crypto;
+pub mod demo;
+pub mod detect;
+pub mod keys;
+pub mod mask;
+pub mod scan;

@@ -1,0 +1,91 @@
+//! The `shuan` command (数安): discover → classify & grade → protect → share & use →
+//! audit & alert → destroy → prove.
+//!
+//! The binary is thin: each command group lives in `cmd/<group>.rs` with its clap
+//! arguments and a `run` function; the work itself is done by the library crates.
+
+mod cmd;
+mod context;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// shuan (数安) — government data security platform (政务数据安全平台).
+///
+/// Finds and grades sensitive data, protects it with national cryptography (国密),
+/// masks it, and keeps a tamper-evident audit trail, as the municipal regulations on
+/// government data security (政务数据安全管理办法) require.
+#[derive(Parser)]
+#[command(name = "shuan", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: context::GlobalArgs,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a synthetic department database, scan it and print the inventory (演示).
+    Demo(cmd::demo::DemoArgs),
+    /// Discover, classify (分类) and grade (分级) sensitive data in files and databases.
+    Scan(cmd::scan::ScanArgs),
+    /// Find sensitive identifiers in free text (UTF-8 byte spans).
+    Detect(cmd::detect::DetectArgs),
+    /// Replace every sensitive finding in text by a masked form (e.g. before sending it to an AI tool).
+    Redact(cmd::detect::RedactArgs),
+    /// The data asset inventory (数据资产清单) and important-data catalogue (重要数据目录).
+    #[command(subcommand)]
+    Assets(cmd::assets::AssetsCommand),
+    /// National cryptography (国密): SM3 digests, SM4 encryption, SM2 keys and signatures.
+    #[command(subcommand)]
+    Crypto(cmd::crypto::CryptoCommand),
+    /// The keyring (密钥管理): master key, data keys, rotation and crypto-shredding.
+    #[command(subcommand)]
+    Keys(cmd::keys::KeysCommand),
+    /// Encrypted, signed backups (备份) and verified restores (恢复).
+    #[command(subcommand)]
+    Backup(cmd::backup::BackupCommand),
+    /// The tamper-evident audit ledger (审计日志).
+    #[command(subcommand)]
+    Audit(cmd::audit::AuditCommand),
+    /// Masking (脱敏): mask a source into a new destination by scenario rules.
+    Mask(cmd::mask::MaskArgs),
+    /// Reverse format-preserving encryption for an authorised, audited purpose.
+    Unmask(cmd::mask::UnmaskArgs),
+    /// Re-identification risk (重识别风险): k-anonymity and l-diversity of a source.
+    Risk(cmd::mask::RiskArgs),
+    /// Leak-tracing watermarks (水印溯源).
+    #[command(subcommand)]
+    Watermark(cmd::mask::WatermarkCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    context::init_tracing(&cli.global);
+    let ctx = context::Context::new(&cli.global);
+    let result = match cli.command {
+        Command::Demo(args) => cmd::demo::run(&ctx, args),
+        Command::Scan(args) => cmd::scan::run(&ctx, args),
+        Command::Detect(args) => cmd::detect::run_detect(&ctx, args),
+        Command::Redact(args) => cmd::detect::run_redact(&ctx, args),
+        Command::Assets(c) => cmd::assets::run(&ctx, c),
+        Command::Crypto(c) => cmd::crypto::run(&ctx, c),
+        Command::Keys(c) => cmd::keys::run(&ctx, c),
+        Command::Backup(c) => cmd::backup::run(&ctx, c),
+        Command::Audit(c) => cmd::audit::run(&ctx, c),
+        Command::Mask(args) => cmd::mask::run_mask(&ctx, args),
+        Command::Unmask(args) => cmd::mask::run_unmask(&ctx, args),
+        Command::Risk(args) => cmd::mask::run_risk(&ctx, args),
+        Command::Watermark(c) => cmd::mask::run_watermark(&ctx, c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
