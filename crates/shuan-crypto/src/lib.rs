@@ -1,5 +1,18 @@
 //! National cryptography (国密 SM2/SM3/SM4), envelope encryption and key management.
 //!
-//! Owns: SM3, HMAC-SM3, SM4 modes, SM2 keys and signatures, the envelope file format,
-//! the keyring and backups' crypto.
-//! Must not: log or expose secret material.
+//! Owns: SM3, HMAC-SM3, the SM3 KDF, SM4 and its modes, SM2 keys, signatures and
+//! encryption, the node identity key, the envelope file format, the keyring and the
+//! cryptography of backups.
+//! Must not: log or expose secret material (keys never appear in `Debug` output or
+//! errors), nor read or write data that is not handed to it.
+
+pub mod error;
+mod fsutil;
+pub mod hmac;
+pub mod node;
+pub mod rand;
+pub mod sm2;
+pub mod sm3;
+pub mod sm4;
+
+pub use error::CryptoError;
