@@ -9,8 +9,10 @@
 pub mod error;
 mod fsutil;
 pub mod hmac;
+pub mod modes;
 pub mod node;
 pub mod rand;
+mod simd;
 pub mod sm2;
 pub mod sm3;
 pub mod sm4;

@@ -106,38 +106,62 @@ impl Sm4 {
         Ok(Self::new(k))
     }
 
-    #[inline(always)]
-    fn crypt(&self, block: &mut [u8; 16], decrypt: bool) {
-        let mut x = [0u32; 4];
-        for (i, w) in x.iter_mut().enumerate() {
-            *w = u32::from_be_bytes([
-                block[4 * i],
-                block[4 * i + 1],
-                block[4 * i + 2],
-                block[4 * i + 3],
-            ]);
-        }
-        for i in 0..32 {
-            let rk = if decrypt { self.rk[31 - i] } else { self.rk[i] };
-            let t = x[1] ^ x[2] ^ x[3] ^ rk;
-            let new = x[0] ^ l_round(tau(t));
-            x = [x[1], x[2], x[3], new];
-        }
-        // Output is the reversed final state (R transform).
-        for i in 0..4 {
-            block[4 * i..4 * i + 4].copy_from_slice(&x[3 - i].to_be_bytes());
-        }
-    }
-
     /// Encrypt one block in place.
     pub fn encrypt_block(&self, block: &mut [u8; 16]) {
-        self.crypt(block, false)
+        crypt_portable(&self.rk, block)
     }
 
     /// Decrypt one block in place.
     pub fn decrypt_block(&self, block: &mut [u8; 16]) {
-        self.crypt(block, true)
+        let rk = self.decryption_round_keys();
+        crypt_portable(&rk, block)
     }
+
+    pub(crate) fn decryption_round_keys(&self) -> zeroize::Zeroizing<[u32; 32]> {
+        let mut rk = zeroize::Zeroizing::new(self.rk);
+        rk.reverse();
+        rk
+    }
+
+    /// Encrypt every 16-byte block of `blocks` independently (ECB), using the
+    /// vectorised constant-time implementation when the CPU supports it.
+    ///
+    /// # Panics
+    /// If `blocks.len()` is not a multiple of 16.
+    pub fn encrypt_blocks(&self, blocks: &mut [u8]) {
+        crate::simd::crypt_blocks(&self.rk, blocks)
+    }
+
+    /// Decrypt every 16-byte block of `blocks` independently (ECB).
+    ///
+    /// # Panics
+    /// If `blocks.len()` is not a multiple of 16.
+    pub fn decrypt_blocks(&self, blocks: &mut [u8]) {
+        crate::simd::crypt_blocks(&self.decryption_round_keys(), blocks)
+    }
+}
+
+/// One block through the 32 rounds with round keys `rk` (reversed for decryption).
+pub(crate) fn crypt_portable(rk: &[u32; 32], block: &mut [u8; 16]) {
+    let mut x = [0u32; 4];
+    for (i, w) in x.iter_mut().enumerate() {
+        *w = u32::from_be_bytes([
+            block[4 * i],
+            block[4 * i + 1],
+            block[4 * i + 2],
+            block[4 * i + 3],
+        ]);
+    }
+    for &k in rk.iter() {
+        let t = x[1] ^ x[2] ^ x[3] ^ k;
+        let new = x[0] ^ l_round(tau(t));
+        x = [x[1], x[2], x[3], new];
+    }
+    // Output is the reversed final state (R transform).
+    for i in 0..4 {
+        block[4 * i..4 * i + 4].copy_from_slice(&x[3 - i].to_be_bytes());
+    }
+    x.zeroize();
 }
 
 #[cfg(test)]
