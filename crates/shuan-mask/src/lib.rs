@@ -4,7 +4,14 @@
 //! leak-tracing watermarks.
 //! Must not: write masked output over its source.
 
+pub mod dates;
 pub mod error;
 pub mod ff1;
+pub mod fpe;
+pub mod key;
+pub mod ops;
 
 pub use error::{MaskError, Result};
+pub use fpe::Alphabet;
+pub use key::MaskKeys;
+pub use ops::{ApplyCtx, Operator};

@@ -1,0 +1,172 @@
+//! The masking key and the keyed primitives derived from it.
+//!
+//! One 32-byte master key yields independent subkeys (HMAC-SM3 with a purpose label) for
+//! pseudonyms, FPE (SM4), date shifts, numeric noise and watermarks, so a leak of one
+//! derived value never exposes another purpose. Until the keyring (`shuan keys`) hands out
+//! masking keys, the key comes from a hex file with mode 0600.
+
+use std::path::Path;
+
+use shuan_crypto::hmac::{hmac_sm3, HmacSm3};
+use shuan_crypto::sm4::Sm4;
+use zeroize::Zeroizing;
+
+use crate::error::{MaskError, Result};
+use crate::ff1::BlockCipher128;
+
+/// Keyed primitives for masking. Debug never prints key material.
+pub struct MaskKeys {
+    pseudonym: HmacSm3,
+    fpe: Sm4,
+    date_shift: HmacSm3,
+    noise: HmacSm3,
+    watermark: HmacSm3,
+    fingerprint: [u8; 8],
+}
+
+impl std::fmt::Debug for MaskKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MaskKeys {{ fingerprint: {} }}", self.fingerprint())
+    }
+}
+
+/// SM4 as the block cipher under FF1.
+pub struct Sm4Block<'a>(pub &'a Sm4);
+
+impl BlockCipher128 for Sm4Block<'_> {
+    fn encrypt_block(&self, block: &mut [u8; 16]) {
+        self.0.encrypt_block(block);
+    }
+}
+
+impl MaskKeys {
+    /// Derive every subkey from a 32-byte master key.
+    pub fn from_master(master: &[u8; 32]) -> Self {
+        let derive = |label: &str| Zeroizing::new(hmac_sm3(master, label.as_bytes()));
+        let fpe_full = derive("shuan-mask/v1/fpe-sm4");
+        let mut fpe_key = Zeroizing::new([0u8; 16]);
+        fpe_key.copy_from_slice(&fpe_full[..16]);
+        let fp = hmac_sm3(master, b"shuan-mask/v1/fingerprint");
+        let mut fingerprint = [0u8; 8];
+        fingerprint.copy_from_slice(&fp[..8]);
+        MaskKeys {
+            pseudonym: HmacSm3::new(&derive("shuan-mask/v1/pseudonym")[..]),
+            fpe: Sm4::new(&fpe_key),
+            date_shift: HmacSm3::new(&derive("shuan-mask/v1/date-shift")[..]),
+            noise: HmacSm3::new(&derive("shuan-mask/v1/noise")[..]),
+            watermark: HmacSm3::new(&derive("shuan-mask/v1/watermark")[..]),
+            fingerprint,
+        }
+    }
+
+    /// Parse 64 hex digits (whitespace ignored).
+    pub fn from_hex(text: &str, origin: &str) -> Result<Self> {
+        let clean: Zeroizing<String> =
+            Zeroizing::new(text.chars().filter(|c| !c.is_whitespace()).collect());
+        if clean.len() != 64 || !clean.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(MaskError::Key {
+                path: origin.to_string(),
+                reason: "expected exactly 64 hex digits (32 bytes); create one with `head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > mask.key && chmod 600 mask.key`".into(),
+            });
+        }
+        let mut master = Zeroizing::new([0u8; 32]);
+        for (i, byte) in master.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&clean[2 * i..2 * i + 2], 16).expect("checked hex");
+        }
+        Ok(Self::from_master(&master))
+    }
+
+    /// Load a hex key file, refusing files readable by group or others.
+    pub fn load_file(path: &Path) -> Result<Self> {
+        let shown = path.display().to_string();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let meta = std::fs::metadata(path).map_err(|e| MaskError::Key {
+                path: shown.clone(),
+                reason: e.to_string(),
+            })?;
+            if meta.permissions().mode() & 0o077 != 0 {
+                return Err(MaskError::Key {
+                    path: shown,
+                    reason: format!(
+                        "mode {:o} lets other users read the key; run `chmod 600 {}`",
+                        meta.permissions().mode() & 0o777,
+                        path.display()
+                    ),
+                });
+            }
+        }
+        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| MaskError::Key {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?);
+        Self::from_hex(&text, &shown)
+    }
+
+    /// A short public identifier of the key (first 8 bytes of a keyed hash), safe to log.
+    pub fn fingerprint(&self) -> String {
+        self.fingerprint.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Keyed hash for pseudonyms.
+    pub fn pseudonym_mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        mac(&self.pseudonym, parts)
+    }
+    /// Keyed hash for date shifts.
+    pub fn date_shift_mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        mac(&self.date_shift, parts)
+    }
+    /// Keyed hash for numeric noise.
+    pub fn noise_mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        mac(&self.noise, parts)
+    }
+    /// Keyed hash for watermark bits.
+    pub fn watermark_mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        mac(&self.watermark, parts)
+    }
+    /// The FF1 block cipher (SM4).
+    pub fn fpe_cipher(&self) -> Sm4Block<'_> {
+        Sm4Block(&self.fpe)
+    }
+}
+
+/// HMAC over length-prefixed parts, so ("ab","c") and ("a","bc") differ.
+fn mac(base: &HmacSm3, parts: &[&[u8]]) -> [u8; 32] {
+    let mut m = base.clone();
+    for p in parts {
+        m.update(&(p.len() as u32).to_be_bytes());
+        m.update(p);
+    }
+    m.finalize()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_parsing_and_fingerprint() {
+        let k = MaskKeys::from_hex(&"ab".repeat(32), "test").unwrap();
+        let k2 = MaskKeys::from_hex(&"AB".repeat(32), "test").unwrap();
+        assert_eq!(k.fingerprint(), k2.fingerprint());
+        assert!(MaskKeys::from_hex("abc", "t").is_err());
+        assert!(!format!("{k:?}").contains("abab"));
+        assert_ne!(k.pseudonym_mac(&[b"a"]), k.noise_mac(&[b"a"]));
+        assert_ne!(k.pseudonym_mac(&[b"ab", b"c"]), k.pseudonym_mac(&[b"a", b"bc"]));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_file_mode_is_checked() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k");
+        std::fs::write(&p, "01".repeat(32)).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = MaskKeys::load_file(&p).unwrap_err().to_string();
+        assert!(err.contains("chmod 600"), "{err}");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(MaskKeys::load_file(&p).is_ok());
+    }
+}
