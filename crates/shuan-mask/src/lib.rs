@@ -10,6 +10,7 @@ pub mod ff1;
 pub mod fpe;
 pub mod key;
 pub mod ops;
+pub mod rules;
 
 pub use error::{MaskError, Result};
 pub use fpe::Alphabet;
