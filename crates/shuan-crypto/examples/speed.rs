@@ -18,7 +18,10 @@ fn per_second(min: Duration, mut op: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    let secs: f64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1.0);
+    let secs: f64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
     let min = Duration::from_secs_f64(secs);
     let mut buf = vec![0x5au8; 1 << 20];
     let mb = buf.len() as f64 / 1e6;

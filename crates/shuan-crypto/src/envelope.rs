@@ -179,7 +179,11 @@ impl Header {
     }
 }
 
-fn read_exact_or<R: Read>(r: &mut R, buf: &mut [u8], short: EnvelopeError) -> Result<(), EnvelopeError> {
+fn read_exact_or<R: Read>(
+    r: &mut R,
+    buf: &mut [u8],
+    short: EnvelopeError,
+) -> Result<(), EnvelopeError> {
     let n = read_full(r, buf)?;
     if n < buf.len() {
         return Err(short);
@@ -239,7 +243,14 @@ pub fn encrypt<R: Read, W: Write>(
     input: &mut R,
     output: &mut W,
 ) -> Result<u64, EnvelopeError> {
-    encrypt_with_chunk_size(key_id, key_version, data_key, DEFAULT_CHUNK_LOG2, input, output)
+    encrypt_with_chunk_size(
+        key_id,
+        key_version,
+        data_key,
+        DEFAULT_CHUNK_LOG2,
+        input,
+        output,
+    )
 }
 
 /// [`encrypt`] with a chosen chunk size `2^chunk_log2` (10..=24).
@@ -271,7 +282,11 @@ pub fn encrypt_with_chunk_size<R: Read, W: Write>(
     loop {
         let last = have <= cs;
         let n = have.min(cs);
-        let tag = gcm.encrypt(&nonce(&header.nonce_prefix, index, last)?, &raw, &mut buf[..n]);
+        let tag = gcm.encrypt(
+            &nonce(&header.nonce_prefix, index, last)?,
+            &raw,
+            &mut buf[..n],
+        );
         output.write_all(&buf[..n])?;
         output.write_all(&tag)?;
         total += n as u64;
@@ -323,19 +338,34 @@ pub fn decrypt<R: Read, W: Write>(
         let (data, tag) = buf[..n + GCM_TAG_LEN].split_at_mut(n);
         let tag: [u8; GCM_TAG_LEN] = (&*tag).try_into().expect("16-byte tag");
         let ok = gcm
-            .decrypt(&nonce(&header.nonce_prefix, index, last)?, &header.raw, data, &tag)
+            .decrypt(
+                &nonce(&header.nonce_prefix, index, last)?,
+                &header.raw,
+                data,
+                &tag,
+            )
             .is_ok();
         if !ok {
             // A full chunk that authenticates as non-final means the rest was cut off.
             let as_middle = last
                 && n == cs
                 && gcm
-                    .decrypt(&nonce(&header.nonce_prefix, index, false)?, &header.raw, data, &tag)
+                    .decrypt(
+                        &nonce(&header.nonce_prefix, index, false)?,
+                        &header.raw,
+                        data,
+                        &tag,
+                    )
                     .is_ok();
             if as_middle {
-                return Err(EnvelopeError::Truncated { chunks_ok: index + 1 });
+                return Err(EnvelopeError::Truncated {
+                    chunks_ok: index + 1,
+                });
             }
-            return Err(EnvelopeError::Tampered { chunk: index, offset });
+            return Err(EnvelopeError::Tampered {
+                chunk: index,
+                offset,
+            });
         }
         output.write_all(data)?;
         total += n as u64;
@@ -368,7 +398,8 @@ pub fn encrypt_file(
         n
     };
     tmp.as_file().sync_all()?;
-    tmp.persist(output).map_err(|e| EnvelopeError::Io(e.error))?;
+    tmp.persist(output)
+        .map_err(|e| EnvelopeError::Io(e.error))?;
     Ok(n)
 }
 
@@ -391,7 +422,8 @@ where
         n
     };
     tmp.as_file().sync_all()?;
-    tmp.persist(output).map_err(|e| EnvelopeError::Io(e.error))?;
+    tmp.persist(output)
+        .map_err(|e| EnvelopeError::Io(e.error))?;
     Ok(n)
 }
 
@@ -431,7 +463,11 @@ mod tests {
             let pt: Vec<u8> = (0..len).map(|i| (i * 13) as u8).collect();
             let ct = enc(&pt, &key, 10);
             let chunks = len.div_ceil(1024).max(1);
-            assert_eq!(ct.len(), 13 + 7 + 4 + 16 + 7 + 16 + len + 16 * chunks, "len {len}");
+            assert_eq!(
+                ct.len(),
+                13 + 7 + 4 + 16 + 7 + 16 + len + 16 * chunks,
+                "len {len}"
+            );
             assert_eq!(dec(&ct, &key).unwrap(), pt);
         }
     }
@@ -441,15 +477,27 @@ mod tests {
         let key = [1u8; 16];
         let pt = vec![5u8; 3000];
         let ct = enc(&pt, &key, 10);
-        assert!(matches!(dec(&ct, &[2u8; 16]), Err(EnvelopeError::WrongKey { .. })));
-        assert!(matches!(dec(b"PK\x03\x04 zip file", &key), Err(EnvelopeError::NotShuanFile)));
+        assert!(matches!(
+            dec(&ct, &[2u8; 16]),
+            Err(EnvelopeError::WrongKey { .. })
+        ));
+        assert!(matches!(
+            dec(b"PK\x03\x04 zip file", &key),
+            Err(EnvelopeError::NotShuanFile)
+        ));
         // Cut at a chunk boundary: the remaining last chunk is not marked final.
         let hdr = ct.len() - 3000 - 3 * 16;
         let cut = hdr + 1024 + 16;
-        assert!(matches!(dec(&ct[..cut], &key), Err(EnvelopeError::Truncated { chunks_ok: 1 })));
+        assert!(matches!(
+            dec(&ct[..cut], &key),
+            Err(EnvelopeError::Truncated { chunks_ok: 1 })
+        ));
         let mut bad = ct.clone();
         bad[hdr + 1500] ^= 0x40;
-        assert!(matches!(dec(&bad, &key), Err(EnvelopeError::Tampered { chunk: 1, .. })));
+        assert!(matches!(
+            dec(&bad, &key),
+            Err(EnvelopeError::Tampered { chunk: 1, .. })
+        ));
         let mut extra = ct.clone();
         extra.push(0);
         assert!(dec(&extra, &key).is_err());
@@ -466,11 +514,17 @@ mod tests {
             for flip in [0x01u8, 0x80] {
                 let mut bad = ct.clone();
                 bad[i] ^= flip;
-                assert!(dec(&bad, &key).is_err(), "flip {flip:#x} at byte {i} accepted");
+                assert!(
+                    dec(&bad, &key).is_err(),
+                    "flip {flip:#x} at byte {i} accepted"
+                );
             }
         }
         for len in 0..ct.len() {
-            assert!(dec(&ct[..len], &key).is_err(), "truncation to {len} accepted");
+            assert!(
+                dec(&ct[..len], &key).is_err(),
+                "truncation to {len} accepted"
+            );
         }
     }
 
@@ -484,7 +538,10 @@ mod tests {
         mixed[hdr..hdr + 1040].copy_from_slice(&b[hdr..hdr + 1040]);
         assert!(dec(&mixed, &key).is_err());
         let mut swapped = a.clone();
-        let (c0, c1) = (a[hdr..hdr + 1040].to_vec(), a[hdr + 1040..hdr + 2080].to_vec());
+        let (c0, c1) = (
+            a[hdr..hdr + 1040].to_vec(),
+            a[hdr + 1040..hdr + 2080].to_vec(),
+        );
         swapped[hdr..hdr + 1040].copy_from_slice(&c1);
         swapped[hdr + 1040..hdr + 2080].copy_from_slice(&c0);
         assert!(dec(&swapped, &key).is_err());
@@ -508,8 +565,14 @@ mod tests {
             Ok(Zeroizing::new(key))
         })
         .unwrap_err();
-        assert!(matches!(err, EnvelopeError::Tampered { chunk: 3, .. }), "{err}");
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(
+            matches!(err, EnvelopeError::Tampered { chunk: 3, .. }),
+            "{err}"
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 2, "only the two inputs remain: {names:?}");
         ct[last] ^= 1;
         std::fs::write(&enc_path, &ct).unwrap();
