@@ -1,0 +1,136 @@
+//! Word lists: Chinese surnames, cue words that introduce names, addresses and birth
+//! dates, and the markers that make a span look like an address.
+
+/// Two-character (compound) surnames.
+pub(crate) const COMPOUND_SURNAMES: &[&str] = &[
+    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
+    "夏侯", "令狐", "端木", "南宫", "西门", "独孤", "轩辕", "呼延", "澹台", "公冶", "申屠", "太史",
+    "钟离", "闻人", "赫连", "万俟", "拓跋", "百里", "东郭", "第五",
+];
+
+/// Common single-character surnames (the most frequent ~300 of the 2020 census and the
+/// 百家姓), enough to cover the vast majority of the population.
+pub(crate) const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由";
+
+/// Words that introduce a person's name in running text (`联系人：张三`).
+pub(crate) const NAME_CUES: &[&str] = &[
+    "姓名",
+    "联系人",
+    "收件人",
+    "收货人",
+    "户主",
+    "申请人",
+    "患者",
+    "法定代表人",
+    "法人代表",
+    "负责人",
+    "经办人",
+    "监护人",
+    "当事人",
+    "犯罪嫌疑人",
+    "被告人",
+    "委托人",
+    "代理人",
+    "报案人",
+    "驾驶人",
+    "车主",
+    "持卡人",
+    "开户人",
+    "户名",
+    "被保险人",
+    "投保人",
+    "受益人",
+    "举报人",
+    "家属",
+    "配偶",
+    "父亲",
+    "母亲",
+    "联络人",
+    "签收人",
+    "填表人",
+    "学生姓名",
+    "客户",
+];
+
+/// Words that introduce an address (`家庭住址：…`).
+pub(crate) const ADDRESS_CUES: &[&str] = &[
+    "住址",
+    "地址",
+    "住所",
+    "户籍地",
+    "居住地",
+    "现住址",
+    "家庭住址",
+    "户籍地址",
+    "通讯地址",
+    "收货地址",
+    "联系地址",
+    "注册地址",
+    "经营地址",
+    "详细地址",
+    "现居住地",
+    "居住地址",
+    "家住",
+    "住在",
+    "送达地址",
+];
+
+/// Province-level names that start an address written without a cue word.
+pub(crate) const PROVINCE_NAMES: &[&str] = &[
+    "北京市",
+    "天津市",
+    "上海市",
+    "重庆市",
+    "河北省",
+    "山西省",
+    "辽宁省",
+    "吉林省",
+    "黑龙江省",
+    "江苏省",
+    "浙江省",
+    "安徽省",
+    "福建省",
+    "江西省",
+    "山东省",
+    "河南省",
+    "湖北省",
+    "湖南省",
+    "广东省",
+    "海南省",
+    "四川省",
+    "贵州省",
+    "云南省",
+    "陕西省",
+    "甘肃省",
+    "青海省",
+    "台湾省",
+    "内蒙古自治区",
+    "广西壮族自治区",
+    "西藏自治区",
+    "宁夏回族自治区",
+    "新疆维吾尔自治区",
+    "香港特别行政区",
+    "澳门特别行政区",
+];
+
+/// Words that may follow a name or address in a form-like text and so end it
+/// (`姓名张三性别男`, `住址…电话…`).
+pub(crate) const FIELD_WORDS: &[&str] = &[
+    "性别", "电话", "手机", "身份", "证件", "联系", "地址", "住址", "年龄", "民族", "出生", "籍贯",
+    "邮编", "邮箱", "职业", "单位", "学历", "婚姻", "先生", "女士", "同志", "姓名", "号码", "户籍",
+    "工作", "病", "诊断", "岁", "男", "女", "等", "和", "与", "及", "的", "在", "于", "已", "将",
+    "说", "称", "反映", "表示", "同学", "老师", "医生", "你好", "您好",
+];
+
+/// Characters that mark a span as an address (administrative levels, streets, buildings).
+pub(crate) const ADDRESS_LEVEL_MARKERS: &[&str] =
+    &["省", "市", "区", "县", "镇", "乡", "自治州", "盟", "旗"];
+pub(crate) const ADDRESS_DETAIL_MARKERS: &[&str] = &[
+    "路", "街", "道", "巷", "弄", "号", "村", "组", "室", "栋", "幢", "单元", "小区", "大厦", "苑",
+    "花园", "公寓", "社区", "楼",
+];
+
+/// Words before a date that make it a date of birth.
+pub(crate) const BIRTH_CUES: &[&str] = &[
+    "出生", "生日", "生于", "诞生", "DOB", "dob", "Birth", "birth", "BIRTH",
+];

@@ -1,0 +1,1372 @@
+//! Text scanning: one pass over the bytes for ASCII identifiers, one Aho-Corasick pass for
+//! the Chinese cue words that introduce names and addresses.
+//!
+//! Boundaries are "not preceded/followed by an ASCII letter or digit", not regex `\b`:
+//! `身份证号11010519491231002X，` is found, while the digits inside
+//! `订单号2023112212345678901` are never cut out of the longer run.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use memchr::memmem;
+use serde::{Deserialize, Serialize};
+
+use crate::lexicon;
+use crate::types::DataType;
+use crate::validate as v;
+
+/// One sensitive value found in a text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// What was found.
+    pub data_type: DataType,
+    /// UTF-8 byte offset of the first byte (always a char boundary).
+    pub start: usize,
+    /// UTF-8 byte offset one past the last byte (always a char boundary).
+    pub end: usize,
+    /// How sure the detector is, 0..=1. At or above [`REPORT_CONFIDENCE`] a finding is a
+    /// positive; below it is a weak hint (e.g. a card-shaped number failing Luhn).
+    pub confidence: f32,
+    /// Why: which validator passed, which cue word was nearby.
+    pub reason: String,
+}
+
+/// Confidence at or above which a finding counts as a positive detection (used by the
+/// evaluation corpus; weaker findings are still returned so that `redact` can mask them).
+pub const REPORT_CONFIDENCE: f32 = 0.5;
+
+/// Scans free text for sensitive values. Build once and share: it is `Send + Sync`.
+#[derive(Clone, Debug)]
+pub struct TextScanner {
+    cues: AhoCorasick,
+    cue_kinds: Vec<CueKind>,
+    min_confidence: f32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CueKind {
+    Name,
+    Address,
+    Province,
+}
+
+impl Default for TextScanner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Bytes that can start an identifier run: ASCII letters and digits.
+static ALNUM: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric();
+        c += 1;
+    }
+    t
+};
+
+#[inline]
+fn is_alnum(c: u8) -> bool {
+    ALNUM[c as usize]
+}
+
+/// True if `kw` occurs in the `window` bytes before `pos`.
+fn near_before(b: &[u8], pos: usize, window: usize, kws: &[&str]) -> bool {
+    let from = pos.saturating_sub(window);
+    let hay = &b[from..pos];
+    kws.iter()
+        .any(|k| memmem::find(hay, k.as_bytes()).is_some())
+}
+
+/// The keyword (of `kws`) occurring in the `window` bytes before `pos`, if any.
+fn keyword_before<'k>(b: &[u8], pos: usize, window: usize, kws: &[&'k str]) -> Option<&'k str> {
+    let from = pos.saturating_sub(window);
+    let hay = &b[from..pos];
+    kws.iter()
+        .copied()
+        .find(|k| memmem::find(hay, k.as_bytes()).is_some())
+}
+
+const ID_KW: &[&str] = &["身份证", "证件号", "公民身份", "身份号码", "社保", "ID"];
+const MOBILE_KW: &[&str] = &[
+    "手机", "电话", "联系", "Tel", "tel", "TEL", "Mobile", "mobile", "致电",
+];
+const CARD_KW: &[&str] = &[
+    "银行卡",
+    "卡号",
+    "账号",
+    "帐号",
+    "账户",
+    "帐户",
+    "储蓄卡",
+    "信用卡",
+    "借记卡",
+    "card",
+    "Card",
+];
+const IMEI_KW: &[&str] = &["IMEI", "imei", "设备号", "设备识别", "串号"];
+const VIN_KW: &[&str] = &["VIN", "vin", "车架号", "车辆识别", "识别代号"];
+const ORG_KW: &[&str] = &["组织机构代码", "机构代码", "组织代码"];
+const USCC_KW: &[&str] = &["信用代码", "统一社会", "USCC"];
+const PASSPORT_KW: &[&str] = &["护照", "passport", "Passport", "PASSPORT"];
+const PERMIT_KW: &[&str] = &["通行证", "回乡证", "港澳"];
+const GPS_KW: &[&str] = &[
+    "经纬度",
+    "经度",
+    "纬度",
+    "坐标",
+    "定位",
+    "位置",
+    "lat",
+    "lng",
+    "lon",
+    "GPS",
+    "gps",
+];
+const IP_KW: &[&str] = &["IP", "ip", "地址", "登录", "访问"];
+
+/// Sink for findings with the scanner's confidence floor.
+struct Out<'a> {
+    v: &'a mut Vec<Finding>,
+    min: f32,
+}
+
+impl Out<'_> {
+    fn push(
+        &mut self,
+        t: DataType,
+        start: usize,
+        end: usize,
+        conf: f32,
+        reason: impl Into<String>,
+    ) {
+        if conf >= self.min {
+            self.v.push(Finding {
+                data_type: t,
+                start,
+                end,
+                confidence: conf,
+                reason: reason.into(),
+            });
+        }
+    }
+}
+
+/// Up to 8 digit groups separated by one kind of separator (`138 0013 8000`).
+struct Groups {
+    spans: [(usize, usize); 8],
+    n: usize,
+}
+
+impl TextScanner {
+    /// Builds the scanner (compiles the cue-word automaton once).
+    pub fn new() -> Self {
+        let mut pats: Vec<&str> = Vec::new();
+        let mut kinds = Vec::new();
+        for &p in lexicon::NAME_CUES {
+            pats.push(p);
+            kinds.push(CueKind::Name);
+        }
+        for &p in lexicon::ADDRESS_CUES {
+            pats.push(p);
+            kinds.push(CueKind::Address);
+        }
+        for &p in lexicon::PROVINCE_NAMES {
+            pats.push(p);
+            kinds.push(CueKind::Province);
+        }
+        let cues = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&pats)
+            .expect("cue word automaton is built from a fixed, small word list");
+        TextScanner {
+            cues,
+            cue_kinds: kinds,
+            min_confidence: 0.0,
+        }
+    }
+
+    /// Drops findings below `min` confidence (default 0: everything is returned).
+    pub fn with_min_confidence(mut self, min: f32) -> Self {
+        self.min_confidence = min;
+        self
+    }
+
+    /// All findings in `text`, ordered by start offset, non-overlapping.
+    pub fn scan(&self, text: &str) -> Vec<Finding> {
+        let mut found = Vec::new();
+        self.scan_into(text, &mut found);
+        found
+    }
+
+    /// Like [`scan`](Self::scan) but appends to `out` (cleared first), so a caller scanning
+    /// many values can reuse one vector.
+    pub fn scan_into(&self, text: &str, out: &mut Vec<Finding>) {
+        out.clear();
+        let mut sink = Out {
+            v: out,
+            min: self.min_confidence,
+        };
+        scan_ascii(text, &mut sink);
+        let ascii_count = sink.v.len();
+        self.scan_cues(text, &mut sink);
+        if sink.v.len() > ascii_count {
+            resolve_overlaps(out);
+        }
+    }
+
+    fn scan_cues(&self, text: &str, out: &mut Out<'_>) {
+        let b = text.as_bytes();
+        let mut last_end = 0;
+        for m in self.cues.find_iter(text) {
+            if m.start() < last_end {
+                continue;
+            }
+            match self.cue_kinds[m.pattern().as_usize()] {
+                CueKind::Name => {
+                    if let Some((s, e, conf)) = name_after(text, m.end()) {
+                        out.push(
+                            DataType::PersonName,
+                            s,
+                            e,
+                            conf,
+                            format!("surname after cue word '{}'", &text[m.start()..m.end()]),
+                        );
+                        last_end = e;
+                    }
+                }
+                CueKind::Address => {
+                    if let Some((s, e)) = address_after(text, m.end(), true) {
+                        out.push(
+                            DataType::Address,
+                            s,
+                            e,
+                            0.8,
+                            format!(
+                                "address markers after cue word '{}'",
+                                &text[m.start()..m.end()]
+                            ),
+                        );
+                        last_end = e;
+                    }
+                }
+                CueKind::Province => {
+                    // Only when not already inside a cued address (handled above).
+                    if let Some((_, e)) = address_after(text, m.end(), false) {
+                        out.push(
+                            DataType::Address,
+                            m.start(),
+                            e,
+                            0.7,
+                            "province name followed by district and street markers",
+                        );
+                        last_end = e;
+                    }
+                }
+            }
+            let _ = b;
+        }
+    }
+}
+
+/// Sorts by start and drops overlaps, keeping the more confident (then longer) finding.
+fn resolve_overlaps(v: &mut Vec<Finding>) {
+    v.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    let mut kept: Vec<Finding> = Vec::with_capacity(v.len());
+    for f in v.drain(..) {
+        if let Some(last) = kept.last_mut() {
+            if f.start < last.end {
+                let better = f.confidence > last.confidence
+                    || (f.confidence == last.confidence && f.end - f.start > last.end - last.start);
+                if better {
+                    *last = f;
+                }
+                continue;
+            }
+        }
+        kept.push(f);
+    }
+    *v = kept;
+}
+
+/// Skips a `：`/`:`/`为`/`是`/space after a cue word.
+fn skip_cue_separator(text: &str, mut at: usize) -> usize {
+    for _ in 0..3 {
+        let rest = &text[at..];
+        let skip = ["：", ":", " ", "为", "是", "\u{3000}"]
+            .iter()
+            .find(|p| rest.starts_with(**p))
+            .map(|p| p.len());
+        match skip {
+            Some(n) => at += n,
+            None => break,
+        }
+    }
+    at
+}
+
+fn is_han(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c)
+}
+
+/// A Chinese name right after a cue: surname + 1–2 given-name characters, stopping at a
+/// field word (`姓名张三性别男`). Returns (start, end, confidence).
+pub(crate) fn name_after(text: &str, cue_end: usize) -> Option<(usize, usize, f32)> {
+    let start = skip_cue_separator(text, cue_end);
+    let rest = &text[start..];
+    let surname_len = if let Some(c) = lexicon::COMPOUND_SURNAMES
+        .iter()
+        .find(|c| rest.starts_with(**c))
+    {
+        c.len()
+    } else {
+        let c = rest.chars().next()?;
+        if !lexicon::SURNAMES.contains(c) {
+            return None;
+        }
+        c.len_utf8()
+    };
+    let mut end = start + surname_len;
+    let mut given = 0;
+    while given < 2 {
+        let tail = &text[end..];
+        if given > 0 && lexicon::FIELD_WORDS.iter().any(|w| tail.starts_with(w)) {
+            break;
+        }
+        match tail.chars().next() {
+            Some(c) if is_han(c) => {
+                end += c.len_utf8();
+                given += 1;
+            }
+            _ => break,
+        }
+    }
+    if given == 0 {
+        return None;
+    }
+    // A longer run of Han characters that is not a field word suggests a sentence, not a name.
+    let tail = &text[end..];
+    let runs_on = matches!(tail.chars().next(), Some(c) if is_han(c))
+        && !lexicon::FIELD_WORDS.iter().any(|w| tail.starts_with(w));
+    Some((start, end, if runs_on { 0.55 } else { 0.8 }))
+}
+
+fn address_terminator(c: char) -> bool {
+    matches!(
+        c,
+        '，' | '。'
+            | '；'
+            | '！'
+            | '？'
+            | '、'
+            | ','
+            | ';'
+            | '!'
+            | '?'
+            | '\n'
+            | '\r'
+            | '\t'
+            | '|'
+            | '"'
+            | '\''
+            | '<'
+            | '>'
+            | '（'
+            | '）'
+            | '('
+            | ')'
+            | '【'
+            | '】'
+            | '“'
+            | '”'
+            | '：'
+            | ':'
+    )
+}
+
+/// An address starting at `from` (after a cue, or after a province name): runs to a
+/// terminator or field word, at most 60 characters, and must contain both an
+/// administrative level (`市/区/县`…) — unless cued — and a street/building marker.
+pub(crate) fn address_after(text: &str, from: usize, cued: bool) -> Option<(usize, usize)> {
+    let start = if cued {
+        skip_cue_separator(text, from)
+    } else {
+        from
+    };
+    let mut end = start;
+    let mut chars = 0;
+    for (i, c) in text[start..].char_indices() {
+        let at = start + i;
+        if address_terminator(c) || chars >= 60 || (c == ' ' && chars > 0) {
+            break;
+        }
+        if chars > 1 {
+            let tail = &text[at..];
+            if ["电话", "手机", "联系", "邮编", "姓名", "身份证", "性别"]
+                .iter()
+                .any(|w| tail.starts_with(w))
+            {
+                break;
+            }
+        }
+        end = at + c.len_utf8();
+        chars += 1;
+    }
+    let span = &text[start..end];
+    if chars < 4 {
+        return None;
+    }
+    let level = lexicon::ADDRESS_LEVEL_MARKERS
+        .iter()
+        .any(|m| span.contains(m));
+    let detail = lexicon::ADDRESS_DETAIL_MARKERS
+        .iter()
+        .any(|m| span.contains(m));
+    let ok = if cued {
+        (level || detail) && span.chars().next().is_some_and(is_han)
+    } else {
+        level && detail
+    };
+    ok.then_some((start, end))
+}
+
+fn all_digits(b: &[u8]) -> bool {
+    b.iter().all(u8::is_ascii_digit)
+}
+
+fn all_hex(b: &[u8]) -> bool {
+    b.iter().all(u8::is_ascii_hexdigit)
+}
+
+/// The single pass over bytes: skip to the next ASCII alphanumeric run, classify the run
+/// (and what directly follows it), validate, and jump past it.
+fn scan_ascii(text: &str, out: &mut Out<'_>) {
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    // Local-part characters up to here were already checked and lead to no '@'.
+    let mut no_at_until = 0;
+    while i < n {
+        if !is_alnum(b[i]) {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < n && is_alnum(b[j]) {
+            j += 1;
+        }
+        i = handle_run(text, i, j, &mut no_at_until, out).max(j);
+    }
+}
+
+/// Handles the alphanumeric run `b[i..j]` (preceded by a non-alphanumeric); returns where
+/// scanning resumes.
+fn handle_run(text: &str, i: usize, j: usize, no_at_until: &mut usize, out: &mut Out<'_>) -> usize {
+    let b = text.as_bytes();
+    let run = &b[i..j];
+    let next = b.get(j).copied().unwrap_or(0);
+    let prev = if i > 0 { b[i - 1] } else { 0 };
+
+    // Email: the local part may continue with . _ % + - before the '@'.
+    if matches!(next, b'@' | b'.' | b'_' | b'%' | b'+' | b'-') && i >= *no_at_until {
+        let mut k = j;
+        while k < b.len() && (is_alnum(b[k]) || matches!(b[k], b'.' | b'_' | b'%' | b'+' | b'-')) {
+            k += 1;
+        }
+        if k < b.len()
+            && b[k] == b'@'
+            && b[k - 1] != b'.'
+            && k - i <= 64
+            && !b[i..k].windows(2).any(|w| w == b"..")
+        {
+            let dl = v::email_domain_len(&b[k + 1..]);
+            if dl > 0 {
+                let end = k + 1 + dl;
+                out.push(
+                    DataType::Email,
+                    i,
+                    end,
+                    0.95,
+                    "local@domain with a valid top-level domain",
+                );
+                return end;
+            }
+        }
+        *no_at_until = k;
+    }
+
+    let digits = all_digits(run);
+
+    // Dotted: IPv4, GPS pairs, dates like 1990.05.17.
+    if next == b'.' && digits && !(prev == b'.' && i >= 2 && b[i - 2].is_ascii_digit()) {
+        if let Some(len) = v::ipv4_len(&b[i..]) {
+            let end = i + len;
+            let after = b.get(end).copied().unwrap_or(0);
+            let dotted_on = after == b'.' && b.get(end + 1).is_some_and(u8::is_ascii_digit);
+            if !is_alnum(after) && !dotted_on {
+                let conf = if near_before(b, i, 24, IP_KW) {
+                    0.95
+                } else {
+                    0.85
+                };
+                out.push(
+                    DataType::Ipv4,
+                    i,
+                    end,
+                    conf,
+                    "dotted quad, each octet 0-255",
+                );
+                return end;
+            }
+        }
+        if let Some((s, e, conf)) = gps_pair(b, i) {
+            out.push(
+                DataType::Gps,
+                s,
+                e,
+                conf,
+                "latitude/longitude pair with >= 4 decimals in range",
+            );
+            return e;
+        }
+    }
+    if digits
+        && run.len() <= 3
+        && prev == b'-'
+        && i >= 1
+        && (i < 2 || !is_alnum(b[i - 2]))
+        && next == b'.'
+    {
+        if let Some((s, e, conf)) = gps_pair(b, i - 1) {
+            out.push(
+                DataType::Gps,
+                s,
+                e,
+                conf,
+                "latitude/longitude pair with >= 4 decimals in range",
+            );
+            return e;
+        }
+    }
+
+    // MAC and IPv6 (hex groups with ':' or '-').
+    if (next == b':' || next == b'-') && all_hex(run) {
+        if run.len() == 2 {
+            if let Some(len) = v::mac_len(&b[i..]) {
+                let end = i + len;
+                let after = b.get(end).copied().unwrap_or(0);
+                let continues = matches!(after, b':' | b'-')
+                    && b.get(end + 1).is_some_and(u8::is_ascii_hexdigit);
+                if !is_alnum(after) && !continues {
+                    out.push(
+                        DataType::MacAddress,
+                        i,
+                        end,
+                        0.9,
+                        "six hex pairs with one separator",
+                    );
+                    return end;
+                }
+            }
+        }
+        if next == b':' && run.len() <= 4 && prev != b':' {
+            if let Some(end) = ipv6_at(b, i) {
+                out.push(DataType::Ipv6, i, end, 0.9, "parses as an IPv6 address");
+                return end;
+            }
+        }
+    }
+
+    // Dates (birth dates only with a cue word before them).
+    if run.len() == 4 && digits && (run.starts_with(b"19") || run.starts_with(b"20")) {
+        if let Some((len, ok)) = v::date_len(&b[i..]) {
+            if len > 4 {
+                if ok && near_before(b, i, 30, lexicon::BIRTH_CUES) {
+                    out.push(
+                        DataType::BirthDate,
+                        i,
+                        i + len,
+                        0.85,
+                        "real date after a birth cue word",
+                    );
+                }
+                return i + len;
+            }
+        }
+    }
+
+    // Digit groups with separators: mobile 138 0013 8000, card 6222 0212 …, landline 010-…
+    if digits && (next == b' ' || next == b'-') && b.get(j + 1).is_some_and(u8::is_ascii_digit) {
+        if let Some(end) = grouped_number(b, i, j, out) {
+            return end;
+        }
+    }
+    if digits && (prev == b'(' || prev_is(b, i, "（")) {
+        if let Some(end) = paren_landline(b, i, j, out) {
+            return end;
+        }
+    }
+
+    if digits {
+        single_digit_run(b, i, j, out);
+        return j;
+    }
+    if run.len() == 18
+        && run[..17].iter().all(u8::is_ascii_digit)
+        && (run[17] == b'X' || run[17] == b'x')
+    {
+        if v::id18_bytes(run) {
+            let conf = if near_before(b, i, 30, ID_KW) {
+                0.99
+            } else {
+                0.97
+            };
+            out.push(
+                DataType::CnResidentId,
+                i,
+                j,
+                conf,
+                "GB 11643 check digit, region code and birth date valid",
+            );
+        }
+        return j;
+    }
+    mixed_run(text, i, j, out)
+}
+
+fn prev_is(b: &[u8], i: usize, s: &str) -> bool {
+    i >= s.len() && &b[i - s.len()..i] == s.as_bytes()
+}
+
+fn ipv6_at(b: &[u8], i: usize) -> Option<usize> {
+    let mut k = i;
+    while k < b.len() && k - i < 45 && (b[k].is_ascii_hexdigit() || b[k] == b':' || b[k] == b'.') {
+        k += 1;
+    }
+    if k < b.len() && is_alnum(b[k]) {
+        return None;
+    }
+    let mut end = k;
+    while end > i && b[end - 1] == b'.' {
+        end -= 1;
+    }
+    for cand_end in [end, end.saturating_sub(1)] {
+        if cand_end <= i {
+            break;
+        }
+        let s = std::str::from_utf8(&b[i..cand_end]).ok()?;
+        if s.bytes().filter(|&c| c == b':').count() >= 2 && s.parse::<std::net::Ipv6Addr>().is_ok()
+        {
+            return Some(cand_end);
+        }
+        if !s.ends_with(':') {
+            break;
+        }
+    }
+    None
+}
+
+/// Decimal with at least 4 fractional digits at `i` (optional leading '-'); returns
+/// (value, end).
+fn decimal_at(b: &[u8], i: usize) -> Option<(f64, usize)> {
+    let mut k = i;
+    if b.get(k) == Some(&b'-') {
+        k += 1;
+    }
+    let int_start = k;
+    while k < b.len() && b[k].is_ascii_digit() && k - int_start < 4 {
+        k += 1;
+    }
+    if k == int_start || b.get(k) != Some(&b'.') {
+        return None;
+    }
+    k += 1;
+    let frac_start = k;
+    while k < b.len() && b[k].is_ascii_digit() && k - frac_start < 12 {
+        k += 1;
+    }
+    if k - frac_start < 4 || b.get(k).is_some_and(|c| is_alnum(*c) || *c == b'.') {
+        return None;
+    }
+    let s = std::str::from_utf8(&b[i..k]).ok()?;
+    Some((s.parse().ok()?, k))
+}
+
+fn gps_pair(b: &[u8], i: usize) -> Option<(usize, usize, f32)> {
+    let (a, e1) = decimal_at(b, i)?;
+    let mut k = e1;
+    if b[k..].starts_with("，".as_bytes()) {
+        k += 3;
+    } else if matches!(b.get(k), Some(b',' | b'/' | b' ')) {
+        k += 1;
+    } else {
+        return None;
+    }
+    if b.get(k) == Some(&b' ') {
+        k += 1;
+    }
+    let (c, e2) = decimal_at(b, k)?;
+    let lat_lon = a.abs() <= 90.0 && c.abs() <= 180.0;
+    let lon_lat = a.abs() <= 180.0 && c.abs() <= 90.0;
+    if !lat_lon && !lon_lat {
+        return None;
+    }
+    // China spans roughly latitude 3–54 and longitude 73–136.
+    let in_china =
+        |lat: f64, lon: f64| (3.0..=54.0).contains(&lat) && (73.0..=136.0).contains(&lon);
+    let china = in_china(a, c) || in_china(c, a);
+    let conf = if near_before(b, i, 30, GPS_KW) {
+        0.95
+    } else if china {
+        0.85
+    } else {
+        0.6
+    };
+    Some((i, e2, conf))
+}
+
+fn parse_groups(b: &[u8], i: usize, j: usize) -> Groups {
+    let mut g = Groups {
+        spans: [(0, 0); 8],
+        n: 1,
+    };
+    g.spans[0] = (i, j);
+    let sep = b[j];
+    let mut k = j;
+    let mut total = j - i;
+    while g.n < g.spans.len() && k < b.len() && b[k] == sep {
+        let s = k + 1;
+        let mut e = s;
+        while e < b.len() && b[e].is_ascii_digit() {
+            e += 1;
+        }
+        if e == s || (e < b.len() && is_alnum(b[e])) || total + (e - s) > 24 {
+            break;
+        }
+        total += e - s;
+        g.spans[g.n] = (s, e);
+        g.n += 1;
+        k = e;
+    }
+    g
+}
+
+/// Tries mobile, landline, card and ID layouts on the groups starting at `b[i..j]`.
+fn grouped_number(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) -> Option<usize> {
+    let sep = b[j];
+    let g = parse_groups(b, i, j);
+    if g.n < 2 {
+        return None;
+    }
+    let plus = i > 0 && b[i - 1] == b'+';
+    // With '-' every group belongs to the number; with spaces the number may be followed
+    // by unrelated digits, so shorter prefixes are tried too (longest first).
+    let min_n = if sep == b'-' { g.n } else { 2 };
+    for n in (min_n..=g.n).rev() {
+        let spans = &g.spans[..n];
+        let end = spans[n - 1].1;
+        let mut buf = [0u8; 32];
+        let mut len = 0;
+        for &(s, e) in spans {
+            buf[len..len + (e - s)].copy_from_slice(&b[s..e]);
+            len += e - s;
+        }
+        let d = &buf[..len];
+        let lens: Vec<usize> = spans.iter().map(|&(s, e)| e - s).collect();
+        // Mobile, with +86 / 0086 as its own group or glued to the first one.
+        let (cc, rest) = if (plus && lens[0] == 2 && d.starts_with(b"86"))
+            || (lens[0] == 4 && d.starts_with(b"0086"))
+        {
+            (true, &d[lens[0]..])
+        } else {
+            (false, d)
+        };
+        let body_groups = if cc { n - 1 } else { n };
+        if v::mobile_digits(rest) && body_groups <= 3 {
+            let start = if plus { i - 1 } else { i };
+            out.push(
+                DataType::CnMobile,
+                start,
+                end,
+                0.93,
+                "mainland mobile number plan, grouped digits",
+            );
+            return Some(end);
+        }
+        // Landline: area code group, subscriber group, optional extension.
+        if (n == 2 || (n == 3 && sep == b'-' && lens[2] <= 6))
+            && v::area_code_len(&d[..lens[0]]) == Some(lens[0])
+            && v::subscriber_ok(lens[0], &d[lens[0]..lens[0] + lens[1]])
+        {
+            let conf = if near_before(b, i, 24, MOBILE_KW) {
+                0.92
+            } else {
+                0.85
+            };
+            out.push(
+                DataType::CnLandline,
+                i,
+                end,
+                conf,
+                "valid area code and subscriber number",
+            );
+            return Some(end);
+        }
+        // Resident ID written 6-8-4.
+        if lens == [6, 8, 4] && v::id18_bytes(d) {
+            out.push(
+                DataType::CnResidentId,
+                i,
+                end,
+                0.95,
+                "GB 11643 check digit, region code and birth date valid (grouped)",
+            );
+            return Some(end);
+        }
+        // Card: groups of 4 (the last 1–4), or 6 + rest.
+        let fours = lens[..n - 1].iter().all(|&l| l == 4) && (1..=4).contains(&lens[n - 1]);
+        if (fours || (n == 2 && lens[0] == 6)) && v::card_digits_shape(d) {
+            push_card(b, i, end, d, out);
+            return Some(end);
+        }
+    }
+    None
+}
+
+fn push_card(b: &[u8], i: usize, end: usize, d: &[u8], out: &mut Out<'_>) {
+    let kw = near_before(b, i, 30, CARD_KW);
+    if v::luhn_bytes(d) {
+        out.push(
+            DataType::BankCard,
+            i,
+            end,
+            if kw { 0.97 } else { 0.9 },
+            "card number shape, Luhn check passes",
+        );
+    } else {
+        out.push(
+            DataType::BankCard,
+            i,
+            end,
+            if kw { 0.6 } else { 0.3 },
+            "card number shape but Luhn check fails (some legacy domestic cards do)",
+        );
+    }
+}
+
+/// `(010)12345678`, `（0755） 1234567`.
+fn paren_landline(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) -> Option<usize> {
+    let area = &b[i..j];
+    if v::area_code_len(area) != Some(area.len()) {
+        return None;
+    }
+    let mut k = j;
+    if b.get(k) == Some(&b')') {
+        k += 1;
+    } else if b[k..].starts_with("）".as_bytes()) {
+        k += 3;
+    } else {
+        return None;
+    }
+    if matches!(b.get(k), Some(b' ' | b'-')) {
+        k += 1;
+    }
+    let s = k;
+    while k < b.len() && b[k].is_ascii_digit() {
+        k += 1;
+    }
+    if k < b.len() && is_alnum(b[k]) || !v::subscriber_ok(area.len(), &b[s..k]) {
+        return None;
+    }
+    let start = i - if b[i - 1] == b'(' { 1 } else { 3 };
+    out.push(
+        DataType::CnLandline,
+        start,
+        k,
+        0.9,
+        "area code in brackets and subscriber number",
+    );
+    Some(k)
+}
+
+fn single_digit_run(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) {
+    let d = &b[i..j];
+    let plus = i > 0 && b[i - 1] == b'+';
+    match d.len() {
+        8 => {
+            if let Some((8, true)) = v::date_len(d) {
+                if near_before(b, i, 30, lexicon::BIRTH_CUES) {
+                    out.push(
+                        DataType::BirthDate,
+                        i,
+                        j,
+                        0.8,
+                        "real date YYYYMMDD after a birth cue word",
+                    );
+                }
+            }
+        }
+        9 => {
+            if let Some(kw) = keyword_before(b, i, 36, ORG_KW) {
+                if v::org_code_bytes(d) {
+                    out.push(
+                        DataType::CnOrgCode,
+                        i,
+                        j,
+                        0.85,
+                        format!("GB 11714 check character valid, after '{kw}'"),
+                    );
+                }
+            }
+        }
+        11 => {
+            if v::mobile_digits(d) {
+                out.push(
+                    DataType::CnMobile,
+                    i,
+                    j,
+                    0.95,
+                    "mainland mobile number plan (11 digits)",
+                );
+            } else if let Some(a) = v::area_code_len(d) {
+                if v::subscriber_ok(a, &d[a..]) {
+                    let conf = if near_before(b, i, 24, MOBILE_KW) {
+                        0.85
+                    } else {
+                        0.6
+                    };
+                    out.push(
+                        DataType::CnLandline,
+                        i,
+                        j,
+                        conf,
+                        "valid area code and subscriber number",
+                    );
+                }
+            }
+        }
+        12 => {
+            if let Some(4) = v::area_code_len(d) {
+                if v::subscriber_ok(4, &d[4..]) {
+                    let conf = if near_before(b, i, 24, MOBILE_KW) {
+                        0.85
+                    } else {
+                        0.6
+                    };
+                    out.push(
+                        DataType::CnLandline,
+                        i,
+                        j,
+                        conf,
+                        "valid area code and subscriber number",
+                    );
+                }
+            }
+        }
+        13 if d.starts_with(b"86") && v::mobile_digits(&d[2..]) => {
+            let start = if plus { i - 1 } else { i };
+            out.push(
+                DataType::CnMobile,
+                start,
+                j,
+                if plus { 0.95 } else { 0.8 },
+                "country code 86 and mainland mobile number",
+            );
+        }
+        15 if d.starts_with(b"0086") && v::mobile_digits(&d[4..]) => {
+            out.push(
+                DataType::CnMobile,
+                i,
+                j,
+                0.95,
+                "country code 0086 and mainland mobile number",
+            );
+        }
+        15 => {
+            let imei_kw = near_before(b, i, 30, IMEI_KW);
+            if imei_kw && v::luhn_bytes(d) {
+                out.push(
+                    DataType::Imei,
+                    i,
+                    j,
+                    0.95,
+                    "15 digits, Luhn check passes, after an IMEI cue word",
+                );
+            } else if v::id15_bytes(d) {
+                let conf = if near_before(b, i, 30, ID_KW) {
+                    0.9
+                } else {
+                    0.7
+                };
+                out.push(
+                    DataType::CnResidentId,
+                    i,
+                    j,
+                    conf,
+                    "15-digit legacy ID: region code and birth date valid",
+                );
+            } else if v::luhn_bytes(d) {
+                let conf = if matches!(&d[..2], b"35" | b"86" | b"01" | b"99") {
+                    0.6
+                } else {
+                    0.35
+                };
+                out.push(
+                    DataType::Imei,
+                    i,
+                    j,
+                    conf,
+                    "15 digits with a valid Luhn check (IMEI shape)",
+                );
+            }
+        }
+        17 => {
+            if let Some(kw) = keyword_before(b, i, 30, VIN_KW) {
+                if v::vin_bytes(d) {
+                    out.push(
+                        DataType::Vin,
+                        i,
+                        j,
+                        0.85,
+                        format!("ISO 3779 check digit valid, after '{kw}'"),
+                    );
+                }
+            }
+        }
+        16..=19 => {
+            if d.len() == 18 && v::id18_bytes(d) {
+                let conf = if near_before(b, i, 30, ID_KW) {
+                    0.99
+                } else {
+                    0.97
+                };
+                out.push(
+                    DataType::CnResidentId,
+                    i,
+                    j,
+                    conf,
+                    "GB 11643 check digit, region code and birth date valid",
+                );
+            } else if v::card_digits_shape(d) {
+                push_card(b, i, j, d, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Runs with letters: USCC, VIN, passports, permits, organisation codes, plates.
+fn mixed_run(text: &str, i: usize, j: usize, out: &mut Out<'_>) -> usize {
+    let b = text.as_bytes();
+    let run = &b[i..j];
+    if let Some(end) = plate_at(text, i, j, out) {
+        return end;
+    }
+    match run.len() {
+        18 if v::uscc_bytes(run) => {
+            let conf = if near_before(b, i, 30, USCC_KW) {
+                0.99
+            } else {
+                0.97
+            };
+            out.push(
+                DataType::CnUscc,
+                i,
+                j,
+                conf,
+                "GB 32100 check character and embedded GB 11714 code valid",
+            );
+        }
+        17 if v::vin_bytes(run) => {
+            let conf = if near_before(b, i, 30, VIN_KW) {
+                0.97
+            } else {
+                0.9
+            };
+            out.push(DataType::Vin, i, j, conf, "ISO 3779 check digit valid");
+        }
+        8 if b.get(j) == Some(&b'-')
+            && b.get(j + 1)
+                .is_some_and(|c| c.is_ascii_digit() || *c == b'X') =>
+        {
+            let end = j + 2;
+            if !b.get(end).is_some_and(|c| is_alnum(*c)) {
+                let mut code = [0u8; 9];
+                code[..8].copy_from_slice(run);
+                code[8] = b[j + 1];
+                if v::org_code_bytes(&code) {
+                    out.push(
+                        DataType::CnOrgCode,
+                        i,
+                        end,
+                        0.9,
+                        "GB 11714 check character valid (XXXXXXXX-X)",
+                    );
+                    return end;
+                }
+            }
+        }
+        _ => {
+            if v::passport_bytes(run) {
+                let strong = matches!(run[0], b'E' | b'G');
+                let conf = if near_before(b, i, 30, PASSPORT_KW) {
+                    0.95
+                } else if strong {
+                    0.8
+                } else {
+                    0.45
+                };
+                out.push(DataType::CnPassport, i, j, conf, "passport number format");
+            } else if v::permit_bytes(run) {
+                let conf = if near_before(b, i, 30, PERMIT_KW) {
+                    0.95
+                } else if run[0] == b'C' {
+                    0.8
+                } else {
+                    0.45
+                };
+                out.push(
+                    DataType::CnHkMacaoPermit,
+                    i,
+                    j,
+                    conf,
+                    "Hong Kong/Macao travel permit format",
+                );
+            } else if run.len() == 9
+                && run.iter().any(u8::is_ascii_uppercase)
+                && v::org_code_bytes(run)
+            {
+                let conf = if near_before(b, i, 36, ORG_KW) {
+                    0.9
+                } else {
+                    0.45
+                };
+                out.push(
+                    DataType::CnOrgCode,
+                    i,
+                    j,
+                    conf,
+                    "GB 11714 check character valid",
+                );
+            }
+        }
+    }
+    j
+}
+
+/// A plate: province character directly (or after one space) before the authority letter.
+fn plate_at(text: &str, i: usize, j: usize, out: &mut Out<'_>) -> Option<usize> {
+    let b = text.as_bytes();
+    let letter = b[i];
+    if !letter.is_ascii_uppercase() || i < 3 {
+        return None;
+    }
+    let before = &text[..i];
+    let before = before.strip_suffix(' ').unwrap_or(before);
+    let province = before.chars().next_back()?;
+    if !v::is_plate_province(province) {
+        return None;
+    }
+    let start = before.len() - province.len_utf8();
+    let run = &b[i..j];
+    // Body directly after the letter, or after a `·`/space separator.
+    let (body_start, body_end) = if run.len() == 1 {
+        let k = if b[j..].starts_with("·".as_bytes()) {
+            j + 2
+        } else if b.get(j) == Some(&b' ') {
+            j + 1
+        } else {
+            return None;
+        };
+        let mut e = k;
+        while e < b.len() && is_alnum(b[e]) {
+            e += 1;
+        }
+        (k, e)
+    } else {
+        (i + 1, j)
+    };
+    let body = &b[body_start..body_end];
+    let suffix = text[body_end..]
+        .chars()
+        .next()
+        .filter(|c| "挂学警港澳".contains(*c));
+    let (ok, end) = match suffix {
+        Some(c) if body.len() == 4 => (
+            v::plate_body_ok(letter, body, true),
+            body_end + c.len_utf8(),
+        ),
+        _ => (v::plate_body_ok(letter, body, false), body_end),
+    };
+    if !ok {
+        return None;
+    }
+    out.push(
+        DataType::CnPlate,
+        start,
+        end,
+        0.9,
+        "province abbreviation, authority letter and plate number",
+    );
+    Some(end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(DataType, &str)> {
+        TextScanner::new()
+            .scan(text)
+            .into_iter()
+            .filter(|f| f.confidence >= REPORT_CONFIDENCE)
+            .map(|f| (f.data_type, &text[f.start..f.end]))
+            .collect()
+    }
+
+    #[test]
+    fn identifiers_against_chinese_text() {
+        assert_eq!(
+            found("身份证号11010519491231002X，"),
+            vec![(DataType::CnResidentId, "11010519491231002X")]
+        );
+        assert_eq!(
+            found("电话13800138000。"),
+            vec![(DataType::CnMobile, "13800138000")]
+        );
+        assert_eq!(found("订单号2023112212345678901"), vec![]);
+        assert_eq!(found("单号138001380001"), vec![]);
+        assert_eq!(found("身份证号110105194912310021"), vec![]);
+        assert_eq!(found("x13800138000"), vec![]);
+    }
+
+    #[test]
+    fn each_type_in_text() {
+        let cases: &[(&str, DataType, &str)] = &[
+            (
+                "手机：+86 138 0013 8000，",
+                DataType::CnMobile,
+                "+86 138 0013 8000",
+            ),
+            (
+                "手机0086-138-0013-8000",
+                DataType::CnMobile,
+                "0086-138-0013-8000",
+            ),
+            ("电话010-62345678转", DataType::CnLandline, "010-62345678"),
+            (
+                "电话（0755）82345678",
+                DataType::CnLandline,
+                "（0755）82345678",
+            ),
+            (
+                "邮箱zhang.san@example.gov.cn。",
+                DataType::Email,
+                "zhang.san@example.gov.cn",
+            ),
+            (
+                "卡号6212261234567890128",
+                DataType::BankCard,
+                "6212261234567890128",
+            ),
+            (
+                "卡号6212 2612 3456 7890 128",
+                DataType::BankCard,
+                "6212 2612 3456 7890 128",
+            ),
+            (
+                "代码91350100M000100Y43",
+                DataType::CnUscc,
+                "91350100M000100Y43",
+            ),
+            ("机构D2143569-X号", DataType::CnOrgCode, "D2143569-X"),
+            ("组织机构代码：600037341", DataType::CnOrgCode, "600037341"),
+            ("护照E12345678", DataType::CnPassport, "E12345678"),
+            ("通行证C12345678", DataType::CnHkMacaoPermit, "C12345678"),
+            ("车牌京A12345违章", DataType::CnPlate, "京A12345"),
+            ("车牌粤B·D12345", DataType::CnPlate, "粤B·D12345"),
+            ("车牌沪A 1234学", DataType::CnPlate, "沪A 1234学"),
+            ("VIN码1M8GDM9AXKP042788", DataType::Vin, "1M8GDM9AXKP042788"),
+            ("来自192.168.1.10的访问", DataType::Ipv4, "192.168.1.10"),
+            ("地址2001:db8::1。", DataType::Ipv6, "2001:db8::1"),
+            (
+                "MAC 00:1A:2B:3C:4D:5E",
+                DataType::MacAddress,
+                "00:1A:2B:3C:4D:5E",
+            ),
+            (
+                "出生日期：1990年5月17日",
+                DataType::BirthDate,
+                "1990年5月17日",
+            ),
+            ("生日1990-05-17", DataType::BirthDate, "1990-05-17"),
+            (
+                "坐标116.397128,39.916527",
+                DataType::Gps,
+                "116.397128,39.916527",
+            ),
+            ("IMEI:490154203237518", DataType::Imei, "490154203237518"),
+            ("联系人：张三，", DataType::PersonName, "张三"),
+            ("姓名欧阳修文性别男", DataType::PersonName, "欧阳修文"),
+            (
+                "家庭住址：北京市朝阳区建国路88号3单元502室，电话",
+                DataType::Address,
+                "北京市朝阳区建国路88号3单元502室",
+            ),
+            (
+                "寄往广东省深圳市南山区科技园路1号。",
+                DataType::Address,
+                "广东省深圳市南山区科技园路1号",
+            ),
+        ];
+        for (text, t, want) in cases {
+            let f = found(text);
+            assert!(
+                f.contains(&(*t, want)),
+                "{text}: want {t:?} {want:?}, got {f:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn look_alikes_are_not_found() {
+        for text in [
+            "时间戳1700000000123",
+            "金额12345.67元",
+            "版本1.2.3.4.5",
+            "哈希d41d8cd98f00b204e9800998ecf8427e",
+            "订单20231122123456789",
+            "时间2023-11-22 10:30:00",
+            "编号12345678901",
+            "代码91350100M000100Y44",
+            "VIN1HGCM82633A004353",
+            "北京市人民政府发布通知",
+            "联系人请于周一前回复",
+        ] {
+            assert_eq!(found(text), vec![], "{text}");
+        }
+    }
+
+    #[test]
+    fn luhn_failure_lowers_confidence() {
+        let f = TextScanner::new().scan("卡号6222021234567890123");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].data_type, DataType::BankCard);
+        assert!(f[0].confidence < 0.9 && f[0].confidence > 0.0);
+        let g = TextScanner::new().scan("卡号6212261234567890128");
+        assert!(g[0].confidence > f[0].confidence);
+    }
+
+    #[test]
+    fn spans_are_utf8_byte_offsets() {
+        let text = "张三的手机是13800138000";
+        let f = TextScanner::new().scan(text);
+        let m = f
+            .iter()
+            .find(|f| f.data_type == DataType::CnMobile)
+            .unwrap();
+        assert_eq!(m.start, "张三的手机是".len());
+        assert_eq!(m.end, text.len());
+    }
+}
