@@ -61,7 +61,11 @@ pub struct ParsedDate {
 }
 
 fn take_digits(s: &str, max: usize) -> Option<(u32, usize)> {
-    let n = s.bytes().take(max).take_while(|b| b.is_ascii_digit()).count();
+    let n = s
+        .bytes()
+        .take(max)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     if n == 0 {
         return None;
     }
@@ -89,7 +93,11 @@ pub fn parse_date(s: &str) -> Option<ParsedDate> {
             consumed
         };
         (m, d, DateStyle::Chinese, consumed)
-    } else if let Some(sep) = after.chars().next().filter(|c| matches!(c, '-' | '/' | '.')) {
+    } else if let Some(sep) = after
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '-' | '/' | '.'))
+    {
         let a = &after[1..];
         let (m, ml) = take_digits(a, 2)?;
         let a2 = a[ml..].strip_prefix(sep)?;
@@ -177,6 +185,9 @@ mod tests {
         assert!(parse_date("199005171").is_none());
         assert!(parse_date("abc").is_none());
         assert!(parse_date("").is_none());
-        assert_eq!(format_date(1990, 5, 7, DateStyle::Separated('/')), "1990/05/07");
+        assert_eq!(
+            format_date(1990, 5, 7, DateStyle::Separated('/')),
+            "1990/05/07"
+        );
     }
 }

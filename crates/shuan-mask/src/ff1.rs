@@ -92,7 +92,10 @@ impl<'c, C: BlockCipher128> Ff1<'c, C> {
             )));
         }
         if x.iter().any(|&d| d as u32 >= self.radix) {
-            return Err(MaskError::Fpe(format!("numeral outside radix {}", self.radix)));
+            return Err(MaskError::Fpe(format!(
+                "numeral outside radix {}",
+                self.radix
+            )));
         }
         if tweak.len() > u32::MAX as usize {
             return Err(MaskError::Fpe("tweak too long".into()));
@@ -213,7 +216,9 @@ mod tests {
     impl<C: BlockEncrypt<BlockSize = aes::cipher::consts::U16>> BlockCipher128 for Aes<C> {
         fn encrypt_block(&self, block: &mut [u8; 16]) {
             self.0
-                .encrypt_block(aes::cipher::generic_array::GenericArray::from_mut_slice(block));
+                .encrypt_block(aes::cipher::generic_array::GenericArray::from_mut_slice(
+                    block,
+                ));
         }
     }
 
@@ -225,7 +230,9 @@ mod tests {
     }
 
     fn numerals(s: &str, radix: u32) -> Vec<u16> {
-        s.chars().map(|c| c.to_digit(radix).unwrap() as u16).collect()
+        s.chars()
+            .map(|c| c.to_digit(radix).unwrap() as u16)
+            .collect()
     }
 
     fn render(x: &[u16], radix: u32) -> String {

@@ -173,17 +173,31 @@ mod tests {
             let e = transform(&c, alpha, b"t", v, true).unwrap();
             assert_ne!(e, v);
             assert_eq!(e.chars().count(), v.chars().count());
-            assert_eq!(transform(&c, alpha, b"t", &e, false).unwrap(), v, "{alpha:?}");
+            assert_eq!(
+                transform(&c, alpha, b"t", &e, false).unwrap(),
+                v,
+                "{alpha:?}"
+            );
             // Deterministic: same key, same tweak, same output.
             assert_eq!(transform(&c, alpha, b"t", v, true).unwrap(), e);
             // Another key does not reverse it.
             let other = MaskKeys::from_master(&[8u8; 32]);
-            assert_ne!(transform(&other.fpe_cipher(), alpha, b"t", &e, false).unwrap(), v);
+            assert_ne!(
+                transform(&other.fpe_cipher(), alpha, b"t", &e, false).unwrap(),
+                v
+            );
         }
         let e = transform(&c, Alphabet::Digits, b"", "138-0013-8000", true).unwrap();
         assert_eq!(&e[3..4], "-");
         assert_eq!(&e[8..9], "-");
-        let cjk = transform(&c, Alphabet::Chinese, b"", "广东省江门市蓬江区建设路12号", true).unwrap();
+        let cjk = transform(
+            &c,
+            Alphabet::Chinese,
+            b"",
+            "广东省江门市蓬江区建设路12号",
+            true,
+        )
+        .unwrap();
         assert!(cjk.ends_with("12号") || cjk.contains("12"));
     }
 
@@ -191,14 +205,26 @@ mod tests {
     fn id_number_keeps_a_valid_check_digit() {
         let k = keys();
         let c = k.fpe_cipher();
-        for id in ["11010519491231002X", "440703199001011234", "110105194912310021"] {
+        for id in [
+            "11010519491231002X",
+            "440703199001011234",
+            "110105194912310021",
+        ] {
             let e = transform(&c, Alphabet::IdNumber, b"", id, true).unwrap();
             let d: Vec<u16> = e[..17].bytes().map(|b| (b - b'0') as u16).collect();
             assert_eq!(e.chars().last().unwrap(), gb11643_check(&d));
             let back = transform(&c, Alphabet::IdNumber, b"", &e, false).unwrap();
             assert_eq!(&back[..17], &id[..17]);
         }
-        assert_eq!(gb11643_check(&"11010519491231002".bytes().map(|b| (b - b'0') as u16).collect::<Vec<_>>()), 'X');
+        assert_eq!(
+            gb11643_check(
+                &"11010519491231002"
+                    .bytes()
+                    .map(|b| (b - b'0') as u16)
+                    .collect::<Vec<_>>()
+            ),
+            'X'
+        );
         assert!(transform(&c, Alphabet::IdNumber, b"", "12345", true).is_err());
     }
 }

@@ -106,7 +106,10 @@ impl MaskKeys {
 
     /// A short public identifier of the key (first 8 bytes of a keyed hash), safe to log.
     pub fn fingerprint(&self) -> String {
-        self.fingerprint.iter().map(|b| format!("{b:02x}")).collect()
+        self.fingerprint
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// Keyed hash for pseudonyms.
@@ -153,7 +156,10 @@ mod tests {
         assert!(MaskKeys::from_hex("abc", "t").is_err());
         assert!(!format!("{k:?}").contains("abab"));
         assert_ne!(k.pseudonym_mac(&[b"a"]), k.noise_mac(&[b"a"]));
-        assert_ne!(k.pseudonym_mac(&[b"ab", b"c"]), k.pseudonym_mac(&[b"a", b"bc"]));
+        assert_ne!(
+            k.pseudonym_mac(&[b"ab", b"c"]),
+            k.pseudonym_mac(&[b"a", b"bc"])
+        );
     }
 
     #[cfg(unix)]

@@ -8,9 +8,12 @@ pub mod dates;
 pub mod error;
 pub mod ff1;
 pub mod fpe;
+pub mod job;
 pub mod key;
+pub mod log;
 pub mod ops;
 pub mod rules;
+pub mod sink;
 
 pub use error::{MaskError, Result};
 pub use fpe::Alphabet;

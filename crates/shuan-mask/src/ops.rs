@@ -179,7 +179,8 @@ impl Operator {
         keys: Option<&MaskKeys>,
         ctx: &ApplyCtx<'_>,
     ) -> Result<Option<String>> {
-        let need_keys = || keys.ok_or_else(|| MaskError::KeyRequired(format!("operator {}", self.name())));
+        let need_keys =
+            || keys.ok_or_else(|| MaskError::KeyRequired(format!("operator {}", self.name())));
         Ok(Some(match self {
             Operator::Keep => value.to_string(),
             Operator::Partial {
@@ -217,9 +218,13 @@ impl Operator {
     /// Reverse the operator (only FPE is reversible).
     pub fn reverse(&self, value: &str, keys: &MaskKeys) -> Result<String> {
         match self {
-            Operator::Fpe { alphabet, tweak } => {
-                transform(&keys.fpe_cipher(), *alphabet, tweak.as_bytes(), value, false)
-            }
+            Operator::Fpe { alphabet, tweak } => transform(
+                &keys.fpe_cipher(),
+                *alphabet,
+                tweak.as_bytes(),
+                value,
+                false,
+            ),
             other => Err(MaskError::Invalid(format!(
                 "operator {} is not reversible; only fpe can be unmasked",
                 other.name()
@@ -296,7 +301,8 @@ fn pseudonym(
         PseudonymFormat::ChineseName => {
             let s: Vec<char> = SURNAMES.chars().collect();
             let g: Vec<char> = GIVEN.chars().collect();
-            let pick = |b: u8, b2: u8, set: &[char]| set[(((b as usize) << 8) | b2 as usize) % set.len()];
+            let pick =
+                |b: u8, b2: u8, set: &[char]| set[(((b as usize) << 8) | b2 as usize) % set.len()];
             let mut out = String::new();
             out.push(pick(tag[0], tag[1], &s));
             out.push(pick(tag[2], tag[3], &g));
@@ -463,8 +469,8 @@ fn fmt_num(v: f64) -> String {
 }
 
 fn generalize_number(value: &str, width: f64) -> Result<String> {
-    let v = parse_number(value)
-        .ok_or_else(|| MaskError::value("generalize_number", "not a number"))?;
+    let v =
+        parse_number(value).ok_or_else(|| MaskError::value("generalize_number", "not a number"))?;
     let lo = (v / width).floor() * width;
     Ok(format!("[{},{})", fmt_num(lo), fmt_num(lo + width)))
 }
@@ -477,14 +483,26 @@ fn date_shift(keys: &MaskKeys, value: &str, max_days: u32, entity: Option<&str>)
     let r = u64::from_be_bytes(tag[..8].try_into().expect("8 bytes"));
     let span = max_days.max(1) as u64;
     let magnitude = (r % span) as i64 + 1;
-    let offset = if (r >> 63) == 1 { -magnitude } else { magnitude };
+    let offset = if (r >> 63) == 1 {
+        -magnitude
+    } else {
+        magnitude
+    };
     let (y, m, dd) = civil_from_days(days_from_civil(d.year, d.month, d.day) + offset);
-    Ok(format!("{}{}", format_date(y, m, dd, d.style), &t[d.rest..]))
+    Ok(format!(
+        "{}{}",
+        format_date(y, m, dd, d.style),
+        &t[d.rest..]
+    ))
 }
 
 fn noise(keys: &MaskKeys, value: &str, relative: f64, ctx: &ApplyCtx<'_>) -> Result<String> {
     let v = parse_number(value).ok_or_else(|| MaskError::value("noise", "not a number"))?;
-    let tag = keys.noise_mac(&[ctx.column.as_bytes(), &ctx.row.to_be_bytes(), value.as_bytes()]);
+    let tag = keys.noise_mac(&[
+        ctx.column.as_bytes(),
+        &ctx.row.to_be_bytes(),
+        value.as_bytes(),
+    ]);
     let r = u64::from_be_bytes(tag[..8].try_into().expect("8 bytes")) as f64 / u64::MAX as f64;
     let noisy = v * (1.0 + relative * (2.0 * r - 1.0));
     Ok(format!("{:.*}", decimals(value), noisy))
@@ -501,16 +519,30 @@ mod tests {
         op.apply(v, Some(&keys()), &ApplyCtx::default()).unwrap()
     }
     fn part(f: usize, l: usize, fixed: Option<usize>) -> Operator {
-        Operator::Partial { keep_first: f, keep_last: l, mask_char: '*', fixed }
+        Operator::Partial {
+            keep_first: f,
+            keep_last: l,
+            mask_char: '*',
+            fixed,
+        }
     }
 
     #[test]
     fn partial_mask_examples() {
         assert_eq!(run(&part(1, 0, None), "张三").unwrap(), "张*");
         assert_eq!(run(&part(1, 0, None), "欧阳娜娜").unwrap(), "欧***");
-        assert_eq!(run(&part(6, 2, None), "11010519491231002X").unwrap(), "110105**********2X");
-        assert_eq!(run(&part(3, 4, None), "13800000000").unwrap(), "138****0000");
-        assert_eq!(run(&part(6, 0, Some(4)), "广东省江门市蓬江区建设路12号").unwrap(), "广东省江门市****");
+        assert_eq!(
+            run(&part(6, 2, None), "11010519491231002X").unwrap(),
+            "110105**********2X"
+        );
+        assert_eq!(
+            run(&part(3, 4, None), "13800000000").unwrap(),
+            "138****0000"
+        );
+        assert_eq!(
+            run(&part(6, 0, Some(4)), "广东省江门市蓬江区建设路12号").unwrap(),
+            "广东省江门市****"
+        );
         // Short values still lose at least one character.
         assert_eq!(run(&part(3, 4, None), "123").unwrap(), "12*");
         assert_eq!(run(&part(1, 0, None), "张").unwrap(), "*");
@@ -519,27 +551,56 @@ mod tests {
 
     #[test]
     fn replace_truncate_nullify() {
-        assert_eq!(run(&Operator::Replace { with: "[身份证号]".into() }, "x").unwrap(), "[身份证号]");
-        assert_eq!(run(&Operator::Truncate { keep: 3 }, "广东省江门市").unwrap(), "广东省");
+        assert_eq!(
+            run(
+                &Operator::Replace {
+                    with: "[身份证号]".into()
+                },
+                "x"
+            )
+            .unwrap(),
+            "[身份证号]"
+        );
+        assert_eq!(
+            run(&Operator::Truncate { keep: 3 }, "广东省江门市").unwrap(),
+            "广东省"
+        );
         assert_eq!(run(&Operator::Nullify, "x"), None);
         assert_eq!(run(&Operator::Suppress, "x"), None);
     }
 
     #[test]
     fn pseudonyms_are_keyed_and_consistent() {
-        let op = Operator::Pseudonym { prefix: "P".into(), format: PseudonymFormat::Hex { len: 16 }, namespace: String::new() };
+        let op = Operator::Pseudonym {
+            prefix: "P".into(),
+            format: PseudonymFormat::Hex { len: 16 },
+            namespace: String::new(),
+        };
         let a = run(&op, "11010519491231002X").unwrap();
         assert_eq!(a.len(), 17);
         assert!(a.starts_with('P'));
         assert_eq!(a, run(&op, "11010519491231002X").unwrap());
         assert_ne!(a, run(&op, "11010519491231003X").unwrap());
         let other = MaskKeys::from_master(&[4u8; 32]);
-        assert_ne!(a, op.apply("11010519491231002X", Some(&other), &ApplyCtx::default()).unwrap().unwrap());
-        let d = Operator::Pseudonym { prefix: String::new(), format: PseudonymFormat::Digits, namespace: String::new() };
+        assert_ne!(
+            a,
+            op.apply("11010519491231002X", Some(&other), &ApplyCtx::default())
+                .unwrap()
+                .unwrap()
+        );
+        let d = Operator::Pseudonym {
+            prefix: String::new(),
+            format: PseudonymFormat::Digits,
+            namespace: String::new(),
+        };
         let p = run(&d, "138-0000-0000").unwrap();
         assert_eq!(p.len(), 13);
         assert_eq!(&p[3..4], "-");
-        let n = Operator::Pseudonym { prefix: String::new(), format: PseudonymFormat::ChineseName, namespace: String::new() };
+        let n = Operator::Pseudonym {
+            prefix: String::new(),
+            format: PseudonymFormat::ChineseName,
+            namespace: String::new(),
+        };
         let name = run(&n, "张三").unwrap();
         assert!((2..=3).contains(&name.chars().count()));
         assert!(op.apply("x", None, &ApplyCtx::default()).is_err());
@@ -547,32 +608,88 @@ mod tests {
 
     #[test]
     fn generalizations() {
-        assert_eq!(run(&Operator::GeneralizeDate(DateLevel::Year), "1990-05-17").unwrap(), "1990");
-        assert_eq!(run(&Operator::GeneralizeDate(DateLevel::YearMonth), "19900517").unwrap(), "1990-05");
-        let band = Operator::GeneralizeDate(DateLevel::AgeBand { width: 10, reference_year: 2026 });
+        assert_eq!(
+            run(&Operator::GeneralizeDate(DateLevel::Year), "1990-05-17").unwrap(),
+            "1990"
+        );
+        assert_eq!(
+            run(&Operator::GeneralizeDate(DateLevel::YearMonth), "19900517").unwrap(),
+            "1990-05"
+        );
+        let band = Operator::GeneralizeDate(DateLevel::AgeBand {
+            width: 10,
+            reference_year: 2026,
+        });
         assert_eq!(run(&band, "1990年5月17日").unwrap(), "30-39");
         let dist = Operator::GeneralizeAddress(AddressLevel::District);
-        assert_eq!(run(&dist, "广东省江门市蓬江区建设路12号").unwrap(), "广东省江门市蓬江区");
-        assert_eq!(run(&dist, "北京市朝阳区建国路88号").unwrap(), "北京市朝阳区");
-        assert_eq!(run(&Operator::GeneralizeAddress(AddressLevel::City), "广东省江门市蓬江区建设路12号").unwrap(), "广东省江门市");
-        assert_eq!(run(&Operator::GeneralizeAddress(AddressLevel::Province), "广西壮族自治区南宁市青秀区").unwrap(), "广西壮族自治区");
-        assert_eq!(run(&Operator::GeneralizeGps { grid: 0.01 }, "22.5789,113.0812").unwrap(), "22.575,113.085");
-        assert_eq!(run(&Operator::GeneralizeNumber { width: 1000.0 }, "12,345.6").unwrap(), "[12000,13000)");
-        assert!(Operator::GeneralizeNumber { width: 10.0 }.apply("abc", None, &ApplyCtx::default()).is_err());
+        assert_eq!(
+            run(&dist, "广东省江门市蓬江区建设路12号").unwrap(),
+            "广东省江门市蓬江区"
+        );
+        assert_eq!(
+            run(&dist, "北京市朝阳区建国路88号").unwrap(),
+            "北京市朝阳区"
+        );
+        assert_eq!(
+            run(
+                &Operator::GeneralizeAddress(AddressLevel::City),
+                "广东省江门市蓬江区建设路12号"
+            )
+            .unwrap(),
+            "广东省江门市"
+        );
+        assert_eq!(
+            run(
+                &Operator::GeneralizeAddress(AddressLevel::Province),
+                "广西壮族自治区南宁市青秀区"
+            )
+            .unwrap(),
+            "广西壮族自治区"
+        );
+        assert_eq!(
+            run(&Operator::GeneralizeGps { grid: 0.01 }, "22.5789,113.0812").unwrap(),
+            "22.575,113.085"
+        );
+        assert_eq!(
+            run(&Operator::GeneralizeNumber { width: 1000.0 }, "12,345.6").unwrap(),
+            "[12000,13000)"
+        );
+        assert!(Operator::GeneralizeNumber { width: 10.0 }
+            .apply("abc", None, &ApplyCtx::default())
+            .is_err());
     }
 
     #[test]
     fn date_shift_is_consistent_per_entity() {
-        let op = Operator::DateShift { max_days: 30, entity: Some("id".into()) };
+        let op = Operator::DateShift {
+            max_days: 30,
+            entity: Some("id".into()),
+        };
         let k = keys();
-        let ctx = |e| ApplyCtx { entity: Some(e), row: 0, column: "d" };
-        let a1 = op.apply("2020-01-10", Some(&k), &ctx("P1")).unwrap().unwrap();
-        let a2 = op.apply("2020-01-20", Some(&k), &ctx("P1")).unwrap().unwrap();
-        let da = |s: &str| { let p = parse_date(s).unwrap(); days_from_civil(p.year, p.month, p.day) };
+        let ctx = |e| ApplyCtx {
+            entity: Some(e),
+            row: 0,
+            column: "d",
+        };
+        let a1 = op
+            .apply("2020-01-10", Some(&k), &ctx("P1"))
+            .unwrap()
+            .unwrap();
+        let a2 = op
+            .apply("2020-01-20", Some(&k), &ctx("P1"))
+            .unwrap()
+            .unwrap();
+        let da = |s: &str| {
+            let p = parse_date(s).unwrap();
+            days_from_civil(p.year, p.month, p.day)
+        };
         assert_eq!(da(&a2) - da(&a1), 10, "interval within an entity is kept");
         let shift = da(&a1) - da("2020-01-10");
         assert!(shift != 0 && shift.abs() <= 30);
-        let t = op.apply("2020-01-10 08:30:00", Some(&k), &ctx("P1")).unwrap().unwrap();
+        let t = op
+            .apply("2020-01-10 08:30:00", Some(&k), &ctx("P1"))
+            .unwrap()
+            .unwrap();
         assert!(t.ends_with(" 08:30:00") && t.starts_with(&a1));
     }
 

@@ -102,9 +102,10 @@ pub struct Choice {
 impl Selector {
     fn matches(&self, col: &ColumnInfo) -> bool {
         let types_ok = self.types.is_empty()
-            || col.data_type.as_deref().is_some_and(|t| {
-                self.types.iter().any(|s| s == "*" || s == t)
-            });
+            || col
+                .data_type
+                .as_deref()
+                .is_some_and(|t| self.types.iter().any(|s| s == "*" || s == t));
         let levels_ok = self.levels.is_empty()
             || col
                 .level
@@ -250,7 +251,10 @@ impl RuleCtx<'_> {
         match self.table.get(key) {
             None => Ok(None),
             Some(toml::Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(self.err(format!("`{key}` must be a string"), format!("quote it: {key} = \"...\""))),
+            Some(_) => Err(self.err(
+                format!("`{key}` must be a string"),
+                format!("quote it: {key} = \"...\""),
+            )),
         }
     }
     fn uint(&self, key: &str, default: u64, max: u64) -> Result<u64> {
@@ -268,10 +272,18 @@ impl RuleCtx<'_> {
             None => default,
             Some(toml::Value::Integer(i)) => *i as f64,
             Some(toml::Value::Float(f)) => *f,
-            Some(_) => return Err(self.err(format!("`{key}` must be a number"), format!("e.g. {key} = {default}"))),
+            Some(_) => {
+                return Err(self.err(
+                    format!("`{key}` must be a number"),
+                    format!("e.g. {key} = {default}"),
+                ))
+            }
         };
         if !(v.is_finite() && v > 0.0) {
-            return Err(self.err(format!("`{key}` must be a positive number"), format!("e.g. {key} = {default}")));
+            return Err(self.err(
+                format!("`{key}` must be a positive number"),
+                format!("e.g. {key} = {default}"),
+            ));
         }
         Ok(v)
     }
@@ -279,7 +291,10 @@ impl RuleCtx<'_> {
         match self.table.get(key) {
             None => Ok(false),
             Some(toml::Value::Boolean(b)) => Ok(*b),
-            Some(_) => Err(self.err(format!("`{key}` must be true or false"), format!("{key} = true"))),
+            Some(_) => Err(self.err(
+                format!("`{key}` must be true or false"),
+                format!("{key} = true"),
+            )),
         }
     }
 }
@@ -315,7 +330,10 @@ fn parse_rule(ctx: &RuleCtx<'_>, known_type: TypeCheck<'_>) -> Result<Rule> {
         ));
     }
     let op_name = ctx.string("op")?.ok_or_else(|| {
-        ctx.err("rule has no `op`", format!("add op = \"...\", one of: {OPERATORS}"))
+        ctx.err(
+            "rule has no `op`",
+            format!("add op = \"...\", one of: {OPERATORS}"),
+        )
     })?;
     let (operator, allowed): (Operator, &[&str]) = match op_name.as_str() {
         "keep" => (Operator::Keep, &[]),
@@ -326,7 +344,12 @@ fn parse_rule(ctx: &RuleCtx<'_>, known_type: TypeCheck<'_>) -> Result<Rule> {
             let mut chars = mask.chars();
             let mask_char = match (chars.next(), chars.next()) {
                 (Some(c), None) => c,
-                _ => return Err(ctx.err("`mask_char` must be exactly one character", "mask_char = \"*\"")),
+                _ => {
+                    return Err(ctx.err(
+                        "`mask_char` must be exactly one character",
+                        "mask_char = \"*\"",
+                    ))
+                }
             };
             let fixed = if ctx.table.contains_key("fixed") {
                 Some(ctx.uint("fixed", 4, 64)? as usize)
@@ -336,7 +359,12 @@ fn parse_rule(ctx: &RuleCtx<'_>, known_type: TypeCheck<'_>) -> Result<Rule> {
             let keep_first = ctx.uint("keep_first", 0, 1000)? as usize;
             let keep_last = ctx.uint("keep_last", 0, 1000)? as usize;
             (
-                Operator::Partial { keep_first, keep_last, mask_char, fixed },
+                Operator::Partial {
+                    keep_first,
+                    keep_last,
+                    mask_char,
+                    fixed,
+                },
                 &["keep_first", "keep_last", "mask_char", "fixed"],
             )
         }
@@ -349,18 +377,33 @@ fn parse_rule(ctx: &RuleCtx<'_>, known_type: TypeCheck<'_>) -> Result<Rule> {
                     "write with = \"***\" for a constant, or tag = true for the type label like [身份证号]",
                 ));
             }
-            (Operator::Replace { with: with.unwrap_or_default() }, &["with", "tag"])
+            (
+                Operator::Replace {
+                    with: with.unwrap_or_default(),
+                },
+                &["with", "tag"],
+            )
         }
         "pseudonym" => {
             let format = match ctx.string("format")?.as_deref() {
-                None | Some("hex") => PseudonymFormat::Hex { len: ctx.uint("length", 16, 64)? as usize },
+                None | Some("hex") => PseudonymFormat::Hex {
+                    len: ctx.uint("length", 16, 64)? as usize,
+                },
                 Some("digits") => PseudonymFormat::Digits,
                 Some("chinese_name") => PseudonymFormat::ChineseName,
-                Some(other) => return Err(ctx.err(format!("unknown pseudonym format `{other}`"), "use format = \"hex\", \"digits\" or \"chinese_name\"")),
+                Some(other) => {
+                    return Err(ctx.err(
+                        format!("unknown pseudonym format `{other}`"),
+                        "use format = \"hex\", \"digits\" or \"chinese_name\"",
+                    ))
+                }
             };
             if let PseudonymFormat::Hex { len } = format {
                 if len < 8 {
-                    return Err(ctx.err("`length` below 8 makes pseudonyms collide", "use length = 16 (8..=64)"));
+                    return Err(ctx.err(
+                        "`length` below 8 makes pseudonyms collide",
+                        "use length = 16 (8..=64)",
+                    ));
                 }
             }
             (
@@ -375,10 +418,16 @@ fn parse_rule(ctx: &RuleCtx<'_>, known_type: TypeCheck<'_>) -> Result<Rule> {
         "fpe" => {
             let name = ctx.string("alphabet")?.unwrap_or_else(|| "digits".into());
             let alphabet = Alphabet::from_name(&name).ok_or_else(|| {
-                ctx.err(format!("unknown alphabet `{name}`"), "use alphabet = \"digits\", \"id_number\", \"alphanumeric\" or \"chinese\"")
+                ctx.err(
+                    format!("unknown alphabet `{name}`"),
+                    "use alphabet = \"digits\", \"id_number\", \"alphanumeric\" or \"chinese\"",
+                )
             })?;
             (
-                Operator::Fpe { alphabet, tweak: ctx.string("tweak")?.unwrap_or_default() },
+                Operator::Fpe {
+                    alphabet,
+                    tweak: ctx.string("tweak")?.unwrap_or_default(),
+                },
                 &["alphabet", "tweak"],
             )
         }
@@ -388,51 +437,96 @@ fn parse_rule(ctx: &RuleCtx<'_>, known_type: TypeCheck<'_>) -> Result<Rule> {
                 Some("year_month") => DateLevel::YearMonth,
                 Some("age_band") => DateLevel::AgeBand {
                     width: ctx.uint("width", 10, 100)?.max(1) as u32,
-                    reference_year: ctx.uint("reference_year", crate::dates::today().0 as u64, 9999)? as i64,
+                    reference_year: ctx.uint(
+                        "reference_year",
+                        crate::dates::today().0 as u64,
+                        9999,
+                    )? as i64,
                 },
-                Some(other) => return Err(ctx.err(format!("unknown date level `{other}`"), "use to = \"year\", \"year_month\" or \"age_band\"")),
+                Some(other) => {
+                    return Err(ctx.err(
+                        format!("unknown date level `{other}`"),
+                        "use to = \"year\", \"year_month\" or \"age_band\"",
+                    ))
+                }
             };
-            (Operator::GeneralizeDate(level), &["to", "width", "reference_year"])
+            (
+                Operator::GeneralizeDate(level),
+                &["to", "width", "reference_year"],
+            )
         }
         "generalize_address" => {
             let level = match ctx.string("level")?.as_deref() {
                 None | Some("district") => AddressLevel::District,
                 Some("city") => AddressLevel::City,
                 Some("province") => AddressLevel::Province,
-                Some(other) => return Err(ctx.err(format!("unknown address level `{other}`"), "use level = \"province\", \"city\" or \"district\"")),
+                Some(other) => {
+                    return Err(ctx.err(
+                        format!("unknown address level `{other}`"),
+                        "use level = \"province\", \"city\" or \"district\"",
+                    ))
+                }
             };
             (Operator::GeneralizeAddress(level), &["level"])
         }
-        "generalize_gps" => (Operator::GeneralizeGps { grid: ctx.float("grid", 0.01)? }, &["grid"]),
-        "generalize_number" => (Operator::GeneralizeNumber { width: ctx.float("width", 1000.0)? }, &["width"]),
-        "truncate" => (Operator::Truncate { keep: ctx.uint("keep", 3, 10_000)? as usize }, &["keep"]),
+        "generalize_gps" => (
+            Operator::GeneralizeGps {
+                grid: ctx.float("grid", 0.01)?,
+            },
+            &["grid"],
+        ),
+        "generalize_number" => (
+            Operator::GeneralizeNumber {
+                width: ctx.float("width", 1000.0)?,
+            },
+            &["width"],
+        ),
+        "truncate" => (
+            Operator::Truncate {
+                keep: ctx.uint("keep", 3, 10_000)? as usize,
+            },
+            &["keep"],
+        ),
         "date_shift" => {
             let max_days = ctx.uint("max_days", 30, 3650)?;
             if max_days == 0 {
                 return Err(ctx.err("`max_days` must be at least 1", "max_days = 30"));
             }
             (
-                Operator::DateShift { max_days: max_days as u32, entity: ctx.string("entity")? },
+                Operator::DateShift {
+                    max_days: max_days as u32,
+                    entity: ctx.string("entity")?,
+                },
                 &["max_days", "entity"],
             )
         }
         "noise" => {
             let relative = ctx.float("relative", 0.05)?;
             if relative >= 1.0 {
-                return Err(ctx.err("`relative` must be below 1 (it is a fraction, 0.05 = ±5%)", "relative = 0.05"));
+                return Err(ctx.err(
+                    "`relative` must be below 1 (it is a fraction, 0.05 = ±5%)",
+                    "relative = 0.05",
+                ));
             }
             (Operator::Noise { relative }, &["relative"])
         }
         other => {
-            return Err(ctx.err(format!("unknown operator `{other}`"), format!("use one of: {OPERATORS}")))
+            return Err(ctx.err(
+                format!("unknown operator `{other}`"),
+                format!("use one of: {OPERATORS}"),
+            ))
         }
     };
     for key in ctx.table.keys() {
-        if key != "op" && !SELECTOR_KEYS.contains(&key.as_str()) && !allowed.contains(&key.as_str()) {
+        if key != "op" && !SELECTOR_KEYS.contains(&key.as_str()) && !allowed.contains(&key.as_str())
+        {
             let hint = if allowed.is_empty() {
                 format!("operator `{op_name}` takes no parameters; remove `{key}`")
             } else {
-                format!("operator `{op_name}` takes: {}; remove or rename `{key}`", allowed.join(", "))
+                format!(
+                    "operator `{op_name}` takes: {}; remove or rename `{key}`",
+                    allowed.join(", ")
+                )
             };
             return Err(ctx.err(format!("unknown key `{key}`"), hint));
         }
@@ -441,13 +535,22 @@ fn parse_rule(ctx: &RuleCtx<'_>, known_type: TypeCheck<'_>) -> Result<Rule> {
     Ok(Rule {
         file: ctx.file.to_string(),
         line: ctx.line,
-        selector: Selector { types, levels, columns, fields },
+        selector: Selector {
+            types,
+            levels,
+            columns,
+            fields,
+        },
         operator,
         tag,
     })
 }
 
-fn parse_file(text: &str, file: &str, known_type: TypeCheck<'_>) -> Result<BTreeMap<String, Scenario>> {
+fn parse_file(
+    text: &str,
+    file: &str,
+    known_type: TypeCheck<'_>,
+) -> Result<BTreeMap<String, Scenario>> {
     let raw: RawFile = toml::from_str(text).map_err(|e| MaskError::Rule {
         file: file.to_string(),
         line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
@@ -468,7 +571,11 @@ fn parse_file(text: &str, file: &str, known_type: TypeCheck<'_>) -> Result<BTree
     for (id, sc) in raw.scenarios {
         let sc_line = line_of(text, sc.span().start);
         let sc = sc.into_inner();
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
             return Err(MaskError::Rule {
                 file: file.into(),
                 line: sc_line,
@@ -490,7 +597,11 @@ fn parse_file(text: &str, file: &str, known_type: TypeCheck<'_>) -> Result<BTree
         };
         let mut rules = Vec::new();
         for r in &sc.rules {
-            let ctx = RuleCtx { file, line: line_of(text, r.span().start), table: r.get_ref() };
+            let ctx = RuleCtx {
+                file,
+                line: line_of(text, r.span().start),
+                table: r.get_ref(),
+            };
             rules.push(parse_rule(&ctx, known_type)?);
         }
         out.insert(
@@ -525,7 +636,11 @@ impl RuleSet {
             hashed.extend_from_slice(text.as_bytes());
             files.push(name.to_string());
         }
-        Ok(RuleSet { scenarios, hash: shuan_crypto::sm3::sm3(&hashed), files })
+        Ok(RuleSet {
+            scenarios,
+            hash: shuan_crypto::sm3::sm3(&hashed),
+            files,
+        })
     }
 
     /// Validate a user rule file on its own (for `shuan mask rules check`).
@@ -538,7 +653,11 @@ impl RuleSet {
         self.scenarios.get(id).ok_or_else(|| {
             MaskError::Invalid(format!(
                 "unknown scenario `{id}`; available: {}",
-                self.scenarios.keys().cloned().collect::<Vec<_>>().join(", ")
+                self.scenarios
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
         })
     }
@@ -563,12 +682,49 @@ impl RuleSet {
 mod tests {
     use super::*;
 
-    const TYPES: [&str; 12] = ["cn_resident_id", "cn_mobile", "person_name", "address", "bank_card", "email", "birth_date", "gps", "credential", "property_info", "gender", "ethnicity"];
+    const TYPES: [&str; 12] = [
+        "cn_resident_id",
+        "cn_mobile",
+        "person_name",
+        "address",
+        "bank_card",
+        "email",
+        "birth_date",
+        "gps",
+        "credential",
+        "property_info",
+        "gender",
+        "ethnicity",
+    ];
     fn known(t: &str) -> bool {
-        TYPES.contains(&t) || ["cn_landline", "cn_passport", "cn_hk_macao_permit", "biometric", "imei", "mac_address", "ipv4", "ipv6", "vin", "cn_plate", "health_info", "religious_belief", "criminal_record", "sexual_orientation", "cn_uscc"].contains(&t)
+        TYPES.contains(&t)
+            || [
+                "cn_landline",
+                "cn_passport",
+                "cn_hk_macao_permit",
+                "biometric",
+                "imei",
+                "mac_address",
+                "ipv4",
+                "ipv6",
+                "vin",
+                "cn_plate",
+                "health_info",
+                "religious_belief",
+                "criminal_record",
+                "sexual_orientation",
+                "cn_uscc",
+            ]
+            .contains(&t)
     }
     fn col(name: &str, t: Option<&str>) -> ColumnInfo {
-        ColumnInfo { table: Some("person".into()), name: name.into(), data_type: t.map(str::to_string), data_type_label: Some("标签".into()), level: None }
+        ColumnInfo {
+            table: Some("person".into()),
+            name: name.into(),
+            data_type: t.map(str::to_string),
+            data_type_label: Some("标签".into()),
+            level: None,
+        }
     }
 
     #[test]
@@ -581,9 +737,18 @@ mod tests {
         let open = rs.scenario("open_data").unwrap();
         assert!(open.residual_scan);
         let c = open.choose(&col("sfz", Some("cn_resident_id")));
-        assert_eq!(c.operator, Operator::Replace { with: "[标签]".into() });
+        assert_eq!(
+            c.operator,
+            Operator::Replace {
+                with: "[标签]".into()
+            }
+        );
         assert_eq!(open.choose(&col("note", None)).operator, Operator::Keep);
-        assert!(rs.scenario("nope").unwrap_err().to_string().contains("open_data"));
+        assert!(rs
+            .scenario("nope")
+            .unwrap_err()
+            .to_string()
+            .contains("open_data"));
     }
 
     #[test]
@@ -604,30 +769,57 @@ op = "suppress"
 "#;
         let rs = RuleSet::with_user(Some(("u.toml", user)), &known).unwrap();
         let s = rs.scenario("sharing").unwrap();
-        assert_eq!(s.choose(&col("phone", Some("cn_mobile"))).operator, Operator::Truncate { keep: 3 });
-        assert_eq!(s.choose(&col("tel", Some("cn_mobile"))).operator, Operator::Nullify);
+        assert_eq!(
+            s.choose(&col("phone", Some("cn_mobile"))).operator,
+            Operator::Truncate { keep: 3 }
+        );
+        assert_eq!(
+            s.choose(&col("tel", Some("cn_mobile"))).operator,
+            Operator::Nullify
+        );
         assert_eq!(s.choose(&col("REMARKS", None)).operator, Operator::Suppress);
-        assert!(s.choose(&col("tel", Some("cn_mobile"))).reason.starts_with("u.toml:"));
+        assert!(s
+            .choose(&col("tel", Some("cn_mobile")))
+            .reason
+            .starts_with("u.toml:"));
         assert!(s.names_column(&col("phone", None)));
         assert!(!s.names_column(&col("tel", Some("cn_mobile"))));
         assert_ne!(rs.hash_hex(), RuleSet::builtin(&known).unwrap().hash_hex());
     }
 
     fn err_of(text: &str) -> String {
-        RuleSet::check_file("bad.toml", text, &known).unwrap_err().to_string()
+        RuleSet::check_file("bad.toml", text, &known)
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
     fn validation_errors_name_file_line_and_fix() {
-        let e = err_of("[scenarios.x]\n[[scenarios.x.rules]]\ntypes = [\"cn_mobil\"]\nop = \"partial\"\n");
-        assert!(e.starts_with("bad.toml:2:") && e.contains("unknown data type `cn_mobil`") && e.contains("fix:"), "{e}");
-        let e = err_of("[scenarios.x]\n\n[[scenarios.x.rules]]\ntypes = [\"cn_mobile\"]\nop = \"partail\"\n");
-        assert!(e.starts_with("bad.toml:3:") && e.contains("unknown operator `partail`"), "{e}");
+        let e = err_of(
+            "[scenarios.x]\n[[scenarios.x.rules]]\ntypes = [\"cn_mobil\"]\nop = \"partial\"\n",
+        );
+        assert!(
+            e.starts_with("bad.toml:2:")
+                && e.contains("unknown data type `cn_mobil`")
+                && e.contains("fix:"),
+            "{e}"
+        );
+        let e = err_of(
+            "[scenarios.x]\n\n[[scenarios.x.rules]]\ntypes = [\"cn_mobile\"]\nop = \"partail\"\n",
+        );
+        assert!(
+            e.starts_with("bad.toml:3:") && e.contains("unknown operator `partail`"),
+            "{e}"
+        );
         let e = err_of("[scenarios.x]\n[[scenarios.x.rules]]\ntypes = [\"cn_mobile\"]\nop = \"partial\"\nkeep_frist = 3\n");
-        assert!(e.contains("unknown key `keep_frist`") && e.contains("keep_first"), "{e}");
+        assert!(
+            e.contains("unknown key `keep_frist`") && e.contains("keep_first"),
+            "{e}"
+        );
         let e = err_of("[scenarios.x]\n[[scenarios.x.rules]]\nop = \"nullify\"\n");
         assert!(e.contains("selects no column"), "{e}");
-        let e = err_of("[scenarios.x]\n[[scenarios.x.rules]]\ncolumns = [\"(\"]\nop = \"nullify\"\n");
+        let e =
+            err_of("[scenarios.x]\n[[scenarios.x.rules]]\ncolumns = [\"(\"]\nop = \"nullify\"\n");
         assert!(e.contains("not a valid regular expression"), "{e}");
         let e = err_of("[scenarios.x]\nunmatched = \"drop\"\n");
         assert!(e.starts_with("bad.toml:2:"), "{e}");
@@ -639,7 +831,9 @@ op = "suppress"
         assert!(e.contains("unknown alphabet"), "{e}");
         let e = err_of("[scenarios.x]\n[[scenarios.x.rules]]\ntypes=[\"gps\"]\nop = \"replace\"\n");
         assert!(e.contains("exactly one of `with`"), "{e}");
-        let e = err_of("[scenarios.x]\n[[scenarios.x.rules]]\ntypes=[\"gps\"]\nop = \"noise\"\nrelative = 5\n");
+        let e = err_of(
+            "[scenarios.x]\n[[scenarios.x.rules]]\ntypes=[\"gps\"]\nop = \"noise\"\nrelative = 5\n",
+        );
         assert!(e.contains("below 1"), "{e}");
         let e = err_of("version = 2\n");
         assert!(e.contains("version 2"), "{e}");

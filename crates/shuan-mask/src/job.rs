@@ -1,0 +1,429 @@
+//! Static masking (静态脱敏): a per-column plan built from a scenario, applied row by row
+//! (in parallel batches), with counts for the masking log.
+
+use serde::Serialize;
+
+use crate::error::{MaskError, Result};
+use crate::key::MaskKeys;
+use crate::ops::{ApplyCtx, Operator};
+use crate::rules::{Choice, ColumnInfo, Scenario};
+
+/// Finds identifiers left in free text and replaces them (by their type tag). Supplied by
+/// the caller (normally backed by `shuan-detect`'s text scanner) for scenarios with
+/// `residual_scan = true`.
+pub trait ResidualRedactor: Sync {
+    /// `Some(redacted)` when `text` contained an identifier, else `None`.
+    fn redact(&self, text: &str) -> Option<String>;
+}
+
+/// What happens to one column.
+#[derive(Clone, Debug)]
+pub struct ColumnPlan {
+    /// The column.
+    pub info: ColumnInfo,
+    /// The operator and the rule that chose it.
+    pub choice: Choice,
+    /// Index of the entity column for date shifts.
+    pub entity: Option<usize>,
+}
+
+/// The per-column plan of one table.
+#[derive(Clone, Debug)]
+pub struct MaskPlan {
+    /// One entry per source column, in source order.
+    pub columns: Vec<ColumnPlan>,
+    /// Re-scan kept text values (scenario `residual_scan`).
+    pub residual_scan: bool,
+}
+
+impl MaskPlan {
+    /// Choose an operator for every column.
+    pub fn build(scenario: &Scenario, columns: Vec<ColumnInfo>) -> Result<Self> {
+        let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+        let mut out = Vec::with_capacity(columns.len());
+        for info in columns {
+            let choice = scenario.choose(&info);
+            let entity = match &choice.operator {
+                Operator::DateShift { entity: Some(e), .. } => Some(
+                    names.iter().position(|n| n == e).ok_or_else(|| {
+                        MaskError::Invalid(format!(
+                            "rule {} shifts dates per entity column `{e}`, but table has no such column (columns: {})",
+                            choice.reason,
+                            names.join(", ")
+                        ))
+                    })?,
+                ),
+                _ => None,
+            };
+            out.push(ColumnPlan {
+                info,
+                choice,
+                entity,
+            });
+        }
+        Ok(MaskPlan {
+            columns: out,
+            residual_scan: scenario.residual_scan,
+        })
+    }
+
+    /// Names of the output columns (suppressed columns removed).
+    pub fn output_columns(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .filter(|c| c.choice.operator != Operator::Suppress)
+            .map(|c| c.info.name.clone())
+            .collect()
+    }
+
+    /// True when some operator needs the masking key.
+    pub fn needs_key(&self) -> bool {
+        self.columns.iter().any(|c| c.choice.operator.needs_key())
+    }
+}
+
+/// Counts of one column, for the log and the summary.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct ColumnStats {
+    /// Column name.
+    pub column: String,
+    /// Detected data type id.
+    pub data_type: Option<String>,
+    /// Operator applied.
+    pub operator: String,
+    /// Rule that chose it (`file:line` or `unmatched`).
+    pub rule: String,
+    /// Values changed by the operator.
+    pub masked: u64,
+    /// Values the operator could not process (replaced by mask characters).
+    pub failed: u64,
+    /// Values in which the residual scan found and replaced an identifier.
+    pub residual_redactions: u64,
+}
+
+/// Counts of a masking run over one table.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct MaskStats {
+    /// Rows written.
+    pub rows: u64,
+    /// Per-column counts, in source order.
+    pub columns: Vec<ColumnStats>,
+}
+
+impl MaskStats {
+    fn for_plan(plan: &MaskPlan) -> Self {
+        MaskStats {
+            rows: 0,
+            columns: plan
+                .columns
+                .iter()
+                .map(|c| ColumnStats {
+                    column: c.info.name.clone(),
+                    data_type: c.info.data_type.clone(),
+                    operator: c.choice.operator.name().to_string(),
+                    rule: c.choice.reason.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+        }
+    }
+
+    fn merge(&mut self, other: &MaskStats) {
+        self.rows += other.rows;
+        for (a, b) in self.columns.iter_mut().zip(&other.columns) {
+            a.masked += b.masked;
+            a.failed += b.failed;
+            a.residual_redactions += b.residual_redactions;
+        }
+    }
+}
+
+/// Applies a plan to rows.
+pub struct Masker<'a> {
+    plan: &'a MaskPlan,
+    keys: Option<&'a MaskKeys>,
+    residual: Option<&'a dyn ResidualRedactor>,
+    stats: MaskStats,
+    threads: usize,
+}
+
+/// Rows handed to worker threads at once.
+pub const BATCH_ROWS: usize = 4096;
+
+impl<'a> Masker<'a> {
+    /// A masker; fails early when the plan needs a key and none is given, or when the
+    /// scenario asks for a residual scan and no scanner is given.
+    pub fn new(
+        plan: &'a MaskPlan,
+        keys: Option<&'a MaskKeys>,
+        residual: Option<&'a dyn ResidualRedactor>,
+    ) -> Result<Self> {
+        if plan.needs_key() && keys.is_none() {
+            let ops: Vec<&str> = plan
+                .columns
+                .iter()
+                .filter(|c| c.choice.operator.needs_key())
+                .map(|c| c.choice.operator.name())
+                .collect();
+            return Err(MaskError::KeyRequired(format!(
+                "operators {}",
+                ops.join(", ")
+            )));
+        }
+        if plan.residual_scan && residual.is_none() {
+            return Err(MaskError::Invalid(
+                "scenario requires a residual scan but no scanner was supplied".into(),
+            ));
+        }
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(8);
+        Ok(Masker {
+            plan,
+            keys,
+            residual,
+            stats: MaskStats::for_plan(plan),
+            threads,
+        })
+    }
+
+    /// Worker threads used by [`Masker::mask_batch`] (1 = in the calling thread).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Counts so far.
+    pub fn stats(&self) -> &MaskStats {
+        &self.stats
+    }
+
+    /// Mask one row in place; suppressed columns are removed.
+    pub fn mask_row(&mut self, row: &mut Vec<Option<String>>, row_no: u64) {
+        let mut stats = std::mem::take(&mut self.stats);
+        mask_one(self.plan, self.keys, self.residual, row, row_no, &mut stats);
+        self.stats = stats;
+    }
+
+    /// Mask a batch of rows (numbered from `first_row`) using the worker threads.
+    pub fn mask_batch(&mut self, rows: &mut [Vec<Option<String>>], first_row: u64) {
+        if self.threads <= 1 || rows.len() < 256 {
+            for (i, row) in rows.iter_mut().enumerate() {
+                self.mask_row(row, first_row + i as u64);
+            }
+            return;
+        }
+        let chunk = rows.len().div_ceil(self.threads);
+        let (plan, keys, residual) = (self.plan, self.keys, self.residual);
+        let partials: Vec<MaskStats> = std::thread::scope(|s| {
+            let handles: Vec<_> = rows
+                .chunks_mut(chunk)
+                .enumerate()
+                .map(|(ci, part)| {
+                    s.spawn(move || {
+                        let mut st = MaskStats::for_plan(plan);
+                        let base = first_row + (ci * chunk) as u64;
+                        for (i, row) in part.iter_mut().enumerate() {
+                            mask_one(plan, keys, residual, row, base + i as u64, &mut st);
+                        }
+                        st
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("masking worker never panics"))
+                .collect()
+        });
+        for p in &partials {
+            self.stats.merge(p);
+        }
+    }
+
+    /// Final counts.
+    pub fn finish(self) -> MaskStats {
+        self.stats
+    }
+}
+
+fn mask_one(
+    plan: &MaskPlan,
+    keys: Option<&MaskKeys>,
+    residual: Option<&dyn ResidualRedactor>,
+    row: &mut Vec<Option<String>>,
+    row_no: u64,
+    stats: &mut MaskStats,
+) {
+    row.resize(plan.columns.len(), None);
+    // Entity values are read before any column is masked.
+    let entities: Vec<Option<String>> = plan
+        .columns
+        .iter()
+        .map(|c| c.entity.and_then(|i| row[i].clone()))
+        .collect();
+    let mut suppressed = false;
+    for (i, col) in plan.columns.iter().enumerate() {
+        let st = &mut stats.columns[i];
+        let op = &col.choice.operator;
+        if *op == Operator::Suppress {
+            suppressed = true;
+            continue;
+        }
+        let Some(value) = row[i].take() else { continue };
+        if *op == Operator::Keep {
+            let kept = match (plan.residual_scan, residual) {
+                (true, Some(r)) => match r.redact(&value) {
+                    Some(red) => {
+                        st.residual_redactions += 1;
+                        red
+                    }
+                    None => value,
+                },
+                _ => value,
+            };
+            row[i] = Some(kept);
+            continue;
+        }
+        if value.is_empty() {
+            row[i] = Some(value);
+            continue;
+        }
+        let ctx = ApplyCtx {
+            entity: entities[i].as_deref(),
+            row: row_no,
+            column: &col.info.name,
+        };
+        row[i] = match op.apply(&value, keys, &ctx) {
+            Ok(out) => {
+                if out.as_deref() != Some(value.as_str()) {
+                    st.masked += 1;
+                }
+                out
+            }
+            Err(_) => {
+                // Never pass through a value the operator could not mask.
+                st.failed += 1;
+                Some("*".repeat(value.chars().count().min(32)))
+            }
+        };
+        if plan.residual_scan {
+            if let (Some(r), Some(v)) = (residual, row[i].as_ref()) {
+                if let Some(red) = r.redact(v) {
+                    st.residual_redactions += 1;
+                    row[i] = Some(red);
+                }
+            }
+        }
+    }
+    if suppressed {
+        let mut i = 0;
+        row.retain(|_| {
+            let keep = plan.columns[i].choice.operator != Operator::Suppress;
+            i += 1;
+            keep
+        });
+    }
+    stats.rows += 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    fn known(_: &str) -> bool {
+        true
+    }
+
+    struct DigitsRedactor;
+    impl ResidualRedactor for DigitsRedactor {
+        fn redact(&self, text: &str) -> Option<String> {
+            text.contains("13800000000")
+                .then(|| text.replace("13800000000", "[手机号码]"))
+        }
+    }
+
+    fn info(name: &str, t: Option<&str>) -> ColumnInfo {
+        ColumnInfo {
+            name: name.into(),
+            data_type: t.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn plan_masks_rows_and_counts() {
+        let user = "[scenarios.s]\n[[scenarios.s.rules]]\ntypes=[\"cn_mobile\"]\nop=\"partial\"\nkeep_first=3\nkeep_last=4\n[[scenarios.s.rules]]\ncolumns=[\"^secret$\"]\nop=\"suppress\"\n[[scenarios.s.rules]]\ntypes=[\"birth_date\"]\nop=\"date_shift\"\nentity=\"id\"\n[[scenarios.s.rules]]\ntypes=[\"gps\"]\nop=\"generalize_gps\"\n";
+        let rs = RuleSet::with_user(Some(("u", user)), &known).unwrap();
+        let plan = MaskPlan::build(
+            rs.scenario("s").unwrap(),
+            vec![
+                info("id", None),
+                info("phone", Some("cn_mobile")),
+                info("secret", None),
+                info("born", Some("birth_date")),
+                info("loc", Some("gps")),
+            ],
+        )
+        .unwrap();
+        assert_eq!(plan.output_columns(), ["id", "phone", "born", "loc"]);
+        assert!(
+            Masker::new(&plan, None, None).is_err(),
+            "date_shift needs a key"
+        );
+        let keys = MaskKeys::from_master(&[1; 32]);
+        let mut m = Masker::new(&plan, Some(&keys), None)
+            .unwrap()
+            .with_threads(2);
+        let mut rows: Vec<Vec<Option<String>>> = (0..1000)
+            .map(|i| {
+                vec![
+                    Some(format!("P{}", i % 10)),
+                    Some("13800000000".into()),
+                    Some("x".into()),
+                    Some("2020-01-01".into()),
+                    Some(if i == 0 {
+                        "bad".into()
+                    } else {
+                        "22.5,113.1".into()
+                    }),
+                ]
+            })
+            .collect();
+        m.mask_batch(&mut rows, 0);
+        let st = m.finish();
+        assert_eq!(st.rows, 1000);
+        assert_eq!(rows[5].len(), 4);
+        assert_eq!(rows[5][1].as_deref(), Some("138****0000"));
+        assert_eq!(rows[5][2], rows[15][2], "same entity, same shift");
+        assert_eq!(st.columns[1].masked, 1000);
+        assert_eq!(st.columns[4].failed, 1);
+        assert_eq!(rows[0][3].as_deref(), Some("***"));
+    }
+
+    #[test]
+    fn residual_scan_redacts_kept_text() {
+        let rs = RuleSet::builtin(&known).unwrap();
+        let plan =
+            MaskPlan::build(rs.scenario("open_data").unwrap(), vec![info("note", None)]).unwrap();
+        assert!(Masker::new(&plan, None, None).is_err());
+        let mut m = Masker::new(&plan, None, Some(&DigitsRedactor)).unwrap();
+        let mut row = vec![Some("call 13800000000".to_string())];
+        m.mask_row(&mut row, 0);
+        assert_eq!(row[0].as_deref(), Some("call [手机号码]"));
+        assert_eq!(m.stats().columns[0].residual_redactions, 1);
+    }
+
+    #[test]
+    fn missing_entity_column_is_reported() {
+        let user = "[scenarios.s]\n[[scenarios.s.rules]]\ntypes=[\"birth_date\"]\nop=\"date_shift\"\nentity=\"person_id\"\n";
+        let rs = RuleSet::with_user(Some(("u", user)), &known).unwrap();
+        let e = MaskPlan::build(
+            rs.scenario("s").unwrap(),
+            vec![info("born", Some("birth_date"))],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("person_id"));
+    }
+}

@@ -1,0 +1,335 @@
+//! Masked output: CSV, JSON Lines or a SQLite table. File outputs are written to a
+//! temporary file beside the destination and renamed only on success, so a failed run
+//! never leaves a half-written file, and nothing is ever written over a source.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{MaskError, Result};
+
+/// Where masked rows go.
+pub trait RowSink {
+    /// Write one row (same length as the header).
+    fn write_row(&mut self, row: &[Option<String>]) -> Result<()>;
+    /// Make the output visible (rename / commit). Dropping without `finish` discards it.
+    fn finish(self: Box<Self>) -> Result<()>;
+}
+
+/// Output format of a file destination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileFormat {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object per line.
+    JsonLines,
+    /// A table in a SQLite database file.
+    Sqlite,
+}
+
+impl FileFormat {
+    /// Format from a destination's extension (`.csv`, `.jsonl`/`.ndjson`, `.db`/`.sqlite`/`.sqlite3`).
+    pub fn from_path(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "csv" | "txt" => FileFormat::Csv,
+            "jsonl" | "ndjson" | "json" => FileFormat::JsonLines,
+            "db" | "sqlite" | "sqlite3" => FileFormat::Sqlite,
+            _ => return None,
+        })
+    }
+}
+
+/// Refuse `dest` when it is one of `sources` (compared after resolving links).
+pub fn ensure_not_source(dest: &Path, sources: &[PathBuf]) -> Result<()> {
+    let canon = |p: &Path| {
+        std::fs::canonicalize(p).ok().or_else(|| {
+            let parent = p
+                .parent()
+                .filter(|x| !x.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            std::fs::canonicalize(parent)
+                .ok()
+                .map(|d| d.join(p.file_name().unwrap_or_default()))
+        })
+    };
+    let d = canon(dest);
+    for s in sources {
+        if d.is_some() && canon(s) == d {
+            return Err(MaskError::WouldOverwriteSource(dest.to_path_buf()));
+        }
+    }
+    Ok(())
+}
+
+fn temp_beside(dest: &Path) -> Result<tempfile::NamedTempFile> {
+    let dir = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    tempfile::Builder::new()
+        .prefix(".shuan-mask-")
+        .suffix(".part")
+        .tempfile_in(dir)
+        .map_err(|e| MaskError::io(dir, e))
+}
+
+fn refuse_existing(dest: &Path, overwrite: bool) -> Result<()> {
+    if dest.exists() && !overwrite {
+        return Err(MaskError::Invalid(format!(
+            "{} already exists; remove it, choose another --out, or pass --force",
+            dest.display()
+        )));
+    }
+    Ok(())
+}
+
+/// CSV output.
+pub struct CsvSink {
+    writer: csv::Writer<BufWriter<tempfile::NamedTempFile>>,
+    dest: PathBuf,
+}
+
+impl CsvSink {
+    /// Create `dest` (via a temp file) and write the header.
+    pub fn create(dest: &Path, header: &[String], overwrite: bool) -> Result<Self> {
+        refuse_existing(dest, overwrite)?;
+        let tmp = temp_beside(dest)?;
+        let mut writer = csv::WriterBuilder::new()
+            .buffer_capacity(1 << 16)
+            .from_writer(BufWriter::with_capacity(1 << 20, tmp));
+        writer.write_record(header)?;
+        Ok(CsvSink {
+            writer,
+            dest: dest.to_path_buf(),
+        })
+    }
+}
+
+impl RowSink for CsvSink {
+    fn write_row(&mut self, row: &[Option<String>]) -> Result<()> {
+        self.writer
+            .write_record(row.iter().map(|v| v.as_deref().unwrap_or("").as_bytes()))?;
+        Ok(())
+    }
+    fn finish(self: Box<Self>) -> Result<()> {
+        let dest = self.dest.clone();
+        let buf = self
+            .writer
+            .into_inner()
+            .map_err(|e| MaskError::io(&dest, e.into_error()))?;
+        let tmp = buf
+            .into_inner()
+            .map_err(|e| MaskError::io(&dest, e.into_error()))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| MaskError::io(&dest, e))?;
+        tmp.persist(&dest)
+            .map_err(|e| MaskError::io(&dest, e.error))?;
+        Ok(())
+    }
+}
+
+/// JSON Lines output: one object per row, keys in column order, NULL as `null`.
+pub struct JsonlSink {
+    out: BufWriter<tempfile::NamedTempFile>,
+    keys: Vec<String>,
+    dest: PathBuf,
+    line: String,
+}
+
+impl JsonlSink {
+    /// Create `dest` (via a temp file).
+    pub fn create(dest: &Path, header: &[String], overwrite: bool) -> Result<Self> {
+        refuse_existing(dest, overwrite)?;
+        let keys = header
+            .iter()
+            .map(|h| serde_json::to_string(h).map_err(MaskError::from))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(JsonlSink {
+            out: BufWriter::with_capacity(1 << 20, temp_beside(dest)?),
+            keys,
+            dest: dest.to_path_buf(),
+            line: String::new(),
+        })
+    }
+}
+
+impl RowSink for JsonlSink {
+    fn write_row(&mut self, row: &[Option<String>]) -> Result<()> {
+        self.line.clear();
+        self.line.push('{');
+        for (i, (k, v)) in self.keys.iter().zip(row).enumerate() {
+            if i > 0 {
+                self.line.push(',');
+            }
+            self.line.push_str(k);
+            self.line.push(':');
+            match v {
+                Some(s) => self.line.push_str(&serde_json::to_string(s)?),
+                None => self.line.push_str("null"),
+            }
+        }
+        self.line.push_str("}\n");
+        self.out
+            .write_all(self.line.as_bytes())
+            .map_err(|e| MaskError::io(&self.dest, e))
+    }
+    fn finish(self: Box<Self>) -> Result<()> {
+        let dest = self.dest.clone();
+        let tmp = self
+            .out
+            .into_inner()
+            .map_err(|e| MaskError::io(&dest, e.into_error()))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| MaskError::io(&dest, e))?;
+        tmp.persist(&dest)
+            .map_err(|e| MaskError::io(&dest, e.error))?;
+        Ok(())
+    }
+}
+
+/// A new table in a SQLite database (created if missing). All rows go in one transaction,
+/// committed by `finish`; the table must not exist yet.
+pub struct SqliteSink {
+    conn: rusqlite::Connection,
+    insert: String,
+    pending_rename: Option<(tempfile::TempPath, PathBuf)>,
+    rows_in_tx: u64,
+}
+
+fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+impl SqliteSink {
+    /// Open (or create) `db` and create `table` with one TEXT column per header entry.
+    pub fn create(db: &Path, table: &str, header: &[String]) -> Result<Self> {
+        let (conn, pending_rename) = if db.exists() {
+            (rusqlite::Connection::open(db)?, None)
+        } else {
+            let tmp = temp_beside(db)?.into_temp_path();
+            (
+                rusqlite::Connection::open(&tmp)?,
+                Some((tmp, db.to_path_buf())),
+            )
+        };
+        let exists: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get(0),
+        )?;
+        if exists {
+            return Err(MaskError::Invalid(format!(
+                "table {table} already exists in {}; drop it or choose another --table",
+                db.display()
+            )));
+        }
+        let cols: Vec<String> = header
+            .iter()
+            .map(|h| format!("{} TEXT", quote_ident(h)))
+            .collect();
+        conn.execute_batch("BEGIN")?;
+        conn.execute(
+            &format!("CREATE TABLE {} ({})", quote_ident(table), cols.join(", ")),
+            [],
+        )?;
+        let marks: Vec<String> = (1..=header.len()).map(|i| format!("?{i}")).collect();
+        let insert = format!(
+            "INSERT INTO {} VALUES ({})",
+            quote_ident(table),
+            marks.join(", ")
+        );
+        Ok(SqliteSink {
+            conn,
+            insert,
+            pending_rename,
+            rows_in_tx: 0,
+        })
+    }
+}
+
+impl RowSink for SqliteSink {
+    fn write_row(&mut self, row: &[Option<String>]) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(&self.insert)?;
+        stmt.execute(rusqlite::params_from_iter(row.iter()))?;
+        self.rows_in_tx += 1;
+        Ok(())
+    }
+    fn finish(self: Box<Self>) -> Result<()> {
+        let SqliteSink {
+            conn,
+            pending_rename,
+            ..
+        } = *self;
+        conn.execute_batch("COMMIT")?;
+        conn.close().map_err(|(_, e)| MaskError::Sqlite(e))?;
+        if let Some((tmp, dest)) = pending_rename {
+            tmp.persist(&dest)
+                .map_err(|e| MaskError::io(&dest, e.error))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_and_jsonl_appear_only_on_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let header = vec!["a".to_string(), "名".to_string()];
+        let p = dir.path().join("o.csv");
+        let mut s = Box::new(CsvSink::create(&p, &header, false).unwrap());
+        s.write_row(&[Some("1".into()), None]).unwrap();
+        assert!(!p.exists());
+        s.finish().unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "a,名\n1,\n");
+        assert!(CsvSink::create(&p, &header, false).is_err());
+        let j = dir.path().join("o.jsonl");
+        let mut s = Box::new(JsonlSink::create(&j, &header, false).unwrap());
+        s.write_row(&[Some("x\"y".into()), None]).unwrap();
+        s.finish().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&j).unwrap(),
+            "{\"a\":\"x\\\"y\",\"名\":null}\n"
+        );
+        // Dropped without finish: nothing left behind.
+        {
+            let mut s = CsvSink::create(&dir.path().join("gone.csv"), &header, false).unwrap();
+            s.write_row(&[None, None]).unwrap();
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn sqlite_table_and_source_guard() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("out.db");
+        let header = vec!["id".to_string(), "name".to_string()];
+        let mut s = Box::new(SqliteSink::create(&db, "person_masked", &header).unwrap());
+        s.write_row(&[Some("1".into()), Some("张*".into())])
+            .unwrap();
+        s.finish().unwrap();
+        let c = rusqlite::Connection::open(&db).unwrap();
+        let n: String = c
+            .query_row("SELECT name FROM person_masked", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, "张*");
+        drop(c);
+        assert!(SqliteSink::create(&db, "person_masked", &header).is_err());
+        let src = dir.path().join("src.csv");
+        std::fs::write(&src, "a\n").unwrap();
+        assert!(matches!(
+            ensure_not_source(&src, &[src.clone()]),
+            Err(MaskError::WouldOverwriteSource(_))
+        ));
+        assert!(ensure_not_source(&dir.path().join("./src.csv"), &[src.clone()]).is_err());
+        assert!(ensure_not_source(&db, &[src]).is_ok());
+    }
+}
