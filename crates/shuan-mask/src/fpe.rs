@@ -67,7 +67,7 @@ impl Alphabet {
         }
     }
 
-    fn from_numeral(self, d: u16) -> char {
+    fn numeral_char(self, d: u16) -> char {
         let d = d as u32;
         let code = match self {
             Alphabet::Digits | Alphabet::IdNumber => '0' as u32 + d,
@@ -122,7 +122,7 @@ pub fn transform<C: BlockCipher128>(
         } else {
             ff1.decrypt(&nums, tweak)?
         };
-        let mut s: String = out.iter().map(|&d| alphabet.from_numeral(d)).collect();
+        let mut s: String = out.iter().map(|&d| alphabet.numeral_char(d)).collect();
         s.push(gb11643_check(&out));
         return Ok(s);
     }
@@ -141,7 +141,7 @@ pub fn transform<C: BlockCipher128>(
     let mut s = String::with_capacity(value.len());
     for c in value.chars() {
         if alphabet.to_numeral(c).is_some() {
-            s.push(alphabet.from_numeral(it.next().expect("same count")));
+            s.push(alphabet.numeral_char(it.next().expect("same count")));
         } else {
             s.push(c);
         }
