@@ -326,10 +326,12 @@ mod tests {
         let src = dir.path().join("src.csv");
         std::fs::write(&src, "a\n").unwrap();
         assert!(matches!(
-            ensure_not_source(&src, &[src.clone()]),
+            ensure_not_source(&src, std::slice::from_ref(&src)),
             Err(MaskError::WouldOverwriteSource(_))
         ));
-        assert!(ensure_not_source(&dir.path().join("./src.csv"), &[src.clone()]).is_err());
+        assert!(
+            ensure_not_source(&dir.path().join("./src.csv"), std::slice::from_ref(&src)).is_err()
+        );
         assert!(ensure_not_source(&db, &[src]).is_ok());
     }
 }
