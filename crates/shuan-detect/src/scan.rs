@@ -108,7 +108,14 @@ const CARD_KW: &[&str] = &[
 const IMEI_KW: &[&str] = &["IMEI", "imei", "设备号", "设备识别", "串号"];
 const VIN_KW: &[&str] = &["VIN", "vin", "车架号", "车辆识别", "识别代号"];
 const ORG_KW: &[&str] = &["组织机构代码", "机构代码", "组织代码"];
-const USCC_KW: &[&str] = &["信用代码", "统一社会", "USCC"];
+const USCC_KW: &[&str] = &[
+    "信用代码",
+    "统一社会",
+    "USCC",
+    "企业代码",
+    "社会代码",
+    "营业执照",
+];
 const PASSPORT_KW: &[&str] = &["护照", "passport", "Passport", "PASSPORT"];
 const PERMIT_KW: &[&str] = &["通行证", "回乡证", "港澳"];
 const GPS_KW: &[&str] = &[
@@ -464,6 +471,11 @@ fn scan_ascii(text: &str, out: &mut Out<'_>) {
 /// scanning resumes.
 fn handle_run(text: &str, i: usize, j: usize, no_at_until: &mut usize, out: &mut Out<'_>) -> usize {
     let b = text.as_bytes();
+    let org_code_shape = j - i == 8 && b.get(j) == Some(&b'-');
+    if let Some(k) = glued_keyword_len(&b[i..j]).filter(|_| !org_code_shape) {
+        // `IMEI862402628160405`, `IP10.1.2.3`: the ASCII cue word is glued to the value.
+        return handle_run(text, i + k, j, no_at_until, out);
+    }
     let run = &b[i..j];
     let next = b.get(j).copied().unwrap_or(0);
     let prev = if i > 0 { b[i - 1] } else { 0 };
@@ -596,6 +608,12 @@ fn handle_run(text: &str, i: usize, j: usize, no_at_until: &mut usize, out: &mut
         }
     }
 
+    if run.len() == 8 && next == b'-' {
+        if let Some(end) = org_code_hyphen(b, i, j, out) {
+            return end;
+        }
+    }
+
     // Digit groups with separators: mobile 138 0013 8000, card 6222 0212 …, landline 010-…
     if digits && (next == b' ' || next == b'-') && b.get(j + 1).is_some_and(u8::is_ascii_digit) {
         if let Some(end) = grouped_number(b, i, j, out) {
@@ -629,10 +647,34 @@ fn handle_run(text: &str, i: usize, j: usize, no_at_until: &mut usize, out: &mut
                 conf,
                 "GB 11643 check digit, region code and birth date valid",
             );
+        } else if v::uscc_bytes(run) {
+            push_numeric_uscc(b, i, j, out);
         }
         return j;
     }
     mixed_run(text, i, j, out)
+}
+
+/// ASCII cue words that are often written directly against the value they label.
+const GLUED_KEYWORDS: &[&[u8]] = &[b"IMEI", b"IP", b"VIN", b"ID", b"TEL", b"MAC", b"NO"];
+
+/// Length of a glued cue word at the start of `run` if digits follow it directly.
+fn glued_keyword_len(run: &[u8]) -> Option<usize> {
+    let letters = run.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+    if letters == 0 || letters == run.len() || !run[letters].is_ascii_digit() {
+        return None;
+    }
+    let rest = &run[letters..];
+    let tail_ok = rest[..rest.len() - 1].iter().all(u8::is_ascii_digit)
+        && (rest[rest.len() - 1].is_ascii_digit() || rest[rest.len() - 1] == b'X');
+    if !tail_ok {
+        return None;
+    }
+    let word = &run[..letters];
+    GLUED_KEYWORDS
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(word))
+        .then_some(letters)
 }
 
 fn prev_is(b: &[u8], i: usize, s: &str) -> bool {
@@ -834,6 +876,24 @@ fn grouped_number(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) -> Option<usi
     None
 }
 
+/// A USCC made only of digits (and perhaps a final X) is easily confused with long
+/// numbers (1 in ~340 random 18-digit numbers pass both checks), so without a cue word it
+/// is only a weak hint.
+fn push_numeric_uscc(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) {
+    let conf = if near_before(b, i, 30, USCC_KW) {
+        0.95
+    } else {
+        0.45
+    };
+    out.push(
+        DataType::CnUscc,
+        i,
+        j,
+        conf,
+        "GB 32100 check character and embedded GB 11714 code valid (numeric code)",
+    );
+}
+
 fn push_card(b: &[u8], i: usize, end: usize, d: &[u8], out: &mut Out<'_>) {
     let kw = near_before(b, i, 30, CARD_KW);
     if v::luhn_bytes(d) {
@@ -1021,36 +1081,41 @@ fn single_digit_run(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) {
                 );
             }
         }
-        17 => {
-            if let Some(kw) = keyword_before(b, i, 30, VIN_KW) {
-                if v::vin_bytes(d) {
-                    out.push(
-                        DataType::Vin,
-                        i,
-                        j,
-                        0.85,
-                        format!("ISO 3779 check digit valid, after '{kw}'"),
-                    );
-                }
-            }
+        17 if keyword_before(b, i, 30, VIN_KW).is_some() && v::vin_bytes(d) => {
+            out.push(
+                DataType::Vin,
+                i,
+                j,
+                0.85,
+                "ISO 3779 check digit valid, after a VIN cue word",
+            );
         }
-        16..=19 => {
-            if d.len() == 18 && v::id18_bytes(d) {
-                let conf = if near_before(b, i, 30, ID_KW) {
-                    0.99
-                } else {
-                    0.97
-                };
-                out.push(
-                    DataType::CnResidentId,
-                    i,
-                    j,
-                    conf,
-                    "GB 11643 check digit, region code and birth date valid",
-                );
-            } else if v::card_digits_shape(d) {
-                push_card(b, i, j, d, out);
+        18 if v::id18_bytes(d) => {
+            let conf = if near_before(b, i, 30, ID_KW) {
+                0.99
+            } else {
+                0.97
+            };
+            out.push(
+                DataType::CnResidentId,
+                i,
+                j,
+                conf,
+                "GB 11643 check digit, region code and birth date valid",
+            );
+        }
+        18 if v::uscc_bytes(d) && !near_before(b, i, 30, CARD_KW) => {
+            push_numeric_uscc(b, i, j, out)
+        }
+        16..=19 if v::card_digits_shape(d) => {
+            // 18-digit cards are rare; an 18-digit number next to an ID or credit-code cue
+            // (a mistyped ID, say) is not taken for a card without a card cue.
+            let card_kw = near_before(b, i, 30, CARD_KW);
+            let other_kw = near_before(b, i, 30, ID_KW) || near_before(b, i, 30, USCC_KW);
+            if d.len() == 18 && !card_kw && (other_kw || !d.starts_with(b"62")) {
+                return;
             }
+            push_card(b, i, j, d, out);
         }
         _ => {}
     }
@@ -1085,27 +1150,6 @@ fn mixed_run(text: &str, i: usize, j: usize, out: &mut Out<'_>) -> usize {
                 0.9
             };
             out.push(DataType::Vin, i, j, conf, "ISO 3779 check digit valid");
-        }
-        8 if b.get(j) == Some(&b'-')
-            && b.get(j + 1)
-                .is_some_and(|c| c.is_ascii_digit() || *c == b'X') =>
-        {
-            let end = j + 2;
-            if !b.get(end).is_some_and(|c| is_alnum(*c)) {
-                let mut code = [0u8; 9];
-                code[..8].copy_from_slice(run);
-                code[8] = b[j + 1];
-                if v::org_code_bytes(&code) {
-                    out.push(
-                        DataType::CnOrgCode,
-                        i,
-                        end,
-                        0.9,
-                        "GB 11714 check character valid (XXXXXXXX-X)",
-                    );
-                    return end;
-                }
-            }
         }
         _ => {
             if v::passport_bytes(run) {
@@ -1153,6 +1197,33 @@ fn mixed_run(text: &str, i: usize, j: usize, out: &mut Out<'_>) -> usize {
         }
     }
     j
+}
+
+/// Organisation code written `XXXXXXXX-X`.
+fn org_code_hyphen(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) -> Option<usize> {
+    let check = *b.get(j + 1)?;
+    if !(check.is_ascii_digit() || check == b'X') || b.get(j + 2).is_some_and(|c| is_alnum(*c)) {
+        return None;
+    }
+    let mut code = [0u8; 9];
+    code[..8].copy_from_slice(&b[i..j]);
+    code[8] = check;
+    if !v::org_code_bytes(&code) {
+        return None;
+    }
+    let conf = if near_before(b, i, 36, ORG_KW) {
+        0.95
+    } else {
+        0.9
+    };
+    out.push(
+        DataType::CnOrgCode,
+        i,
+        j + 2,
+        conf,
+        "GB 11714 check character valid (XXXXXXXX-X)",
+    );
+    Some(j + 2)
 }
 
 /// A plate: province character directly (or after one space) before the authority letter.
