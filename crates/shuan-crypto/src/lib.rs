@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod error;
 mod fsutil;
 pub mod hmac;
+pub mod keyring;
 pub mod modes;
 pub mod node;
 pub mod rand;
@@ -17,5 +18,6 @@ mod simd;
 pub mod sm2;
 pub mod sm3;
 pub mod sm4;
+pub mod time;
 
 pub use error::CryptoError;
