@@ -14,6 +14,7 @@ pub mod log;
 pub mod ops;
 pub mod rules;
 pub mod sink;
+pub mod watermark;
 
 pub use error::{MaskError, Result};
 pub use fpe::Alphabet;
