@@ -265,40 +265,115 @@ pub fn encrypt_with_chunk_size<R: Read, W: Write>(
     if !(10..=24).contains(&chunk_log2) {
         return Err(EnvelopeError::BadHeader("chunk size out of range"));
     }
-    let mut header = Header::new(key_id, key_version, chunk_log2)?;
-    let fk = file_key(data_key, &header.salt);
-    let body = header.body();
-    header.check = header_check(&fk, &body);
-    let mut raw = body;
-    raw.extend_from_slice(&header.check);
-    output.write_all(&raw)?;
-    let gcm = Sm4Gcm::new(&fk);
-    let cs = header.chunk_size();
-    // One chunk plus one byte of look-ahead tells whether the chunk is the last.
-    let mut buf = Zeroizing::new(vec![0u8; cs + 1]);
-    let mut have = read_full(input, &mut buf[..])?;
-    let mut index = 0u64;
-    let mut total = 0u64;
-    loop {
-        let last = have <= cs;
-        let n = have.min(cs);
-        let tag = gcm.encrypt(
-            &nonce(&header.nonce_prefix, index, last)?,
-            &raw,
-            &mut buf[..n],
-        );
-        output.write_all(&buf[..n])?;
-        output.write_all(&tag)?;
-        total += n as u64;
-        if last {
-            break;
-        }
-        buf[0] = buf[cs];
-        have = 1 + read_full(input, &mut buf[1..])?;
-        index += 1;
-    }
-    output.flush()?;
+    let mut w = EnvelopeWriter::with_chunk_size(key_id, key_version, data_key, chunk_log2, output)?;
+    std::io::copy(input, &mut w)?;
+    let (total, _) = w.finish()?;
     Ok(total)
+}
+
+/// A [`Write`] that encrypts into the envelope format as data arrives. Call
+/// [`EnvelopeWriter::finish`] at the end: it writes the final chunk (dropping the
+/// writer without it leaves a file that decrypts as truncated).
+pub struct EnvelopeWriter<W: Write> {
+    out: W,
+    gcm: Sm4Gcm,
+    header: Vec<u8>,
+    nonce_prefix: [u8; PREFIX_LEN],
+    buf: Zeroizing<Vec<u8>>,
+    chunk_size: usize,
+    index: u64,
+    total: u64,
+}
+
+impl<W: Write> std::fmt::Debug for EnvelopeWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EnvelopeWriter { .. }")
+    }
+}
+
+impl<W: Write> EnvelopeWriter<W> {
+    /// Start an envelope with 64 KiB chunks; writes the header immediately.
+    pub fn new(
+        key_id: &str,
+        key_version: u32,
+        data_key: &[u8; 16],
+        out: W,
+    ) -> Result<Self, EnvelopeError> {
+        Self::with_chunk_size(key_id, key_version, data_key, DEFAULT_CHUNK_LOG2, out)
+    }
+
+    /// Start an envelope with chunks of `2^chunk_log2` bytes (10..=24).
+    pub fn with_chunk_size(
+        key_id: &str,
+        key_version: u32,
+        data_key: &[u8; 16],
+        chunk_log2: u8,
+        mut out: W,
+    ) -> Result<Self, EnvelopeError> {
+        if !(10..=24).contains(&chunk_log2) {
+            return Err(EnvelopeError::BadHeader("chunk size out of range"));
+        }
+        let mut header = Header::new(key_id, key_version, chunk_log2)?;
+        let fk = file_key(data_key, &header.salt);
+        let body = header.body();
+        header.check = header_check(&fk, &body);
+        let mut raw = body;
+        raw.extend_from_slice(&header.check);
+        out.write_all(&raw)?;
+        let chunk_size = header.chunk_size();
+        Ok(EnvelopeWriter {
+            out,
+            gcm: Sm4Gcm::new(&fk),
+            header: raw,
+            nonce_prefix: header.nonce_prefix,
+            buf: Zeroizing::new(Vec::with_capacity(chunk_size)),
+            chunk_size,
+            index: 0,
+            total: 0,
+        })
+    }
+
+    fn emit(&mut self, last: bool) -> std::io::Result<()> {
+        let nonce = nonce(&self.nonce_prefix, self.index, last)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let tag = self.gcm.encrypt(&nonce, &self.header, &mut self.buf[..]);
+        self.out.write_all(&self.buf)?;
+        self.out.write_all(&tag)?;
+        self.total += self.buf.len() as u64;
+        self.buf.clear();
+        self.index += 1;
+        Ok(())
+    }
+
+    /// Write the final chunk and flush; returns (plaintext bytes, the inner writer).
+    pub fn finish(mut self) -> Result<(u64, W), EnvelopeError> {
+        self.emit(true)?;
+        self.out.flush()?;
+        let total = self.total;
+        // Move `out` out of a type without Drop glue of its own.
+        let EnvelopeWriter { out, .. } = self;
+        Ok((total, out))
+    }
+}
+
+impl<W: Write> Write for EnvelopeWriter<W> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if data.is_empty() {
+            return Ok(0);
+        }
+        // A full buffer is emitted as a non-final chunk only once more data arrives,
+        // so the last chunk is always the one `finish` writes.
+        if self.buf.len() == self.chunk_size {
+            self.emit(false)?;
+        }
+        let n = (self.chunk_size - self.buf.len()).min(data.len());
+        self.buf.extend_from_slice(&data[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Decrypt an envelope whose header has already been read with [`Header::read_from`]

@@ -6,6 +6,7 @@
 //! Must not: log or expose secret material (keys never appear in `Debug` output or
 //! errors), nor read or write data that is not handed to it.
 
+pub mod backup;
 pub mod envelope;
 pub mod error;
 mod fsutil;
