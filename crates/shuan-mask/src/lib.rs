@@ -12,6 +12,7 @@ pub mod job;
 pub mod key;
 pub mod log;
 pub mod ops;
+pub mod risk;
 pub mod rules;
 pub mod sink;
 pub mod watermark;
