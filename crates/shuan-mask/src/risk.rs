@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::io::{BufReader, BufWriter, Read, Write};
 
 use serde::Serialize;
@@ -334,9 +334,7 @@ impl Spill {
     }
 
     fn push(&mut self, c: &ClassRec) -> std::io::Result<()> {
-        let mut h = self.hasher.build_hasher();
-        c.qi.hash(&mut h);
-        let p = (h.finish() % self.files.len() as u64) as usize;
+        let p = (self.hasher.hash_one(&c.qi) % self.files.len() as u64) as usize;
         write_class(&mut self.files[p], c)
     }
 
