@@ -1,0 +1,328 @@
+//! CSV/TSV files: encoding detection, delimiter choice, bounded records.
+//!
+//! Rows are read as byte records (no per-field allocation by the csv crate) and decoded
+//! field by field: UTF-8 is validated, GB18030 is decoded only for fields with non-ASCII
+//! bytes. Malformed rows are reported and skipped; a record over the size cap ends the
+//! table (the rest of the file cannot be resynchronised reliably after a runaway quote).
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use crate::files::{binary_reason, read_head};
+use crate::{
+    distinct_names, ColumnMeta, RowPosition, RowReader, SourceError, SourceOptions, TextEncoding,
+};
+
+const SNIFF_BYTES: usize = 64 * 1024;
+const PROGRESS_STEP: u64 = 1 << 20;
+
+/// Marker carried inside the `io::Error` that [`CappedRead`] returns.
+#[derive(Debug)]
+struct RecordCapReached;
+
+impl std::fmt::Display for RecordCapReached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("record size cap reached")
+    }
+}
+
+impl std::error::Error for RecordCapReached {}
+
+/// A reader that refuses to deliver more than `cap` bytes past the start of the record
+/// being parsed, so one runaway record cannot take unbounded memory; it also reports
+/// progress.
+struct CappedRead<R> {
+    inner: R,
+    delivered: u64,
+    record_start: u64,
+    cap: u64,
+    unreported: u64,
+    options: SourceOptions,
+}
+
+impl<R: Read> Read for CappedRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let used = self.delivered.saturating_sub(self.record_start);
+        if used > self.cap {
+            return Err(io::Error::other(RecordCapReached));
+        }
+        let n = self.inner.read(buf)?;
+        self.delivered += n as u64;
+        self.unreported += n as u64;
+        if self.unreported >= PROGRESS_STEP {
+            self.options.report(self.unreported);
+            self.unreported = 0;
+        }
+        Ok(n)
+    }
+}
+
+/// Detects the encoding from a file's head: BOM, else valid UTF-8, else GB18030 if it
+/// decodes cleanly, else UTF-8 (rows with bad bytes are then reported one by one).
+pub(crate) fn detect_encoding(head: &[u8]) -> TextEncoding {
+    if head.starts_with(b"\xEF\xBB\xBF") {
+        return TextEncoding::Utf8;
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => return TextEncoding::Utf8,
+        // A character cut by the end of the sniffed block is not an error.
+        Err(e) if e.error_len().is_none() => return TextEncoding::Utf8,
+        Err(_) => {}
+    }
+    let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(head.len() * 3 / 2 + 16);
+    let (result, _) = decoder.decode_to_string_without_replacement(head, &mut out, false);
+    match result {
+        encoding_rs::DecoderResult::Malformed(_, _) => TextEncoding::Utf8,
+        _ => TextEncoding::Gb18030,
+    }
+}
+
+/// The delimiter of a file: explicit, by extension, or guessed from the first line.
+fn choose_delimiter(path: &Path, head: &[u8], explicit: Option<u8>) -> u8 {
+    if let Some(d) = explicit {
+        return d;
+    }
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
+    if matches!(ext.as_deref(), Some("tsv" | "tab")) {
+        return b'\t';
+    }
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or(head);
+    let count = |d: u8| first_line.iter().filter(|&&b| b == d).count();
+    if count(b',') > 0 {
+        return b',';
+    }
+    [b'\t', b';', b'|']
+        .into_iter()
+        .max_by_key(|&d| count(d))
+        .filter(|&d| count(d) > 0)
+        .unwrap_or(b',')
+}
+
+/// Streams the rows of one CSV/TSV file; the first record is the header.
+pub(crate) struct DelimitedReader {
+    path: String,
+    reader: csv::Reader<CappedRead<File>>,
+    record: csv::ByteRecord,
+    columns: Vec<ColumnMeta>,
+    encoding: TextEncoding,
+    row: u64,
+    line: u64,
+    cap: usize,
+    finished: bool,
+}
+
+impl DelimitedReader {
+    pub(crate) fn open(path: &Path, options: &SourceOptions) -> Result<Self, SourceError> {
+        let display = path.display().to_string();
+        let head = read_head(path, SNIFF_BYTES)?;
+        if let Some(reason) = binary_reason(&head) {
+            return Err(SourceError::Binary {
+                path: display,
+                reason,
+            });
+        }
+        let bom = head.starts_with(b"\xEF\xBB\xBF");
+        let encoding = options.encoding.unwrap_or_else(|| detect_encoding(&head));
+        let body = if bom { &head[3..] } else { &head[..] };
+        let delimiter = choose_delimiter(path, body, options.delimiter);
+        let mut file = File::open(path).map_err(|e| SourceError::io(path, e))?;
+        if bom {
+            file.seek(SeekFrom::Start(3))
+                .map_err(|e| SourceError::io(path, e))?;
+        }
+        let cap = options.record_cap();
+        let capped = CappedRead {
+            inner: file,
+            delivered: 0,
+            record_start: 0,
+            cap: cap as u64,
+            unreported: if bom { 3 } else { 0 },
+            options: options.clone(),
+        };
+        let reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(256 * 1024)
+            .from_reader(capped);
+        let mut this = DelimitedReader {
+            path: display,
+            reader,
+            record: csv::ByteRecord::new(),
+            columns: Vec::new(),
+            encoding,
+            row: 0,
+            line: 0,
+            cap,
+            finished: false,
+        };
+        if let Some(header) = this.read_record() {
+            let header = header?;
+            let names = header.into_iter().map(|v| v.unwrap_or_default()).collect();
+            this.columns = distinct_names(names)
+                .into_iter()
+                .map(|name| ColumnMeta {
+                    name,
+                    declared_type: None,
+                })
+                .collect();
+        }
+        Ok(this)
+    }
+
+    /// Reads and decodes the next record; `None` at the end.
+    fn read_record(&mut self) -> Option<Result<Vec<Option<String>>, SourceError>> {
+        if self.finished {
+            return None;
+        }
+        let more = match self.reader.read_byte_record(&mut self.record) {
+            Ok(more) => more,
+            Err(e) => {
+                self.finished = true;
+                return Some(Err(self.csv_error(e)));
+            }
+        };
+        let start = self.reader.position().byte();
+        self.reader.get_mut().record_start = start;
+        if !more {
+            self.finished = true;
+            let capped = self.reader.get_mut();
+            capped.options.report(capped.unreported);
+            capped.unreported = 0;
+            return None;
+        }
+        self.line = self.record.position().map_or(self.line + 1, |p| p.line());
+        let mut values = Vec::with_capacity(self.record.len());
+        for field in self.record.iter() {
+            match decode(field, self.encoding) {
+                Some(text) => values.push(Some(text)),
+                None => {
+                    return Some(Err(SourceError::Encoding {
+                        path: self.path.clone(),
+                        line: self.line,
+                        encoding: self.encoding.name(),
+                    }))
+                }
+            }
+        }
+        Some(Ok(values))
+    }
+
+    fn csv_error(&self, e: csv::Error) -> SourceError {
+        let line = e
+            .position()
+            .map_or(self.line + 1, |p| p.line())
+            .max(self.line + 1);
+        if let csv::ErrorKind::Io(io) = e.kind() {
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.is::<RecordCapReached>())
+            {
+                return SourceError::RecordTooLarge {
+                    path: self.path.clone(),
+                    line,
+                    limit: self.cap,
+                };
+            }
+            return SourceError::Io {
+                path: self.path.clone(),
+                source: io::Error::new(io.kind(), io.to_string()),
+            };
+        }
+        SourceError::Csv {
+            path: self.path.clone(),
+            line,
+            message: e.to_string(),
+        }
+    }
+}
+
+fn decode(field: &[u8], encoding: TextEncoding) -> Option<String> {
+    match encoding {
+        TextEncoding::Utf8 => std::str::from_utf8(field).ok().map(str::to_owned),
+        TextEncoding::Gb18030 => {
+            if field.is_ascii() {
+                std::str::from_utf8(field).ok().map(str::to_owned)
+            } else {
+                encoding_rs::GB18030
+                    .decode_without_bom_handling_and_without_replacement(field)
+                    .map(|cow| cow.into_owned())
+            }
+        }
+    }
+}
+
+impl RowReader for DelimitedReader {
+    fn columns(&self) -> &[ColumnMeta] {
+        &self.columns
+    }
+
+    fn next_row(&mut self) -> Option<Result<Vec<Option<String>>, SourceError>> {
+        let values = match self.read_record()? {
+            Ok(values) => values,
+            Err(e) => return Some(Err(e)),
+        };
+        if values.len() != self.columns.len() {
+            // A single empty field is a blank line inside a one-column file... or a stray
+            // blank line; either way it carries no value.
+            if values.len() == 1 && values[0].as_deref() == Some("") {
+                return self.next_row();
+            }
+            return Some(Err(SourceError::Csv {
+                path: self.path.clone(),
+                line: self.line,
+                message: format!(
+                    "{} fields where the header has {}",
+                    values.len(),
+                    self.columns.len()
+                ),
+            }));
+        }
+        self.row += 1;
+        Some(Ok(values))
+    }
+
+    fn position(&self) -> RowPosition {
+        RowPosition {
+            row: self.row,
+            line: Some(self.line),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_are_detected() {
+        assert_eq!(detect_encoding(b"a,b\n1,2\n"), TextEncoding::Utf8);
+        assert_eq!(
+            detect_encoding("姓名,电话\n".as_bytes()),
+            TextEncoding::Utf8
+        );
+        let (gbk, _, _) = encoding_rs::GBK.encode("姓名,身份证号\n张三,110105194912310021\n");
+        assert_eq!(detect_encoding(&gbk), TextEncoding::Gb18030);
+        // A UTF-8 character cut at the end of the sniffed block is still UTF-8.
+        let cut = &"姓名".as_bytes()[..4];
+        assert_eq!(detect_encoding(cut), TextEncoding::Utf8);
+        assert_eq!(detect_encoding(b"\xEF\xBB\xBFa"), TextEncoding::Utf8);
+    }
+
+    #[test]
+    fn delimiters_are_guessed() {
+        let p = Path::new("x.csv");
+        assert_eq!(choose_delimiter(p, b"a,b;c\n", None), b',');
+        assert_eq!(choose_delimiter(p, b"a;b;c\n", None), b';');
+        assert_eq!(choose_delimiter(p, b"a|b\n", None), b'|');
+        assert_eq!(choose_delimiter(p, b"a\tb\n", None), b'\t');
+        assert_eq!(choose_delimiter(Path::new("x.tsv"), b"a,b\n", None), b'\t');
+        assert_eq!(choose_delimiter(p, b"a,b\n", Some(b'|')), b'|');
+        assert_eq!(choose_delimiter(p, b"single\n", None), b',');
+    }
+}
