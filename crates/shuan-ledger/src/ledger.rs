@@ -1,0 +1,710 @@
+//! The writer: [`Ledger::open`], group-committed [`Ledger::append`], checkpoints and
+//! torn-tail recovery.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use shuan_crypto::sm2::SigningKey;
+
+use crate::checkpoint::{Checkpoint, LedgerMeta, MIN_RETENTION_DAYS};
+use crate::error::LedgerError;
+use crate::hash::Hash;
+use crate::merkle::{leaf_hash, Frontier};
+use crate::record::{Event, PreparedEvent, Seq};
+use crate::segment::{
+    encode_entry_header, list_segments, segment_file_name, ScanError, SegmentHeader, SegmentReader,
+};
+use crate::time::Timestamp;
+
+/// Name of the identity file inside the ledger directory.
+pub const META_FILE: &str = "ledger.json";
+/// Name of the checkpoint file inside the ledger directory.
+pub const CHECKPOINT_FILE: &str = "checkpoints.jsonl";
+/// Directory where torn tails are kept after recovery, for inspection.
+pub const RECOVERED_DIR: &str = "recovered";
+const LOCK_FILE: &str = "lock";
+
+/// Tuning of a [`Ledger`]. The defaults suit production.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Start a new segment once the current one is at least this large (default 64 MiB).
+    pub segment_max_bytes: u64,
+    /// Sign a checkpoint after this many new records (default 10,000)...
+    pub checkpoint_every_records: u64,
+    /// ...or when this much time has passed since the last one (default 60 s).
+    pub checkpoint_interval: Duration,
+    /// Retention written into a new ledger (default and minimum 180 days).
+    pub retention_days: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            segment_max_bytes: 64 << 20,
+            checkpoint_every_records: 10_000,
+            checkpoint_interval: Duration::from_secs(60),
+            retention_days: MIN_RETENTION_DAYS,
+        }
+    }
+}
+
+/// What [`Ledger::open`] found and repaired.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Bytes of an incomplete final write that were cut off (kept under `recovered/`).
+    pub torn_bytes: u64,
+    /// Where the cut-off bytes were saved.
+    pub saved_to: Option<PathBuf>,
+    /// An incomplete final checkpoint line was removed.
+    pub torn_checkpoint: bool,
+}
+
+struct Boundary {
+    first_seq: Seq,
+    prev_hash: Hash,
+    frontier: Frontier,
+}
+
+struct State {
+    next_seq: Seq,
+    last_hash: Hash,
+    frontier: Frontier,
+    /// Encoded entries not yet handed to the file.
+    buf: Vec<u8>,
+    /// Chain state before the first entry in `buf` (where a new segment would start).
+    buf_start: Option<Boundary>,
+    durable: Seq,
+    committing: bool,
+    failed: Option<String>,
+    last_checkpoint_size: u64,
+    last_checkpoint_at: Instant,
+}
+
+struct Writer {
+    segment: File,
+    segment_path: PathBuf,
+    segment_len: u64,
+    checkpoints: File,
+}
+
+/// An open audit ledger (审计日志) that appends records durably.
+///
+/// Shared between threads by reference (`&Ledger` is `Sync`); concurrent [`append`]s share
+/// one write and one `fdatasync` (group commit). Only one process can have a ledger
+/// directory open at a time.
+///
+/// [`append`]: Ledger::append
+pub struct Ledger {
+    dir: PathBuf,
+    meta: LedgerMeta,
+    key: SigningKey,
+    opts: Options,
+    recovery: Recovery,
+    state: Mutex<State>,
+    changed: Condvar,
+    writer: Mutex<Writer>,
+    _lock: File,
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> LedgerError + 'a {
+    move |source| LedgerError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), LedgerError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err("syncing directory", dir))
+}
+
+/// Writes `bytes` to `path` via a temporary file and rename, durably.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LedgerError> {
+    let tmp = path.with_extension("tmp");
+    let mut f = File::create(&tmp).map_err(io_err("creating", &tmp))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(io_err("writing", &tmp))?;
+    std::fs::rename(&tmp, path).map_err(io_err("renaming into place", path))?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
+}
+
+/// Reads `ledger.json`.
+pub fn read_meta(dir: &Path) -> Result<LedgerMeta, LedgerError> {
+    let path = dir.join(META_FILE);
+    let text = std::fs::read_to_string(&path).map_err(io_err("reading", &path))?;
+    serde_json::from_str(&text).map_err(|e| LedgerError::BadMeta {
+        path,
+        reason: e.to_string(),
+    })
+}
+
+/// Parses `checkpoints.jsonl`: the complete lines, and the byte length they span.
+/// A final line without its newline is reported as `torn` and not parsed.
+pub(crate) struct CheckpointFile {
+    pub(crate) checkpoints: Vec<(usize, Checkpoint)>,
+    pub(crate) good_len: u64,
+    pub(crate) torn: bool,
+    pub(crate) bad_line: Option<(usize, String)>,
+}
+
+pub(crate) fn read_checkpoint_file(dir: &Path) -> Result<CheckpointFile, LedgerError> {
+    let path = dir.join(CHECKPOINT_FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(io_err("reading", &path)(e)),
+    };
+    let mut out = CheckpointFile {
+        checkpoints: Vec::new(),
+        good_len: 0,
+        torn: false,
+        bad_line: None,
+    };
+    let mut start = 0usize;
+    let mut line_no = 0usize;
+    while start < bytes.len() {
+        line_no += 1;
+        let Some(nl) = bytes[start..].iter().position(|&b| b == b'\n') else {
+            out.torn = true;
+            break;
+        };
+        let line = &bytes[start..start + nl];
+        match serde_json::from_slice::<Checkpoint>(line) {
+            Ok(c) if c.to_line().as_bytes() == &bytes[start..=start + nl] => {
+                out.checkpoints.push((line_no, c))
+            }
+            Ok(_) => {
+                out.bad_line = Some((line_no, "not in canonical form".into()));
+                break;
+            }
+            Err(e) => {
+                out.bad_line = Some((line_no, e.to_string()));
+                break;
+            }
+        }
+        start += nl + 1;
+        out.good_len = start as u64;
+    }
+    Ok(out)
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, LedgerError> {
+    m.lock()
+        .map_err(|_| LedgerError::Failed("a thread panicked while appending".into()))
+}
+
+impl Ledger {
+    /// Opens the ledger in `dir` (creating it if empty) with default [`Options`]; the node
+    /// key signs checkpoints. A torn final record from a crash is cut off (and saved under
+    /// `recovered/`); damage anywhere else is an error.
+    pub fn open(dir: impl AsRef<Path>, key: SigningKey) -> Result<Ledger, LedgerError> {
+        Self::open_with(dir, key, Options::default())
+    }
+
+    /// [`Ledger::open`] with explicit options.
+    pub fn open_with(
+        dir: impl AsRef<Path>,
+        key: SigningKey,
+        opts: Options,
+    ) -> Result<Ledger, LedgerError> {
+        let dir = dir.as_ref().to_path_buf();
+        if opts.retention_days < MIN_RETENTION_DAYS {
+            return Err(LedgerError::RetentionTooShort(opts.retention_days));
+        }
+        std::fs::create_dir_all(&dir).map_err(io_err("creating ledger directory", &dir))?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock_file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_err("opening", &lock_path))?;
+        rustix::fs::flock(
+            &lock_file,
+            rustix::fs::FlockOperation::NonBlockingLockExclusive,
+        )
+        .map_err(|_| LedgerError::Locked(dir.clone()))?;
+
+        let meta_path = dir.join(META_FILE);
+        let meta = if meta_path.exists() {
+            let m = read_meta(&dir)?;
+            if !m.verify(&key.verifying_key()) {
+                return Err(LedgerError::KeyMismatch(meta_path));
+            }
+            m
+        } else {
+            if !list_segments(&dir)
+                .map_err(io_err("listing", &dir))?
+                .is_empty()
+            {
+                return Err(LedgerError::BadMeta {
+                    path: meta_path,
+                    reason: "missing, but segment files exist".into(),
+                });
+            }
+            let m = LedgerMeta::create(&key, opts.retention_days);
+            let text = serde_json::to_string_pretty(&m).expect("serializable") + "\n";
+            write_atomic(&meta_path, text.as_bytes())?;
+            m
+        };
+
+        let mut segments = list_segments(&dir).map_err(io_err("listing", &dir))?;
+        if segments.is_empty() {
+            let first = crate::retention::read_prune_marker(&dir)?
+                .map(|p| (p.first_seq, p.prev_hash, p.frontier()))
+                .unwrap_or((1, meta.genesis_hash(), Frontier::new()));
+            let header = SegmentHeader {
+                first_seq: first.0,
+                prev_hash: first.1,
+                frontier: first.2,
+            };
+            let path = dir.join(segment_file_name(header.first_seq));
+            create_segment(&path, &header)?;
+            sync_dir(&dir)?;
+            segments.push((header.first_seq, path));
+        }
+        let (_, seg_path) = segments.last().expect("at least one segment").clone();
+
+        // Scan the active segment: recompute every leaf hash to find where good data ends.
+        let mut reader = SegmentReader::open(&seg_path).map_err(|e| match e {
+            ScanError::Io(source) => LedgerError::Io {
+                action: "reading",
+                path: seg_path.clone(),
+                source,
+            },
+            other => LedgerError::Corrupt {
+                path: seg_path.clone(),
+                offset: 0,
+                reason: other.to_string(),
+            },
+        })?;
+        let mut seq = reader.header.first_seq;
+        let mut prev = reader.header.prev_hash;
+        let mut frontier = reader.header.frontier.clone();
+        let mut body = Vec::new();
+        let good_end = loop {
+            let at = reader.offset();
+            match reader.next_entry(&mut body) {
+                Ok(None) => break at,
+                Ok(Some(pos)) => {
+                    let h = leaf_hash(&prev, &body);
+                    if h != pos.stored_hash {
+                        break at;
+                    }
+                    prev = h;
+                    frontier.push(h);
+                    seq += 1;
+                }
+                Err(ScanError::Io(source)) => {
+                    return Err(LedgerError::Io {
+                        action: "reading",
+                        path: seg_path,
+                        source,
+                    })
+                }
+                Err(_) => break at,
+            }
+        };
+        drop(reader);
+        let file_len = std::fs::metadata(&seg_path)
+            .map_err(io_err("reading", &seg_path))?
+            .len();
+
+        let cps = read_checkpoint_file(&dir)?;
+        let cp_path = dir.join(CHECKPOINT_FILE);
+        if let Some((line, reason)) = &cps.bad_line {
+            return Err(LedgerError::Corrupt {
+                path: cp_path,
+                offset: *line as u64,
+                reason: format!("line {line}: {reason}"),
+            });
+        }
+        let last_cp = cps.checkpoints.last().map(|(_, c)| c.size).unwrap_or(0);
+        let mut recovery = Recovery::default();
+        if good_end < file_len {
+            if last_cp >= seq {
+                return Err(LedgerError::Corrupt {
+                    path: seg_path,
+                    offset: good_end,
+                    reason: format!(
+                        "record {seq} is damaged but a signed checkpoint covers {last_cp} records; \
+                         this is not a torn write. Run `shuan audit verify` and keep the files for investigation"
+                    ),
+                });
+            }
+            recovery.saved_to = Some(save_tail(&dir, &seg_path, good_end)?);
+            recovery.torn_bytes = file_len - good_end;
+            let f = OpenOptions::new()
+                .write(true)
+                .open(&seg_path)
+                .map_err(io_err("opening", &seg_path))?;
+            f.set_len(good_end)
+                .and_then(|_| f.sync_all())
+                .map_err(io_err("truncating torn tail of", &seg_path))?;
+        }
+        if last_cp > seq - 1 {
+            return Err(LedgerError::Corrupt {
+                path: cp_path,
+                offset: 0,
+                reason: format!(
+                    "a signed checkpoint covers {last_cp} records but only {} are present: records were deleted",
+                    seq - 1
+                ),
+            });
+        }
+        let mut checkpoints = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&cp_path)
+            .map_err(io_err("opening", &cp_path))?;
+        if cps.torn {
+            checkpoints
+                .set_len(cps.good_len)
+                .and_then(|_| checkpoints.sync_all())
+                .map_err(io_err("truncating torn line of", &cp_path))?;
+            recovery.torn_checkpoint = true;
+        }
+        checkpoints
+            .seek(SeekFrom::End(0))
+            .map_err(io_err("seeking", &cp_path))?;
+        let mut segment = OpenOptions::new()
+            .write(true)
+            .open(&seg_path)
+            .map_err(io_err("opening", &seg_path))?;
+        segment
+            .seek(SeekFrom::End(0))
+            .map_err(io_err("seeking", &seg_path))?;
+
+        let durable = seq - 1;
+        Ok(Ledger {
+            dir,
+            meta,
+            key,
+            opts,
+            recovery,
+            state: Mutex::new(State {
+                next_seq: seq,
+                last_hash: prev,
+                frontier,
+                buf: Vec::new(),
+                buf_start: None,
+                durable,
+                committing: false,
+                failed: None,
+                last_checkpoint_size: last_cp,
+                last_checkpoint_at: Instant::now(),
+            }),
+            changed: Condvar::new(),
+            writer: Mutex::new(Writer {
+                segment,
+                segment_path: seg_path,
+                segment_len: good_end,
+                checkpoints,
+            }),
+            _lock: lock_file,
+        })
+    }
+
+    /// The ledger directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
+    /// The identity of this ledger.
+    pub fn meta(&self) -> &LedgerMeta {
+        &self.meta
+    }
+
+    /// What opening had to repair.
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
+    }
+
+    /// Number of durable records (= the last durable sequence number).
+    pub fn len(&self) -> u64 {
+        self.state.lock().map(|s| s.durable).unwrap_or(0)
+    }
+
+    /// True if no record has been appended yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends one event and returns its sequence number once it is durable (fsynced).
+    /// Fail-closed: any error means the record may not be stored, and the caller should
+    /// refuse the audited action.
+    pub fn append(&self, event: &Event) -> Result<Seq, LedgerError> {
+        let p = event.prepare()?;
+        self.append_prepared(std::slice::from_ref(&p))
+    }
+
+    /// Appends events in order; returns the last sequence number once all are durable
+    /// (`None` for an empty batch).
+    pub fn append_batch(&self, events: &[Event]) -> Result<Option<Seq>, LedgerError> {
+        if events.is_empty() {
+            return Ok(None);
+        }
+        let prepared = events
+            .iter()
+            .map(Event::prepare)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.append_prepared(&prepared).map(Some)
+    }
+
+    /// Appends already-prepared events (see [`Event::prepare`]); returns the last
+    /// sequence number once all are durable. `prepared` must not be empty.
+    pub fn append_prepared(&self, prepared: &[PreparedEvent]) -> Result<Seq, LedgerError> {
+        assert!(
+            !prepared.is_empty(),
+            "append_prepared needs at least one event"
+        );
+        let mut st = lock(&self.state)?;
+        if let Some(f) = &st.failed {
+            return Err(LedgerError::Failed(f.clone()));
+        }
+        let now = Timestamp::now();
+        for p in prepared {
+            if st.buf.is_empty() {
+                st.buf_start = Some(Boundary {
+                    first_seq: st.next_seq,
+                    prev_hash: st.last_hash,
+                    frontier: st.frontier.clone(),
+                });
+            }
+            let seq = st.next_seq;
+            let st = &mut *st;
+            let start = st.buf.len();
+            encode_entry_header(&mut st.buf, 0);
+            p.finish_into(&mut st.buf, seq, now);
+            let body_len = st.buf.len() - start - 4;
+            st.buf[start..start + 4].copy_from_slice(&(body_len as u32).to_le_bytes());
+            let h = leaf_hash(&st.last_hash, &st.buf[start + 4..]);
+            st.buf.extend_from_slice(&h);
+            st.last_hash = h;
+            st.frontier.push(h);
+            st.next_seq += 1;
+        }
+        let target = st.next_seq - 1;
+        loop {
+            if st.durable >= target {
+                return Ok(target);
+            }
+            if let Some(f) = &st.failed {
+                return Err(LedgerError::Failed(f.clone()));
+            }
+            if !st.committing {
+                st = self.commit(st, false)?;
+                continue;
+            }
+            st = self
+                .changed
+                .wait(st)
+                .map_err(|_| LedgerError::Failed("a thread panicked while appending".into()))?;
+        }
+    }
+
+    /// Writes all pending records durably and signs a checkpoint of the whole ledger.
+    pub fn checkpoint(&self) -> Result<Checkpoint, LedgerError> {
+        let mut st = lock(&self.state)?;
+        loop {
+            if let Some(f) = &st.failed {
+                return Err(LedgerError::Failed(f.clone()));
+            }
+            if !st.committing {
+                let size = st.next_seq - 1;
+                st = self.commit(st, true)?;
+                if let Some(f) = &st.failed {
+                    return Err(LedgerError::Failed(f.clone()));
+                }
+                drop(st);
+                let cps = read_checkpoint_file(&self.dir)?;
+                return cps
+                    .checkpoints
+                    .into_iter()
+                    .map(|(_, c)| c)
+                    .rfind(|c| c.size == size)
+                    .ok_or_else(|| LedgerError::Failed("checkpoint was not written".into()));
+            }
+            st = self
+                .changed
+                .wait(st)
+                .map_err(|_| LedgerError::Failed("a thread panicked while appending".into()))?;
+        }
+    }
+
+    /// Signs a final checkpoint if records were added since the last one, then closes.
+    pub fn close(self) -> Result<(), LedgerError> {
+        let need = {
+            let st = lock(&self.state)?;
+            st.failed.is_none() && (st.next_seq - 1 > st.last_checkpoint_size || !st.buf.is_empty())
+        };
+        if need {
+            self.checkpoint()?;
+        }
+        Ok(())
+    }
+
+    /// One group commit, run by whichever appender finds no commit in progress.
+    fn commit<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        force_checkpoint: bool,
+    ) -> Result<MutexGuard<'a, State>, LedgerError> {
+        st.committing = true;
+        let buf = std::mem::take(&mut st.buf);
+        let boundary = st.buf_start.take();
+        let upto = st.next_seq - 1;
+        let due = force_checkpoint
+            || (upto > st.last_checkpoint_size
+                && (upto - st.last_checkpoint_size >= self.opts.checkpoint_every_records
+                    || st.last_checkpoint_at.elapsed() >= self.opts.checkpoint_interval));
+        let root = due.then(|| st.frontier.root());
+        drop(st);
+
+        let written = if buf.is_empty() {
+            Ok(())
+        } else {
+            self.write_durable(&buf, boundary)
+        };
+        let mut st = lock(&self.state)?;
+        match written {
+            Ok(()) => st.durable = upto,
+            Err(e) => st.failed = Some(e.to_string()),
+        }
+        self.changed.notify_all();
+        if let (Some(root), None) = (root, &st.failed) {
+            drop(st);
+            let signed = self.write_checkpoint(upto, root);
+            st = lock(&self.state)?;
+            match signed {
+                Ok(()) => {
+                    st.last_checkpoint_size = upto;
+                    st.last_checkpoint_at = Instant::now();
+                }
+                Err(e) => st.failed = Some(e.to_string()),
+            }
+        }
+        st.committing = false;
+        self.changed.notify_all();
+        Ok(st)
+    }
+
+    fn write_durable(&self, buf: &[u8], boundary: Option<Boundary>) -> Result<(), LedgerError> {
+        let mut w = lock(&self.writer)?;
+        if w.segment_len >= self.opts.segment_max_bytes {
+            if let Some(b) = boundary {
+                let header = SegmentHeader {
+                    first_seq: b.first_seq,
+                    prev_hash: b.prev_hash,
+                    frontier: b.frontier,
+                };
+                let path = self.dir.join(segment_file_name(header.first_seq));
+                let len = create_segment(&path, &header)?;
+                sync_dir(&self.dir)?;
+                let mut f = OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(io_err("opening", &path))?;
+                f.seek(SeekFrom::End(0)).map_err(io_err("seeking", &path))?;
+                w.segment = f;
+                w.segment_path = path;
+                w.segment_len = len;
+            }
+        }
+        let before = w.segment_len;
+        let res = w.segment.write_all(buf).and_then(|_| w.segment.sync_data());
+        if let Err(source) = res {
+            // Leave no partial entry behind (shrinking needs no free space); if even
+            // that fails, the next open cuts the torn tail.
+            let _ = w.segment.set_len(before);
+            let _ = w.segment.seek(SeekFrom::Start(before));
+            w.segment_len = before;
+            return Err(LedgerError::Io {
+                action: "writing records durably to",
+                path: w.segment_path.clone(),
+                source,
+            });
+        }
+        w.segment_len += buf.len() as u64;
+        Ok(())
+    }
+
+    fn write_checkpoint(&self, size: u64, root: Hash) -> Result<(), LedgerError> {
+        let cp = Checkpoint::sign(
+            &self.key,
+            &self.meta.ledger_id,
+            size,
+            root,
+            Timestamp::now(),
+        );
+        let line = cp.to_line();
+        let mut w = lock(&self.writer)?;
+        let path = self.dir.join(CHECKPOINT_FILE);
+        let before = w.checkpoints.stream_position().unwrap_or(0);
+        let res = w
+            .checkpoints
+            .write_all(line.as_bytes())
+            .and_then(|_| w.checkpoints.sync_data());
+        if let Err(source) = res {
+            let _ = w.checkpoints.set_len(before);
+            let _ = w.checkpoints.seek(SeekFrom::Start(before));
+            return Err(LedgerError::Io {
+                action: "writing checkpoint to",
+                path,
+                source,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn create_segment(path: &Path, header: &SegmentHeader) -> Result<u64, LedgerError> {
+    let bytes = header.encode();
+    let mut f = OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .open(path)
+        .map_err(io_err("creating segment", path))?;
+    if let Err(source) = f.write_all(&bytes).and_then(|_| f.sync_all()) {
+        drop(f);
+        let _ = std::fs::remove_file(path);
+        return Err(LedgerError::Io {
+            action: "writing segment header to",
+            path: path.to_path_buf(),
+            source,
+        });
+    }
+    Ok(bytes.len() as u64)
+}
+
+fn save_tail(dir: &Path, seg: &Path, from: u64) -> Result<PathBuf, LedgerError> {
+    let rec_dir = dir.join(RECOVERED_DIR);
+    std::fs::create_dir_all(&rec_dir).map_err(io_err("creating", &rec_dir))?;
+    let mut f = File::open(seg).map_err(io_err("reading", seg))?;
+    f.seek(SeekFrom::Start(from))
+        .map_err(io_err("reading", seg))?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail).map_err(io_err("reading", seg))?;
+    let name = format!(
+        "{}.tail-at-{from}-{}",
+        seg.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("segment"),
+        Timestamp::now().0
+    );
+    let out = rec_dir.join(name);
+    write_atomic(&out, &tail)?;
+    Ok(out)
+}

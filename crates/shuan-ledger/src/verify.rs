@@ -1,0 +1,456 @@
+//! `verify`: re-checks the identity file, every record's hash chain link, the canonical
+//! form and numbering of every record, the Merkle root of every signed checkpoint and
+//! every signature, and names the first problem with its position.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Instant;
+
+use shuan_crypto::sm2::VerifyingKey;
+
+use crate::checkpoint::Checkpoint;
+use crate::error::LedgerError;
+use crate::ledger::{read_checkpoint_file, read_meta, CHECKPOINT_FILE, META_FILE};
+use crate::merkle::{empty_root, leaf_hash, Frontier};
+use crate::reader::{open_segment, segments};
+use crate::record::{Record, Seq};
+use crate::segment::ScanError;
+
+/// Options of [`verify`].
+#[derive(Clone, Debug, Default)]
+pub struct VerifyOptions {
+    /// Checkpoints obtained from outside the ledger directory (e.g. published to the
+    /// supervising bureau). They must verify and match; they reveal truncation and
+    /// rewriting by someone who also holds the node key.
+    pub anchors: Vec<Checkpoint>,
+}
+
+/// The first problem found, with its position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The record concerned, if any.
+    pub seq: Option<Seq>,
+    /// The file concerned.
+    pub path: PathBuf,
+    /// Byte offset in the file (line number for `checkpoints.jsonl`).
+    pub offset: Option<u64>,
+    /// What is wrong.
+    pub problem: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(s) = self.seq {
+            write!(f, "record {s}: ")?;
+        }
+        write!(f, "{}", self.problem)?;
+        write!(f, " [{}", self.path.display())?;
+        if let Some(o) = self.offset {
+            if self.path.ends_with(CHECKPOINT_FILE) {
+                write!(f, " line {o}")?;
+            } else {
+                write!(f, " at byte offset {o}")?;
+            }
+        }
+        write!(f, "]")
+    }
+}
+
+/// What [`verify`] checked.
+#[derive(Clone, Debug, Default)]
+pub struct VerifyReport {
+    /// Records checked.
+    pub records: u64,
+    /// Bytes of segment data checked (uncompressed).
+    pub bytes: u64,
+    /// Segment files checked.
+    pub segments: usize,
+    /// Signed checkpoints checked (including anchors).
+    pub checkpoints: usize,
+    /// The latest checkpoint, if any.
+    pub last_checkpoint: Option<Checkpoint>,
+    /// The first problem; `None` means the ledger is intact.
+    pub problem: Option<Finding>,
+    /// Records after the last checkpoint (protected by the chain only until signed).
+    pub unsigned_tail: u64,
+    /// Wall time taken.
+    pub seconds: f64,
+}
+
+impl VerifyReport {
+    /// True if nothing is wrong.
+    pub fn ok(&self) -> bool {
+        self.problem.is_none()
+    }
+}
+
+/// Extracts `N` from the canonical suffix `"seq":N,"time":"<27 chars>"}` cheaply.
+fn quick_seq(body: &[u8]) -> Option<Seq> {
+    let end = body.len().checked_sub(38)?;
+    if &body[end..end + 9] != b",\"time\":\"" {
+        return None;
+    }
+    let digits_start = body[..end].iter().rposition(|b| !b.is_ascii_digit())? + 1;
+    if digits_start < 6 || &body[digits_start - 6..digits_start] != b"\"seq\":" {
+        return None;
+    }
+    std::str::from_utf8(&body[digits_start..end])
+        .ok()?
+        .parse()
+        .ok()
+}
+
+struct Batch {
+    bodies: Vec<u8>,
+    items: Vec<(Seq, usize, usize, u64)>,
+    path: PathBuf,
+}
+
+fn finding(seq: Option<Seq>, path: &Path, offset: Option<u64>, problem: String) -> Finding {
+    Finding {
+        seq,
+        path: path.to_path_buf(),
+        offset,
+        problem,
+    }
+}
+
+/// Verifies the ledger in `dir` against the node's public key `key` (obtained from a
+/// trusted place, not from the ledger directory). I/O errors are `Err`; damage is
+/// reported in [`VerifyReport::problem`].
+pub fn verify(
+    dir: &Path,
+    key: &VerifyingKey,
+    opts: &VerifyOptions,
+) -> Result<VerifyReport, LedgerError> {
+    let started = Instant::now();
+    let mut report = VerifyReport::default();
+    let meta_path = dir.join(META_FILE);
+    let meta = match read_meta(dir) {
+        Ok(m) => m,
+        Err(LedgerError::BadMeta { reason, .. }) => {
+            report.problem = Some(finding(None, &meta_path, None, reason));
+            return Ok(report);
+        }
+        Err(e) => return Err(e),
+    };
+    if !meta.verify(key) {
+        report.problem = Some(finding(
+            None,
+            &meta_path,
+            None,
+            "the ledger identity is not signed by this public key (altered, or another node's ledger)".into(),
+        ));
+        return Ok(report);
+    }
+    let id = meta.ledger_id.clone();
+
+    // Checkpoints: every line signed, sizes never shrink.
+    let cp_path = dir.join(CHECKPOINT_FILE);
+    let cpf = read_checkpoint_file(dir)?;
+    if let Some((line, reason)) = cpf.bad_line {
+        report.problem = Some(finding(
+            None,
+            &cp_path,
+            Some(line as u64),
+            format!("unreadable checkpoint: {reason}"),
+        ));
+        return Ok(report);
+    }
+    if cpf.torn {
+        report.problem = Some(finding(
+            None,
+            &cp_path,
+            Some(cpf.checkpoints.len() as u64 + 1),
+            "incomplete final checkpoint line (crash or cut; opening the ledger for writing repairs a crash)".into(),
+        ));
+        return Ok(report);
+    }
+    let mut cps: Vec<(String, Checkpoint)> = Vec::new();
+    let mut last_size = 0;
+    for (line, c) in cpf.checkpoints {
+        if !c.verify(key, &id) {
+            report.problem = Some(finding(
+                None,
+                &cp_path,
+                Some(line as u64),
+                format!(
+                    "checkpoint of size {} has a bad signature (altered or forged)",
+                    c.size
+                ),
+            ));
+            return Ok(report);
+        }
+        if c.size < last_size {
+            report.problem = Some(finding(
+                None,
+                &cp_path,
+                Some(line as u64),
+                format!("checkpoint size went down from {last_size} to {}", c.size),
+            ));
+            return Ok(report);
+        }
+        last_size = c.size;
+        cps.push((format!("line {line}"), c));
+    }
+    report.last_checkpoint = cps.last().map(|(_, c)| c.clone());
+    for (i, a) in opts.anchors.iter().enumerate() {
+        if !a.verify(key, &id) {
+            report.problem = Some(finding(None, &cp_path, None, format!("published checkpoint #{} (size {}) does not verify with this key and ledger id", i + 1, a.size)));
+            return Ok(report);
+        }
+        cps.push((format!("published checkpoint #{}", i + 1), a.clone()));
+    }
+    cps.sort_by_key(|(_, c)| c.size);
+    report.checkpoints = cps.len();
+
+    let segs = segments(dir)?;
+    let prune = crate::retention::read_prune_marker(dir)?;
+    if let Some(p) = &prune {
+        if !p.verify(key, &id) {
+            report.problem = Some(finding(
+                None,
+                &dir.join(crate::retention::PRUNE_FILE),
+                None,
+                "the prune marker is not signed by this key".into(),
+            ));
+            return Ok(report);
+        }
+    }
+    let (mut expect, mut prev, mut frontier) = match &prune {
+        Some(p) => (p.first_seq, p.prev_hash, p.frontier()),
+        None => (1, meta.genesis_hash(), Frontier::new()),
+    };
+    let mut cp_idx = 0;
+    // Checkpoints older than pruned data cannot be recomputed.
+    while cp_idx < cps.len() && cps[cp_idx].1.size < frontier.size() {
+        cp_idx += 1;
+    }
+    let check_cps = |frontier: &Frontier, cp_idx: &mut usize| -> Option<String> {
+        while *cp_idx < cps.len() && cps[*cp_idx].1.size == frontier.size() {
+            let (where_, c) = &cps[*cp_idx];
+            if c.root != frontier.root() {
+                return Some(format!(
+                    "the Merkle root of the first {} records differs from the signed checkpoint ({where_}): records up to here were rewritten together with their hashes",
+                    c.size
+                ));
+            }
+            *cp_idx += 1;
+        }
+        None
+    };
+    if frontier.size() == 0 {
+        while cp_idx < cps.len() && cps[cp_idx].1.size == 0 {
+            if cps[cp_idx].1.root != empty_root() {
+                report.problem = Some(finding(
+                    None,
+                    &cp_path,
+                    None,
+                    "checkpoint of size 0 with a non-empty root".into(),
+                ));
+                return Ok(report);
+            }
+            cp_idx += 1;
+        }
+    }
+
+    // Structural checks (canonical JSON, numbering) run beside the hashing.
+    let (tx, rx) = mpsc::sync_channel::<Batch>(8);
+    let structural = std::thread::scope(|scope| -> Result<Option<Finding>, LedgerError> {
+        let worker = scope.spawn(move || -> Option<Finding> {
+            for b in rx {
+                for &(seq, start, len, offset) in &b.items {
+                    let body = &b.bodies[start..start + len];
+                    match Record::from_canonical(body) {
+                        Some(r) if r.seq == seq => {}
+                        Some(r) => {
+                            return Some(finding(Some(seq), &b.path, Some(offset), format!("found record {} where record {seq} belongs: records deleted, inserted or reordered", r.seq)));
+                        }
+                        None => {
+                            return Some(finding(Some(seq), &b.path, Some(offset), "not a canonical audit record (altered)".into()));
+                        }
+                    }
+                }
+            }
+            None
+        });
+        let mut hash_problem: Option<Finding> = None;
+        let nsegs = segs.len();
+        let mut batch = Batch {
+            bodies: Vec::with_capacity(1 << 20),
+            items: Vec::new(),
+            path: PathBuf::new(),
+        };
+        'segs: for (si, seg) in segs.iter().enumerate() {
+            report.segments += 1;
+            let mut reader = match open_segment(seg) {
+                Ok(r) => r,
+                Err(ScanError::Io(source)) => {
+                    return Err(LedgerError::Io {
+                        action: "reading",
+                        path: seg.path.clone(),
+                        source,
+                    })
+                }
+                Err(e) => {
+                    hash_problem = Some(finding(Some(expect), &seg.path, Some(0), e.to_string()));
+                    break;
+                }
+            };
+            let h = &reader.header;
+            if h.first_seq != expect {
+                let problem = if h.first_seq > expect {
+                    format!(
+                        "records {expect}..{} are missing (segment deleted?)",
+                        h.first_seq - 1
+                    )
+                } else {
+                    format!("segment starts at record {} but record {expect} was expected (overlapping or inserted segment)", h.first_seq)
+                };
+                hash_problem = Some(finding(Some(expect), &seg.path, Some(0), problem));
+                break;
+            }
+            if h.prev_hash != prev || h.frontier != frontier {
+                hash_problem = Some(finding(
+                    Some(expect),
+                    &seg.path,
+                    Some(0),
+                    "segment header does not continue the previous segment's chain".into(),
+                ));
+                break;
+            }
+            if seg.archived {
+                if let Err(why) = crate::retention::check_archive_signature(&seg.path, key, &id) {
+                    hash_problem = Some(finding(Some(expect), &seg.path, None, why));
+                    break;
+                }
+            }
+            let mut body = Vec::new();
+            if !batch.items.is_empty() {
+                let full = std::mem::replace(
+                    &mut batch,
+                    Batch {
+                        bodies: Vec::with_capacity(1 << 20),
+                        items: Vec::new(),
+                        path: seg.path.clone(),
+                    },
+                );
+                if tx.send(full).is_err() {
+                    break;
+                }
+            }
+            batch.path = seg.path.clone();
+            loop {
+                let at = reader.offset();
+                match reader.next_entry(&mut body) {
+                    Ok(None) => break,
+                    Ok(Some(pos)) => {
+                        let seq = expect;
+                        let h = leaf_hash(&prev, &body);
+                        if h != pos.stored_hash {
+                            let problem = match quick_seq(&body) {
+                                Some(found) if found != seq => format!("found record {found} where record {seq} belongs: records deleted, inserted or reordered"),
+                                _ => "contents or stored hash altered (hash chain broken)".into(),
+                            };
+                            hash_problem =
+                                Some(finding(Some(seq), &seg.path, Some(pos.offset), problem));
+                            break 'segs;
+                        }
+                        prev = h;
+                        frontier.push(h);
+                        report.records += 1;
+                        expect += 1;
+                        if let Some(p) = check_cps(&frontier, &mut cp_idx) {
+                            hash_problem = Some(finding(Some(seq), &seg.path, Some(pos.offset), p));
+                            break 'segs;
+                        }
+                        batch
+                            .items
+                            .push((seq, batch.bodies.len(), body.len(), pos.offset));
+                        batch.bodies.extend_from_slice(&body);
+                        if batch.bodies.len() >= 1 << 20 {
+                            let full = std::mem::replace(
+                                &mut batch,
+                                Batch {
+                                    bodies: Vec::with_capacity(1 << 20),
+                                    items: Vec::new(),
+                                    path: seg.path.clone(),
+                                },
+                            );
+                            if tx.send(full).is_err() {
+                                break 'segs; // the worker found a problem
+                            }
+                        }
+                    }
+                    Err(ScanError::Io(source)) => {
+                        return Err(LedgerError::Io {
+                            action: "reading",
+                            path: seg.path.clone(),
+                            source,
+                        })
+                    }
+                    Err(ScanError::Torn { offset }) => {
+                        let what = if si + 1 == nsegs {
+                            "incomplete final record (torn write from a crash, or cut; opening the ledger for writing repairs a crash)"
+                        } else {
+                            "segment ends inside a record (cut)"
+                        };
+                        hash_problem =
+                            Some(finding(Some(expect), &seg.path, Some(offset), what.into()));
+                        break 'segs;
+                    }
+                    Err(e) => {
+                        hash_problem =
+                            Some(finding(Some(expect), &seg.path, Some(at), e.to_string()));
+                        break 'segs;
+                    }
+                }
+            }
+            report.bytes += reader.offset();
+        }
+        let _ = tx.send(batch);
+        drop(tx);
+        let worker_problem = worker
+            .join()
+            .unwrap_or_else(|_| Some(finding(None, dir, None, "record checker panicked".into())));
+        // Report whichever problem comes first in the ledger.
+        Ok(match (hash_problem, worker_problem) {
+            (Some(a), Some(b)) => Some(if b.seq < a.seq { b } else { a }),
+            (a, b) => a.or(b),
+        })
+    })?;
+    if let Some(p) = structural {
+        report.problem = Some(p);
+    } else if let Some((where_, c)) = cps.get(cp_idx) {
+        report.problem = Some(finding(
+            Some(frontier.size() + 1),
+            segs.last().map(|s| s.path.as_path()).unwrap_or(dir),
+            None,
+            format!(
+                "missing: the signed checkpoint ({where_}) covers {} records but the ledger ends after {}: records were deleted",
+                c.size,
+                frontier.size()
+            ),
+        ));
+    }
+    report.unsigned_tail = frontier
+        .size()
+        .saturating_sub(report.last_checkpoint.as_ref().map(|c| c.size).unwrap_or(0));
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quick_seq;
+
+    #[test]
+    fn quick_seq_reads_the_canonical_suffix() {
+        assert_eq!(
+            quick_seq(br#"{"a":1,"seq":123,"time":"2026-01-02T03:04:05.000000Z"}"#),
+            Some(123)
+        );
+        assert_eq!(quick_seq(br#"{"seq":1,"time":"x"}"#), None);
+    }
+}
