@@ -1,12 +1,12 @@
-//! Text scanning: one pass over the bytes for ASCII identifiers, one Aho-Corasick pass for
-//! the Chinese cue words that introduce names and addresses.
+//! Text scanning: one pass over the bytes. ASCII letter/digit runs are classified and
+//! validated; CJK characters are checked against a bitmap of the first characters of the
+//! cue words that introduce names and addresses. Validation runs only on candidates and
+//! nothing is allocated except the findings themselves.
 //!
 //! Boundaries are "not preceded/followed by an ASCII letter or digit", not regex `\b`:
 //! `身份证号11010519491231002X，` is found, while the digits inside
 //! `订单号2023112212345678901` are never cut out of the longer run.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
 use crate::lexicon;
@@ -36,9 +36,68 @@ pub const REPORT_CONFIDENCE: f32 = 0.5;
 /// Scans free text for sensitive values. Build once and share: it is `Send + Sync`.
 #[derive(Clone, Debug)]
 pub struct TextScanner {
-    cues: AhoCorasick,
-    cue_kinds: Vec<CueKind>,
+    cues: CueIndex,
     min_confidence: f32,
+}
+
+/// Cue words by their first character. Every cue starts with a CJK unified ideograph
+/// (U+4E00..U+9FFF, three UTF-8 bytes), so a bitmap over that block tells in one lookup
+/// whether a character can start a cue; only then are the few candidate words compared.
+#[derive(Clone, Debug)]
+struct CueIndex {
+    first: Vec<u64>,
+    /// (first char, word, kind), sorted by first char, longer words first.
+    words: Vec<(char, &'static str, CueKind)>,
+}
+
+const CJK_START: u32 = 0x4E00;
+const CJK_END: u32 = 0x9FFF;
+
+impl CueIndex {
+    fn new() -> Self {
+        let mut words = Vec::new();
+        let lists: [(&[&'static str], CueKind); 3] = [
+            (lexicon::NAME_CUES, CueKind::Name),
+            (lexicon::ADDRESS_CUES, CueKind::Address),
+            (lexicon::PROVINCE_NAMES, CueKind::Province),
+        ];
+        for (list, kind) in lists {
+            for &w in list {
+                let c = w.chars().next().expect("cue words are not empty");
+                assert!(
+                    (CJK_START..=CJK_END).contains(&(c as u32)),
+                    "cue word {w} must start with a CJK ideograph"
+                );
+                words.push((c, w, kind));
+            }
+        }
+        words.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.len().cmp(&a.1.len())));
+        let mut first = vec![0u64; ((CJK_END - CJK_START + 1) as usize).div_ceil(64)];
+        for &(c, _, _) in &words {
+            let k = (c as u32 - CJK_START) as usize;
+            first[k / 64] |= 1 << (k % 64);
+        }
+        CueIndex { first, words }
+    }
+
+    #[inline]
+    fn may_start(&self, cp: u32) -> bool {
+        if !(CJK_START..=CJK_END).contains(&cp) {
+            return false;
+        }
+        let k = (cp - CJK_START) as usize;
+        self.first[k / 64] & (1 << (k % 64)) != 0
+    }
+
+    /// The longest cue word at the start of `rest`, whose first char is `c`.
+    fn longest_at(&self, c: char, rest: &str) -> Option<(&'static str, CueKind)> {
+        let from = self.words.partition_point(|w| w.0 < c);
+        self.words[from..]
+            .iter()
+            .take_while(|w| w.0 == c)
+            .find(|w| rest.starts_with(w.1))
+            .map(|w| (w.1, w.2))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,21 +130,26 @@ fn is_alnum(c: u8) -> bool {
     ALNUM[c as usize]
 }
 
-/// True if `kw` occurs in the `window` bytes before `pos`.
+/// True if one of `kws` occurs in the `window` bytes before `pos`.
 fn near_before(b: &[u8], pos: usize, window: usize, kws: &[&str]) -> bool {
-    let from = pos.saturating_sub(window);
-    let hay = &b[from..pos];
-    kws.iter()
-        .any(|k| memmem::find(hay, k.as_bytes()).is_some())
+    keyword_before(b, pos, window, kws).is_some()
 }
 
-/// The keyword (of `kws`) occurring in the `window` bytes before `pos`, if any.
+/// The keyword (of `kws`) occurring in the `window` bytes before `pos`, if any. The window
+/// is tiny, so a direct comparison beats building a substring searcher per call.
 fn keyword_before<'k>(b: &[u8], pos: usize, window: usize, kws: &[&'k str]) -> Option<&'k str> {
-    let from = pos.saturating_sub(window);
-    let hay = &b[from..pos];
-    kws.iter()
-        .copied()
-        .find(|k| memmem::find(hay, k.as_bytes()).is_some())
+    let hay = &b[pos.saturating_sub(window)..pos];
+    kws.iter().copied().find(|k| contains(hay, k.as_bytes()))
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    if hay.len() < needle.len() {
+        return false;
+    }
+    (0..=hay.len() - needle.len()).any(|p| hay[p] == first && &hay[p + 1..p + needle.len()] == rest)
 }
 
 const ID_KW: &[&str] = &["身份证", "证件号", "公民身份", "身份号码", "社保", "ID"];
@@ -169,27 +233,8 @@ struct Groups {
 impl TextScanner {
     /// Builds the scanner (compiles the cue-word automaton once).
     pub fn new() -> Self {
-        let mut pats: Vec<&str> = Vec::new();
-        let mut kinds = Vec::new();
-        for &p in lexicon::NAME_CUES {
-            pats.push(p);
-            kinds.push(CueKind::Name);
-        }
-        for &p in lexicon::ADDRESS_CUES {
-            pats.push(p);
-            kinds.push(CueKind::Address);
-        }
-        for &p in lexicon::PROVINCE_NAMES {
-            pats.push(p);
-            kinds.push(CueKind::Province);
-        }
-        let cues = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&pats)
-            .expect("cue word automaton is built from a fixed, small word list");
         TextScanner {
-            cues,
-            cue_kinds: kinds,
+            cues: CueIndex::new(),
             min_confidence: 0.0,
         }
     }
@@ -215,64 +260,52 @@ impl TextScanner {
             v: out,
             min: self.min_confidence,
         };
-        scan_ascii(text, &mut sink);
-        let ascii_count = sink.v.len();
-        self.scan_cues(text, &mut sink);
-        if sink.v.len() > ascii_count {
+        scan_text(text, &self.cues, &mut sink);
+        let ordered = out.windows(2).all(|w| w[0].end <= w[1].start);
+        if !ordered {
             resolve_overlaps(out);
         }
     }
+}
 
-    fn scan_cues(&self, text: &str, out: &mut Out<'_>) {
-        let b = text.as_bytes();
-        let mut last_end = 0;
-        for m in self.cues.find_iter(text) {
-            if m.start() < last_end {
-                continue;
-            }
-            match self.cue_kinds[m.pattern().as_usize()] {
-                CueKind::Name => {
-                    if let Some((s, e, conf)) = name_after(text, m.end()) {
-                        out.push(
-                            DataType::PersonName,
-                            s,
-                            e,
-                            conf,
-                            format!("surname after cue word '{}'", &text[m.start()..m.end()]),
-                        );
-                        last_end = e;
-                    }
-                }
-                CueKind::Address => {
-                    if let Some((s, e)) = address_after(text, m.end(), true) {
-                        out.push(
-                            DataType::Address,
-                            s,
-                            e,
-                            0.8,
-                            format!(
-                                "address markers after cue word '{}'",
-                                &text[m.start()..m.end()]
-                            ),
-                        );
-                        last_end = e;
-                    }
-                }
-                CueKind::Province => {
-                    // Only when not already inside a cued address (handled above).
-                    if let Some((_, e)) = address_after(text, m.end(), false) {
-                        out.push(
-                            DataType::Address,
-                            m.start(),
-                            e,
-                            0.7,
-                            "province name followed by district and street markers",
-                        );
-                        last_end = e;
-                    }
-                }
-            }
-            let _ = b;
+/// A cue word at `i` (already known to start with a cue character `c`): a name or address
+/// after it, or an address starting with a province name. Returns where scanning resumes.
+fn cue_at(text: &str, i: usize, c: char, cues: &CueIndex, out: &mut Out<'_>) -> Option<usize> {
+    let (word, kind) = cues.longest_at(c, &text[i..])?;
+    let cue_end = i + word.len();
+    match kind {
+        CueKind::Name => {
+            let (s, e, conf) = name_after(text, cue_end)?;
+            out.push(
+                DataType::PersonName,
+                s,
+                e,
+                conf,
+                format!("surname after cue word '{word}'"),
+            );
+            Some(e)
+        }
+        CueKind::Address => {
+            let (s, e) = address_after(text, cue_end, true)?;
+            out.push(
+                DataType::Address,
+                s,
+                e,
+                0.8,
+                format!("address markers after cue word '{word}'"),
+            );
+            Some(e)
+        }
+        CueKind::Province => {
+            let (_, e) = address_after(text, cue_end, false)?;
+            out.push(
+                DataType::Address,
+                i,
+                e,
+                0.7,
+                "province name followed by district and street markers",
+            );
+            Some(e)
         }
     }
 }
@@ -446,24 +479,59 @@ fn all_hex(b: &[u8]) -> bool {
     b.iter().all(u8::is_ascii_hexdigit)
 }
 
-/// The single pass over bytes: skip to the next ASCII alphanumeric run, classify the run
-/// (and what directly follows it), validate, and jump past it.
-fn scan_ascii(text: &str, out: &mut Out<'_>) {
+/// Byte classes of the single pass: 0 skip, 1 ASCII letter/digit, 2 lead byte of a
+/// three-byte character in U+4000..U+9FFF (where the cue words' first characters are).
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = if b.is_ascii_alphanumeric() {
+            1
+        } else if b >= 0xE4 && b <= 0xE9 {
+            2
+        } else {
+            0
+        };
+        c += 1;
+    }
+    t
+};
+
+/// The single pass over bytes: skip uninteresting bytes, classify each ASCII alphanumeric
+/// run (and what directly follows it) and validate it, check CJK characters against the
+/// cue-word bitmap; jump past whatever was found.
+fn scan_text(text: &str, cues: &CueIndex, out: &mut Out<'_>) {
     let b = text.as_bytes();
     let n = b.len();
     let mut i = 0;
     // Local-part characters up to here were already checked and lead to no '@'.
     let mut no_at_until = 0;
     while i < n {
-        if !is_alnum(b[i]) {
-            i += 1;
-            continue;
+        match CLASS[b[i] as usize] {
+            0 => i += 1,
+            1 => {
+                let mut j = i + 1;
+                while j < n && is_alnum(b[j]) {
+                    j += 1;
+                }
+                i = handle_run(text, i, j, &mut no_at_until, out).max(j);
+            }
+            _ => {
+                // `text` is valid UTF-8, so a lead byte E4..E9 has two continuation bytes.
+                let cp = (u32::from(b[i] & 0x0F) << 12)
+                    | (u32::from(b[i + 1] & 0x3F) << 6)
+                    | u32::from(b[i + 2] & 0x3F);
+                if cues.may_start(cp) {
+                    let c = char::from_u32(cp).expect("decoded from valid UTF-8");
+                    if let Some(end) = cue_at(text, i, c, cues, out) {
+                        i = end.max(i + 3);
+                        continue;
+                    }
+                }
+                i += 3;
+            }
         }
-        let mut j = i + 1;
-        while j < n && is_alnum(b[j]) {
-            j += 1;
-        }
-        i = handle_run(text, i, j, &mut no_at_until, out).max(j);
     }
 }
 
