@@ -389,7 +389,16 @@ pub(crate) fn name_after(text: &str, cue_end: usize) -> Option<(usize, usize, f3
     let tail = &text[end..];
     let runs_on = matches!(tail.chars().next(), Some(c) if is_han(c))
         && !lexicon::FIELD_WORDS.iter().any(|w| tail.starts_with(w));
-    Some((start, end, if runs_on { 0.55 } else { 0.8 }))
+    // Rare surnames that are also common function words (户主和家庭成员, 申请人应当…):
+    // a name only when it ends cleanly.
+    let ambiguous = surname_len == 3
+        && text[start..].starts_with(|c: char| lexicon::FUNCTION_WORD_SURNAMES.contains(c));
+    match (runs_on, ambiguous) {
+        (true, true) => None,
+        (true, false) => Some((start, end, 0.55)),
+        (false, true) => Some((start, end, 0.6)),
+        (false, false) => Some((start, end, 0.8)),
+    }
 }
 
 fn address_terminator(c: char) -> bool {
@@ -1018,6 +1027,18 @@ fn paren_landline(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) -> Option<usi
     Some(k)
 }
 
+/// An 11–12 digit number starting with 0 is a landline only next to a phone cue word:
+/// invoice codes (发票代码 044031900111) and other codes share the shape.
+fn unseparated_landline_confidence(b: &[u8], i: usize) -> f32 {
+    if near_before(b, i, 24, MOBILE_KW) && !near_before(b, i, 24, CODE_KW) {
+        0.85
+    } else {
+        0.4
+    }
+}
+
+const CODE_KW: &[&str] = &["代码", "编号", "编码", "单号", "号码：", "流水"];
+
 fn single_digit_run(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) {
     let d = &b[i..j];
     let plus = i > 0 && b[i - 1] == b'+';
@@ -1059,11 +1080,7 @@ fn single_digit_run(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) {
                 );
             } else if let Some(a) = v::area_code_len(d) {
                 if v::subscriber_ok(a, &d[a..]) {
-                    let conf = if near_before(b, i, 24, MOBILE_KW) {
-                        0.85
-                    } else {
-                        0.6
-                    };
+                    let conf = unseparated_landline_confidence(b, i);
                     out.push(
                         DataType::CnLandline,
                         i,
@@ -1077,11 +1094,7 @@ fn single_digit_run(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) {
         12 => {
             if let Some(4) = v::area_code_len(d) {
                 if v::subscriber_ok(4, &d[4..]) {
-                    let conf = if near_before(b, i, 24, MOBILE_KW) {
-                        0.85
-                    } else {
-                        0.6
-                    };
+                    let conf = unseparated_landline_confidence(b, i);
                     out.push(
                         DataType::CnLandline,
                         i,

@@ -564,9 +564,12 @@ const TAILS: &[&str] = &[
 /// A sentence containing one positive value of type `idx` of [`TEXT_TYPES`].
 pub fn positive_line(rng: &mut Rng, idx: usize) -> Labelled {
     let (t, gen, cues) = TEXT_TYPES[idx];
-    let value = gen(rng);
+    let mut value = gen(rng);
+    // Lower-case x check characters occur in hand-typed IDs.
+    if t == DataType::CnResidentId && value.ends_with('X') && rng.chance(0.3) {
+        value = value.to_lowercase();
+    }
     let mut cue = rng.pick(cues);
-    let mut value = value;
     // A purely numeric USCC needs a cue word to be told from other long numbers (see
     // docs/detectors.md), so cue-less sentences get one with letters.
     while t == DataType::CnUscc
@@ -588,8 +591,19 @@ pub fn positive_line(rng: &mut Rng, idx: usize) -> Labelled {
     b.push(rng.pick(LEADS)).push(cue);
     b.value(t, &value);
     // Names and addresses end at punctuation; identifiers may run straight into Chinese text.
-    let tail = if matches!(t, DataType::PersonName | DataType::Address) {
-        rng.pick(&["。", "，", "；"])
+    let tail = if t == DataType::PersonName {
+        rng.pick(&[
+            "。",
+            "，",
+            "；",
+            "性别男",
+            "称其已搬离",
+            "电话见附件",
+            "（身份证见附件）",
+            " ",
+        ])
+    } else if t == DataType::Address {
+        rng.pick(&["。", "，", "；", "电话见附件", "（邮编100000）", "\n"])
     } else {
         rng.pick(TAILS)
     };
@@ -611,7 +625,7 @@ fn corrupt_last(s: &str, rng: &mut Rng) -> String {
 
 /// A sentence with a look-alike that must not be reported.
 pub fn negative_line(rng: &mut Rng) -> Labelled {
-    let text = match rng.below(16) {
+    let text = match rng.below(22) {
         0 => {
             // Right check character, impossible birth date (month 13).
             let body = format!(
@@ -686,6 +700,49 @@ pub fn negative_line(rng: &mut Rng) -> Labelled {
             "{}人民政府关于{}的通知",
             rng.pick(&["北京市", "广东省", "上海市"]),
             rng.pick(&["数据安全", "政务公开"])
+        ),
+        16 => format!(
+            "发票代码{}{}，发票号码{}",
+            rng.pick(&["0", "1"]),
+            rng.digits(11),
+            rng.digits(8)
+        ),
+        17 => format!(
+            "{}{}",
+            rng.pick(&[
+                "户主和家庭成员",
+                "联系人为本单位职工",
+                "申请人应当如实填写",
+                "负责人对此负责",
+                "患者家属陪同",
+                "车主可在线办理"
+            ]),
+            rng.pick(&["。", "，", ""])
+        ),
+        18 => format!(
+            "邮编{}，共{}页，第{}号",
+            rng.range(100_000, 850_000),
+            rng.range(1, 99),
+            rng.range(1, 999)
+        ),
+        19 => format!(
+            "坐标精度{}.{}米，误差{}.{}%",
+            rng.range(1, 99),
+            rng.digits(2),
+            rng.below(10),
+            rng.digits(1)
+        ),
+        20 => format!(
+            "{}地址为https://www.example.gov.cn/{}",
+            rng.pick(&["网站", "系统"]),
+            rng.digits(6)
+        ),
+        21 => format!(
+            "温度{}.{}，湿度{}.{}",
+            rng.range(10, 40),
+            rng.digits(1),
+            rng.range(20, 99),
+            rng.digits(1)
         ),
         _ => format!(
             "UUID {:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
