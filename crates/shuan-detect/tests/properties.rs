@@ -70,7 +70,19 @@ fn check_spans(text: &str) -> Result<(), TestCaseError> {
         last_end = f.end;
         if !matches!(f.data_type, DataType::PersonName | DataType::Address) {
             let b = text.as_bytes();
-            let before = f.start.checked_sub(1).map(|i| b[i]);
+            // ASCII cue words glued to a value (`IMEI862…`, `IP10.1.2.3`) are split off.
+            let glued = ["IMEI", "IP", "VIN", "ID", "TEL", "MAC", "NO"]
+                .iter()
+                .any(|k| {
+                    text[..f.start].len() >= k.len()
+                        && text.as_bytes()[f.start - k.len()..f.start]
+                            .eq_ignore_ascii_case(k.as_bytes())
+                });
+            let before = if glued {
+                None
+            } else {
+                f.start.checked_sub(1).map(|i| b[i])
+            };
             let after = b.get(f.end).copied();
             prop_assert!(
                 !before.is_some_and(|c| c.is_ascii_alphanumeric())
@@ -166,6 +178,15 @@ proptest! {
     #[test]
     fn arbitrary_strings_never_panic(s in any::<String>()) {
         check_spans(&s)?;
+    }
+
+    #[test]
+    fn glued_cue_words_are_split_off(seed in any::<u64>(), kw in prop::sample::select(vec!["IMEI", "imei"])) {
+        let imei = corpus::gen_imei(&mut Rng::new(seed));
+        let text = format!("设备{kw}{imei}。");
+        check_spans(&text)?;
+        let start = "设备".len() + kw.len();
+        prop_assert!(found_exactly(&text, DataType::Imei, start, start + imei.len()), "{}", text);
     }
 
     #[test]
