@@ -139,3 +139,18 @@ pub(crate) const ADDRESS_DETAIL_MARKERS: &[&str] = &[
 pub(crate) const BIRTH_CUES: &[&str] = &[
     "出生", "生日", "生于", "诞生", "DOB", "dob", "Birth", "birth", "BIRTH",
 ];
+
+/// Words after a full name (`王建国同志`); a surname alone before them is not reported.
+pub(crate) const HONORIFICS: &[&str] = &[
+    "先生", "女士", "同志", "老师", "医生", "警官", "律师", "师傅",
+];
+
+/// Characters that may stand right before a name written before an honorific (请张伟先生).
+pub(crate) const NAME_PARTICLES: &str = "请与和给向由对及找叫让被把称据经致告诉";
+
+/// Two-character words that precede honorifics but are not names (全体医生, 高级律师).
+pub(crate) const NOT_NAMES_BEFORE_HONORIFIC: &[&str] = &[
+    "全体", "各位", "广大", "有关", "相关", "主治", "值班", "实习", "主任", "全科", "高级", "年轻",
+    "诸位", "两位", "这位", "那位", "该位", "其他", "执业", "专职", "兼职", "乡村", "社区", "驻村",
+    "包村", "责任", "首席", "资深",
+];

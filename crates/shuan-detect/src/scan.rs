@@ -56,10 +56,11 @@ const CJK_END: u32 = 0x9FFF;
 impl CueIndex {
     fn new() -> Self {
         let mut words = Vec::new();
-        let lists: [(&[&'static str], CueKind); 3] = [
+        let lists: [(&[&'static str], CueKind); 4] = [
             (lexicon::NAME_CUES, CueKind::Name),
             (lexicon::ADDRESS_CUES, CueKind::Address),
             (lexicon::PROVINCE_NAMES, CueKind::Province),
+            (lexicon::HONORIFICS, CueKind::Honorific),
         ];
         for (list, kind) in lists {
             for &w in list {
@@ -105,6 +106,7 @@ enum CueKind {
     Name,
     Address,
     Province,
+    Honorific,
 }
 
 impl Default for TextScanner {
@@ -307,7 +309,76 @@ fn cue_at(text: &str, i: usize, c: char, cues: &CueIndex, out: &mut Out<'_>) -> 
             );
             Some(e)
         }
+        CueKind::Honorific => {
+            if let Some((s, conf)) = name_before(text, i) {
+                // A name cue may already have reported this name (`联系人王建国同志`).
+                if out.v.last().is_none_or(|f| f.end <= s) {
+                    out.push(
+                        DataType::PersonName,
+                        s,
+                        i,
+                        conf,
+                        format!("surname and given name before '{word}'"),
+                    );
+                }
+            }
+            Some(cue_end)
+        }
     }
+}
+
+fn han_before(text: &str, at: usize) -> Option<(usize, char)> {
+    let c = text[..at].chars().next_back()?;
+    is_han(c).then(|| (at - c.len_utf8(), c))
+}
+
+/// A full name (surname + 1–2 characters) right before an honorific (`王建国同志`,
+/// `请张伟先生`): the character before it must not be Han, or be a particle such as 请/与/由.
+/// A surname alone (`张先生`) is not a name. Returns (start, confidence).
+fn name_before(text: &str, honorific_at: usize) -> Option<(usize, f32)> {
+    let mut chars = [('\0', 0usize); 4];
+    let mut at = honorific_at;
+    let mut n = 0;
+    while n < 4 {
+        let Some((p, c)) = han_before(text, at) else {
+            break;
+        };
+        chars[n] = (c, p);
+        at = p;
+        n += 1;
+    }
+    // chars[k] is the (k+1)-th character before the honorific.
+    for len in [4usize, 3, 2] {
+        if n < len {
+            continue;
+        }
+        let (first, start) = chars[len - 1];
+        let compound = len >= 3
+            && lexicon::COMPOUND_SURNAMES
+                .iter()
+                .any(|c| text[start..].starts_with(c));
+        if !compound && (len == 4 || !lexicon::SURNAMES.contains(first)) {
+            continue;
+        }
+        if lexicon::FUNCTION_WORD_SURNAMES.contains(first) && !compound {
+            continue;
+        }
+        let word = &text[start..honorific_at];
+        if lexicon::NOT_NAMES_BEFORE_HONORIFIC
+            .iter()
+            .any(|w| word.ends_with(w))
+        {
+            return None;
+        }
+        let before_ok = match han_before(text, start) {
+            None => true,
+            Some((_, c)) => lexicon::NAME_PARTICLES.contains(c),
+        };
+        if before_ok {
+            return Some((start, 0.6));
+        }
+    }
+    None
 }
 
 /// Sorts by start and drops overlaps, keeping the more confident (then longer) finding.
@@ -1495,6 +1566,31 @@ mod tests {
             "VIN1HGCM82633A004353",
             "北京市人民政府发布通知",
             "联系人请于周一前回复",
+        ] {
+            assert_eq!(found(text), vec![], "{text}");
+        }
+    }
+
+    #[test]
+    fn names_before_honorifics() {
+        assert_eq!(
+            found("请王建国同志来电。"),
+            vec![(DataType::PersonName, "王建国")]
+        );
+        assert_eq!(
+            found("与欧阳海燕医生联系"),
+            vec![(DataType::PersonName, "欧阳海燕")]
+        );
+        assert_eq!(
+            found("联系人王建国同志"),
+            vec![(DataType::PersonName, "王建国")]
+        );
+        for text in [
+            "王先生来电",
+            "全体医生",
+            "各位老师好",
+            "张老师说",
+            "主治医生",
         ] {
             assert_eq!(found(text), vec![], "{text}");
         }

@@ -561,6 +561,10 @@ const TAILS: &[&str] = &[
     " 已核验。",
 ];
 
+fn lexicon_honorifics() -> &'static [&'static str] {
+    &["先生", "女士", "同志", "老师", "医生", "警官"]
+}
+
 /// A sentence containing one positive value of type `idx` of [`TEXT_TYPES`].
 pub fn positive_line(rng: &mut Rng, idx: usize) -> Labelled {
     let (t, gen, cues) = TEXT_TYPES[idx];
@@ -588,6 +592,15 @@ pub fn positive_line(rng: &mut Rng, idx: usize) -> Labelled {
         cue = "住址";
     }
     let mut b = LineBuilder::default();
+    if t == DataType::PersonName && rng.chance(0.25) {
+        // No cue word before: a full name followed by an honorific.
+        b.push(rng.pick(LEADS))
+            .push(rng.pick(&["请", "与", "由", "，", "致"]));
+        b.value(t, &value);
+        b.push(rng.pick(lexicon_honorifics()))
+            .push(rng.pick(&["。", "来电反映情况。", "办理。"]));
+        return b.finish();
+    }
     b.push(rng.pick(LEADS)).push(cue);
     b.value(t, &value);
     // Names and addresses end at punctuation; identifiers may run straight into Chinese text.
@@ -625,7 +638,7 @@ fn corrupt_last(s: &str, rng: &mut Rng) -> String {
 
 /// A sentence with a look-alike that must not be reported.
 pub fn negative_line(rng: &mut Rng) -> Labelled {
-    let text = match rng.below(22) {
+    let text = match rng.below(23) {
         0 => {
             // Right check character, impossible birth date (month 13).
             let body = format!(
@@ -743,6 +756,12 @@ pub fn negative_line(rng: &mut Rng) -> Labelled {
             rng.digits(1),
             rng.range(20, 99),
             rng.digits(1)
+        ),
+        22 => format!(
+            "{}{}{}",
+            rng.pick(&["王", "张", "全体", "各位", "有关", "李", "主治", "该"]),
+            lexicon_honorifics()[rng.below(6) as usize],
+            rng.pick(&["来电反映", "好", "已到岗", "。"])
         ),
         _ => format!(
             "UUID {:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
