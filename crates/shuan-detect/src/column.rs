@@ -582,6 +582,27 @@ fn is_person_name(s: &str) -> bool {
         && n <= 3
 }
 
+/// Undoes two common export artefacts before validation: full-width digits and letters
+/// typed with a Chinese input method (`１３８００１３８０００`) and a float suffix added by
+/// spreadsheets (`13800138000.0`). Writes into `out` and returns true only if something
+/// changed, so clean values are not copied.
+fn normalize_value(s: &str, out: &mut String) -> bool {
+    let fullwidth = s.chars().any(|c| ('\u{FF01}'..='\u{FF5E}').contains(&c));
+    let float_suffix =
+        s.len() > 2 && s.ends_with(".0") && s[..s.len() - 2].bytes().all(|c| c.is_ascii_digit());
+    if !fullwidth && !float_suffix {
+        return false;
+    }
+    out.clear();
+    let body = if float_suffix { &s[..s.len() - 2] } else { s };
+    out.extend(body.chars().map(|c| match c {
+        // U+FF01..U+FF5E mirror ASCII 0x21..0x7E.
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFF01 + 0x21).unwrap_or(c),
+        _ => c,
+    }));
+    true
+}
+
 impl ColumnClassifier {
     /// Builds the classifier.
     pub fn new() -> Self {
@@ -605,6 +626,7 @@ impl ColumnClassifier {
             card_shape: 0,
         };
         let mut findings = Vec::new();
+        let mut scratch = String::new();
         for raw in values {
             let s =
                 raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}' || c == '\u{feff}');
@@ -613,6 +635,8 @@ impl ColumnClassifier {
                 continue;
             }
             tally.seen += 1;
+            let normalized = normalize_value(s, &mut scratch);
+            let s = if normalized { scratch.as_str() } else { s };
             let mut any = false;
             value_types(s, |t| {
                 tally.whole[t as usize] += 1;
@@ -937,6 +961,23 @@ mod tests {
         // A phone-named column of landlines stays a phone type.
         let v = c("联系电话", &["010-62345678", "0755-82345678"]);
         assert_eq!(v.data_type, Some(DataType::CnLandline), "{}", v.reason);
+    }
+
+    #[test]
+    fn export_artefacts_are_undone() {
+        let v = c(
+            "f",
+            &[
+                "１３８００１３８０００",
+                "13912345678.0",
+                "１１０１０５１９４９１２３１００２Ｘ",
+            ],
+        );
+        assert_eq!(v.data_type, Some(DataType::CnMobile), "{}", v.reason);
+        assert_eq!(v.values_matched, 2, "{}", v.reason);
+        let mut out = String::new();
+        assert!(!normalize_value("13800138000", &mut out));
+        assert!(!normalize_value("1.0", &mut out) || out == "1");
     }
 
     #[test]
