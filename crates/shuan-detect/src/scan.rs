@@ -658,6 +658,26 @@ fn handle_run(text: &str, i: usize, j: usize, no_at_until: &mut usize, out: &mut
 
     let digits = all_digits(run);
 
+    // A negative coordinate: the '-' belongs to the value.
+    if digits
+        && run.len() <= 3
+        && prev == b'-'
+        && i >= 1
+        && (i < 2 || !is_alnum(b[i - 2]))
+        && next == b'.'
+    {
+        if let Some((s, e, conf)) = gps_pair(b, i - 1) {
+            out.push(
+                DataType::Gps,
+                s,
+                e,
+                conf,
+                "latitude/longitude pair with >= 4 decimals in range",
+            );
+            return e;
+        }
+    }
+
     // Dotted: IPv4, GPS pairs, dates like 1990.05.17.
     if next == b'.' && digits && !(prev == b'.' && i >= 2 && b[i - 2].is_ascii_digit()) {
         if let Some(len) = v::ipv4_len(&b[i..]) {
@@ -691,25 +711,6 @@ fn handle_run(text: &str, i: usize, j: usize, no_at_until: &mut usize, out: &mut
             return e;
         }
     }
-    if digits
-        && run.len() <= 3
-        && prev == b'-'
-        && i >= 1
-        && (i < 2 || !is_alnum(b[i - 2]))
-        && next == b'.'
-    {
-        if let Some((s, e, conf)) = gps_pair(b, i - 1) {
-            out.push(
-                DataType::Gps,
-                s,
-                e,
-                conf,
-                "latitude/longitude pair with >= 4 decimals in range",
-            );
-            return e;
-        }
-    }
-
     // MAC and IPv6 (hex groups with ':' or '-').
     if (next == b':' || next == b'-') && all_hex(run) {
         if run.len() == 2 {
@@ -742,7 +743,8 @@ fn handle_run(text: &str, i: usize, j: usize, no_at_until: &mut usize, out: &mut
     if run.len() == 4 && digits && (run.starts_with(b"19") || run.starts_with(b"20")) {
         if let Some((len, ok)) = v::date_len(&b[i..]) {
             if len > 4 {
-                if ok && near_before(b, i, 30, lexicon::BIRTH_CUES) {
+                if ok && (near_before(b, i, 30, lexicon::BIRTH_CUES) || birth_cue_after(b, i + len))
+                {
                     out.push(
                         DataType::BirthDate,
                         i,
@@ -1351,6 +1353,21 @@ fn mixed_run(text: &str, i: usize, j: usize, out: &mut Out<'_>) -> usize {
     j
 }
 
+/// `1990年5月17日出生`, `1990-05-17生`: the birth cue follows the date.
+fn birth_cue_after(b: &[u8], end: usize) -> bool {
+    let rest = &b[end..];
+    let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+    if rest.starts_with("出生".as_bytes()) || rest.starts_with("生人".as_bytes()) {
+        return true;
+    }
+    // A bare 生 only when the word ends there (`…日生，`), not 生效/生产/生成.
+    match rest.strip_prefix("生".as_bytes()) {
+        // Lead bytes E4..E9 start the CJK ideographs (U+4000..U+9FFF).
+        Some(after) => after.first().is_none_or(|c| !(0xE4..=0xE9).contains(c)),
+        None => false,
+    }
+}
+
 /// Organisation code written `XXXXXXXX-X`.
 fn org_code_hyphen(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) -> Option<usize> {
     let check = *b.get(j + 1)?;
@@ -1565,6 +1582,7 @@ mod tests {
             "代码91350100M000100Y44",
             "VIN1HGCM82633A004353",
             "北京市人民政府发布通知",
+            "本办法自2023年11月22日生效",
             "联系人请于周一前回复",
         ] {
             assert_eq!(found(text), vec![], "{text}");
