@@ -58,24 +58,62 @@ impl<R: Read> Read for CappedRead<R> {
     }
 }
 
-/// Detects the encoding from a file's head: BOM, else valid UTF-8, else GB18030 if it
-/// decodes cleanly, else UTF-8 (rows with bad bytes are then reported one by one).
+/// Detects the encoding from a file's head: BOM, else valid UTF-8, else whichever of UTF-8
+/// and GB18030 has fewer invalid sequences (ties go to UTF-8), so one stray bad byte in a
+/// GBK export does not make the whole file unreadable. Rows with bad bytes are then
+/// reported one by one.
 pub(crate) fn detect_encoding(head: &[u8]) -> TextEncoding {
     if head.starts_with(b"\xEF\xBB\xBF") {
         return TextEncoding::Utf8;
     }
-    match std::str::from_utf8(head) {
-        Ok(_) => return TextEncoding::Utf8,
-        // A character cut by the end of the sniffed block is not an error.
-        Err(e) if e.error_len().is_none() => return TextEncoding::Utf8,
-        Err(_) => {}
+    let utf8 = utf8_errors(head);
+    if utf8 == 0 {
+        return TextEncoding::Utf8;
     }
+    if gb18030_errors(head) < utf8 {
+        TextEncoding::Gb18030
+    } else {
+        TextEncoding::Utf8
+    }
+}
+
+/// Invalid UTF-8 sequences in `bytes`; a character cut by the end is not counted.
+fn utf8_errors(mut bytes: &[u8]) -> usize {
+    let mut errors = 0;
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(_) => return errors,
+            Err(e) => match e.error_len() {
+                Some(len) => {
+                    errors += 1;
+                    bytes = &bytes[e.valid_up_to() + len..];
+                }
+                None => return errors,
+            },
+        }
+    }
+}
+
+/// Malformed GB18030 sequences in `bytes`; a character cut by the end is not counted.
+fn gb18030_errors(mut bytes: &[u8]) -> usize {
     let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
-    let mut out = String::with_capacity(head.len() * 3 / 2 + 16);
-    let (result, _) = decoder.decode_to_string_without_replacement(head, &mut out, false);
-    match result {
-        encoding_rs::DecoderResult::Malformed(_, _) => TextEncoding::Utf8,
-        _ => TextEncoding::Gb18030,
+    let mut out = String::with_capacity(
+        decoder
+            .max_utf8_buffer_length_without_replacement(bytes.len())
+            .unwrap_or(bytes.len() * 3)
+            + 16,
+    );
+    let mut errors = 0;
+    loop {
+        out.clear();
+        let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut out, false);
+        bytes = &bytes[read..];
+        match result {
+            encoding_rs::DecoderResult::Malformed(_, _) => errors += 1,
+            encoding_rs::DecoderResult::InputEmpty => return errors,
+            // Cannot happen with the capacity reserved above; stop rather than loop.
+            encoding_rs::DecoderResult::OutputFull => return errors,
+        }
     }
 }
 
@@ -161,9 +199,13 @@ impl DelimitedReader {
             cap,
             finished: false,
         };
-        if let Some(header) = this.read_record() {
-            let header = header?;
-            let names = header.into_iter().map(|v| v.unwrap_or_default()).collect();
+        if let Some(header) = this.read_raw() {
+            header?;
+            let names = this
+                .decode_record()?
+                .into_iter()
+                .map(|v| v.unwrap_or_default())
+                .collect();
             this.columns = distinct_names(names)
                 .into_iter()
                 .map(|name| ColumnMeta {
@@ -175,42 +217,94 @@ impl DelimitedReader {
         Ok(this)
     }
 
-    /// Reads and decodes the next record; `None` at the end.
-    fn read_record(&mut self) -> Option<Result<Vec<Option<String>>, SourceError>> {
-        if self.finished {
-            return None;
-        }
-        let more = match self.reader.read_byte_record(&mut self.record) {
-            Ok(more) => more,
-            Err(e) => {
-                self.finished = true;
-                return Some(Err(self.csv_error(e)));
+    /// Reads the next record's bytes into `self.record`; `None` at the end.
+    fn read_raw(&mut self) -> Option<Result<(), SourceError>> {
+        loop {
+            if self.finished {
+                return None;
             }
-        };
-        let start = self.reader.position().byte();
-        self.reader.get_mut().record_start = start;
-        if !more {
-            self.finished = true;
-            let capped = self.reader.get_mut();
-            capped.options.report(capped.unreported);
-            capped.unreported = 0;
-            return None;
+            let more = match self.reader.read_byte_record(&mut self.record) {
+                Ok(more) => more,
+                Err(e) => {
+                    self.finished = true;
+                    return Some(Err(self.csv_error(e)));
+                }
+            };
+            let start = self.reader.position().byte();
+            self.reader.get_mut().record_start = start;
+            if !more {
+                self.finished = true;
+                let capped = self.reader.get_mut();
+                capped.options.report(capped.unreported);
+                capped.unreported = 0;
+                return None;
+            }
+            self.line = self.record.position().map_or(self.line + 1, |p| p.line());
+            // A line holding only whitespace-free emptiness (e.g. `""`) in a multi-column
+            // file carries no value: not a row, not an error.
+            let blank = self.record.len() == 1 && self.record[0].is_empty();
+            if blank && self.columns.len() > 1 {
+                continue;
+            }
+            return Some(Ok(()));
         }
-        self.line = self.record.position().map_or(self.line + 1, |p| p.line());
+    }
+
+    /// The record as text, or the encoding error of its line.
+    fn decode_record(&self) -> Result<Vec<Option<String>>, SourceError> {
         let mut values = Vec::with_capacity(self.record.len());
         for field in self.record.iter() {
             match decode(field, self.encoding) {
                 Some(text) => values.push(Some(text)),
-                None => {
-                    return Some(Err(SourceError::Encoding {
-                        path: self.path.clone(),
-                        line: self.line,
-                        encoding: self.encoding.name(),
-                    }))
-                }
+                None => return Err(self.encoding_error()),
             }
         }
-        Some(Ok(values))
+        Ok(values)
+    }
+
+    /// Checks the record's text without building strings (GB18030: only non-ASCII fields
+    /// are decoded).
+    fn validate_record(&self) -> Result<(), SourceError> {
+        let valid = match self.encoding {
+            TextEncoding::Utf8 => self
+                .record
+                .iter()
+                .all(|field| std::str::from_utf8(field).is_ok()),
+            TextEncoding::Gb18030 => self.record.iter().all(|field| {
+                field.is_ascii()
+                    || encoding_rs::GB18030
+                        .decode_without_bom_handling_and_without_replacement(field)
+                        .is_some()
+            }),
+        };
+        if valid {
+            Ok(())
+        } else {
+            Err(self.encoding_error())
+        }
+    }
+
+    fn encoding_error(&self) -> SourceError {
+        SourceError::Encoding {
+            path: self.path.clone(),
+            line: self.line,
+            encoding: self.encoding.name(),
+        }
+    }
+
+    fn check_width(&self) -> Result<(), SourceError> {
+        if self.record.len() == self.columns.len() {
+            return Ok(());
+        }
+        Err(SourceError::Csv {
+            path: self.path.clone(),
+            line: self.line,
+            message: format!(
+                "{} fields where the header has {}",
+                self.record.len(),
+                self.columns.len()
+            ),
+        })
     }
 
     fn csv_error(&self, e: csv::Error) -> SourceError {
@@ -263,28 +357,25 @@ impl RowReader for DelimitedReader {
     }
 
     fn next_row(&mut self) -> Option<Result<Vec<Option<String>>, SourceError>> {
-        let values = match self.read_record()? {
-            Ok(values) => values,
-            Err(e) => return Some(Err(e)),
-        };
-        if values.len() != self.columns.len() {
-            // A single empty field is a blank line inside a one-column file... or a stray
-            // blank line; either way it carries no value.
-            if values.len() == 1 && values[0].as_deref() == Some("") {
-                return self.next_row();
-            }
-            return Some(Err(SourceError::Csv {
-                path: self.path.clone(),
-                line: self.line,
-                message: format!(
-                    "{} fields where the header has {}",
-                    values.len(),
-                    self.columns.len()
-                ),
-            }));
+        if let Err(e) = self.read_raw()? {
+            return Some(Err(e));
         }
-        self.row += 1;
-        Some(Ok(values))
+        let values = self.check_width().and_then(|()| self.decode_record());
+        if values.is_ok() {
+            self.row += 1;
+        }
+        Some(values)
+    }
+
+    fn skip_row(&mut self) -> Option<Result<(), SourceError>> {
+        if let Err(e) = self.read_raw()? {
+            return Some(Err(e));
+        }
+        let checked = self.check_width().and_then(|()| self.validate_record());
+        if checked.is_ok() {
+            self.row += 1;
+        }
+        Some(checked)
     }
 
     fn position(&self) -> RowPosition {
@@ -312,6 +403,13 @@ mod tests {
         let cut = &"姓名".as_bytes()[..4];
         assert_eq!(detect_encoding(cut), TextEncoding::Utf8);
         assert_eq!(detect_encoding(b"\xEF\xBB\xBFa"), TextEncoding::Utf8);
+        // One stray bad byte does not flip a GBK file to UTF-8, nor a UTF-8 file to GBK.
+        let mut stray = gbk.to_vec();
+        stray.extend_from_slice(b"\xFF\n");
+        assert_eq!(detect_encoding(&stray), TextEncoding::Gb18030);
+        let mut stray = "姓名,电话\n张三,1\n".as_bytes().to_vec();
+        stray.extend_from_slice(b"\xFF\n");
+        assert_eq!(detect_encoding(&stray), TextEncoding::Utf8);
     }
 
     #[test]

@@ -181,6 +181,12 @@ pub trait RowReader {
     fn next_row(&mut self) -> Option<Result<Vec<Option<String>>, SourceError>>;
     /// Where the reader is, for error messages.
     fn position(&self) -> RowPosition;
+    /// Reads past the next row without returning its values, with the same errors as
+    /// [`RowReader::next_row`]: what sampling does once every column is full, so readers
+    /// can skip building strings.
+    fn skip_row(&mut self) -> Option<Result<(), SourceError>> {
+        self.next_row().map(|row| row.map(drop))
+    }
     /// Exact number of rows when the format stores it (Parquet), letting sampling stop
     /// early. `None` when only reading to the end can tell.
     fn known_row_count(&self) -> Option<u64> {
@@ -282,9 +288,21 @@ pub(crate) fn sample_rows(
     let mut bad = 0u64;
     let mut first_bad: Option<SourceError> = None;
     let mut warnings = Vec::new();
-    while let Some(next) = reader.next_row() {
+    loop {
+        let next = if unfilled == 0 {
+            reader.skip_row().map(|r| r.map(|()| None))
+        } else {
+            reader.next_row().map(|r| r.map(Some))
+        };
+        let Some(next) = next else { break };
         match next {
-            Ok(row) => {
+            Ok(None) => {
+                rows += 1;
+                if !read_to_end || known.is_some() {
+                    break;
+                }
+            }
+            Ok(Some(row)) => {
                 rows += 1;
                 if unfilled > 0 {
                     for (column, value) in columns.iter_mut().zip(row) {

@@ -478,3 +478,128 @@ fn garbage_with_a_database_extension_is_an_sqlite_error() {
     let err = source.tables().unwrap_err();
     assert!(matches!(err, SourceError::Sqlite { .. }), "{err}");
 }
+
+/// Random and mutated inputs under every extension: errors are fine, panics and hangs are
+/// not. Deterministic (a fixed generator seed); `SHUAN_SOURCE_FUZZ_ROUNDS` raises the count
+/// for a longer soak.
+#[test]
+fn random_and_mutated_inputs_never_panic() {
+    let rounds: usize = std::env::var("SHUAN_SOURCE_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let seeds: Vec<Vec<u8>> = vec![
+        fs::read(testdata("hukou_gbk.csv")).unwrap(),
+        fs::read(testdata("hukou_utf8_bom.csv")).unwrap(),
+        br#"[{"a":"1","b":{"c":[1,2,{"d":null}]}},{"a":"\"x\\"}]"#.to_vec(),
+        b"{\"a\":1}\n{\"b\":\"\\u4e2d\"}\n".to_vec(),
+        Vec::new(),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let options = SourceOptions {
+        max_record_bytes: Some(4096),
+        ..SourceOptions::default()
+    };
+    for round in 0..rounds {
+        let mut bytes = seeds[round % seeds.len()].clone();
+        match next() % 3 {
+            // Flip, insert and delete bytes of a valid file.
+            0 | 1 => {
+                for _ in 0..1 + next() % 8 {
+                    let at = if bytes.is_empty() {
+                        0
+                    } else {
+                        (next() as usize) % bytes.len()
+                    };
+                    match next() % 3 {
+                        0 if !bytes.is_empty() => bytes[at] = next() as u8,
+                        1 => bytes.insert(
+                            at,
+                            [b'"', b',', b'\n', b'{', b'[', 0xFF, 0xA1][(next() % 7) as usize],
+                        ),
+                        _ if !bytes.is_empty() => {
+                            bytes.remove(at);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            // Pure noise.
+            _ => {
+                let len = (next() % 20_000) as usize;
+                bytes = (0..len).map(|_| next() as u8).collect();
+            }
+        }
+        for ext in [
+            "csv", "tsv", "json", "jsonl", "xlsx", "parquet", "db", "dat",
+        ] {
+            let path = dir.path().join(format!("fuzz{round}.{ext}"));
+            fs::write(&path, &bytes).unwrap();
+            let Ok(mut source) = open(path.to_str().unwrap(), &options) else {
+                continue;
+            };
+            let Ok(tables) = source.tables() else {
+                continue;
+            };
+            for table in tables {
+                let _ = source.sample_table(&table, 5);
+                if let Ok(mut reader) = source.open_table(&table) {
+                    let width = reader.columns().len();
+                    let mut guard = 0;
+                    while let Some(row) = reader.next_row() {
+                        if let Ok(row) = row {
+                            assert_eq!(row.len(), width, "{ext} round {round}");
+                        }
+                        guard += 1;
+                        assert!(
+                            guard < 1_000_000,
+                            "{ext} round {round}: reader does not end"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_rows_after_the_sample_is_full_are_still_found() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, gbk) in [("late_utf8.csv", false), ("late_gbk.csv", true)] {
+        let path = dir.path().join(name);
+        let mut text = String::from("姓名,电话\n");
+        for i in 0..1000 {
+            text.push_str(&format!("用户{i},1380013{i:04}\n"));
+        }
+        text.push_str("多,了,字段\n");
+        text.push_str("最后,13800138000\n");
+        let mut bytes = if gbk {
+            encoding_rs::GBK.encode(&text).0.into_owned()
+        } else {
+            text.into_bytes()
+        };
+        // A byte sequence that is invalid in both encodings (0xFF never occurs in either).
+        bytes.extend_from_slice(b"\xFF\xFE,1\n");
+        fs::write(&path, &bytes).unwrap();
+        let sample = sample_only_table(&path, 10);
+        assert_eq!(sample.row_count, Some(1001), "{name}");
+        assert_eq!(sample.skipped_rows, 2, "{name}: {:?}", sample.warnings);
+        assert!(
+            sample.warnings[0].contains(&format!("{name}:1002:")),
+            "{:?}",
+            sample.warnings
+        );
+        assert!(
+            sample.warnings[1].contains(&format!("{name}:1004:")),
+            "{:?}",
+            sample.warnings
+        );
+    }
+}
