@@ -6,6 +6,10 @@
 
 mod cmd;
 mod context;
+mod demo_data;
+mod output;
+mod progress;
+mod scanner;
 
 use std::process::ExitCode;
 
