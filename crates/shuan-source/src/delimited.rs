@@ -146,6 +146,8 @@ pub(crate) struct DelimitedReader {
     path: String,
     reader: csv::Reader<CappedRead<File>>,
     record: csv::ByteRecord,
+    /// Reused by GB18030 validation of rows that are skipped rather than returned.
+    scratch: String,
     columns: Vec<ColumnMeta>,
     encoding: TextEncoding,
     row: u64,
@@ -192,6 +194,7 @@ impl DelimitedReader {
             path: display,
             reader,
             record: csv::ByteRecord::new(),
+            scratch: String::new(),
             columns: Vec::new(),
             encoding,
             row: 0,
@@ -264,18 +267,18 @@ impl DelimitedReader {
 
     /// Checks the record's text without building strings (GB18030: only non-ASCII fields
     /// are decoded).
-    fn validate_record(&self) -> Result<(), SourceError> {
+    fn validate_record(&mut self) -> Result<(), SourceError> {
         let valid = match self.encoding {
             TextEncoding::Utf8 => self
                 .record
                 .iter()
                 .all(|field| std::str::from_utf8(field).is_ok()),
-            TextEncoding::Gb18030 => self.record.iter().all(|field| {
-                field.is_ascii()
-                    || encoding_rs::GB18030
-                        .decode_without_bom_handling_and_without_replacement(field)
-                        .is_some()
-            }),
+            TextEncoding::Gb18030 => {
+                let scratch = &mut self.scratch;
+                self.record
+                    .iter()
+                    .all(|field| field.is_ascii() || gb18030_valid(field, scratch))
+            }
         };
         if valid {
             Ok(())
@@ -334,6 +337,21 @@ impl DelimitedReader {
             message: e.to_string(),
         }
     }
+}
+
+/// Whether `field` is valid GB18030, decoding into a reused buffer (no allocation once the
+/// buffer has grown to the longest field).
+fn gb18030_valid(field: &[u8], scratch: &mut String) -> bool {
+    let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
+    let needed = decoder
+        .max_utf8_buffer_length_without_replacement(field.len())
+        .unwrap_or(usize::MAX / 2);
+    scratch.clear();
+    if scratch.capacity() < needed {
+        scratch.reserve(needed);
+    }
+    let (result, _) = decoder.decode_to_string_without_replacement(field, scratch, true);
+    matches!(result, encoding_rs::DecoderResult::InputEmpty)
 }
 
 fn decode(field: &[u8], encoding: TextEncoding) -> Option<String> {
@@ -410,6 +428,25 @@ mod tests {
         let mut stray = "姓名,电话\n张三,1\n".as_bytes().to_vec();
         stray.extend_from_slice(b"\xFF\n");
         assert_eq!(detect_encoding(&stray), TextEncoding::Utf8);
+    }
+
+    #[test]
+    fn gb18030_validation_agrees_with_decoding() {
+        let mut scratch = String::new();
+        let (gbk, _, _) = encoding_rs::GB18030.encode("河南省信阳市𠀀€");
+        let cases: Vec<Vec<u8>> = vec![
+            gbk.to_vec(),
+            gbk[..gbk.len() - 1].to_vec(),
+            vec![0x81],
+            vec![0x81, 0x30],
+            vec![0xFF, 0x41],
+            vec![0xB0, 0xA1, 0x80],
+            b"ascii".to_vec(),
+        ];
+        for case in cases {
+            let expected = decode(&case, TextEncoding::Gb18030).is_some();
+            assert_eq!(gb18030_valid(&case, &mut scratch), expected, "{case:x?}");
+        }
     }
 
     #[test]
