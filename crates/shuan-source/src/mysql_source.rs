@@ -304,3 +304,29 @@ impl RowReader for MysqlReader<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The session shuan reads through refuses writes.
+    #[test]
+    fn session_is_read_only() {
+        let Ok(url) = std::env::var("SHUAN_TEST_MYSQL") else {
+            eprintln!("note: SHUAN_TEST_MYSQL is not set; skipping");
+            return;
+        };
+        let mut source = MysqlSource::connect(&url, SourceOptions::default())
+            .expect("SHUAN_TEST_MYSQL is set but the server is unreachable");
+        let probe = format!("shuan_source_ro_probe_{}", std::process::id());
+        let result = source
+            .conn
+            .query_drop(format!("CREATE TABLE {probe} (x INT)"));
+        if result.is_ok() {
+            let _ = source.conn.query_drop(format!("DROP TABLE {probe}"));
+            panic!("a write succeeded through the read-only session");
+        }
+        let message = result.unwrap_err().to_string();
+        assert!(message.contains("READ ONLY"), "{message}");
+    }
+}

@@ -22,6 +22,32 @@ use crate::{
 
 const PROGRESS_ROWS: u64 = 10_000;
 
+/// The whole story of a driver error: its `Display` alone is often just "db error".
+fn pg_message(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut text = format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            db.code().code()
+        );
+        if let Some(detail) = db.detail() {
+            text.push_str(&format!("; {detail}"));
+        }
+        return text;
+    }
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(inner) = cause {
+        let inner_text = inner.to_string();
+        if !text.contains(&inner_text) {
+            text.push_str(&format!(": {inner_text}"));
+        }
+        cause = inner.source();
+    }
+    text
+}
+
 /// A connected PostgreSQL database.
 pub(crate) struct PostgresSource {
     display: String,
@@ -37,19 +63,25 @@ impl PostgresSource {
             message,
         };
         let mut config = postgres::Config::from_str(spec)
-            .map_err(|e| db_error(format!("invalid PostgreSQL URL: {e}")))?;
+            .map_err(|e| db_error(format!("invalid PostgreSQL URL: {}", pg_message(&e))))?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
         config.application_name("shuan");
         let mut client = config.connect(NoTls).map_err(|e| {
             db_error(format!(
-                "cannot connect: {e}; check host, port, user and password"
+                "cannot connect: {}; check host, port, user and password",
+                pg_message(&e)
             ))
         })?;
         client
             .batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-            .map_err(|e| db_error(format!("cannot make the session read-only: {e}")))?;
+            .map_err(|e| {
+                db_error(format!(
+                    "cannot make the session read-only: {}",
+                    pg_message(&e)
+                ))
+            })?;
         Ok(PostgresSource {
             display,
             client,
@@ -89,7 +121,12 @@ impl PostgresSource {
                  ORDER BY a.attnum",
                 &[&qualified],
             )
-            .map_err(|e| self.db_error(format!("{qualified}: cannot list columns: {e}")))?;
+            .map_err(|e| {
+                self.db_error(format!(
+                    "{qualified}: cannot list columns: {}",
+                    pg_message(&e)
+                ))
+            })?;
         Ok(rows
             .iter()
             .map(|row| ColumnMeta {
@@ -125,7 +162,7 @@ impl PostgresSource {
             .query_raw(sql.as_str(), Vec::<String>::new())
             .map_err(|e| SourceError::Database {
                 source_name: display.clone(),
-                message: format!("{}: {e}", table.name),
+                message: format!("{}: {}", table.name, pg_message(&e)),
             })?;
         Ok(PostgresReader {
             display,
@@ -162,7 +199,7 @@ impl Source for PostgresSource {
                  ORDER BY 1, 2",
                 &[],
             )
-            .map_err(|e| self.db_error(format!("cannot list tables: {e}")))?;
+            .map_err(|e| self.db_error(format!("cannot list tables: {}", pg_message(&e))))?;
         Ok(rows
             .iter()
             .map(|row| {
@@ -213,7 +250,13 @@ impl Source for PostgresSource {
                 let count: i64 = self
                     .client
                     .query_one(sql.as_str(), &[])
-                    .map_err(|e| self.db_error(format!("{}: cannot count rows: {e}", table.name)))?
+                    .map_err(|e| {
+                        self.db_error(format!(
+                            "{}: cannot count rows: {}",
+                            table.name,
+                            pg_message(&e)
+                        ))
+                    })?
                     .get(0);
                 sample.row_count = Some(count.max(0) as u64);
             }
@@ -259,7 +302,12 @@ impl RowReader for PostgresReader<'_> {
                             self.done = true;
                             return Some(Err(SourceError::Database {
                                 source_name: self.display.clone(),
-                                message: format!("{} row {}: {e}", self.table, self.row),
+                                message: format!(
+                                    "{} row {}: {}",
+                                    self.table,
+                                    self.row,
+                                    pg_message(&e)
+                                ),
                             }));
                         }
                     }
@@ -276,7 +324,7 @@ impl RowReader for PostgresReader<'_> {
                 self.done = true;
                 Some(Err(SourceError::Database {
                     source_name: self.display.clone(),
-                    message: format!("{} after row {}: {e}", self.table, self.row),
+                    message: format!("{} after row {}: {}", self.table, self.row, pg_message(&e)),
                 }))
             }
         }
@@ -287,5 +335,33 @@ impl RowReader for PostgresReader<'_> {
             row: self.row,
             line: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The session shuan reads through refuses writes.
+    #[test]
+    fn session_is_read_only() {
+        let Ok(url) = std::env::var("SHUAN_TEST_POSTGRES") else {
+            eprintln!("note: SHUAN_TEST_POSTGRES is not set; skipping");
+            return;
+        };
+        let mut source = PostgresSource::connect(&url, SourceOptions::default())
+            .expect("SHUAN_TEST_POSTGRES is set but the server is unreachable");
+        let probe = format!("shuan_source_ro_probe_{}", std::process::id());
+        let result = source
+            .client
+            .batch_execute(&format!("CREATE TABLE public.{probe} (x int)"));
+        if result.is_ok() {
+            let _ = source.client.batch_execute(&format!(
+                "BEGIN READ WRITE; DROP TABLE public.{probe}; COMMIT"
+            ));
+            panic!("a write succeeded through the read-only session");
+        }
+        let message = pg_message(&result.unwrap_err());
+        assert!(message.contains("read-only"), "{message}");
     }
 }
