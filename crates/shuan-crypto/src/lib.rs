@@ -17,8 +17,11 @@ pub mod node;
 pub mod rand;
 mod simd;
 pub mod sm2;
+mod sm2_verify;
 pub mod sm3;
 pub mod sm4;
 pub mod time;
 
 pub use error::CryptoError;
+/// Re-exported so callers can hold secrets in `Zeroizing` without their own dependency.
+pub use zeroize;
