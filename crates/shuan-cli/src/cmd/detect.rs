@@ -106,8 +106,23 @@ impl<R: Read> Chunker<R> {
 
     /// The next chunk as (offset of its first byte, text). `Ok(None)` at the end.
     fn next_chunk(&mut self, name: &str) -> Result<Option<(u64, String)>> {
-        let mut buf = [0u8; 64 * 1024];
-        while !self.eof && self.pending.len() < CHUNK {
+        let mut buf = vec![0u8; 64 * 1024];
+        // Fill to CHUNK; past it keep reading only while no line break has been seen,
+        // up to MAX_CHUNK.
+        let mut searched = 0;
+        let cut = loop {
+            if self.pending.len() >= CHUNK || self.eof {
+                if self.eof {
+                    break self.pending.len();
+                }
+                if let Some(i) = self.pending[searched..].iter().rposition(|b| *b == b'\n') {
+                    break searched + i + 1;
+                }
+                searched = self.pending.len();
+                if self.pending.len() >= MAX_CHUNK {
+                    break char_cut(&self.pending);
+                }
+            }
             let n = self
                 .inner
                 .read(&mut buf)
@@ -116,26 +131,10 @@ impl<R: Read> Chunker<R> {
                 self.eof = true;
             }
             self.pending.extend_from_slice(&buf[..n]);
-        }
-        if self.pending.is_empty() {
+        };
+        if cut == 0 {
             return Ok(None);
         }
-        let cut = if self.eof {
-            self.pending.len()
-        } else {
-            match self.pending.iter().rposition(|b| *b == b'\n') {
-                Some(i) => i + 1,
-                None if self.pending.len() < MAX_CHUNK => {
-                    // Keep reading: a long line, but not absurdly long yet.
-                    let more = self.next_more(name)?;
-                    if more {
-                        return self.next_chunk(name);
-                    }
-                    self.pending.len()
-                }
-                None => char_cut(&self.pending),
-            }
-        };
         let rest = self.pending.split_off(cut);
         let bytes = std::mem::replace(&mut self.pending, rest);
         let start = self.offset;
@@ -149,21 +148,6 @@ impl<R: Read> Chunker<R> {
                 )
             }
         }
-    }
-
-    /// Reads at least one more block into `pending`; false at the end of input.
-    fn next_more(&mut self, name: &str) -> Result<bool> {
-        let mut buf = [0u8; 64 * 1024];
-        let n = self
-            .inner
-            .read(&mut buf)
-            .with_context(|| format!("{name}: read failed"))?;
-        if n == 0 {
-            self.eof = true;
-            return Ok(false);
-        }
-        self.pending.extend_from_slice(&buf[..n]);
-        Ok(true)
     }
 }
 

@@ -1,0 +1,482 @@
+//! `shuan scan` on files, run as the real binary: the JSON contract, exit statuses, the
+//! inventory (`--save`, `assets diff`, `assets catalogue`) and the file formats (SQLite,
+//! GBK CSV, XLSX, Parquet).
+
+#[path = "scan_common.rs"]
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+
+use common::*;
+
+#[test]
+fn sqlite_json_contract_and_grades() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dept.db");
+    people_db(&db, 60);
+    let o = shuan(
+        dir.path(),
+        &["scan", db.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc = json(&o);
+    assert_eq!(doc["profile"], "gbt43697");
+    let people = table(&doc, "people");
+    check_contract(people);
+    check_contract(table(&doc, "amounts"));
+    assert_eq!(people["rows_scanned"], 60);
+    assert_eq!(column(people, "sfzh")["type"], "cn_resident_id");
+    assert_eq!(column(people, "sfzh")["category"], "pi_identity");
+    assert_eq!(column(people, "sfzh")["level"], "一般数据4级");
+    assert_eq!(column(people, "sjhm")["type"], "cn_mobile");
+    assert_eq!(column(people, "xm")["type"], "person_name");
+    assert!(column(people, "bz")["type"].is_null());
+    // 就高从严: the table takes its highest column level.
+    assert_eq!(people["level"], "一般数据4级");
+    let amounts = table(&doc, "amounts");
+    assert!(
+        amounts["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["type"].is_null()),
+        "{amounts:#}"
+    );
+    assert_eq!(amounts["level"], "一般数据1级");
+}
+
+#[test]
+fn xinyang_profile_grades_by_its_three_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dept.db");
+    people_db(&db, 30);
+    let o = shuan(
+        dir.path(),
+        &[
+            "scan",
+            db.to_str().unwrap(),
+            "--format",
+            "json",
+            "--profile",
+            "xinyang",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc = json(&o);
+    assert_eq!(doc["profile"], "xinyang");
+    assert_eq!(table(&doc, "people")["level"], "二级");
+    assert_eq!(table(&doc, "amounts")["level"], "一级");
+}
+
+#[test]
+fn one_failing_source_exits_1_and_the_others_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dept.db");
+    people_db(&db, 20);
+    let missing = dir.path().join("no-such-file.csv");
+    let o = shuan(
+        dir.path(),
+        &[
+            "scan",
+            missing.to_str().unwrap(),
+            db.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let doc = json(&o);
+    table(&doc, "people");
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(lines.len(), 1, "one line per failing source: {err}");
+    assert!(lines[0].contains("no-such-file.csv"), "{err}");
+}
+
+#[test]
+fn database_password_is_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 1 on localhost: connection refused at once.
+    let o = shuan(
+        dir.path(),
+        &[
+            "scan",
+            "postgres://auditor:S3cretPw@127.0.0.1:1/hukou",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(!all.contains("S3cretPw"), "{all}");
+    assert!(
+        all.contains("127.0.0.1"),
+        "the failing source is named: {all}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dept.db");
+    people_db(&db, 5);
+    let db = db.to_str().unwrap();
+    for args in [
+        vec!["scan", db, "--format", "xml"],
+        vec!["scan", db, "--sample", "0"],
+        vec!["scan"],
+        vec!["scan", db, "--profile", "no-such-profile"],
+        vec!["scan", db, "--encoding", "ebcdic"],
+        vec!["detect", "--format", "yaml"],
+    ] {
+        let o = shuan(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
+    let bad = dir.path().join("bad.toml");
+    fs::write(
+        &bad,
+        "extends = \"gbt43697\"\n[types]\nipv4 = { level = \"9级\" }\n",
+    )
+    .unwrap();
+    let o = shuan(
+        dir.path(),
+        &["scan", db, "--profile", bad.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("bad.toml") && err.contains("9级") && err.contains("一般数据1级"),
+        "{err}"
+    );
+}
+
+#[test]
+fn save_then_diff_reports_a_new_sensitive_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = dir.path().join("dept.db");
+    people_db(&db, 40);
+    let dbs = db.to_str().unwrap();
+    let o = shuan(&data, &["scan", dbs, "--save", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(data.join("inventory.db").exists());
+
+    // Someone adds bank card numbers to the amounts table.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("ALTER TABLE amounts ADD COLUMN yhkh TEXT")
+        .unwrap();
+    let cards = [
+        "6222021234567890125",
+        "4111111111111111",
+        "6217000010001234563",
+    ];
+    for (i, card) in cards.iter().cycle().take(40).enumerate() {
+        conn.execute(
+            "UPDATE amounts SET yhkh = ?1 WHERE rowid = ?2",
+            rusqlite::params![card, i as i64 + 1],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    let o = shuan(&data, &["scan", dbs, "--save"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    let o = shuan(&data, &["assets", "diff", dbs, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let diffs = json(&o);
+    let changes = diffs[0]["changes"].as_array().unwrap();
+    let new_col = changes
+        .iter()
+        .find(|c| c["column"] == "yhkh")
+        .unwrap_or_else(|| panic!("yhkh not reported: {diffs:#}"));
+    assert_eq!(new_col["kind"], "new_column");
+    assert_eq!(new_col["needs_review"], true);
+    assert!(
+        new_col["after"].as_str().unwrap().contains("bank_card"),
+        "{new_col}"
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["kind"] == "level_raised" && c["table"] == "amounts"),
+        "{diffs:#}"
+    );
+    assert!(
+        !changes.iter().any(|c| c["table"] == "people"),
+        "people did not change: {diffs:#}"
+    );
+
+    // The text forms work too and name the column.
+    let o = shuan(&data, &["assets", "diff", dbs]);
+    assert!(
+        stdout(&o).contains("yhkh") && stdout(&o).contains("新增字段"),
+        "{}",
+        stdout(&o)
+    );
+    let o = shuan(&data, &["assets", "list", "--format", "json"]);
+    let list = json(&o);
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list:#}");
+    let o = shuan(&data, &["assets", "show", "amounts"]);
+    assert!(stdout(&o).contains("yhkh"), "{}", stdout(&o));
+    // The inventory holds no values.
+    let raw = fs::read(data.join("inventory.db")).unwrap();
+    let needle = resident_id(1);
+    assert!(!raw.windows(needle.len()).any(|w| w == needle.as_bytes()));
+    assert!(!raw.windows(16).any(|w| w == b"4111111111111111"));
+}
+
+#[test]
+fn catalogue_exports_important_data_as_csv_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = dir.path().join("dept.db");
+    people_db(&db, 30);
+    // A department rule: sensitive PI of 20 people or more is already a candidate.
+    let rules = dir.path().join("our-rules.toml");
+    fs::write(
+        &rules,
+        "extends = \"gbt43697\"\nname = \"our-rules\"\n[[scale_rules]]\nname = \"sensitive_pi_100k\"\nmin_rows = 20\nsensitive_pi = true\nraise_to = \"重要数据\"\nreason = \"本单位规则\"\n",
+    )
+    .unwrap();
+    let o = shuan(
+        &data,
+        &[
+            "scan",
+            db.to_str().unwrap(),
+            "--profile",
+            rules.to_str().unwrap(),
+            "--save",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc = json(&o);
+    assert_eq!(doc["profile"], "our-rules");
+    assert_eq!(table(&doc, "people")["level"], "重要数据");
+    assert_eq!(table(&doc, "amounts")["level"], "一般数据1级");
+
+    let csv_path = dir.path().join("catalogue.csv");
+    let o = shuan(
+        &data,
+        &[
+            "assets",
+            "catalogue",
+            "--format",
+            "csv",
+            "--out",
+            csv_path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let csv = fs::read_to_string(&csv_path).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "header + people: {csv}");
+    assert!(lines[0].starts_with("数据源,表,级别"), "{csv}");
+    assert!(
+        lines[1].contains("people") && lines[1].contains("重要数据") && lines[1].contains("sfzh"),
+        "{csv}"
+    );
+
+    let o = shuan(&data, &["assets", "catalogue", "--format", "json"]);
+    let cat = json(&o);
+    assert_eq!(cat.as_array().unwrap().len(), 1);
+    assert_eq!(cat[0]["table"], "people");
+    assert!(cat[0]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "pi_identity"));
+}
+
+#[test]
+fn empty_inventory_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = shuan(dir.path(), &["assets", "list"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("shuan scan"), "{}", stdout(&o));
+    let o = shuan(dir.path(), &["assets", "diff", "/nowhere.db"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("/nowhere.db"));
+}
+
+fn people_rows(n: u64) -> Vec<(String, String, String)> {
+    (0..n)
+        .map(|i| {
+            (
+                NAMES[(i as usize) % NAMES.len()].to_string(),
+                resident_id(i),
+                mobile(i),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn gbk_csv_is_decoded_and_graded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("姓名,身份证号,手机号,备注\r\n");
+    for (name, id, phone) in people_rows(25) {
+        text.push_str(&format!("{name},{id},{phone},按期缴纳\r\n"));
+    }
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(&text);
+    assert!(!unmappable);
+    assert!(std::str::from_utf8(&gbk).is_err(), "really GBK, not UTF-8");
+    let path = dir.path().join("户籍导出.csv");
+    fs::write(&path, &gbk).unwrap();
+    let o = shuan(
+        dir.path(),
+        &["scan", path.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc = json(&o);
+    let t = table(&doc, "户籍导出");
+    check_contract(t);
+    assert_eq!(t["rows_scanned"], 25);
+    assert_eq!(column(t, "身份证号")["type"], "cn_resident_id");
+    assert_eq!(column(t, "手机号")["type"], "cn_mobile");
+    assert_eq!(column(t, "姓名")["type"], "person_name");
+    assert!(column(t, "备注")["type"].is_null());
+}
+
+#[test]
+fn committed_gbk_fixture_scans() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/source/hukou_gbk.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let o = shuan(
+        dir.path(),
+        &["scan", path.to_str().unwrap(), "--format", "csv"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("source,table,rows_scanned,table_level,column,type"),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.contains(",身份证号,cn_resident_id,")),
+        "{out}"
+    );
+}
+
+#[test]
+fn xlsx_workbook_is_scanned() {
+    use rust_xlsxwriter::Workbook;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("车辆台账.xlsx");
+    let mut wb = Workbook::new();
+    let sheet = wb.add_worksheet();
+    for (c, h) in ["所有人", "身份证号", "联系电话", "备注"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, (name, id, phone)) in people_rows(20).into_iter().enumerate() {
+        let r = r as u32 + 1;
+        sheet.write_string(r, 0, name).unwrap();
+        sheet.write_string(r, 1, id).unwrap();
+        // Phones typed as numbers, as Excel users do.
+        sheet
+            .write_number(r, 2, phone.parse::<f64>().unwrap())
+            .unwrap();
+        sheet.write_string(r, 3, "年检").unwrap();
+    }
+    wb.save(&path).unwrap();
+    let o = shuan(
+        dir.path(),
+        &["scan", path.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc = json(&o);
+    let t = &doc["tables"][0];
+    check_contract(t);
+    assert!(t["table"].as_str().unwrap().starts_with("车辆台账"), "{t}");
+    assert_eq!(column(t, "身份证号")["type"], "cn_resident_id");
+    assert_eq!(column(t, "联系电话")["type"], "cn_mobile");
+    assert_eq!(t["level"], "一般数据4级");
+}
+
+#[test]
+fn parquet_file_is_scanned() {
+    use parquet::data_type::{ByteArray, ByteArrayType};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::parser::parse_message_type;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shebao.parquet");
+    let schema = parse_message_type(
+        "message t { REQUIRED BYTE_ARRAY xm (UTF8); REQUIRED BYTE_ARRAY shbzhm (UTF8); REQUIRED BYTE_ARRAY yf (UTF8); }",
+    )
+    .unwrap();
+    let file = fs::File::create(&path).unwrap();
+    let mut w = SerializedFileWriter::new(
+        file,
+        Arc::new(schema),
+        Arc::new(WriterProperties::builder().build()),
+    )
+    .unwrap();
+    let rows = people_rows(30);
+    let mut group = w.next_row_group().unwrap();
+    let mut i = 0;
+    while let Some(mut col) = group.next_column().unwrap() {
+        let values: Vec<ByteArray> = rows
+            .iter()
+            .enumerate()
+            .map(|(r, (name, id, _))| match i {
+                0 => ByteArray::from(name.as_str()),
+                1 => ByteArray::from(id.as_str()),
+                _ => ByteArray::from(format!("2024-{:02}", 1 + r % 12).as_str()),
+            })
+            .collect();
+        col.typed::<ByteArrayType>()
+            .write_batch(&values, None, None)
+            .unwrap();
+        col.close().unwrap();
+        i += 1;
+    }
+    group.close().unwrap();
+    w.close().unwrap();
+    let o = shuan(
+        dir.path(),
+        &["scan", path.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc = json(&o);
+    let t = table(&doc, "shebao");
+    check_contract(t);
+    assert_eq!(t["rows_scanned"], 30);
+    assert_eq!(column(t, "shbzhm")["type"], "cn_resident_id");
+    assert!(column(t, "yf")["type"].is_null());
+}
+
+#[test]
+fn directory_with_a_binary_file_reports_the_skip_and_scans_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("exports");
+    fs::create_dir(&src).unwrap();
+    let mut text = String::from("xm,sfzh\n");
+    for (name, id, _) in people_rows(12) {
+        text.push_str(&format!("{name},{id}\n"));
+    }
+    fs::write(src.join("a.csv"), text).unwrap();
+    fs::write(
+        src.join("blob.csv"),
+        [0u8, 159, 146, 150, 0, 0, 1, 2, 3, 255].repeat(100),
+    )
+    .unwrap();
+    let o = shuan(
+        dir.path(),
+        &["scan", src.to_str().unwrap(), "--format", "json"],
+    );
+    let doc = json(&o);
+    let t = table(&doc, "a");
+    assert_eq!(column(t, "sfzh")["type"], "cn_resident_id");
+    assert!(
+        stderr(&o).contains("blob"),
+        "the skipped file is reported: {}",
+        stderr(&o)
+    );
+}
