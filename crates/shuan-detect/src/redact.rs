@@ -6,6 +6,15 @@ use crate::types::DataType;
 
 const MASK: char = '*';
 
+/// Letters and digits of identifiers, ASCII or full-width (`１３８…` typed in a Chinese
+/// input method).
+fn is_id_char(c: &char) -> bool {
+    c.is_ascii_alphanumeric()
+        || ('\u{FF10}'..='\u{FF19}').contains(c)
+        || ('\u{FF21}'..='\u{FF3A}').contains(c)
+        || ('\u{FF41}'..='\u{FF5A}').contains(c)
+}
+
 /// Returns `text` with every finding replaced by its masked form. Findings may be given in
 /// any order; overlapping findings are merged into the first, and spans that are out of
 /// range or not on char boundaries are ignored rather than panicking.
@@ -47,7 +56,7 @@ pub fn mask_value(t: DataType, value: &str) -> String {
 }
 
 fn mask_into(t: DataType, s: &str, out: &mut String) {
-    let alnum = s.chars().filter(char::is_ascii_alphanumeric).count();
+    let alnum = s.chars().filter(is_id_char).count();
     match t {
         DataType::CnResidentId => keep_alnum(s, 6, if alnum == 18 { 4 } else { 3 }, out),
         DataType::CnMobile => keep_alnum(s, alnum.saturating_sub(8), 4, out),
@@ -69,7 +78,7 @@ fn mask_into(t: DataType, s: &str, out: &mut String) {
             // Province + authority letter stay, the last two characters stay.
             let n = s.chars().count();
             for (k, c) in s.chars().enumerate() {
-                let keep = k < 2 || k + 2 >= n || !(c.is_ascii_alphanumeric());
+                let keep = k < 2 || k + 2 >= n || !(is_id_char(&c));
                 out.push(if keep { c } else { MASK });
             }
         }
@@ -146,7 +155,7 @@ fn mask_into(t: DataType, s: &str, out: &mut String) {
 /// Keeps the first `head` and last `tail` ASCII alphanumerics (always masking at least
 /// one), leaves separators as they are.
 fn keep_alnum(s: &str, head: usize, tail: usize, out: &mut String) {
-    let n = s.chars().filter(char::is_ascii_alphanumeric).count();
+    let n = s.chars().filter(is_id_char).count();
     let (head, tail) = if head + tail >= n {
         (n.saturating_sub(1) / 2, 0)
     } else {
@@ -154,7 +163,7 @@ fn keep_alnum(s: &str, head: usize, tail: usize, out: &mut String) {
     };
     let mut k = 0;
     for c in s.chars() {
-        if c.is_ascii_alphanumeric() {
+        if is_id_char(&c) {
             out.push(if k < head || k + tail >= n { c } else { MASK });
             k += 1;
         } else {
@@ -170,7 +179,7 @@ fn mask_after_separators(s: &str, sep: char, keep: usize, out: &mut String) {
         if c == sep {
             seps += 1;
             out.push(c);
-        } else if seps >= keep && c.is_ascii_alphanumeric() {
+        } else if seps >= keep && is_id_char(&c) {
             out.push(MASK);
         } else {
             out.push(c);

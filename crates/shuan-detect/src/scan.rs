@@ -570,6 +570,8 @@ static CLASS: [u8; 256] = {
             1
         } else if b >= 0xE4 && b <= 0xE9 {
             2
+        } else if b == 0xEF {
+            3
         } else {
             0
         };
@@ -577,6 +579,86 @@ static CLASS: [u8; 256] = {
     }
     t
 };
+
+/// Full-width digit U+FF10..U+FF19 (EF BC 90..99) at `i`?
+fn fullwidth_digit_at(b: &[u8], i: usize) -> bool {
+    i + 2 < b.len() && b[i] == 0xEF && b[i + 1] == 0xBC && (0x90..=0x99).contains(&b[i + 2])
+}
+
+/// Identifiers typed with a Chinese input method in full-width digits
+/// (`电话１３８００１３８０００`): IDs (with a final Ｘ), mobiles and cards. Returns where
+/// scanning resumes.
+fn fullwidth_digits(b: &[u8], i: usize, out: &mut Out<'_>) -> usize {
+    if !fullwidth_digit_at(b, i) {
+        return i + 1;
+    }
+    let mut ascii = [0u8; 24];
+    let mut n = 0;
+    let mut k = i;
+    while fullwidth_digit_at(b, k) {
+        if n < ascii.len() {
+            ascii[n] = b'0' + (b[k + 2] - 0x90);
+        }
+        n += 1;
+        k += 3;
+    }
+    // Full-width Ｘ/ｘ (EF BC B8 / EF BD 98) as an ID check character.
+    if n == 17
+        && k + 2 < b.len()
+        && b[k] == 0xEF
+        && ((b[k + 1] == 0xBC && b[k + 2] == 0xB8) || (b[k + 1] == 0xBD && b[k + 2] == 0x98))
+    {
+        ascii[17] = b'X';
+        n = 18;
+        k += 3;
+    }
+    // Boundaries: no ASCII or full-width letter/digit on either side.
+    let fw_alnum = |p: usize| {
+        p + 2 < b.len()
+            && b[p] == 0xEF
+            && matches!(
+                (b[p + 1], b[p + 2]),
+                (0xBC, 0x90..=0x99) | (0xBC, 0xA1..=0xBA) | (0xBD, 0x81..=0x9A)
+            )
+    };
+    let before_ok = i == 0 || (!is_alnum(b[i - 1]) && !(i >= 3 && fw_alnum(i - 3)));
+    let after_ok = k >= b.len() || (!is_alnum(b[k]) && !fw_alnum(k));
+    if n > ascii.len() || !before_ok || !after_ok {
+        return k;
+    }
+    let d = &ascii[..n];
+    let reason = " (full-width digits)";
+    if n == 18 && v::id18_bytes(d) {
+        out.push(
+            DataType::CnResidentId,
+            i,
+            k,
+            0.95,
+            format!("GB 11643 check digit, region code and birth date valid{reason}"),
+        );
+    } else if n == 11 && v::mobile_digits(d) {
+        out.push(
+            DataType::CnMobile,
+            i,
+            k,
+            0.9,
+            format!("mainland mobile number plan{reason}"),
+        );
+    } else if (16..=19).contains(&n)
+        && v::card_digits_shape(d)
+        && v::luhn_bytes(d)
+        && near_before(b, i, 30, CARD_KW)
+    {
+        out.push(
+            DataType::BankCard,
+            i,
+            k,
+            0.9,
+            format!("card number shape, Luhn check passes{reason}"),
+        );
+    }
+    k
+}
 
 /// The single pass over bytes: skip uninteresting bytes, classify each ASCII alphanumeric
 /// run (and what directly follows it) and validate it, check CJK characters against the
@@ -597,6 +679,7 @@ fn scan_text(text: &str, cues: &CueIndex, out: &mut Out<'_>) {
                 }
                 i = handle_run(text, i, j, &mut no_at_until, out).max(j);
             }
+            3 => i = fullwidth_digits(b, i, out),
             _ => {
                 // `text` is valid UTF-8, so a lead byte E4..E9 has two continuation bytes.
                 let cp = (u32::from(b[i] & 0x0F) << 12)
@@ -1587,6 +1670,32 @@ mod tests {
         ] {
             assert_eq!(found(text), vec![], "{text}");
         }
+    }
+
+    #[test]
+    fn full_width_digits() {
+        assert_eq!(
+            found("电话１３８００１３８０００。"),
+            vec![(DataType::CnMobile, "１３８００１３８０００")]
+        );
+        assert_eq!(
+            found("身份证１１０１０５１９４９１２３１００２Ｘ"),
+            vec![(
+                DataType::CnResidentId,
+                "１１０１０５１９４９１２３１００２Ｘ"
+            )]
+        );
+        assert_eq!(found("编号１３８００１３８０００１"), vec![]);
+        assert_eq!(found("Ａ１３８００１３８０００"), vec![]);
+        assert_eq!(found("全角（）：，"), vec![]);
+        assert_eq!(
+            redact_all("电话１３８００１３８０００"),
+            "电话１３８****８０００"
+        );
+    }
+
+    fn redact_all(text: &str) -> String {
+        crate::redact(text, &TextScanner::new().scan(text))
     }
 
     #[test]
