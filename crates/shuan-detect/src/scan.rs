@@ -621,7 +621,8 @@ fn fullwidth_digits(b: &[u8], i: usize, out: &mut Out<'_>) -> usize {
                 (0xBC, 0x90..=0x99) | (0xBC, 0xA1..=0xBA) | (0xBD, 0x81..=0x9A)
             )
     };
-    let before_ok = i == 0 || (!is_alnum(b[i - 1]) && !(i >= 3 && fw_alnum(i - 3)));
+    let alnum_before = i > 0 && (is_alnum(b[i - 1]) || (i >= 3 && fw_alnum(i - 3)));
+    let before_ok = !alnum_before;
     let after_ok = k >= b.len() || (!is_alnum(b[k]) && !fw_alnum(k));
     if n > ascii.len() || !before_ok || !after_ok {
         return k;
