@@ -132,6 +132,10 @@ pub fn transform<C: BlockCipher128>(
             nums.push(d);
         }
     }
+    if nums.is_empty() {
+        // Nothing of the alphabet to hide (e.g. `无`): the value carries no identifier.
+        return Ok(value.to_string());
+    }
     let out = if encrypt {
         ff1.encrypt(&nums, tweak)?
     } else {

@@ -96,6 +96,7 @@ impl MaskLog for JsonlMaskLog {
 /// The current operating-system user name.
 pub fn current_user() -> String {
     std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".into())
 }

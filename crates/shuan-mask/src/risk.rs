@@ -500,12 +500,12 @@ impl RiskAnalyzer {
                         (
                             s.k.min(opts.k_target),
                             std::cmp::Reverse(s.records_at_risk),
-                            s.classes,
+                            std::cmp::Reverse(s.classes),
                             std::cmp::Reverse(trial[i]),
                         ) > (
                             b.k.min(opts.k_target),
                             std::cmp::Reverse(b.records_at_risk),
-                            b.classes,
+                            std::cmp::Reverse(b.classes),
                             std::cmp::Reverse(levels[*bi] + 1),
                         )
                     }

@@ -1,36 +1,1085 @@
-//! Placeholder until issue #5 lands; the owner of that issue replaces this file.
+//! `shuan mask`, `shuan unmask`, `shuan risk` and `shuan watermark`: masking (脱敏),
+//! audited reversal, re-identification risk (重识别风险) and leak tracing (水印溯源).
+//! The work is done by `shuan-mask`; this module reads sources, picks columns by
+//! discovery and wires outputs, keys and the masking log.
 
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use shuan_detect::{ColumnClassifier, DataType, TextScanner};
+use shuan_mask::job::{MaskPlan, Masker, ResidualRedactor, BATCH_ROWS};
+use shuan_mask::log::{current_user, JsonlMaskLog, MaskLog, MaskLogRecord, TableLog};
+use shuan_mask::ops::Operator;
+use shuan_mask::risk::{RiskAnalyzer, RiskOptions};
+use shuan_mask::rules::{ColumnInfo, RuleSet};
+use shuan_mask::sink::{ensure_not_source, CsvSink, FileFormat, JsonlSink, RowSink, SqliteSink};
+use shuan_mask::watermark::{Detector, Embedder, WatermarkEntry, Z_THRESHOLD};
+use shuan_mask::{Alphabet, MaskKeys};
+use shuan_source::{RowReader, SourceOptions, TableRef};
 
 use crate::context::Context;
 
+/// Mask a source into a new destination by scenario rules (or check a rule file).
 #[derive(clap::Args)]
-pub struct MaskArgs {}
+#[command(args_conflicts_with_subcommands = true)]
+pub struct MaskArgs {
+    #[command(subcommand)]
+    command: Option<MaskCommand>,
 
-#[derive(clap::Args)]
-pub struct UnmaskArgs {}
+    /// Source: file, directory, or postgres:// mysql:// sqlite:// URL.
+    source: Option<String>,
 
-#[derive(clap::Args)]
-pub struct RiskArgs {}
+    /// Scenario (场景): internal_query (内部查询), sharing (对外共享), open_data (开放数据),
+    /// test_env (测试环境), or one defined in --rules.
+    #[arg(long, default_value = "sharing")]
+    scenario: String,
+
+    /// Rule file (TOML) adding or overriding scenarios; see docs/masking.md.
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+
+    /// Destination: a .csv / .jsonl file (one table), a directory (one file per table), or
+    /// a .db / .sqlite SQLite database (one new table per source table).
+    #[arg(long, value_name = "DEST")]
+    out: Option<PathBuf>,
+
+    /// Only these tables (repeatable; names as `shuan scan` lists them).
+    #[arg(long = "table", value_name = "NAME")]
+    tables: Vec<String>,
+
+    /// File format for directory destinations.
+    #[arg(long, value_enum, default_value = "csv")]
+    format: DirFormat,
+
+    /// Replace existing destination files.
+    #[arg(long)]
+    force: bool,
+
+    #[command(flatten)]
+    key: KeyArgs,
+
+    /// Embed a leak-tracing watermark for this named recipient (接收方).
+    #[arg(long, value_name = "NAME")]
+    recipient: Option<String>,
+
+    /// Numeric columns carrying the watermark (default: chosen automatically among
+    /// numeric columns no rule masks).
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    watermark_columns: Vec<String>,
+
+    /// Values per column sampled for discovery.
+    #[arg(long, default_value_t = 200)]
+    sample: usize,
+
+    /// Worker threads for masking (default: available cores, at most 8).
+    #[arg(long)]
+    threads: Option<usize>,
+
+    /// Print the per-column plan and exit without writing.
+    #[arg(long)]
+    dry_run: bool,
+
+    /// Who is masking, for the log (default: the OS user).
+    #[arg(long, value_name = "NAME")]
+    operator: Option<String>,
+
+    /// No progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
 
 #[derive(clap::Subcommand)]
+enum MaskCommand {
+    /// Rule files (规则集).
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(clap::Subcommand)]
+enum RulesCommand {
+    /// Validate a rule file; errors name the line and what to do.
+    Check {
+        /// The TOML rule file.
+        file: PathBuf,
+    },
+    /// Print the scenarios and rules in effect (built-in plus --rules).
+    Show {
+        /// Optional user rule file.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy)]
+enum DirFormat {
+    Csv,
+    Jsonl,
+}
+
+/// Where the masking key comes from until the keyring hands out masking keys.
+#[derive(clap::Args)]
+pub struct KeyArgs {
+    /// Masking key file: 64 hex digits, mode 0600 (pseudonyms, FPE, date shift, noise,
+    /// watermarks). Create: `head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > mask.key; chmod 600 mask.key`.
+    #[arg(long, env = "SHUAN_MASK_KEY_FILE", value_name = "FILE")]
+    key_file: Option<PathBuf>,
+}
+
+impl KeyArgs {
+    fn load(&self) -> anyhow::Result<Option<MaskKeys>> {
+        match &self.key_file {
+            Some(p) => Ok(Some(MaskKeys::load_file(p)?)),
+            None => Ok(None),
+        }
+    }
+    fn require(&self, what: &str) -> anyhow::Result<MaskKeys> {
+        self.load()?
+            .ok_or_else(|| shuan_mask::MaskError::KeyRequired(what.to_string()).into())
+    }
+}
+
+/// Reverse format-preserving encryption of chosen columns (audited).
+#[derive(clap::Args)]
+pub struct UnmaskArgs {
+    /// The masked file or table source.
+    source: String,
+
+    /// Column to reverse as NAME:ALPHABET[:TWEAK], alphabet one of digits, id_number,
+    /// alphanumeric, chinese (repeatable).
+    #[arg(long = "column", value_name = "NAME:ALPHABET[:TWEAK]", required = true)]
+    columns: Vec<String>,
+
+    /// Why the original values are needed (recorded in the masking log).
+    #[arg(long, required = true)]
+    purpose: String,
+
+    /// Destination file (.csv or .jsonl).
+    #[arg(long)]
+    out: PathBuf,
+
+    /// Replace an existing destination.
+    #[arg(long)]
+    force: bool,
+
+    #[command(flatten)]
+    key: KeyArgs,
+
+    /// Who is unmasking (default: the OS user).
+    #[arg(long)]
+    operator: Option<String>,
+}
+
+/// Re-identification risk of a table: k-anonymity, l-diversity, records at risk.
+#[derive(clap::Args)]
+pub struct RiskArgs {
+    /// Source (file, directory with one table, or database URL).
+    source: String,
+
+    /// Quasi-identifier columns (准标识符), comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    qi: Vec<String>,
+
+    /// Sensitive attribute column for l-diversity.
+    #[arg(long)]
+    sensitive: Option<String>,
+
+    /// Target k for "records at risk" and suggested generalizations.
+    #[arg(long, default_value_t = 5)]
+    k: u64,
+
+    /// Table to analyse when the source has several.
+    #[arg(long)]
+    table: Option<String>,
+
+    /// Spill partitions (memory use is about one partition's distinct classes).
+    #[arg(long, default_value_t = 64)]
+    partitions: usize,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Leak-tracing watermarks.
+#[derive(clap::Subcommand)]
 pub enum WatermarkCommand {
-    /// Not built yet.
-    Todo,
+    /// Name the recipient of a leaked copy (all or part of a watermarked extract).
+    Detect {
+        /// The leaked file.
+        file: String,
+        #[command(flatten)]
+        key: KeyArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List recipients watermarked so far.
+    List,
 }
 
-pub fn run_mask(_ctx: &Context, _args: MaskArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet (issue #5)")
+fn detect_known(id: &str) -> bool {
+    DataType::from_id(id).is_some()
 }
 
-pub fn run_unmask(_ctx: &Context, _args: UnmaskArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet (issue #5)")
+fn load_rules(user: Option<&Path>) -> anyhow::Result<RuleSet> {
+    match user {
+        None => Ok(RuleSet::builtin(&detect_known)?),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading rule file {}", p.display()))?;
+            Ok(RuleSet::with_user(
+                Some((&p.display().to_string(), &text)),
+                &detect_known,
+            )?)
+        }
+    }
 }
 
-pub fn run_risk(_ctx: &Context, _args: RiskArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet (issue #5)")
+/// Residual scan for open data: every identifier found in kept text becomes `[类型]`.
+struct ScannerRedactor(TextScanner);
+
+impl ResidualRedactor for ScannerRedactor {
+    fn redact(&self, text: &str) -> Option<String> {
+        let found = self.0.scan(text);
+        if found.is_empty() {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for f in &found {
+            if f.start < at
+                || f.end > text.len()
+                || !text.is_char_boundary(f.start)
+                || !text.is_char_boundary(f.end)
+            {
+                continue;
+            }
+            out.push_str(&text[at..f.start]);
+            out.push('[');
+            out.push_str(f.data_type.label());
+            out.push(']');
+            at = f.end;
+        }
+        out.push_str(&text[at..]);
+        Some(out)
+    }
 }
 
-pub fn run_watermark(_ctx: &Context, _args: WatermarkCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet (issue #5)")
+fn progress_bar(enabled: bool) -> ProgressBar {
+    let target = if enabled && std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(0), target);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} ({bytes_per_sec}) {msg}",
+        )
+        .expect("valid template"),
+    );
+    bar
+}
+
+/// Up to `per_column` non-blank values per column from the first rows of a table.
+fn sample_values(
+    reader: &mut dyn RowReader,
+    per_column: usize,
+) -> anyhow::Result<Vec<Vec<String>>> {
+    let n = reader.columns().len();
+    let mut out: Vec<Vec<String>> = vec![Vec::new(); n];
+    let mut rows = 0usize;
+    while rows < per_column * 20 && out.iter().any(|v| v.len() < per_column) {
+        match reader.next_row() {
+            None => break,
+            Some(Err(e)) if e.is_row_error() => continue,
+            Some(Err(e)) => return Err(e.into()),
+            Some(Ok(row)) => {
+                rows += 1;
+                for (i, v) in row.into_iter().enumerate().take(n) {
+                    if let Some(v) = v.filter(|s| !s.trim().is_empty()) {
+                        if out[i].len() < per_column {
+                            out[i].push(v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+enum Dest {
+    File(PathBuf, FileFormat),
+    Dir(PathBuf, FileFormat),
+    Sqlite(PathBuf),
+}
+
+fn table_file_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c == ':' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Choose watermark carriers: numeric columns the plan keeps and discovery did not type.
+fn auto_carriers(plan: &MaskPlan, rows: &[Vec<Option<String>>]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, c) in plan.columns.iter().enumerate() {
+        if c.info.data_type.is_some()
+            || !matches!(c.choice.operator, Operator::Keep | Operator::Noise { .. })
+        {
+            continue;
+        }
+        let vals: Vec<&str> = rows
+            .iter()
+            .filter_map(|r| r.get(i).and_then(|v| v.as_deref()))
+            .filter(|v| !v.is_empty())
+            .collect();
+        let numeric = vals
+            .iter()
+            .filter(|v| {
+                v.parse::<f64>().is_ok() && v.chars().filter(char::is_ascii_digit).count() >= 2
+            })
+            .count();
+        if vals.len() >= 10 && numeric * 100 >= vals.len() * 95 {
+            out.push(c.info.name.clone());
+        }
+    }
+    out
+}
+
+fn registry_path(ctx: &Context) -> PathBuf {
+    ctx.data_dir.join("watermarks.jsonl")
+}
+
+fn append_registry(ctx: &Context, entry: &WatermarkEntry) -> anyhow::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(&ctx.data_dir)
+        .with_context(|| format!("creating {}", ctx.data_dir.display()))?;
+    let path = registry_path(ctx);
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    writeln!(f, "{}", serde_json::to_string(entry)?)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+fn read_registry(ctx: &Context) -> anyhow::Result<Vec<WatermarkEntry>> {
+    let path = registry_path(ctx);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .with_context(|| format!("{}:{}: not a watermark record", path.display(), i + 1))
+        })
+        .collect()
+}
+
+pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
+    if let Some(MaskCommand::Rules(cmd)) = args.command {
+        return run_rules(cmd);
+    }
+    let Some(source_spec) = args.source.as_deref() else {
+        bail!("give a SOURCE to mask (or `shuan mask rules check FILE`); see `shuan mask --help`")
+    };
+    let rules = load_rules(args.rules.as_deref())?;
+    let scenario = rules.scenario(&args.scenario)?;
+    let bar = progress_bar(!args.no_progress && !args.dry_run);
+    let cb_bar = bar.clone();
+    let options = SourceOptions {
+        progress: Some(Arc::new(move |n| cb_bar.inc(n))),
+        ..Default::default()
+    };
+    let mut source = shuan_source::open(source_spec, &options)
+        .with_context(|| format!("opening source {source_spec}"))?;
+    let source_name = source.display_name();
+    let mut tables = source.tables()?;
+    if !args.tables.is_empty() {
+        for t in &args.tables {
+            if !tables.iter().any(|x| &x.name == t) {
+                bail!(
+                    "table {t} not found in {source_name}; tables: {}",
+                    tables
+                        .iter()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        tables.retain(|t| args.tables.contains(&t.name));
+    }
+    if tables.is_empty() {
+        bail!("{source_name} has no readable table");
+    }
+    let source_paths: Vec<PathBuf> = tables.iter().filter_map(|t| t.path.clone()).collect();
+    let lower_spec = source_spec.to_ascii_lowercase();
+    let dest = match &args.out {
+        None if args.dry_run => None,
+        None => bail!("give --out DEST (a .csv/.jsonl file, a directory, or a .db SQLite file)"),
+        Some(out) => Some(match FileFormat::from_path(out) {
+            Some(FileFormat::Sqlite) => {
+                if lower_spec.starts_with("sqlite://") {
+                    let p = Path::new(&source_spec["sqlite://".len()..]);
+                    ensure_not_source(out, &[p.to_path_buf()])?;
+                }
+                ensure_not_source(out, &source_paths)?;
+                Dest::Sqlite(out.clone())
+            }
+            Some(fmt) if !out.is_dir() => {
+                if tables.len() > 1 {
+                    bail!(
+                        "{source_name} has {} tables; give a directory or a .db file as --out, or pick one with --table",
+                        tables.len()
+                    );
+                }
+                ensure_not_source(out, &source_paths)?;
+                Dest::File(out.clone(), fmt)
+            }
+            _ => {
+                std::fs::create_dir_all(out)
+                    .with_context(|| format!("creating output directory {}", out.display()))?;
+                let fmt = match args.format {
+                    DirFormat::Csv => FileFormat::Csv,
+                    DirFormat::Jsonl => FileFormat::JsonLines,
+                };
+                Dest::Dir(out.clone(), fmt)
+            }
+        }),
+    };
+    let keys = args.key.load()?;
+    if args.recipient.is_some() && keys.is_none() {
+        bail!(shuan_mask::MaskError::KeyRequired(
+            "a watermark (--recipient)".into()
+        ));
+    }
+    let classifier = ColumnClassifier::new();
+    let redactor = ScannerRedactor(TextScanner::new());
+    let mut table_logs = Vec::new();
+    let mut destinations = Vec::new();
+    for table in &tables {
+        let (plan, stats, written) = mask_table(
+            &args,
+            &mut *source,
+            table,
+            scenario,
+            &classifier,
+            &redactor,
+            keys.as_ref(),
+            dest.as_ref(),
+            &source_paths,
+            &bar,
+            ctx,
+            &source_name,
+        )?;
+        if args.dry_run {
+            println!(
+                "table {} (scenario {} {}):",
+                table.name, scenario.id, scenario.label
+            );
+            for c in &plan.columns {
+                println!(
+                    "  {:<24} {:<16} {:<20} {}",
+                    c.info.name,
+                    c.info.data_type.as_deref().unwrap_or("-"),
+                    c.choice.operator.name(),
+                    c.choice.reason
+                );
+            }
+            continue;
+        }
+        let masked: u64 = stats.columns.iter().map(|c| c.masked).sum();
+        let failed: u64 = stats.columns.iter().map(|c| c.failed).sum();
+        eprintln!(
+            "{}: {} rows, {} values masked{} → {}",
+            table.name,
+            stats.rows,
+            masked,
+            if failed > 0 {
+                format!(", {failed} could not be processed and were fully masked")
+            } else {
+                String::new()
+            },
+            written
+        );
+        destinations.push(written);
+        table_logs.push(TableLog {
+            table: table.name.clone(),
+            rows: stats.rows,
+            columns: stats.columns,
+        });
+    }
+    bar.finish_and_clear();
+    if args.dry_run {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let record = MaskLogRecord {
+        event: "mask".into(),
+        who: args.operator.clone().unwrap_or_else(current_user),
+        when: shuan_mask::dates::now_rfc3339(),
+        source: source_name,
+        destination: Some(destinations.join(", ")),
+        scenario: Some(scenario.id.clone()),
+        ruleset_sm3: Some(rules.hash_hex()),
+        rule_files: rules.files().to_vec(),
+        key_fingerprint: keys.as_ref().map(|k| k.fingerprint()),
+        recipient: args.recipient.clone(),
+        purpose: None,
+        tables: table_logs,
+    };
+    let mut log = JsonlMaskLog::in_dir(&ctx.data_dir);
+    log.append(&record)
+        .with_context(|| format!("writing the masking log {}", log.path().display()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn mask_table(
+    args: &MaskArgs,
+    source: &mut dyn shuan_source::Source,
+    table: &TableRef,
+    scenario: &shuan_mask::rules::Scenario,
+    classifier: &ColumnClassifier,
+    redactor: &ScannerRedactor,
+    keys: Option<&MaskKeys>,
+    dest: Option<&Dest>,
+    source_paths: &[PathBuf],
+    bar: &ProgressBar,
+    ctx: &Context,
+    source_name: &str,
+) -> anyhow::Result<(MaskPlan, shuan_mask::job::MaskStats, String)> {
+    // Discovery on a sample of the first rows, unless the rules name every column.
+    let mut infos: Vec<ColumnInfo> = {
+        let reader = source.open_table(table)?;
+        reader
+            .columns()
+            .iter()
+            .map(|c| ColumnInfo {
+                table: Some(table.name.clone()),
+                name: c.name.clone(),
+                ..Default::default()
+            })
+            .collect()
+    };
+    if !infos.iter().all(|c| scenario.names_column(c)) {
+        let mut reader = source.open_table(table)?;
+        let samples = sample_values(reader.as_mut(), args.sample)?;
+        for (info, values) in infos.iter_mut().zip(samples) {
+            let verdict = classifier.classify(&info.name, values.iter().map(String::as_str));
+            if let Some(t) = verdict.data_type {
+                info.data_type = Some(t.id().to_string());
+                info.data_type_label = Some(t.label().to_string());
+            }
+        }
+    }
+    let plan = MaskPlan::build(scenario, infos)?;
+    let empty = shuan_mask::job::MaskStats::default();
+    let Some(dest) = dest else {
+        return Ok((plan, empty, String::new()));
+    };
+    if args.dry_run {
+        return Ok((plan, empty, String::new()));
+    }
+    let header = plan.output_columns();
+    let (mut sink, written): (Box<dyn RowSink>, String) = match dest {
+        Dest::File(p, fmt) | Dest::Dir(p, fmt) => {
+            let path = match dest {
+                Dest::Dir(..) => p.join(format!(
+                    "{}.{}",
+                    table_file_name(&table.name),
+                    if *fmt == FileFormat::JsonLines {
+                        "jsonl"
+                    } else {
+                        "csv"
+                    }
+                )),
+                _ => p.clone(),
+            };
+            ensure_not_source(&path, source_paths)?;
+            let sink: Box<dyn RowSink> = match fmt {
+                FileFormat::JsonLines => Box::new(JsonlSink::create(&path, &header, args.force)?),
+                _ => Box::new(CsvSink::create(&path, &header, args.force)?),
+            };
+            (sink, path.display().to_string())
+        }
+        Dest::Sqlite(db) => {
+            let name = table_file_name(&table.name).replace('.', "_");
+            (
+                Box::new(SqliteSink::create(db, &name, &header)?),
+                format!("{}#{}", db.display(), name),
+            )
+        }
+    };
+    let mut masker = Masker::new(
+        &plan,
+        keys,
+        if plan.residual_scan {
+            Some(redactor as &dyn ResidualRedactor)
+        } else {
+            None
+        },
+    )?;
+    if let Some(t) = args.threads {
+        masker = masker.with_threads(t);
+    }
+    bar.set_position(0);
+    bar.set_length(table.size_bytes.unwrap_or(0));
+    bar.set_message(table.name.clone());
+    let mut reader = source.open_table(table)?;
+    let mut batch: Vec<Vec<Option<String>>> = Vec::with_capacity(BATCH_ROWS);
+    let mut row_no = 0u64;
+    let mut skipped = 0u64;
+    let mut embedder: Option<Embedder> = None;
+    let mut first_batch = true;
+    loop {
+        batch.clear();
+        let mut done = false;
+        while batch.len() < BATCH_ROWS {
+            match reader.next_row() {
+                None => {
+                    done = true;
+                    break;
+                }
+                Some(Ok(row)) => batch.push(row),
+                Some(Err(e)) if e.is_row_error() => {
+                    skipped += 1;
+                    if skipped <= 5 {
+                        eprintln!("warning: {}: skipped a malformed row: {e}", table.name);
+                    }
+                }
+                Some(Err(e)) => {
+                    return Err(anyhow::Error::new(e).context(format!(
+                        "reading {} at {}",
+                        table.name,
+                        reader.position()
+                    )))
+                }
+            }
+        }
+        masker.mask_batch(&mut batch, row_no);
+        row_no += batch.len() as u64;
+        if first_batch {
+            first_batch = false;
+            if let (Some(recipient), Some(k)) = (&args.recipient, keys) {
+                let carriers = if args.watermark_columns.is_empty() {
+                    // Carriers are chosen on the masked rows, in output column order.
+                    let out_plan = MaskPlan {
+                        columns: plan
+                            .columns
+                            .iter()
+                            .filter(|c| c.choice.operator != Operator::Suppress)
+                            .cloned()
+                            .collect(),
+                        residual_scan: false,
+                    };
+                    auto_carriers(&out_plan, &batch)
+                } else {
+                    args.watermark_columns.clone()
+                };
+                if carriers.is_empty() {
+                    bail!("no numeric column to carry the watermark in {}; name one with --watermark-columns", table.name);
+                }
+                let e = Embedder::new(k, recipient, &header, &carriers).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "watermark columns {} not all in the output of {} (columns: {})",
+                        carriers.join(","),
+                        table.name,
+                        header.join(",")
+                    )
+                })?;
+                append_registry(
+                    ctx,
+                    &WatermarkEntry {
+                        recipient: recipient.clone(),
+                        carriers: carriers.clone(),
+                        key_columns: e.key_column_names(&header),
+                        key_fingerprint: k.fingerprint(),
+                        when: shuan_mask::dates::now_rfc3339(),
+                        source: format!("{source_name}#{}", table.name),
+                        destination: written.clone(),
+                    },
+                )?;
+                embedder = Some(e);
+            }
+        }
+        for row in batch.iter_mut() {
+            if let Some(e) = embedder.as_mut() {
+                e.embed(row);
+            }
+            sink.write_row(row)?;
+        }
+        if done {
+            break;
+        }
+    }
+    sink.finish()?;
+    if skipped > 5 {
+        eprintln!(
+            "warning: {}: {skipped} malformed rows skipped in total",
+            table.name
+        );
+    }
+    let stats = masker.finish();
+    Ok((plan, stats, written))
+}
+
+fn run_rules(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        RulesCommand::Check { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading rule file {}", file.display()))?;
+            let scenarios = RuleSet::check_file(&file.display().to_string(), &text, &detect_known)?;
+            println!(
+                "{}: OK — {} scenario(s): {}",
+                file.display(),
+                scenarios.len(),
+                scenarios
+                    .iter()
+                    .map(|s| format!("{} ({} rules)", s.id, s.rules.len()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Show { rules } => {
+            let rs = load_rules(rules.as_deref())?;
+            println!("rule set SM3 {}", rs.hash_hex());
+            for s in rs.scenarios() {
+                println!("\n{} ({}) — {}", s.id, s.label, s.description);
+                for r in &s.rules {
+                    let mut sel = Vec::new();
+                    if !r.selector.types.is_empty() {
+                        sel.push(format!("types={}", r.selector.types.join("|")));
+                    }
+                    if !r.selector.levels.is_empty() {
+                        sel.push(format!("levels={}", r.selector.levels.join("|")));
+                    }
+                    if !r.selector.columns.is_empty() {
+                        let pats: Vec<&str> =
+                            r.selector.columns.iter().map(|c| c.as_str()).collect();
+                        sel.push(format!("columns={}", pats.join("|")));
+                    }
+                    if !r.selector.fields.is_empty() {
+                        sel.push(format!("fields={}", r.selector.fields.join("|")));
+                    }
+                    println!(
+                        "  {}:{:<5} {:<50} → {:?}",
+                        r.file,
+                        r.line,
+                        sel.join(" "),
+                        r.operator
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn open_single_table(
+    spec: &str,
+    table: Option<&str>,
+) -> anyhow::Result<(Box<dyn shuan_source::Source>, TableRef)> {
+    let mut source = shuan_source::open(spec, &SourceOptions::default())
+        .with_context(|| format!("opening source {spec}"))?;
+    let tables = source.tables()?;
+    let t = match table {
+        Some(name) => tables
+            .into_iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| anyhow::anyhow!("table {name} not found in {spec}"))?,
+        None => {
+            if tables.len() != 1 {
+                bail!(
+                    "{spec} has {} tables; pick one with --table ({})",
+                    tables.len(),
+                    tables
+                        .iter()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            tables.into_iter().next().expect("one table")
+        }
+    };
+    Ok((source, t))
+}
+
+pub fn run_unmask(ctx: &Context, args: UnmaskArgs) -> anyhow::Result<ExitCode> {
+    let keys = args.key.require("unmask")?;
+    let mut specs = Vec::new();
+    for c in &args.columns {
+        let mut parts = c.splitn(3, ':');
+        let name = parts.next().unwrap_or_default().to_string();
+        let alpha = parts.next().unwrap_or("digits");
+        let alphabet = Alphabet::from_name(alpha).ok_or_else(|| {
+            anyhow::anyhow!("--column {c}: unknown alphabet {alpha}; use digits, id_number, alphanumeric or chinese")
+        })?;
+        let tweak = parts.next().unwrap_or("").to_string();
+        specs.push((name, Operator::Fpe { alphabet, tweak }));
+    }
+    let (mut source, table) = open_single_table(&args.source, None)?;
+    let source_paths: Vec<PathBuf> = table.path.iter().cloned().collect();
+    let source_name = source.display_name();
+    ensure_not_source(&args.out, &source_paths)?;
+    let mut reader = source.open_table(&table)?;
+    let header: Vec<String> = reader.columns().iter().map(|c| c.name.clone()).collect();
+    let mut idx = Vec::new();
+    for (name, op) in &specs {
+        let i = header.iter().position(|h| h == name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "column {name} not in {} (columns: {})",
+                args.source,
+                header.join(", ")
+            )
+        })?;
+        idx.push((i, op));
+    }
+    let mut sink: Box<dyn RowSink> = match FileFormat::from_path(&args.out) {
+        Some(FileFormat::JsonLines) => Box::new(JsonlSink::create(&args.out, &header, args.force)?),
+        Some(FileFormat::Csv) => Box::new(CsvSink::create(&args.out, &header, args.force)?),
+        _ => bail!("--out must end in .csv or .jsonl"),
+    };
+    let mut counts = vec![(0u64, 0u64); idx.len()];
+    let mut rows = 0u64;
+    while let Some(row) = reader.next_row() {
+        let mut row = match row {
+            Ok(r) => r,
+            Err(e) if e.is_row_error() => continue,
+            Err(e) => return Err(e.into()),
+        };
+        for (k, (i, op)) in idx.iter().enumerate() {
+            if let Some(v) = row.get_mut(*i).and_then(|v| v.as_mut()) {
+                if v.is_empty() {
+                    continue;
+                }
+                match op.reverse(v, &keys) {
+                    Ok(orig) => {
+                        *v = orig;
+                        counts[k].0 += 1;
+                    }
+                    Err(_) => counts[k].1 += 1,
+                }
+            }
+        }
+        sink.write_row(&row)?;
+        rows += 1;
+    }
+    sink.finish()?;
+    let columns = specs
+        .iter()
+        .zip(&counts)
+        .map(|((name, op), (ok, bad))| shuan_mask::job::ColumnStats {
+            column: name.clone(),
+            data_type: None,
+            operator: format!("unmask_{}", op.name()),
+            rule: format!("{op:?}"),
+            masked: *ok,
+            failed: *bad,
+            residual_redactions: 0,
+        })
+        .collect();
+    let record = MaskLogRecord {
+        event: "unmask".into(),
+        who: args.operator.clone().unwrap_or_else(current_user),
+        when: shuan_mask::dates::now_rfc3339(),
+        source: source_name,
+        destination: Some(args.out.display().to_string()),
+        scenario: None,
+        ruleset_sm3: None,
+        rule_files: Vec::new(),
+        key_fingerprint: Some(keys.fingerprint()),
+        recipient: None,
+        purpose: Some(args.purpose.clone()),
+        tables: vec![TableLog {
+            table: table.name.clone(),
+            rows,
+            columns,
+        }],
+    };
+    let mut log = JsonlMaskLog::in_dir(&ctx.data_dir);
+    log.append(&record)
+        .with_context(|| format!("writing the masking log {}", log.path().display()))?;
+    let bad: u64 = counts.iter().map(|c| c.1).sum();
+    eprintln!(
+        "{rows} rows → {}{}",
+        args.out.display(),
+        if bad > 0 {
+            format!("; {bad} values could not be reversed (not FPE output under this key?) and were left as they were")
+        } else {
+            String::new()
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_risk(_ctx: &Context, args: RiskArgs) -> anyhow::Result<ExitCode> {
+    let (mut source, table) = open_single_table(&args.source, args.table.as_deref())?;
+    let mut reader = source.open_table(&table)?;
+    let header: Vec<String> = reader.columns().iter().map(|c| c.name.clone()).collect();
+    let find = |n: &str| {
+        header.iter().position(|h| h == n).ok_or_else(|| {
+            anyhow::anyhow!(
+                "column {n} not in {} (columns: {})",
+                table.name,
+                header.join(", ")
+            )
+        })
+    };
+    let qi: Vec<usize> = args
+        .qi
+        .iter()
+        .map(|n| find(n))
+        .collect::<anyhow::Result<_>>()?;
+    let sensitive = args.sensitive.as_deref().map(find).transpose()?;
+    let mut analyzer = RiskAnalyzer::new(RiskOptions {
+        qi_names: args.qi.clone(),
+        partitions: args.partitions.max(1),
+        k_target: args.k.max(1),
+        with_sensitive: sensitive.is_some(),
+    })?;
+    let mut projected: Vec<Option<String>> = Vec::with_capacity(qi.len() + 1);
+    while let Some(row) = reader.next_row() {
+        let row = match row {
+            Ok(r) => r,
+            Err(e) if e.is_row_error() => continue,
+            Err(e) => return Err(e.into()),
+        };
+        projected.clear();
+        projected.extend(qi.iter().map(|&i| row.get(i).cloned().flatten()));
+        if let Some(s) = sensitive {
+            projected.push(row.get(s).cloned().flatten());
+        }
+        analyzer.add(&projected)?;
+    }
+    let report = analyzer.finish()?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.render());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_watermark(ctx: &Context, cmd: WatermarkCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        WatermarkCommand::List => {
+            for e in read_registry(ctx)? {
+                println!(
+                    "{}  {}  carriers={}  {} → {}",
+                    e.when,
+                    e.recipient,
+                    e.carriers.join(","),
+                    e.source,
+                    e.destination
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        WatermarkCommand::Detect { file, key, json } => {
+            let keys = key.require("watermark detection")?;
+            let entries: Vec<WatermarkEntry> = read_registry(ctx)?
+                .into_iter()
+                .filter(|e| e.key_fingerprint == keys.fingerprint())
+                .collect();
+            if entries.is_empty() {
+                bail!(
+                    "no watermark registered with this key in {}; extracts are registered by `shuan mask --recipient`",
+                    registry_path(ctx).display()
+                );
+            }
+            let (mut source, table) = open_single_table(&file, None)?;
+            let mut reader = source.open_table(&table)?;
+            let header: Vec<String> = reader.columns().iter().map(|c| c.name.clone()).collect();
+            let mut detectors: Vec<Detector> = entries
+                .iter()
+                .filter_map(|e| Detector::new(&keys, e, &header))
+                .collect();
+            if detectors.is_empty() {
+                bail!(
+                    "{file}: its columns ({}) match no registered watermark",
+                    header.join(", ")
+                );
+            }
+            let mut rows = 0u64;
+            while let Some(row) = reader.next_row() {
+                let row = match row {
+                    Ok(r) => r,
+                    Err(e) if e.is_row_error() => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                rows += 1;
+                for d in detectors.iter_mut() {
+                    d.add(&row);
+                }
+            }
+            let mut scores: Vec<_> = detectors.iter().map(|d| d.score()).collect();
+            scores.sort_by(|a, b| b.z.total_cmp(&a.z));
+            scores.dedup_by(|a, b| a.recipient == b.recipient);
+            let named = scores
+                .first()
+                .filter(|s| s.z >= Z_THRESHOLD)
+                .map(|s| s.recipient.clone());
+            let record = MaskLogRecord {
+                event: "watermark_detect".into(),
+                who: current_user(),
+                when: shuan_mask::dates::now_rfc3339(),
+                source: file.clone(),
+                destination: None,
+                scenario: None,
+                ruleset_sm3: None,
+                rule_files: Vec::new(),
+                key_fingerprint: Some(keys.fingerprint()),
+                recipient: named.clone(),
+                purpose: None,
+                tables: Vec::new(),
+            };
+            JsonlMaskLog::in_dir(&ctx.data_dir).append(&record)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "rows": rows, "recipient": named, "scores": scores
+                    }))?
+                );
+            } else {
+                println!("{rows} rows read from {file}");
+                for s in &scores {
+                    println!(
+                        "  {:<20} {:>6}/{:<6} digits agree  z = {:.1}",
+                        s.recipient, s.matched, s.compared, s.z
+                    );
+                }
+                match &named {
+                    Some(r) => println!("recipient (接收方): {r}"),
+                    None => println!("no recipient matches (z < {Z_THRESHOLD}); the copy may not come from a watermarked extract"),
+                }
+            }
+            Ok(if named.is_some() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+    }
 }

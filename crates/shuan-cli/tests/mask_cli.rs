@@ -1,0 +1,490 @@
+//! End-to-end tests of `shuan mask`, `unmask`, `risk` and `watermark` on generated data.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use shuan_detect::TextScanner;
+
+const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+
+fn resident_id(i: usize) -> String {
+    let body = format!(
+        "440703{:04}{:02}{:02}{:03}",
+        1950 + i % 50,
+        1 + i % 12,
+        1 + i % 28,
+        i % 1000
+    );
+    let s: u32 = body
+        .bytes()
+        .zip(W)
+        .map(|(b, w)| (b - b'0') as u32 * w)
+        .sum();
+    format!("{body}{}", b"10X98765432"[(s % 11) as usize] as char)
+}
+
+fn luhn_card(i: usize) -> String {
+    let body = format!("622848{:09}", i * 7919 % 1_000_000_000);
+    let mut sum = 0;
+    for (k, b) in body.bytes().rev().enumerate() {
+        let mut d = (b - b'0') as u32;
+        if k % 2 == 0 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    format!("{body}{}", (10 - sum % 10) % 10)
+}
+
+/// A people table with identifiers of several detector types, plus a free-text column
+/// where identifiers hide in prose.
+fn people_csv(dir: &Path, n: usize) -> PathBuf {
+    let sur = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周'];
+    let giv = ['伟', '芳', '娜', '秀', '英', '敏', '静', '丽', '强', '磊'];
+    let mut s =
+        String::from("id_no,name,phone,email,bank_card,address,birth_date,income,visits,remark\n");
+    for i in 0..n {
+        let name: String = [sur[i % 10], giv[i * 3 % 10], giv[i * 7 % 10]][..2 + i % 2]
+            .iter()
+            .collect();
+        let remark = if i % 4 == 0 {
+            format!(
+                "本人电话13{}{:08}，身份证{}",
+                i % 10,
+                i * 31,
+                resident_id(i + 7)
+            )
+        } else {
+            "无".into()
+        };
+        s.push_str(&format!(
+            "{},{},13{}{:08},user{}@example.com,{},广东省江门市蓬江区建设路{}号,{:04}-{:02}-{:02},{}.{:02},{},{}\n",
+            resident_id(i), name, i % 10, i * 7919 % 100_000_000, i, luhn_card(i), i + 1,
+            1950 + i % 50, 1 + i % 12, 1 + i % 28, 3000 + i * 137 % 9000, i % 100, 10 + i % 37, remark
+        ));
+    }
+    let p = dir.join("people.csv");
+    std::fs::write(&p, s).unwrap();
+    p
+}
+
+fn shuan(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shuan"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("SHUAN_MASK_KEY_FILE")
+        .output()
+        .unwrap()
+}
+
+fn ok(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn key_file(dir: &Path) -> String {
+    let p = dir.join("mask.key");
+    std::fs::write(&p, "5a".repeat(32)).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    p.display().to_string()
+}
+
+fn read_csv(p: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(p).unwrap();
+    let h = r.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (h, rows)
+}
+
+#[test]
+fn open_data_output_contains_no_valid_identifier() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = people_csv(dir.path(), 400);
+    // The scanner does find identifiers in the source (so the check below can fail).
+    let scanner = TextScanner::new();
+    let before = std::fs::read_to_string(&src).unwrap();
+    assert!(scanner.scan(&before).len() > 1000);
+    let out = dir.path().join("open.csv");
+    ok(shuan(
+        dir.path(),
+        &[
+            "mask",
+            src.to_str().unwrap(),
+            "--scenario",
+            "open_data",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ));
+    let (h, rows) = read_csv(&out);
+    assert_eq!(h.len(), 10);
+    assert_eq!(rows.len(), 400);
+    for row in &rows {
+        for v in row {
+            let found: Vec<_> = scanner
+                .scan(v)
+                .into_iter()
+                .filter(|f| !f.data_type.is_name_only())
+                .collect();
+            let ids: Vec<_> = found
+                .iter()
+                .map(|f| (f.data_type.id(), &v[f.start..f.end]))
+                .collect();
+            assert!(
+                ids.is_empty(),
+                "identifier left in open data: {ids:?} in {v}"
+            );
+        }
+    }
+    assert!(rows.iter().all(|r| r[0] == "[居民身份证号]"));
+    assert_eq!(rows[1][5], "广东省江门市");
+    // The source is untouched.
+    assert_eq!(std::fs::read_to_string(&src).unwrap(), before);
+    // The run is in the masking log with the rule-set hash.
+    let log = std::fs::read_to_string(dir.path().join("mask-log.jsonl")).unwrap();
+    let rec: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(rec["event"], "mask");
+    assert_eq!(rec["scenario"], "open_data");
+    assert_eq!(rec["ruleset_sm3"].as_str().unwrap().len(), 64);
+    assert_eq!(rec["tables"][0]["rows"], 400);
+    assert!(rec["tables"][0]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["column"] == "id_no" && c["operator"] == "replace" && c["masked"] == 400));
+}
+
+#[test]
+fn refuses_to_write_over_the_source_and_needs_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = people_csv(dir.path(), 20);
+    let before = std::fs::read(&src).unwrap();
+    let o = shuan(
+        dir.path(),
+        &[
+            "mask",
+            src.to_str().unwrap(),
+            "--scenario",
+            "internal_query",
+            "--out",
+            src.to_str().unwrap(),
+            "--force",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is the source"));
+    assert_eq!(std::fs::read(&src).unwrap(), before);
+    let out = dir.path().join("s.csv");
+    let o = shuan(
+        dir.path(),
+        &[
+            "mask",
+            src.to_str().unwrap(),
+            "--scenario",
+            "sharing",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--key-file"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn sharing_pseudonyms_join_across_tables_and_sqlite_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let src = people_csv(dir.path(), 50);
+    let visits = dir.path().join("visits.csv");
+    let mut v = String::from("id_no,hospital,visit_date\n");
+    for i in (0..50).step_by(5) {
+        v.push_str(&format!(
+            "{},江门市中心医院,2024-03-{:02}\n",
+            resident_id(i),
+            1 + i % 28
+        ));
+    }
+    std::fs::write(&visits, v).unwrap();
+    let a = dir.path().join("a.csv");
+    let b = dir.path().join("b.csv");
+    ok(shuan(
+        dir.path(),
+        &[
+            "mask",
+            src.to_str().unwrap(),
+            "--scenario",
+            "sharing",
+            "--key-file",
+            &key,
+            "--out",
+            a.to_str().unwrap(),
+        ],
+    ));
+    ok(shuan(
+        dir.path(),
+        &[
+            "mask",
+            visits.to_str().unwrap(),
+            "--scenario",
+            "sharing",
+            "--key-file",
+            &key,
+            "--out",
+            b.to_str().unwrap(),
+        ],
+    ));
+    let (_, pa) = read_csv(&a);
+    let (_, pb) = read_csv(&b);
+    for (k, row) in pb.iter().enumerate() {
+        assert!(row[0].starts_with('P') && row[0].len() == 17);
+        assert_eq!(
+            row[0],
+            pa[k * 5][0],
+            "same person, same pseudonym in both tables"
+        );
+    }
+    assert_eq!(pa[0][2], "130****0000");
+    // Into a SQLite database.
+    let db = dir.path().join("masked.db");
+    ok(shuan(
+        dir.path(),
+        &[
+            "mask",
+            src.to_str().unwrap(),
+            "--scenario",
+            "sharing",
+            "--key-file",
+            &key,
+            "--out",
+            db.to_str().unwrap(),
+        ],
+    ));
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let (n, first): (i64, String) = c
+        .query_row("SELECT count(*), min(id_no) FROM people", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(n, 50);
+    assert!(first.starts_with('P'));
+}
+
+#[test]
+fn test_env_fpe_is_reversed_by_unmask_only_with_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let src = people_csv(dir.path(), 40);
+    let out = dir.path().join("t.csv");
+    ok(shuan(
+        dir.path(),
+        &[
+            "mask",
+            src.to_str().unwrap(),
+            "--scenario",
+            "test_env",
+            "--key-file",
+            &key,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ));
+    let (_, orig) = read_csv(&src);
+    let (_, masked) = read_csv(&out);
+    for (o, m) in orig.iter().zip(&masked) {
+        assert_ne!(o[0], m[0]);
+        assert_eq!(m[0].len(), 18);
+        assert_ne!(o[2], m[2]);
+        assert_eq!(m[2].len(), 11);
+    }
+    let back = dir.path().join("back.csv");
+    ok(shuan(
+        dir.path(),
+        &[
+            "unmask",
+            out.to_str().unwrap(),
+            "--column",
+            "id_no:id_number",
+            "--column",
+            "phone:digits",
+            "--purpose",
+            "核对数据",
+            "--key-file",
+            &key,
+            "--out",
+            back.to_str().unwrap(),
+        ],
+    ));
+    let (_, rev) = read_csv(&back);
+    for (o, r) in orig.iter().zip(&rev) {
+        assert_eq!(o[0], r[0]);
+        assert_eq!(o[2], r[2]);
+    }
+    // Another key does not give the originals back.
+    let other = dir.path().join("other.key");
+    std::fs::write(&other, "11".repeat(32)).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let wrong = dir.path().join("wrong.csv");
+    ok(shuan(
+        dir.path(),
+        &[
+            "unmask",
+            out.to_str().unwrap(),
+            "--column",
+            "phone:digits",
+            "--purpose",
+            "x",
+            "--key-file",
+            other.to_str().unwrap(),
+            "--out",
+            wrong.to_str().unwrap(),
+        ],
+    ));
+    let (_, w) = read_csv(&wrong);
+    assert!(orig.iter().zip(&w).all(|(o, r)| o[2] != r[2]));
+    let log = std::fs::read_to_string(dir.path().join("mask-log.jsonl")).unwrap();
+    assert!(log
+        .lines()
+        .any(|l| l.contains("\"event\":\"unmask\"") && l.contains("核对数据")));
+}
+
+#[test]
+fn rules_check_reports_line_and_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, "[scenarios.mine]\nlabel = \"我的\"\n[[scenarios.mine.rules]]\nfields = [\"people.phone\"]\nop = \"partial\"\nkeep_first = 3\nkeep_last = 4\n").unwrap();
+    let out = ok(shuan(
+        dir.path(),
+        &["mask", "rules", "check", good.to_str().unwrap()],
+    ));
+    assert!(out.contains("OK") && out.contains("mine"));
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[scenarios.mine]\n\n[[scenarios.mine.rules]]\ntypes = [\"phone_number\"]\nop = \"partial\"\n").unwrap();
+    let o = shuan(
+        dir.path(),
+        &["mask", "rules", "check", bad.to_str().unwrap()],
+    );
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("bad.toml:3") && e.contains("phone_number") && e.contains("fix:"),
+        "{e}"
+    );
+}
+
+#[test]
+fn risk_reports_k_and_suggestions() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("r.csv");
+    std::fs::write(&p, "age,zip,disease\n25,100080,flu\n25,100080,cold\n25,100080,flu\n32,100081,cancer\n32,100081,cancer\n47,100190,flu\n").unwrap();
+    let out = ok(shuan(
+        dir.path(),
+        &[
+            "risk",
+            p.to_str().unwrap(),
+            "--qi",
+            "age,zip",
+            "--sensitive",
+            "disease",
+            "--k",
+            "3",
+            "--json",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["summary"]["k"], 1);
+    assert_eq!(v["summary"]["classes"], 3);
+    assert_eq!(v["summary"]["records_at_risk"], 3);
+    assert_eq!(v["summary"]["l"], 1);
+    assert_eq!(v["target_reached"], true);
+}
+
+#[test]
+fn watermark_names_the_recipient_from_five_percent_of_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let src = people_csv(dir.path(), 4000);
+    for (who, f) in [
+        ("区教育局", "edu.csv"),
+        ("市卫健委", "health.csv"),
+        ("某测试公司", "vendor.csv"),
+    ] {
+        ok(shuan(
+            dir.path(),
+            &[
+                "mask",
+                src.to_str().unwrap(),
+                "--scenario",
+                "sharing",
+                "--key-file",
+                &key,
+                "--recipient",
+                who,
+                "--out",
+                dir.path().join(f).to_str().unwrap(),
+            ],
+        ));
+    }
+    // A leaked 5% extract of the health copy: header and every 20th row.
+    let text = std::fs::read_to_string(dir.path().join("health.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut leak = String::from(lines.next().unwrap());
+    leak.push('\n');
+    for l in lines.step_by(20) {
+        leak.push_str(l);
+        leak.push('\n');
+    }
+    let leaked = dir.path().join("leak.csv");
+    std::fs::write(&leaked, leak).unwrap();
+    let out = ok(shuan(
+        dir.path(),
+        &[
+            "watermark",
+            "detect",
+            leaked.to_str().unwrap(),
+            "--key-file",
+            &key,
+            "--json",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["rows"], 200);
+    assert_eq!(v["recipient"], "市卫健委", "{out}");
+    // The unwatermarked source names nobody.
+    let o = shuan(
+        dir.path(),
+        &[
+            "watermark",
+            "detect",
+            src.to_str().unwrap(),
+            "--key-file",
+            &key,
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
