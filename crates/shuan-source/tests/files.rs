@@ -603,3 +603,39 @@ fn bad_rows_after_the_sample_is_full_are_still_found() {
         );
     }
 }
+
+#[test]
+fn huge_json_values_are_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SourceOptions {
+        max_record_bytes: Some(64 * 1024),
+        ..SourceOptions::default()
+    };
+    let big = "x".repeat(200 * 1024);
+    for (name, text, line) in [
+        (
+            "big.jsonl",
+            format!("{{\"a\":1}}\n{{\"a\":\"{big}\"}}\n"),
+            2,
+        ),
+        (
+            "big.json",
+            format!("[{{\"a\":1}},\n{{\"a\":\"{big}\"}}]"),
+            2,
+        ),
+        // An unterminated string swallows the rest of the file.
+        ("open.json", format!("[{{\"a\":1}},\n{{\"a\":\"{big}"), 2),
+    ] {
+        let path = dir.path().join(name);
+        fs::write(&path, text).unwrap();
+        let mut source = open(path.to_str().unwrap(), &options).unwrap();
+        let table = source.tables().unwrap().remove(0);
+        let err = source.sample_table(&table, 10).unwrap_err();
+        match err {
+            SourceError::RecordTooLarge { line: l, limit, .. } => {
+                assert_eq!((l, limit), (line, 64 * 1024), "{name}")
+            }
+            other => panic!("{name}: expected RecordTooLarge, got {other}"),
+        }
+    }
+}
