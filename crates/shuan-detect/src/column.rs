@@ -246,7 +246,10 @@ const DIRTY: &[&str] = &[
 ];
 
 fn is_dirty(s: &str) -> bool {
-    s.is_empty() || DIRTY.contains(&s) || s.chars().all(|c| c == '*' || c == '-' || c == '0')
+    // Placeholders are short; the length test keeps long values off the list scan.
+    s.is_empty()
+        || (s.len() <= 12 && DIRTY.contains(&s))
+        || s.bytes().all(|c| c == b'*' || c == b'-' || c == b'0')
 }
 
 /// Lower-cased tokens of a column name, split on separators and camelCase; the joined
@@ -458,6 +461,25 @@ struct Tally {
 }
 
 fn value_types(s: &str, mut hit: impl FnMut(DataType)) {
+    if !s.is_ascii() {
+        // Han text: plates, dates written with 年月日, sex, names, addresses.
+        if s.len() <= 16 && v::cn_plate(s) {
+            hit(DataType::CnPlate);
+        }
+        if v::birth_date(s) {
+            hit(DataType::BirthDate);
+        }
+        if matches!(s, "男" | "女" | "男性" | "女性") {
+            hit(DataType::Gender);
+        }
+        if s.len() <= 12 && is_person_name(s) {
+            hit(DataType::PersonName);
+        }
+        if s.len() >= 18 && is_cued_free_address(s) {
+            hit(DataType::Address);
+        }
+        return;
+    }
     let b = s.as_bytes();
     if v::id18_bytes(b) || v::id15_bytes(b) {
         hit(DataType::CnResidentId);
@@ -518,9 +540,7 @@ fn value_types(s: &str, mut hit: impl FnMut(DataType)) {
     if is_person_name(s) {
         hit(DataType::PersonName);
     }
-    if crate::scan::address_after(s, 0, false).is_some_and(|(_, e)| e * 10 >= s.len() * 8)
-        || is_cued_free_address(s)
-    {
+    if is_cued_free_address(s) {
         hit(DataType::Address);
     }
 }
