@@ -560,10 +560,11 @@ pub fn cn_plate(s: &str) -> bool {
     }
     let rest = chars.as_str();
     let rb = rest.as_bytes();
-    if rb.is_empty() {
+    // The authority letter is ASCII; checking it first also keeps `rest[1..]` on a char
+    // boundary (`京市…` once panicked here — found by fuzzing).
+    let Some(&letter) = rb.first().filter(|c| c.is_ascii_uppercase()) else {
         return false;
-    }
-    let letter = rb[0];
+    };
     let mut body = &rest[1..];
     if let Some(b) = body.strip_prefix('·').or_else(|| body.strip_prefix(' ')) {
         body = b;
@@ -944,7 +945,16 @@ mod tests {
         ] {
             assert!(cn_plate(ok), "{ok}");
         }
-        for bad in ["京I12345", "京A1234", "美A12345", "京AABCDE", "京AZ123456"] {
+        for bad in [
+            "京I12345",
+            "京A1234",
+            "美A12345",
+            "京AABCDE",
+            "京AZ123456",
+            "京市 \u{0}",
+            "京",
+            "京市12345",
+        ] {
             assert!(!cn_plate(bad), "{bad}");
         }
     }

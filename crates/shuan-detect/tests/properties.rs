@@ -195,6 +195,19 @@ proptest! {
     }
 
     #[test]
+    fn validators_never_panic(s in any::<String>(), t in r"[京沪粤市·0-9A-Z\- :.@]{0,24}") {
+        use shuan_detect::validate as v;
+        for x in [s.as_str(), t.as_str()] {
+            let _ = (v::cn_resident_id(x), v::cn_mobile(x), v::cn_landline(x), v::email(x), v::luhn(x), v::bank_card(x));
+            let _ = (v::bank_card_shape(x), v::cn_uscc(x), v::cn_org_code(x), v::cn_passport(x), v::cn_hk_macao_permit(x));
+            let _ = (v::cn_plate(x), v::vin(x), v::ipv4(x), v::ipv6(x), v::mac_address(x), v::imei(x), v::birth_date(x));
+            for &dt in DataType::all() {
+                let _ = shuan_detect::mask_value(dt, x);
+            }
+        }
+    }
+
+    #[test]
     fn classify_never_panics(name in any::<String>(), values in prop::collection::vec(any::<String>(), 0..20)) {
         let v = ColumnClassifier::new().classify(&name, values.iter().map(String::as_str));
         prop_assert!(v.values_matched <= v.values_seen && v.values_seen <= values.len());
