@@ -144,9 +144,11 @@ const COMPANY_KINDS: &[&str] = &[
 /// A person's name.
 pub fn person_name(rng: &mut Rng) -> String {
     let mut s = String::from(*rng.pick(SURNAMES));
-    s.push_str(*rng.pick(GIVEN));
+    let given: &&str = rng.pick(GIVEN);
+    s.push_str(given);
     if rng.below(3) == 0 {
-        s.push_str(*rng.pick(GIVEN));
+        let given: &&str = rng.pick(GIVEN);
+        s.push_str(given);
     }
     s
 }
@@ -579,7 +581,6 @@ pub fn create_department_db(path: &Path, size: &DemoSize, seed: u64) -> Result<V
             ]
         },
     )?;
-    drop(table);
     tx.commit()?;
     Ok(made)
 }
