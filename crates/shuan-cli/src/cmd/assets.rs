@@ -168,7 +168,10 @@ fn list(store: &Store, f: &FormatArgs) -> Result<ExitCode> {
 }
 
 fn show(store: &Store, table: &str, source: Option<&str>, f: &FormatArgs) -> Result<ExitCode> {
-    let source = source.map(shuan_source::redact_url);
+    let source = match source {
+        Some(s) => Some(resolve_source(store, s)?),
+        None => None,
+    };
     let found = store.show(table, source.as_deref())?;
     if found.is_empty() {
         eprintln!(
@@ -275,7 +278,7 @@ fn show(store: &Store, table: &str, source: Option<&str>, f: &FormatArgs) -> Res
 
 fn diff(store: &Store, source: Option<&str>, f: &FormatArgs) -> Result<ExitCode> {
     let sources: Vec<String> = match source {
-        Some(s) => vec![shuan_source::redact_url(s)],
+        Some(s) => vec![resolve_source(store, s)?],
         None => {
             let mut all: Vec<String> = store.scans(None)?.into_iter().map(|s| s.source).collect();
             all.sort();
@@ -438,6 +441,25 @@ fn catalogue(store: &Store, f: &FormatArgs) -> Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The saved source a user means: the same text (password removed), else a saved path
+/// naming the same file (`dept.db` scanned from /data, asked about as `/data/dept.db`).
+fn resolve_source(store: &Store, given: &str) -> Result<String> {
+    let safe = shuan_source::redact_url(given);
+    let saved: Vec<String> = store.scans(None)?.into_iter().map(|s| s.source).collect();
+    if saved.contains(&safe) {
+        return Ok(safe);
+    }
+    if let Ok(want) = std::fs::canonicalize(given) {
+        if let Some(hit) = saved
+            .iter()
+            .find(|s| std::fs::canonicalize(s.as_str()).is_ok_and(|p| p == want))
+        {
+            return Ok(hit.clone());
+        }
+    }
+    Ok(safe)
 }
 
 fn category_labels(ids: &[String]) -> String {
