@@ -254,9 +254,12 @@ impl DelimitedReader {
     }
 
     /// The record as text, or the encoding error of its line.
+    /// (The header, read while there are no columns yet, is decoded whole; rows up to the
+    /// header's width, see [`Self::check_width`].)
     fn decode_record(&self) -> Result<Vec<Option<String>>, SourceError> {
-        let mut values = Vec::with_capacity(self.record.len());
-        for field in self.record.iter() {
+        let width = self.fields_wanted();
+        let mut values = Vec::with_capacity(width);
+        for field in self.record.iter().take(width) {
             match decode(field, self.encoding) {
                 Some(text) => values.push(Some(text)),
                 None => return Err(self.encoding_error()),
@@ -272,11 +275,14 @@ impl DelimitedReader {
             TextEncoding::Utf8 => self
                 .record
                 .iter()
+                .take(self.fields_wanted())
                 .all(|field| std::str::from_utf8(field).is_ok()),
             TextEncoding::Gb18030 => {
+                let width = self.fields_wanted();
                 let scratch = &mut self.scratch;
                 self.record
                     .iter()
+                    .take(width)
                     .all(|field| field.is_ascii() || gb18030_valid(field, scratch))
             }
         };
@@ -284,6 +290,14 @@ impl DelimitedReader {
             Ok(())
         } else {
             Err(self.encoding_error())
+        }
+    }
+
+    fn fields_wanted(&self) -> usize {
+        if self.columns.is_empty() {
+            self.record.len()
+        } else {
+            self.columns.len()
         }
     }
 
@@ -295,8 +309,13 @@ impl DelimitedReader {
         }
     }
 
+    /// A row must have as many fields as the header. Extra fields are tolerated only when
+    /// they are all empty (rows written with a trailing delimiter): no value is lost.
     fn check_width(&self) -> Result<(), SourceError> {
-        if self.record.len() == self.columns.len() {
+        let width = self.columns.len();
+        if self.record.len() == width
+            || (self.record.len() > width && self.record.iter().skip(width).all(<[u8]>::is_empty))
+        {
             return Ok(());
         }
         Err(SourceError::Csv {

@@ -639,3 +639,24 @@ fn huge_json_values_are_capped() {
         }
     }
 }
+
+#[test]
+fn trailing_delimiters_on_rows_are_tolerated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trailing.csv");
+    fs::write(
+        &path,
+        "姓名,手机号\n张三,13800138000,\n李四,13912345678,,\n王五,137,多余\n",
+    )
+    .unwrap();
+    let sample = sample_only_table(&path, 10);
+    assert_eq!(column(&sample, "姓名"), ["张三", "李四"]);
+    assert_eq!(sample.row_count, Some(2));
+    // A non-empty extra field is still a malformed row.
+    assert_eq!(sample.skipped_rows, 1);
+    assert!(
+        sample.warnings[0].contains("trailing.csv:4:"),
+        "{:?}",
+        sample.warnings
+    );
+}
