@@ -458,6 +458,8 @@ struct Tally {
     seen: u32,
     dirty: u32,
     card_shape: u32,
+    /// Values already masked in a type's layout (`110105********002X`, `138****8000`).
+    masked: [u32; N_TYPES],
 }
 
 fn value_types(s: &str, mut hit: impl FnMut(DataType)) {
@@ -542,6 +544,38 @@ fn value_types(s: &str, mut hit: impl FnMut(DataType)) {
     }
     if is_cued_free_address(s) {
         hit(DataType::Address);
+    }
+}
+
+/// The type whose layout a partly masked value keeps: `110105********002X` (ID, 6 + 4
+/// kept), `138****8000` (mobile, 3 + 4 kept), `621226*********0128` (card). At least a
+/// third of the characters must be `*` and the visible ones must fit the layout.
+fn masked_type(s: &str) -> Option<DataType> {
+    let b = s.as_bytes();
+    let stars = b.iter().filter(|&&c| c == b'*').count();
+    if stars == 0
+        || stars * 3 < b.len()
+        || !b
+            .iter()
+            .all(|c| c.is_ascii_digit() || *c == b'*' || *c == b'X' || *c == b'x')
+    {
+        return None;
+    }
+    let visible_ok = |head: usize| b[..head.min(b.len())].iter().all(u8::is_ascii_digit);
+    match b.len() {
+        18 if visible_ok(2)
+            && v::province_ok(u32::from(b[0] - b'0') * 10 + u32::from(b[1] - b'0')) =>
+        {
+            Some(DataType::CnResidentId)
+        }
+        15 if visible_ok(2)
+            && v::province_ok(u32::from(b[0] - b'0') * 10 + u32::from(b[1] - b'0')) =>
+        {
+            Some(DataType::CnResidentId)
+        }
+        11 if b[0] == b'1' && visible_ok(3) && b[3..].contains(&b'*') => Some(DataType::CnMobile),
+        16..=19 if visible_ok(4) && matches!(b[0], b'3'..=b'6' | b'9') => Some(DataType::BankCard),
+        _ => None,
     }
 }
 
@@ -644,6 +678,7 @@ impl ColumnClassifier {
             seen: 0,
             dirty: 0,
             card_shape: 0,
+            masked: [0; N_TYPES],
         };
         let mut findings = Vec::new();
         let mut scratch = String::new();
@@ -664,6 +699,12 @@ impl ColumnClassifier {
             });
             if !any && v::bank_card_shape(s) {
                 tally.card_shape += 1;
+            }
+            if !any {
+                if let Some(t) = masked_type(s) {
+                    tally.masked[t as usize] += 1;
+                    continue;
+                }
             }
             if !any && s.len() > 8 {
                 // Free text: count the identifiers it contains.
@@ -760,6 +801,14 @@ fn decide(column_name: &str, tally: &Tally) -> ColumnVerdict {
                 format!("{cue}; {k}/{seen} non-empty values pass {}", check_name(t)),
             );
         }
+        let masked = tally.masked[t as usize];
+        if verifiable(t) && masked > 0 && 2 * (k + masked) as usize >= seen {
+            let reason = format!(
+                "{cue}; {masked}/{seen} non-empty values are already masked in its layout (e.g. 110105********002X) and {k}/{seen} pass {}",
+                check_name(t)
+            );
+            return verdict(Some(t), 0.8, k + masked, reason);
+        }
         if verifiable(t) {
             let reason = format!(
                 "{cue}; only {k}/{seen} non-empty values pass {} (masked, test or malformed data?): kept by name",
@@ -805,6 +854,22 @@ fn decide(column_name: &str, tally: &Tally) -> ColumnVerdict {
                     ),
                 );
             }
+        }
+    }
+    // Values masked in a type's layout: still that type (the grade decides what masking buys).
+    if let Some(u) = DataType::all()
+        .iter()
+        .copied()
+        .max_by_key(|t| tally.masked[*t as usize])
+    {
+        let k = tally.masked[u as usize];
+        if k > 0 && f64::from(k) / seen as f64 >= 0.6 {
+            return verdict(
+                Some(u),
+                0.7,
+                k,
+                format!("name '{column_name}' gives no cue; {k}/{seen} non-empty values are {} values already masked in its layout", u.id()),
+            );
         }
     }
     // Free text containing identifiers.
