@@ -30,15 +30,12 @@ impl std::fmt::Display for RecordCapReached {
 impl std::error::Error for RecordCapReached {}
 
 /// A reader that refuses to deliver more than `cap` bytes past the start of the record
-/// being parsed, so one runaway record cannot take unbounded memory; it also reports
-/// progress.
+/// being parsed, so one runaway record cannot take unbounded memory.
 struct CappedRead<R> {
     inner: R,
     delivered: u64,
     record_start: u64,
     cap: u64,
-    unreported: u64,
-    options: SourceOptions,
 }
 
 impl<R: Read> Read for CappedRead<R> {
@@ -49,12 +46,94 @@ impl<R: Read> Read for CappedRead<R> {
         }
         let n = self.inner.read(buf)?;
         self.delivered += n as u64;
+        Ok(n)
+    }
+}
+
+/// Reports the file bytes read to the progress callback, about every MiB and at the end.
+struct ProgressRead<R> {
+    inner: R,
+    unreported: u64,
+    options: SourceOptions,
+}
+
+impl<R: Read> Read for ProgressRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
         self.unreported += n as u64;
-        if self.unreported >= PROGRESS_STEP {
+        if self.unreported >= PROGRESS_STEP || (n == 0 && !buf.is_empty()) {
             self.options.report(self.unreported);
             self.unreported = 0;
         }
         Ok(n)
+    }
+}
+
+/// Turns UTF-16 (Excel's "Unicode text" export) into UTF-8 as it is read, so the CSV
+/// parser and everything after it only see UTF-8. Unpaired surrogates become U+FFFD.
+struct Utf16ToUtf8<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    raw: Vec<u8>,
+    out: Vec<u8>,
+    out_pos: usize,
+    finished: bool,
+}
+
+impl<R: Read> Utf16ToUtf8<R> {
+    fn new(inner: R, encoding: &'static encoding_rs::Encoding) -> Self {
+        Utf16ToUtf8 {
+            inner,
+            decoder: encoding.new_decoder_with_bom_removal(),
+            raw: vec![0; 64 * 1024],
+            out: Vec::new(),
+            out_pos: 0,
+            finished: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Utf16ToUtf8<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.out_pos == self.out.len() {
+            if self.finished {
+                return Ok(0);
+            }
+            let n = loop {
+                match self.inner.read(&mut self.raw) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    other => break other?,
+                }
+            };
+            let last = n == 0;
+            self.finished = last;
+            let needed = self
+                .decoder
+                .max_utf8_buffer_length(n)
+                .ok_or_else(|| io::Error::other("UTF-16 chunk too large"))?;
+            self.out.resize(needed, 0);
+            let (_, read, written, _) =
+                self.decoder
+                    .decode_to_utf8(&self.raw[..n], &mut self.out, last);
+            debug_assert_eq!(read, n);
+            self.out.truncate(written);
+            self.out_pos = 0;
+        }
+        let n = buf.len().min(self.out.len() - self.out_pos);
+        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        Ok(n)
+    }
+}
+
+/// The UTF-16 variant a byte-order mark announces.
+pub(crate) fn utf16_bom(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    if head.starts_with(&[0xFF, 0xFE]) {
+        Some(encoding_rs::UTF_16LE)
+    } else if head.starts_with(&[0xFE, 0xFF]) {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
     }
 }
 
@@ -144,7 +223,7 @@ fn choose_delimiter(path: &Path, head: &[u8], explicit: Option<u8>) -> u8 {
 /// Streams the rows of one CSV/TSV file; the first record is the header.
 pub(crate) struct DelimitedReader {
     path: String,
-    reader: csv::Reader<CappedRead<File>>,
+    reader: csv::Reader<CappedRead<Box<dyn Read + Send>>>,
     record: csv::ByteRecord,
     /// Reused by GB18030 validation of rows that are skipped rather than returned.
     scratch: String,
@@ -166,23 +245,41 @@ impl DelimitedReader {
                 reason,
             });
         }
+        let utf16 = utf16_bom(&head);
         let bom = head.starts_with(b"\xEF\xBB\xBF");
-        let encoding = options.encoding.unwrap_or_else(|| detect_encoding(&head));
-        let body = if bom { &head[3..] } else { &head[..] };
-        let delimiter = choose_delimiter(path, body, options.delimiter);
+        let (encoding, delimiter) = match utf16 {
+            Some(utf16) => {
+                let (text, _) = utf16.decode_with_bom_removal(&head);
+                let delimiter = choose_delimiter(path, text.as_bytes(), options.delimiter);
+                (TextEncoding::Utf8, delimiter)
+            }
+            None => {
+                let encoding = options.encoding.unwrap_or_else(|| detect_encoding(&head));
+                let body = if bom { &head[3..] } else { &head[..] };
+                (encoding, choose_delimiter(path, body, options.delimiter))
+            }
+        };
         let mut file = File::open(path).map_err(|e| SourceError::io(path, e))?;
         if bom {
             file.seek(SeekFrom::Start(3))
                 .map_err(|e| SourceError::io(path, e))?;
+            options.report(3);
         }
+        let counted = ProgressRead {
+            inner: file,
+            unreported: 0,
+            options: options.clone(),
+        };
+        let text: Box<dyn Read + Send> = match utf16 {
+            Some(utf16) => Box::new(Utf16ToUtf8::new(counted, utf16)),
+            None => Box::new(counted),
+        };
         let cap = options.record_cap();
         let capped = CappedRead {
-            inner: file,
+            inner: text,
             delivered: 0,
             record_start: 0,
             cap: cap as u64,
-            unreported: if bom { 3 } else { 0 },
-            options: options.clone(),
         };
         let reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
@@ -237,9 +334,6 @@ impl DelimitedReader {
             self.reader.get_mut().record_start = start;
             if !more {
                 self.finished = true;
-                let capped = self.reader.get_mut();
-                capped.options.report(capped.unreported);
-                capped.unreported = 0;
                 return None;
             }
             self.line = self.record.position().map_or(self.line + 1, |p| p.line());

@@ -61,10 +61,9 @@ fn sniff_kind(head: &[u8]) -> Option<FileKind> {
 
 /// Why a text file's head says it is not text, if it does.
 pub(crate) fn binary_reason(head: &[u8]) -> Option<String> {
-    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        return Some(
-            "UTF-16 text is not supported; save it as UTF-8 or GBK (e.g. Excel: CSV UTF-8)".into(),
-        );
+    // UTF-16 text (Excel "Unicode text") is full of NUL bytes but is text.
+    if crate::delimited::utf16_bom(head).is_some() {
+        return None;
     }
     let window = &head[..head.len().min(8192)];
     if let Some(kind) = sniff_kind(window) {
@@ -167,6 +166,13 @@ impl FileSource {
         match kind {
             FileKind::Delimited | FileKind::Json | FileKind::JsonLines => {
                 let head = read_head(path, 8192)?;
+                let utf16_json =
+                    kind != FileKind::Delimited && crate::delimited::utf16_bom(&head).is_some();
+                if utf16_json {
+                    return Err(SourceError::Unsupported {
+                        what: format!("{source}: UTF-16 JSON; save it as UTF-8"),
+                    });
+                }
                 if let Some(reason) = binary_reason(&head) {
                     return Err(SourceError::Binary {
                         path: source,

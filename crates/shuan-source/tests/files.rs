@@ -660,3 +660,37 @@ fn trailing_delimiters_on_rows_are_tolerated() {
         sample.warnings
     );
 }
+
+#[test]
+fn utf16_unicode_text_exports_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "姓名\t身份证号\r\n张三\t110105194912310021\r\n李四\t11010519491231002X\r\n";
+    let mut le = vec![0xFF, 0xFE];
+    le.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let mut be = vec![0xFE, 0xFF];
+    be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+    for (name, bytes) in [("unicode_le.txt", le), ("unicode_be.csv", be)] {
+        let path = dir.path().join(name);
+        fs::write(&path, &bytes).unwrap();
+        let seen = Arc::new(AtomicU64::new(0));
+        let counter = seen.clone();
+        let options = SourceOptions {
+            progress: Some(Arc::new(move |n| {
+                counter.fetch_add(n, Ordering::Relaxed);
+            })),
+            ..SourceOptions::default()
+        };
+        let mut source = open(path.to_str().unwrap(), &options).unwrap();
+        let table = source.tables().unwrap().remove(0);
+        let sample = source.sample_table(&table, 10).unwrap();
+        assert_eq!(sample.columns[0].name, "姓名", "{name}");
+        assert_eq!(
+            column(&sample, "身份证号"),
+            ["110105194912310021", "11010519491231002X"],
+            "{name}"
+        );
+        assert_eq!(sample.row_count, Some(2));
+        // Progress counts file bytes, not decoded bytes.
+        assert_eq!(seen.load(Ordering::Relaxed), bytes.len() as u64, "{name}");
+    }
+}
