@@ -78,6 +78,9 @@ pub enum EnvelopeError {
         /// Offset of that chunk in the file.
         offset: u64,
     },
+    /// The key named in the header could not be obtained (unknown, destroyed, …).
+    #[error("{0}")]
+    KeyUnavailable(String),
     /// Reading or writing failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
