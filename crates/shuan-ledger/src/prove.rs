@@ -52,22 +52,23 @@ pub fn prove_inclusion(
         )));
     }
     let ranges = inclusion_ranges(seq - 1, cp.size);
-    let mut prev: Hash = meta.genesis_hash();
-    let mut record: Option<Vec<u8>> = None;
-    let leaves = Entries::new(dir, 1)?.take(cp.size as usize).map(|e| {
-        e.map(|e| {
-            if e.seq + 1 == seq {
-                prev = e.hash;
-            }
-            if e.seq == seq {
-                record = Some(e.body);
-            }
-            e.hash
-        })
-    });
+    let leaves = Entries::new(dir, 1)?
+        .take(cp.size as usize)
+        .map(|e| e.map(|e| e.hash));
     let path = range_hashes(&ranges, leaves)?.ok_or_else(|| {
         LedgerError::NotFound(format!("the ledger has fewer than {} records", cp.size))
     })?;
+    // The record and the leaf hash before it (the rest of its leaf data).
+    let mut prev: Hash = meta.genesis_hash();
+    let mut record: Option<Vec<u8>> = None;
+    for e in Entries::new(dir, seq.saturating_sub(1).max(1))?.take(2) {
+        let e = e?;
+        if e.seq + 1 == seq {
+            prev = e.hash;
+        } else if e.seq == seq {
+            record = Some(e.body);
+        }
+    }
     let record = record.ok_or_else(|| LedgerError::NotFound(format!("record {seq} not found")))?;
     let record = String::from_utf8(record)
         .map_err(|_| LedgerError::NotFound(format!("record {seq} is not UTF-8")))?;

@@ -1,15 +1,705 @@
-//! Placeholder until issue #4 lands; the owner of that issue replaces this file.
+//! `shuan audit`: the tamper-evident audit ledger (审计日志) — append, count, verify,
+//! prove, check proofs, query, export, checkpoint, archive and prune.
+//!
+//! The ledger lives in `<data dir>/audit` unless `--dir` says otherwise; checkpoints are
+//! signed with the node's SM2 key from `<data dir>/keys`.
 
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::mpsc;
+
+use anyhow::{bail, Context as _, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use shuan_crypto::sm2::VerifyingKey;
+use shuan_ledger::{
+    prove, query, reader, Checkpoint, Event, Filter, Ledger, Outcome, Proof, Timestamp,
+    VerifyOptions,
+};
 
 use crate::context::Context;
 
-#[derive(clap::Subcommand)]
-pub enum AuditCommand {
-    /// Not built yet.
-    Todo,
+/// Exit code when verification finds a problem or a proof does not hold.
+const EXIT_INVALID: u8 = 2;
+
+#[derive(Args, Debug, Clone)]
+pub struct DirArg {
+    /// Ledger directory (default: <data dir>/audit).
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
 }
 
-pub fn run(_ctx: &Context, _args: AuditCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet (issue #4)")
+#[derive(Args, Debug, Clone)]
+pub struct KeyArg {
+    /// The node's SM2 public key (PEM) to check signatures with. Default: the data
+    /// directory's node key. Give a copy kept outside the audited machine for an inspection.
+    #[arg(long, value_name = "PEM")]
+    public_key: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct FilterArgs {
+    /// Records at or after this time (RFC 3339 or YYYY-MM-DD).
+    #[arg(long)]
+    since: Option<String>,
+    /// Records before this time (RFC 3339 or YYYY-MM-DD).
+    #[arg(long)]
+    until: Option<String>,
+    /// Actor id (操作人).
+    #[arg(long)]
+    actor: Option<String>,
+    /// Actor's department (部门).
+    #[arg(long)]
+    department: Option<String>,
+    /// Action (操作).
+    #[arg(long)]
+    action: Option<String>,
+    /// Object (对象); a trailing `*` matches a prefix.
+    #[arg(long)]
+    object: Option<String>,
+    /// Outcome (结果).
+    #[arg(long, value_enum)]
+    outcome: Option<OutcomeArg>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum OutcomeArg {
+    Allowed,
+    Denied,
+    Error,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// One canonical JSON record per line.
+    Jsonl,
+    /// RFC 5424 syslog lines for a SIEM.
+    Syslog,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Append JSON-lines events from stdin; prints the last sequence number once all are
+    /// durable. Each line: {"actor":{"kind":"user","id":..,"department":..,"role":..},
+    /// "action":..,"object":..,"purpose":..,"outcome":"allowed|denied|error",
+    /// "client":{"address":..,"agent":..},"request_id":..,"details":{..},"time":..}.
+    Append {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print `durable SEQ` after every group commit.
+        #[arg(long)]
+        progress: bool,
+    },
+    /// Print the number of records (recovering a torn final write first).
+    Count {
+        #[command(flatten)]
+        dir: DirArg,
+    },
+    /// Re-check the whole chain, tree and signatures; name the first bad record.
+    Verify {
+        #[command(flatten)]
+        dir: DirArg,
+        #[command(flatten)]
+        key: KeyArg,
+        /// A checkpoint published elsewhere (JSON lines as printed by `checkpoint`);
+        /// reveals deleted or rewritten recent records. Repeatable.
+        #[arg(long, value_name = "FILE")]
+        anchor: Vec<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Emit an inclusion proof (包含证明) of record SEQ, checkable with the public key only.
+    Prove {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Sequence number of the record.
+        seq: u64,
+        /// Write the proof here instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Emit a consistency proof (一致性证明) that a later checkpoint extends an earlier one.
+    Consistency {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Size of the earlier checkpoint (default: the first).
+        #[arg(long)]
+        old: Option<u64>,
+        /// Size of the later checkpoint (default: the latest).
+        #[arg(long)]
+        new: Option<u64>,
+        /// Write the proof here instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Check a proof from `prove` or `consistency` with only the public key.
+    CheckProof {
+        /// The proof file (`-` for stdin).
+        proof: PathBuf,
+        #[command(flatten)]
+        key: KeyArg,
+    },
+    /// Find records by time range, actor, action, object and outcome.
+    Query {
+        #[command(flatten)]
+        dir: DirArg,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: QueryFormat,
+        /// At most this many records.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Export records as JSON lines or RFC 5424 syslog (for a SIEM).
+    Export {
+        #[command(flatten)]
+        dir: DirArg,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportFormat,
+        /// Write here instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Sign a checkpoint now and print it (publish it, e.g. to the supervising bureau).
+    Checkpoint {
+        #[command(flatten)]
+        dir: DirArg,
+    },
+    /// Compress and sign sealed segments into `archive/` (归档).
+    Archive {
+        #[command(flatten)]
+        dir: DirArg,
+    },
+    /// Delete archived segments whose records are all past the retention period (≥ 180 days).
+    Prune {
+        #[command(flatten)]
+        dir: DirArg,
+    },
+}
+
+fn ledger_dir(ctx: &Context, d: &DirArg) -> PathBuf {
+    d.dir
+        .clone()
+        .unwrap_or_else(|| shuan_ledger::default_dir(&ctx.data_dir))
+}
+
+fn open_ledger(ctx: &Context, d: &DirArg) -> Result<Ledger> {
+    let dir = ledger_dir(ctx, d);
+    let key = shuan_crypto::node::load_or_create_node_key(&ctx.data_dir)
+        .with_context(|| format!("loading the node key from {}", ctx.data_dir.display()))?;
+    let ledger = Ledger::open(&dir, key)
+        .with_context(|| format!("opening the audit ledger in {}", dir.display()))?;
+    let rec = ledger.recovery();
+    if rec.torn_bytes > 0 {
+        eprintln!(
+            "note: cut {} bytes of an incomplete final write (crash); saved to {}",
+            rec.torn_bytes,
+            rec.saved_to
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+    }
+    Ok(ledger)
+}
+
+fn public_key(ctx: &Context, k: &KeyArg) -> Result<VerifyingKey> {
+    match &k.public_key {
+        Some(p) => {
+            let pem = std::fs::read_to_string(p)
+                .with_context(|| format!("reading public key {}", p.display()))?;
+            VerifyingKey::from_public_key_pem(&pem)
+                .with_context(|| format!("public key {}", p.display()))
+        }
+        None => shuan_crypto::node::load_node_public_key(&ctx.data_dir).with_context(|| {
+            format!(
+                "loading the node public key from {} (or pass --public-key)",
+                ctx.data_dir.display()
+            )
+        }),
+    }
+}
+
+fn filter(f: &FilterArgs) -> Result<Filter> {
+    let time = |s: &Option<String>, what: &str| -> Result<Option<Timestamp>> {
+        s.as_deref()
+            .map(|t| Timestamp::parse(t).with_context(|| format!("--{what}")))
+            .transpose()
+    };
+    Ok(Filter {
+        since: time(&f.since, "since")?,
+        until: time(&f.until, "until")?,
+        actor: f.actor.clone(),
+        department: f.department.clone(),
+        action: f.action.clone(),
+        object: f.object.clone(),
+        outcome: f.outcome.map(|o| match o {
+            OutcomeArg::Allowed => Outcome::Allowed,
+            OutcomeArg::Denied => Outcome::Denied,
+            OutcomeArg::Error => Outcome::Error,
+        }),
+    })
+}
+
+fn out_writer(output: &Option<PathBuf>) -> Result<Box<dyn Write>> {
+    Ok(match output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    })
+}
+
+pub fn run(ctx: &Context, cmd: AuditCommand) -> Result<ExitCode> {
+    match cmd {
+        AuditCommand::Append { dir, progress } => append(ctx, &dir, progress),
+        AuditCommand::Count { dir } => {
+            let ledger = open_ledger(ctx, &dir)?;
+            println!("{}", ledger.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Verify {
+            dir,
+            key,
+            anchor,
+            json,
+        } => verify(ctx, &dir, &key, &anchor, json),
+        AuditCommand::Prove { dir, seq, output } => {
+            let d = ledger_dir(ctx, &dir);
+            let covered = prove::checkpoints(&d)?
+                .last()
+                .is_some_and(|c| c.size >= seq);
+            if !covered {
+                // Sign a fresh checkpoint so recent records can be proven too.
+                let ledger = open_ledger(ctx, &dir)?;
+                if seq > ledger.len() {
+                    bail!(
+                        "record {seq} does not exist: the ledger has {} records",
+                        ledger.len()
+                    );
+                }
+                ledger.checkpoint()?;
+            }
+            let proof = prove::prove_inclusion(&d, seq, None)?;
+            write_json(&output, &proof)
+        }
+        AuditCommand::Consistency {
+            dir,
+            old,
+            new,
+            output,
+        } => {
+            let d = ledger_dir(ctx, &dir);
+            let cps = prove::checkpoints(&d)?;
+            let pick = |size: Option<u64>, first: bool| -> Result<Checkpoint> {
+                let c = match size {
+                    Some(s) => cps.iter().rfind(|c| c.size == s),
+                    None if first => cps.first(),
+                    None => cps.last(),
+                };
+                c.cloned().with_context(|| match size {
+                    Some(s) => format!("no signed checkpoint of size {s} in {}", d.display()),
+                    None => format!("no signed checkpoint in {}", d.display()),
+                })
+            };
+            let proof = prove::prove_consistency(&d, &pick(old, true)?, &pick(new, false)?)?;
+            write_json(&output, &proof)
+        }
+        AuditCommand::CheckProof { proof, key } => {
+            let text = if proof.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin()).context("reading the proof from stdin")?
+            } else {
+                std::fs::read_to_string(&proof)
+                    .with_context(|| format!("reading {}", proof.display()))?
+            };
+            let p: Proof = serde_json::from_str(&text).context("not a shuan ledger proof")?;
+            let key = public_key(ctx, &key)?;
+            match p.check(&key) {
+                Ok(summary) => {
+                    println!("valid: {summary}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    println!("INVALID: {e}");
+                    Ok(ExitCode::from(EXIT_INVALID))
+                }
+            }
+        }
+        AuditCommand::Query {
+            dir,
+            filter: f,
+            format,
+            limit,
+        } => query_cmd(&ledger_dir(ctx, &dir), &filter(&f)?, format, limit),
+        AuditCommand::Export {
+            dir,
+            filter: f,
+            format,
+            output,
+        } => {
+            let d = ledger_dir(ctx, &dir);
+            let f = filter(&f)?;
+            let host = query::hostname();
+            let mut out = out_writer(&output)?;
+            let mut n = 0u64;
+            for r in reader::records(&d, 1)? {
+                let r = r?;
+                if !f.matches(&r) {
+                    continue;
+                }
+                match format {
+                    ExportFormat::Jsonl => {
+                        out.write_all(&r.canonical_bytes())?;
+                        out.write_all(b"\n")?;
+                    }
+                    ExportFormat::Syslog => writeln!(out, "{}", query::to_syslog(&r, &host))?,
+                }
+                n += 1;
+            }
+            out.flush()?;
+            if output.is_some() {
+                eprintln!("exported {n} records");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Checkpoint { dir } => {
+            let ledger = open_ledger(ctx, &dir)?;
+            let cp = ledger.checkpoint()?;
+            print!("{}", cp.to_line());
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Archive { dir } => {
+            let ledger = open_ledger(ctx, &dir)?;
+            let done = ledger.archive_sealed()?;
+            for p in &done {
+                println!("archived {}", p.display());
+            }
+            eprintln!("{} sealed segments archived", done.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Prune { dir } => {
+            let ledger = open_ledger(ctx, &dir)?;
+            let gone = ledger.prune_expired(Timestamp::now())?;
+            for p in &gone {
+                println!("deleted {}", p.display());
+            }
+            eprintln!(
+                "{} archived segments past the {}-day retention deleted",
+                gone.len(),
+                ledger.meta().retention_days
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn write_json<T: serde::Serialize>(output: &Option<PathBuf>, v: &T) -> Result<ExitCode> {
+    let mut out = out_writer(output)?;
+    serde_json::to_writer_pretty(&mut out, v)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Largest number of lines committed together by `append`.
+const MAX_BATCH: usize = 16_384;
+
+fn append(ctx: &Context, dir: &DirArg, progress: bool) -> Result<ExitCode> {
+    let ledger = open_ledger(ctx, dir)?;
+    // A reader thread parses and prepares lines while the ledger is busy syncing, so
+    // everything that arrives during one fsync goes into the next group commit.
+    type Parsed = Result<shuan_ledger::record::PreparedEvent, String>;
+    let (tx, rx) = mpsc::sync_channel::<Parsed>(MAX_BATCH * 2);
+    std::thread::spawn(move || {
+        let stdin = std::io::stdin();
+        for (i, line) in stdin.lock().lines().enumerate() {
+            let parsed = match line {
+                Err(e) => Err(format!("reading stdin line {}: {e}", i + 1)),
+                Ok(l) if l.trim().is_empty() => continue,
+                Ok(l) => serde_json::from_str::<Event>(&l)
+                    .map_err(|e| format!("stdin line {}: not an audit event: {e}", i + 1))
+                    .and_then(|ev| {
+                        ev.prepare()
+                            .map_err(|e| format!("stdin line {}: {e}", i + 1))
+                    }),
+            };
+            let stop = parsed.is_err();
+            if tx.send(parsed).is_err() || stop {
+                return;
+            }
+        }
+    });
+    let stdout = std::io::stdout();
+    let mut last = ledger.len();
+    let mut failure: Option<String> = None;
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        while let Some(item) = next.take() {
+            match item {
+                Ok(p) => batch.push(p),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+            if batch.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !batch.is_empty() {
+            last = ledger
+                .append_prepared(&batch)
+                .context("the audit ledger could not store the records durably")?;
+            batch.clear();
+            if progress {
+                let mut o = stdout.lock();
+                writeln!(o, "durable {last}")?;
+                o.flush()?;
+            }
+        }
+        if failure.is_some() {
+            break;
+        }
+    }
+    ledger.close().context("signing the final checkpoint")?;
+    if let Some(e) = failure {
+        bail!("{e} (records before it are stored; the last durable sequence number is {last})");
+    }
+    println!("{last}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(
+    ctx: &Context,
+    dir: &DirArg,
+    key: &KeyArg,
+    anchors: &[PathBuf],
+    json: bool,
+) -> Result<ExitCode> {
+    let d = ledger_dir(ctx, dir);
+    let key = public_key(ctx, key)?;
+    let mut opts = VerifyOptions::default();
+    for a in anchors {
+        let text =
+            std::fs::read_to_string(a).with_context(|| format!("reading {}", a.display()))?;
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let cp: Checkpoint = serde_json::from_str(line)
+                .with_context(|| format!("{} line {}: not a checkpoint", a.display(), i + 1))?;
+            opts.anchors.push(cp);
+        }
+    }
+    let report = shuan_ledger::verify(&d, &key, &opts)
+        .with_context(|| format!("verifying {}", d.display()))?;
+    let mb_s = report.bytes as f64 / 1e6 / report.seconds.max(1e-9);
+    if json {
+        let v = serde_json::json!({
+            "ok": report.ok(),
+            "records": report.records,
+            "bytes": report.bytes,
+            "segments": report.segments,
+            "checkpoints": report.checkpoints,
+            "unsigned_tail": report.unsigned_tail,
+            "seconds": report.seconds,
+            "problem": report.problem.as_ref().map(|p| serde_json::json!({
+                "seq": p.seq,
+                "file": p.path.display().to_string(),
+                "offset": p.offset,
+                "problem": p.problem,
+                "message": p.to_string(),
+            })),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else if let Some(p) = &report.problem {
+        println!("TAMPERED or DAMAGED (篡改或损坏): {p}");
+        println!(
+            "checked before the problem: {} records in {} segments",
+            report.records, report.segments
+        );
+    } else {
+        println!(
+            "ok (完整): {} records, {} segments, {} signed checkpoints verified; {:.1} MB in {:.3} s ({mb_s:.0} MB/s)",
+            report.records,
+            report.segments,
+            report.checkpoints,
+            report.bytes as f64 / 1e6,
+            report.seconds
+        );
+        if report.unsigned_tail > 0 {
+            println!(
+                "note: the last {} records are after the latest checkpoint; run `shuan audit checkpoint` to sign them",
+                report.unsigned_tail
+            );
+        }
+    }
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_INVALID)
+    })
+}
+
+/// Terminal width of a string: CJK characters take two columns.
+fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            let u = c as u32;
+            if (0x1100..=0x115F).contains(&u)
+                || (0x2E80..=0xA4CF).contains(&u)
+                || (0xAC00..=0xD7A3).contains(&u)
+                || (0xF900..=0xFAFF).contains(&u)
+                || (0xFF00..=0xFF60).contains(&u)
+                || (0x20000..=0x3FFFD).contains(&u)
+            {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+fn query_cmd(
+    dir: &Path,
+    f: &Filter,
+    format: QueryFormat,
+    limit: Option<usize>,
+) -> Result<ExitCode> {
+    let rows = reader::records(dir, 1)?
+        .filter(|r| r.as_ref().map_or(true, |r| f.matches(r)))
+        .take(limit.unwrap_or(usize::MAX));
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match format {
+        QueryFormat::Json => {
+            out.write_all(b"[")?;
+            for (i, r) in rows.enumerate() {
+                let r = r?;
+                out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+                out.write_all(&r.canonical_bytes())?;
+            }
+            out.write_all(b"\n]\n")?;
+        }
+        QueryFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record([
+                "seq",
+                "time",
+                "actor_kind",
+                "actor",
+                "department",
+                "role",
+                "action",
+                "object",
+                "purpose",
+                "outcome",
+                "client_address",
+                "client_agent",
+                "request_id",
+                "details",
+            ])?;
+            for r in rows {
+                let r = r?;
+                let client = r.client.clone().unwrap_or_default();
+                w.write_record([
+                    r.seq.to_string(),
+                    r.time.to_string(),
+                    format!("{:?}", r.actor.kind).to_lowercase(),
+                    r.actor.id.clone(),
+                    r.actor.department.clone().unwrap_or_default(),
+                    r.actor.role.clone().unwrap_or_default(),
+                    r.action.clone(),
+                    r.object.clone(),
+                    r.purpose.clone().unwrap_or_default(),
+                    r.outcome.to_string(),
+                    client.address.unwrap_or_default(),
+                    client.agent.unwrap_or_default(),
+                    r.request_id.clone().unwrap_or_default(),
+                    serde_json::Value::Object(r.details.clone()).to_string(),
+                ])?;
+            }
+            w.flush()?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        QueryFormat::Table => {
+            let header = [
+                "序号 seq",
+                "时间 time",
+                "操作人 actor",
+                "部门 department",
+                "操作 action",
+                "对象 object",
+                "结果 outcome",
+                "目的 purpose",
+            ];
+            let mut table: Vec<[String; 8]> = Vec::new();
+            for r in rows {
+                let r = r?;
+                table.push([
+                    r.seq.to_string(),
+                    r.time.to_string(),
+                    r.actor.id.clone(),
+                    r.actor.department.clone().unwrap_or_default(),
+                    r.action.clone(),
+                    r.object.clone(),
+                    r.outcome.to_string(),
+                    r.purpose.clone().unwrap_or_default(),
+                ]);
+                // Bounded memory: print in pages.
+                if table.len() == 10_000 {
+                    print_table(&mut out, &header, &table)?;
+                    table.clear();
+                }
+            }
+            print_table(&mut out, &header, &table)?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_table(out: &mut impl Write, header: &[&str; 8], rows: &[[String; 8]]) -> Result<()> {
+    let mut widths: Vec<usize> = header.iter().map(|h| display_width(h)).collect();
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(display_width(c));
+        }
+    }
+    let line = |out: &mut dyn Write, cells: Vec<&str>| -> Result<()> {
+        let mut s = String::new();
+        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                s.push_str("  ");
+            }
+            s.push_str(c);
+            if i + 1 < cells.len() {
+                s.push_str(&" ".repeat(w - display_width(c)));
+            }
+        }
+        writeln!(out, "{s}")?;
+        Ok(())
+    };
+    line(out, header.to_vec())?;
+    for r in rows {
+        line(out, r.iter().map(String::as_str).collect())?;
+    }
+    writeln!(out, "({} records)", rows.len())?;
+    Ok(())
 }
