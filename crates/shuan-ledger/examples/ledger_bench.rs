@@ -1,0 +1,189 @@
+//! Ledger benchmark: durable appends/s with 1, 8 and 64 concurrent appenders (one event
+//! per call, and 100 events per call), verify MB/s beside raw SM3 MB/s, and the same events
+//! inserted into PostgreSQL (one row per event, each committed) in the same run.
+//!
+//! `cargo run --release -p shuan-ledger --example ledger_bench -- [--postgres URL]
+//!  [--seconds S] [--verify-mb MB] [--dir DIR]`; driven by `bench/ledger-vs-postgres.sh`.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use shuan_crypto::sm2::SigningKey;
+use shuan_ledger::{verify, Actor, ActorKind, Event, Ledger, Outcome, VerifyOptions};
+
+fn event(t: u64, i: u64) -> Event {
+    let mut details = serde_json::Map::new();
+    details.insert("rows".into(), serde_json::json!(i % 1000));
+    details.insert("columns".into(), serde_json::json!(["name", "id_no", "phone"]));
+    details.insert("rule_set".into(), serde_json::json!("共享-有条件"));
+    Event {
+        time: None,
+        actor: Actor {
+            kind: ActorKind::User,
+            id: format!("user{}", t % 50),
+            department: Some("市大数据局".into()),
+            role: Some("analyst".into()),
+        },
+        action: "export".into(),
+        object: format!("pg:civil.residents.t{}", i % 10),
+        purpose: Some("统计分析".into()),
+        outcome: Outcome::Allowed,
+        client: Some(shuan_ledger::Client {
+            address: Some("10.12.0.7".into()),
+            agent: Some("shuan-cli/0.1".into()),
+        }),
+        request_id: Some(format!("req-{t}-{i}")),
+        details,
+    }
+}
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn ledger_rate(base: &std::path::Path, threads: u64, per_call: u64, secs: f64) -> f64 {
+    let dir = tempfile::tempdir_in(base).unwrap();
+    let ledger = Ledger::open(dir.path(), SigningKey::generate()).unwrap();
+    let stop = AtomicBool::new(false);
+    let total = AtomicU64::new(0);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let (ledger, stop, total) = (&ledger, &stop, &total);
+            s.spawn(move || {
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let evs: Vec<Event> = (0..per_call).map(|k| event(t, i + k)).collect();
+                    ledger.append_batch(&evs).expect("durable append");
+                    i += per_call;
+                    total.fetch_add(per_call, Ordering::Relaxed);
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_secs_f64(secs));
+        stop.store(true, Ordering::Relaxed);
+    });
+    let rate = total.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
+    ledger.close().unwrap();
+    rate
+}
+
+fn pg_rate(url: &str, threads: u64, secs: f64) -> f64 {
+    let mut c = postgres::Client::connect(url, postgres::NoTls).expect("connect to PostgreSQL");
+    c.batch_execute(
+        "DROP TABLE IF EXISTS shuan_ledger_bench_events;
+         CREATE TABLE shuan_ledger_bench_events (
+            seq bigserial PRIMARY KEY, time timestamptz NOT NULL, actor_kind text, actor text,
+            department text, role text, action text, object text, purpose text, outcome text,
+            client_address text, client_agent text, request_id text, details jsonb)",
+    )
+    .unwrap();
+    let stop = AtomicBool::new(false);
+    let total = AtomicU64::new(0);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let (stop, total) = (&stop, &total);
+            s.spawn(move || {
+                let mut c = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+                let st = c
+                    .prepare(
+                        "INSERT INTO shuan_ledger_bench_events (time, actor_kind, actor, department, role,
+                         action, object, purpose, outcome, client_address, client_agent, request_id, details)
+                         VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::jsonb)",
+                    )
+                    .unwrap();
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let e = event(t, i);
+                    let client = e.client.clone().unwrap();
+                    let details = serde_json::Value::Object(e.details.clone()).to_string();
+                    // Autocommit: each INSERT is its own committed (fsynced) transaction.
+                    c.execute(
+                        &st,
+                        &[
+                            &"user", &e.actor.id, &e.actor.department, &e.actor.role, &e.action,
+                            &e.object, &e.purpose, &e.outcome.as_str(), &client.address,
+                            &client.agent, &e.request_id, &details,
+                        ],
+                    )
+                    .unwrap();
+                    i += 1;
+                    total.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_secs_f64(secs));
+        stop.store(true, Ordering::Relaxed);
+    });
+    let rate = total.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
+    c.batch_execute("DROP TABLE shuan_ledger_bench_events").unwrap();
+    rate
+}
+
+fn main() {
+    let secs: f64 = arg("--seconds").and_then(|s| s.parse().ok()).unwrap_or(3.0);
+    let verify_mb: u64 = arg("--verify-mb").and_then(|s| s.parse().ok()).unwrap_or(200);
+    let base = std::path::PathBuf::from(arg("--dir").unwrap_or_else(|| std::env::temp_dir().display().to_string()));
+    let pg = arg("--postgres");
+    let sample = event(0, 0).prepare().unwrap();
+    let _ = sample;
+    let rec_len = {
+        let dir = tempfile::tempdir_in(&base).unwrap();
+        let l = Ledger::open(dir.path(), SigningKey::generate()).unwrap();
+        l.append(&event(0, 0)).unwrap();
+        l.close().unwrap();
+        shuan_ledger::reader::Entries::new(dir.path(), 1).unwrap().next().unwrap().unwrap().body.len()
+    };
+    println!("record size: {rec_len} bytes canonical JSON; each run {secs} s; ledger dir under {}", base.display());
+    println!();
+    println!("| appenders | events per call | shuan ledger durable events/s | PostgreSQL committed rows/s | ratio |");
+    println!("|---:|---:|---:|---:|---:|");
+    for threads in [1u64, 8, 64] {
+        let pg_r = pg.as_deref().map(|u| pg_rate(u, threads, secs));
+        for per_call in [1u64, 100] {
+            let r = ledger_rate(&base, threads, per_call, secs);
+            let (p, ratio) = match pg_r {
+                Some(p) => (format!("{p:.0}"), format!("{:.1}×", r / p)),
+                None => ("-".into(), "-".into()),
+            };
+            println!("| {threads} | {per_call} | {r:.0} | {p} | {ratio} |");
+        }
+    }
+
+    // Verify throughput beside raw SM3.
+    let dir = tempfile::tempdir_in(&base).unwrap();
+    let key = SigningKey::generate();
+    let l = Ledger::open(dir.path(), key.clone()).unwrap();
+    let n = verify_mb * 1_000_000 / (rec_len as u64 + 36);
+    let evs: Vec<Event> = (0..1000).map(|i| event(1, i)).collect();
+    let mut done = 0;
+    while done < n {
+        l.append_batch(&evs).unwrap();
+        done += evs.len() as u64;
+    }
+    l.close().unwrap();
+    let _ = verify(dir.path(), &key.verifying_key(), &VerifyOptions::default()); // warm the page cache
+    let rep = verify(dir.path(), &key.verifying_key(), &VerifyOptions::default()).unwrap();
+    assert!(rep.ok());
+    let verify_mbs = rep.bytes as f64 / 1e6 / rep.seconds;
+    let buf = vec![0x5au8; 64 << 20];
+    let t = Instant::now();
+    let mut reps = 0;
+    while t.elapsed() < Duration::from_secs(2) {
+        std::hint::black_box(shuan_crypto::sm3::sm3(&buf));
+        reps += 1;
+    }
+    let sm3_mbs = (reps * buf.len()) as f64 / 1e6 / t.elapsed().as_secs_f64();
+    println!();
+    println!(
+        "verify: {} records, {:.0} MB in {:.2} s = {verify_mbs:.0} MB/s; raw SM3 (shuan_crypto::sm3, 64 MiB buffers) = {sm3_mbs:.0} MB/s; verify/SM3 = {:.0}%",
+        rep.records,
+        rep.bytes as f64 / 1e6,
+        rep.seconds,
+        100.0 * verify_mbs / sm3_mbs
+    );
+}
