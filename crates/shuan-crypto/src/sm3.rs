@@ -36,42 +36,824 @@ fn p1(x: u32) -> u32 {
 /// The SM3 compression function over whole 64-byte blocks.
 fn compress(state: &mut [u32; 8], blocks: &[u8]) {
     for block in blocks.chunks_exact(BLOCK_LEN) {
-        let mut w = [0u32; 68];
+        let mut w = [0u32; 16];
         for (i, word) in block.chunks_exact(4).enumerate() {
             w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
         }
-        for j in 16..68 {
-            w[j] = p1(w[j - 16] ^ w[j - 9] ^ w[j - 3].rotate_left(15))
-                ^ w[j - 13].rotate_left(7)
-                ^ w[j - 6];
-        }
         let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = *state;
+        // Fully unrolled with literal indices (no bounds checks, constants folded). The
+        // message schedule lives in a 16-word ring, W[j+4] computed just before round j
+        // needs it; the standard's variable rotation becomes renaming at compile time.
+        macro_rules! expand {
+            ($j:literal, $m16:literal, $m9:literal, $m3:literal, $m13:literal, $m6:literal) => {
+                w[$m16] =
+                    p1(w[$m16] ^ w[$m9] ^ w[$m3].rotate_left(15)) ^ w[$m13].rotate_left(7) ^ w[$m6];
+            };
+        }
         macro_rules! round {
-            ($j:expr, $ff:expr, $gg:expr) => {{
-                let a12 = a.rotate_left(12);
-                let ss1 = a12.wrapping_add(e).wrapping_add(T_ROT[$j]).rotate_left(7);
+            ($j:literal, $wj:literal, $wj4:literal, $a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $f:ident, $g:ident, $h:ident, $ff:expr, $gg:expr) => {{
+                let a12 = $a.rotate_left(12);
+                let ss1 = a12.wrapping_add($e).wrapping_add(T_ROT[$j]).rotate_left(7);
                 let ss2 = ss1 ^ a12;
                 let tt1 = $ff
-                    .wrapping_add(d)
+                    .wrapping_add($d)
                     .wrapping_add(ss2)
-                    .wrapping_add(w[$j] ^ w[$j + 4]);
-                let tt2 = $gg.wrapping_add(h).wrapping_add(ss1).wrapping_add(w[$j]);
-                d = c;
-                c = b.rotate_left(9);
-                b = a;
-                a = tt1;
-                h = g;
-                g = f.rotate_left(19);
-                f = e;
-                e = p0(tt2);
+                    .wrapping_add(w[$wj] ^ w[$wj4]);
+                let tt2 = $gg.wrapping_add($h).wrapping_add(ss1).wrapping_add(w[$wj]);
+                $b = $b.rotate_left(9);
+                $d = tt1;
+                $f = $f.rotate_left(19);
+                $h = p0(tt2);
             }};
         }
-        for j in 0..16 {
-            round!(j, a ^ b ^ c, e ^ f ^ g);
-        }
-        for j in 16..64 {
-            round!(j, (a & b) | (c & (a | b)), (e & f) | (!e & g));
-        }
+        round!(0, 0, 4, a, b, c, d, e, f, g, h, (a ^ b ^ c), (e ^ f ^ g));
+        round!(1, 1, 5, d, a, b, c, h, e, f, g, (d ^ a ^ b), (h ^ e ^ f));
+        round!(2, 2, 6, c, d, a, b, g, h, e, f, (c ^ d ^ a), (g ^ h ^ e));
+        round!(3, 3, 7, b, c, d, a, f, g, h, e, (b ^ c ^ d), (f ^ g ^ h));
+        round!(4, 4, 8, a, b, c, d, e, f, g, h, (a ^ b ^ c), (e ^ f ^ g));
+        round!(5, 5, 9, d, a, b, c, h, e, f, g, (d ^ a ^ b), (h ^ e ^ f));
+        round!(6, 6, 10, c, d, a, b, g, h, e, f, (c ^ d ^ a), (g ^ h ^ e));
+        round!(7, 7, 11, b, c, d, a, f, g, h, e, (b ^ c ^ d), (f ^ g ^ h));
+        round!(8, 8, 12, a, b, c, d, e, f, g, h, (a ^ b ^ c), (e ^ f ^ g));
+        round!(9, 9, 13, d, a, b, c, h, e, f, g, (d ^ a ^ b), (h ^ e ^ f));
+        round!(10, 10, 14, c, d, a, b, g, h, e, f, (c ^ d ^ a), (g ^ h ^ e));
+        round!(11, 11, 15, b, c, d, a, f, g, h, e, (b ^ c ^ d), (f ^ g ^ h));
+        expand!(16, 0, 7, 13, 3, 10);
+        round!(12, 12, 0, a, b, c, d, e, f, g, h, (a ^ b ^ c), (e ^ f ^ g));
+        expand!(17, 1, 8, 14, 4, 11);
+        round!(13, 13, 1, d, a, b, c, h, e, f, g, (d ^ a ^ b), (h ^ e ^ f));
+        expand!(18, 2, 9, 15, 5, 12);
+        round!(14, 14, 2, c, d, a, b, g, h, e, f, (c ^ d ^ a), (g ^ h ^ e));
+        expand!(19, 3, 10, 0, 6, 13);
+        round!(15, 15, 3, b, c, d, a, f, g, h, e, (b ^ c ^ d), (f ^ g ^ h));
+        expand!(20, 4, 11, 1, 7, 14);
+        round!(
+            16,
+            0,
+            4,
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            g,
+            h,
+            ((a & b) | (c & (a | b))),
+            (((f ^ g) & e) ^ g)
+        );
+        expand!(21, 5, 12, 2, 8, 15);
+        round!(
+            17,
+            1,
+            5,
+            d,
+            a,
+            b,
+            c,
+            h,
+            e,
+            f,
+            g,
+            ((d & a) | (b & (d | a))),
+            (((e ^ f) & h) ^ f)
+        );
+        expand!(22, 6, 13, 3, 9, 0);
+        round!(
+            18,
+            2,
+            6,
+            c,
+            d,
+            a,
+            b,
+            g,
+            h,
+            e,
+            f,
+            ((c & d) | (a & (c | d))),
+            (((h ^ e) & g) ^ e)
+        );
+        expand!(23, 7, 14, 4, 10, 1);
+        round!(
+            19,
+            3,
+            7,
+            b,
+            c,
+            d,
+            a,
+            f,
+            g,
+            h,
+            e,
+            ((b & c) | (d & (b | c))),
+            (((g ^ h) & f) ^ h)
+        );
+        expand!(24, 8, 15, 5, 11, 2);
+        round!(
+            20,
+            4,
+            8,
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            g,
+            h,
+            ((a & b) | (c & (a | b))),
+            (((f ^ g) & e) ^ g)
+        );
+        expand!(25, 9, 0, 6, 12, 3);
+        round!(
+            21,
+            5,
+            9,
+            d,
+            a,
+            b,
+            c,
+            h,
+            e,
+            f,
+            g,
+            ((d & a) | (b & (d | a))),
+            (((e ^ f) & h) ^ f)
+        );
+        expand!(26, 10, 1, 7, 13, 4);
+        round!(
+            22,
+            6,
+            10,
+            c,
+            d,
+            a,
+            b,
+            g,
+            h,
+            e,
+            f,
+            ((c & d) | (a & (c | d))),
+            (((h ^ e) & g) ^ e)
+        );
+        expand!(27, 11, 2, 8, 14, 5);
+        round!(
+            23,
+            7,
+            11,
+            b,
+            c,
+            d,
+            a,
+            f,
+            g,
+            h,
+            e,
+            ((b & c) | (d & (b | c))),
+            (((g ^ h) & f) ^ h)
+        );
+        expand!(28, 12, 3, 9, 15, 6);
+        round!(
+            24,
+            8,
+            12,
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            g,
+            h,
+            ((a & b) | (c & (a | b))),
+            (((f ^ g) & e) ^ g)
+        );
+        expand!(29, 13, 4, 10, 0, 7);
+        round!(
+            25,
+            9,
+            13,
+            d,
+            a,
+            b,
+            c,
+            h,
+            e,
+            f,
+            g,
+            ((d & a) | (b & (d | a))),
+            (((e ^ f) & h) ^ f)
+        );
+        expand!(30, 14, 5, 11, 1, 8);
+        round!(
+            26,
+            10,
+            14,
+            c,
+            d,
+            a,
+            b,
+            g,
+            h,
+            e,
+            f,
+            ((c & d) | (a & (c | d))),
+            (((h ^ e) & g) ^ e)
+        );
+        expand!(31, 15, 6, 12, 2, 9);
+        round!(
+            27,
+            11,
+            15,
+            b,
+            c,
+            d,
+            a,
+            f,
+            g,
+            h,
+            e,
+            ((b & c) | (d & (b | c))),
+            (((g ^ h) & f) ^ h)
+        );
+        expand!(32, 0, 7, 13, 3, 10);
+        round!(
+            28,
+            12,
+            0,
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            g,
+            h,
+            ((a & b) | (c & (a | b))),
+            (((f ^ g) & e) ^ g)
+        );
+        expand!(33, 1, 8, 14, 4, 11);
+        round!(
+            29,
+            13,
+            1,
+            d,
+            a,
+            b,
+            c,
+            h,
+            e,
+            f,
+            g,
+            ((d & a) | (b & (d | a))),
+            (((e ^ f) & h) ^ f)
+        );
+        expand!(34, 2, 9, 15, 5, 12);
+        round!(
+            30,
+            14,
+            2,
+            c,
+            d,
+            a,
+            b,
+            g,
+            h,
+            e,
+            f,
+            ((c & d) | (a & (c | d))),
+            (((h ^ e) & g) ^ e)
+        );
+        expand!(35, 3, 10, 0, 6, 13);
+        round!(
+            31,
+            15,
+            3,
+            b,
+            c,
+            d,
+            a,
+            f,
+            g,
+            h,
+            e,
+            ((b & c) | (d & (b | c))),
+            (((g ^ h) & f) ^ h)
+        );
+        expand!(36, 4, 11, 1, 7, 14);
+        round!(
+            32,
+            0,
+            4,
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            g,
+            h,
+            ((a & b) | (c & (a | b))),
+            (((f ^ g) & e) ^ g)
+        );
+        expand!(37, 5, 12, 2, 8, 15);
+        round!(
+            33,
+            1,
+            5,
+            d,
+            a,
+            b,
+            c,
+            h,
+            e,
+            f,
+            g,
+            ((d & a) | (b & (d | a))),
+            (((e ^ f) & h) ^ f)
+        );
+        expand!(38, 6, 13, 3, 9, 0);
+        round!(
+            34,
+            2,
+            6,
+            c,
+            d,
+            a,
+            b,
+            g,
+            h,
+            e,
+            f,
+            ((c & d) | (a & (c | d))),
+            (((h ^ e) & g) ^ e)
+        );
+        expand!(39, 7, 14, 4, 10, 1);
+        round!(
+            35,
+            3,
+            7,
+            b,
+            c,
+            d,
+            a,
+            f,
+            g,
+            h,
+            e,
+            ((b & c) | (d & (b | c))),
+            (((g ^ h) & f) ^ h)
+        );
+        expand!(40, 8, 15, 5, 11, 2);
+        round!(
+            36,
+            4,
+            8,
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            g,
+            h,
+            ((a & b) | (c & (a | b))),
+            (((f ^ g) & e) ^ g)
+        );
+        expand!(41, 9, 0, 6, 12, 3);
+        round!(
+            37,
+            5,
+            9,
+            d,
+            a,
+            b,
+            c,
+            h,
+            e,
+            f,
+            g,
+            ((d & a) | (b & (d | a))),
+            (((e ^ f) & h) ^ f)
+        );
+        expand!(42, 10, 1, 7, 13, 4);
+        round!(
+            38,
+            6,
+            10,
+            c,
+            d,
+            a,
+            b,
+            g,
+            h,
+            e,
+            f,
+            ((c & d) | (a & (c | d))),
+            (((h ^ e) & g) ^ e)
+        );
+        expand!(43, 11, 2, 8, 14, 5);
+        round!(
+            39,
+            7,
+            11,
+            b,
+            c,
+            d,
+            a,
+            f,
+            g,
+            h,
+            e,
+            ((b & c) | (d & (b | c))),
+            (((g ^ h) & f) ^ h)
+        );
+        expand!(44, 12, 3, 9, 15, 6);
+        round!(
+            40,
+            8,
+            12,
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            g,
+            h,
+            ((a & b) | (c & (a | b))),
+            (((f ^ g) & e) ^ g)
+        );
+        expand!(45, 13, 4, 10, 0, 7);
+        round!(
+            41,
+            9,
+            13,
+            d,
+            a,
+            b,
+            c,
+            h,
+            e,
+            f,
+            g,
+            ((d & a) | (b & (d | a))),
+            (((e ^ f) & h) ^ f)
+        );
+        expand!(46, 14, 5, 11, 1, 8);
+        round!(
+            42,
+            10,
+            14,
+            c,
+            d,
+            a,
+            b,
+            g,
+            h,
+            e,
+            f,
+            ((c & d) | (a & (c | d))),
+            (((h ^ e) & g) ^ e)
+        );
+        expand!(47, 15, 6, 12, 2, 9);
+        round!(
+            43,
+            11,
+            15,
+            b,
+            c,
+            d,
+            a,
+            f,
+            g,
+            h,
+            e,
+            ((b & c) | (d & (b | c))),
+            (((g ^ h) & f) ^ h)
+        );
+        expand!(48, 0, 7, 13, 3, 10);
+        round!(
+            44,
+            12,
+            0,
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            g,
+            h,
+            ((a & b) | (c & (a | b))),
+            (((f ^ g) & e) ^ g)
+        );
+        expand!(49, 1, 8, 14, 4, 11);
+        round!(
+            45,
+            13,
+            1,
+            d,
+            a,
+            b,
+            c,
+            h,
+            e,
+            f,
+            g,
+            ((d & a) | (b & (d | a))),
+            (((e ^ f) & h) ^ f)
+        );
+        expand!(50, 2, 9, 15, 5, 12);
+        round!(
+            46,
+            14,
+            2,
+            c,
+            d,
+            a,
+            b,
+            g,
+            h,
+            e,
+            f,
+            ((c & d) | (a & (c | d))),
+            (((h ^ e) & g) ^ e)
+        );
+        expand!(51, 3, 10, 0, 6, 13);
+        round!(
+            47,
+            15,
+            3,
+            b,
+            c,
+            d,
+            a,
+            f,
+            g,
+            h,
+            e,
+            ((b & c) | (d & (b | c))),
+            (((g ^ h) & f) ^ h)
+        );
+        expand!(52, 4, 11, 1, 7, 14);
+        round!(
+            48,
+            0,
+            4,
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            g,
+            h,
+            ((a & b) | (c & (a | b))),
+            (((f ^ g) & e) ^ g)
+        );
+        expand!(53, 5, 12, 2, 8, 15);
+        round!(
+            49,
+            1,
+            5,
+            d,
+            a,
+            b,
+            c,
+            h,
+            e,
+            f,
+            g,
+            ((d & a) | (b & (d | a))),
+            (((e ^ f) & h) ^ f)
+        );
+        expand!(54, 6, 13, 3, 9, 0);
+        round!(
+            50,
+            2,
+            6,
+            c,
+            d,
+            a,
+            b,
+            g,
+            h,
+            e,
+            f,
+            ((c & d) | (a & (c | d))),
+            (((h ^ e) & g) ^ e)
+        );
+        expand!(55, 7, 14, 4, 10, 1);
+        round!(
+            51,
+            3,
+            7,
+            b,
+            c,
+            d,
+            a,
+            f,
+            g,
+            h,
+            e,
+            ((b & c) | (d & (b | c))),
+            (((g ^ h) & f) ^ h)
+        );
+        expand!(56, 8, 15, 5, 11, 2);
+        round!(
+            52,
+            4,
+            8,
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            g,
+            h,
+            ((a & b) | (c & (a | b))),
+            (((f ^ g) & e) ^ g)
+        );
+        expand!(57, 9, 0, 6, 12, 3);
+        round!(
+            53,
+            5,
+            9,
+            d,
+            a,
+            b,
+            c,
+            h,
+            e,
+            f,
+            g,
+            ((d & a) | (b & (d | a))),
+            (((e ^ f) & h) ^ f)
+        );
+        expand!(58, 10, 1, 7, 13, 4);
+        round!(
+            54,
+            6,
+            10,
+            c,
+            d,
+            a,
+            b,
+            g,
+            h,
+            e,
+            f,
+            ((c & d) | (a & (c | d))),
+            (((h ^ e) & g) ^ e)
+        );
+        expand!(59, 11, 2, 8, 14, 5);
+        round!(
+            55,
+            7,
+            11,
+            b,
+            c,
+            d,
+            a,
+            f,
+            g,
+            h,
+            e,
+            ((b & c) | (d & (b | c))),
+            (((g ^ h) & f) ^ h)
+        );
+        expand!(60, 12, 3, 9, 15, 6);
+        round!(
+            56,
+            8,
+            12,
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            g,
+            h,
+            ((a & b) | (c & (a | b))),
+            (((f ^ g) & e) ^ g)
+        );
+        expand!(61, 13, 4, 10, 0, 7);
+        round!(
+            57,
+            9,
+            13,
+            d,
+            a,
+            b,
+            c,
+            h,
+            e,
+            f,
+            g,
+            ((d & a) | (b & (d | a))),
+            (((e ^ f) & h) ^ f)
+        );
+        expand!(62, 14, 5, 11, 1, 8);
+        round!(
+            58,
+            10,
+            14,
+            c,
+            d,
+            a,
+            b,
+            g,
+            h,
+            e,
+            f,
+            ((c & d) | (a & (c | d))),
+            (((h ^ e) & g) ^ e)
+        );
+        expand!(63, 15, 6, 12, 2, 9);
+        round!(
+            59,
+            11,
+            15,
+            b,
+            c,
+            d,
+            a,
+            f,
+            g,
+            h,
+            e,
+            ((b & c) | (d & (b | c))),
+            (((g ^ h) & f) ^ h)
+        );
+        expand!(64, 0, 7, 13, 3, 10);
+        round!(
+            60,
+            12,
+            0,
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            g,
+            h,
+            ((a & b) | (c & (a | b))),
+            (((f ^ g) & e) ^ g)
+        );
+        expand!(65, 1, 8, 14, 4, 11);
+        round!(
+            61,
+            13,
+            1,
+            d,
+            a,
+            b,
+            c,
+            h,
+            e,
+            f,
+            g,
+            ((d & a) | (b & (d | a))),
+            (((e ^ f) & h) ^ f)
+        );
+        expand!(66, 2, 9, 15, 5, 12);
+        round!(
+            62,
+            14,
+            2,
+            c,
+            d,
+            a,
+            b,
+            g,
+            h,
+            e,
+            f,
+            ((c & d) | (a & (c | d))),
+            (((h ^ e) & g) ^ e)
+        );
+        expand!(67, 3, 10, 0, 6, 13);
+        round!(
+            63,
+            15,
+            3,
+            b,
+            c,
+            d,
+            a,
+            f,
+            g,
+            h,
+            e,
+            ((b & c) | (d & (b | c))),
+            (((g ^ h) & f) ^ h)
+        );
         for (s, v) in state.iter_mut().zip([a, b, c, d, e, f, g, h]) {
             *s ^= v;
         }
