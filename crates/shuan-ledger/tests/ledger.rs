@@ -548,7 +548,7 @@ proptest! {
         for o in ops {
             match o {
                 Op::Append(c) => {
-                    let evs: Vec<Event> = (0..c as u64).map(|i| { n += 1; let mut e = event(n + i * 0); e.request_id = Some(format!("m{n}")); e }).collect();
+                    let evs: Vec<Event> = (0..c as u64).map(|_| { n += 1; let mut e = event(n); e.request_id = Some(format!("m{n}")); e }).collect();
                     let last = l.as_ref().unwrap().append_batch(&evs).unwrap().unwrap();
                     for e in &evs { model.push(e.request_id.clone().unwrap()); }
                     prop_assert_eq!(last, model.len() as u64);
@@ -575,6 +575,36 @@ proptest! {
             prop_assert_eq!(&stored, &model);
             let r = verify(dir.path(), &k.verifying_key(), &VerifyOptions::default()).unwrap();
             prop_assert!(r.ok(), "{}", r.problem.unwrap());
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Bad input never panics: arbitrary segment bytes, record bytes, times and proofs.
+    #[test]
+    fn arbitrary_input_never_panics(data in proptest::collection::vec(any::<u8>(), 0..600), text in ".{0,80}") {
+        if let Ok(mut r) = shuan_ledger::segment::SegmentReader::new(&data[..]) {
+            let mut body = Vec::new();
+            while let Ok(Some(_)) = r.next_entry(&mut body) {}
+        }
+        let mut seg = shuan_ledger::segment::SegmentHeader {
+            first_seq: 1,
+            prev_hash: [0; 32],
+            frontier: shuan_ledger::merkle::Frontier::new(),
+        }
+        .encode();
+        seg.extend_from_slice(&data);
+        if let Ok(mut r) = shuan_ledger::segment::SegmentReader::new(&seg[..]) {
+            let mut body = Vec::new();
+            while let Ok(Some(_)) = r.next_entry(&mut body) {}
+        }
+        let _ = shuan_ledger::Record::from_canonical(&data);
+        let _ = Timestamp::parse(&text);
+        let _ = serde_json::from_str::<shuan_ledger::Proof>(&text);
+        if let Ok(e) = serde_json::from_str::<Event>(&text) {
+            let _ = e.prepare();
         }
     }
 }
