@@ -58,7 +58,7 @@ pub const CATEGORIES: &[Category] = &[
     },
     Category {
         id: "pi_credential",
-        label: "个人身份鉴别信息（账号口令、密钥、证书）",
+        label: "个人身份鉴别信息",
         group: PI,
         sensitive_pi: true,
         source: B1,
@@ -114,14 +114,14 @@ pub const CATEGORIES: &[Category] = &[
     },
     Category {
         id: "pi_location",
-        label: "个人位置信息（行踪轨迹、精准定位）",
+        label: "个人位置信息",
         group: PI,
         sensitive_pi: true,
         source: B1,
     },
     Category {
         id: "pi_special",
-        label: "个人其他敏感信息（婚史、宗教信仰、性取向、违法犯罪记录、特定身份）",
+        label: "个人其他敏感信息",
         group: PI,
         sensitive_pi: true,
         source: B1,

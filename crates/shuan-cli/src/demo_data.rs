@@ -429,7 +429,7 @@ pub fn create_department_db(path: &Path, size: &DemoSize, seed: u64) -> Result<V
                 } else {
                     Text(mobile(r))
                 },
-                Text(format!("H{:08}", i / 3)),
+                Text(format!("{:09}", 411_502_000 + i / 3)),
                 Text(format!(
                     "20{:02}-{:02}-{:02}",
                     10 + r.below(14),
