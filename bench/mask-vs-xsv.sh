@@ -27,8 +27,6 @@ if [ ! -x /usr/bin/time ]; then
   (sudo -n apt-get install -y time || apt-get install -y time) >&2
 fi
 
-cargo build --release -p shuan-cli >&2
-SHUAN="$CARGO_TARGET_DIR/release/shuan"
 
 CSV="$WORK/people-${MB}MB.csv"
 if [ ! -s "$CSV" ]; then
@@ -66,6 +64,9 @@ with open(path, "w", encoding="utf-8") as f:
 PY
 fi
 BYTES=$(stat -c %s "$CSV")
+
+cargo build --release -p shuan-cli >&2
+SHUAN="$CARGO_TARGET_DIR/release/shuan"
 
 cat > "$WORK/rules.toml" <<'TOML'
 [scenarios.bench]
