@@ -14,7 +14,10 @@ use shuan_ledger::{verify, Actor, ActorKind, Event, Ledger, Outcome, VerifyOptio
 fn event(t: u64, i: u64) -> Event {
     let mut details = serde_json::Map::new();
     details.insert("rows".into(), serde_json::json!(i % 1000));
-    details.insert("columns".into(), serde_json::json!(["name", "id_no", "phone"]));
+    details.insert(
+        "columns".into(),
+        serde_json::json!(["name", "id_no", "phone"]),
+    );
     details.insert("rule_set".into(), serde_json::json!("共享-有条件"));
     Event {
         time: None,
@@ -120,14 +123,19 @@ fn pg_rate(url: &str, threads: u64, secs: f64) -> f64 {
         stop.store(true, Ordering::Relaxed);
     });
     let rate = total.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
-    c.batch_execute("DROP TABLE shuan_ledger_bench_events").unwrap();
+    c.batch_execute("DROP TABLE shuan_ledger_bench_events")
+        .unwrap();
     rate
 }
 
 fn main() {
     let secs: f64 = arg("--seconds").and_then(|s| s.parse().ok()).unwrap_or(3.0);
-    let verify_mb: u64 = arg("--verify-mb").and_then(|s| s.parse().ok()).unwrap_or(200);
-    let base = std::path::PathBuf::from(arg("--dir").unwrap_or_else(|| std::env::temp_dir().display().to_string()));
+    let verify_mb: u64 = arg("--verify-mb")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    let base = std::path::PathBuf::from(
+        arg("--dir").unwrap_or_else(|| std::env::temp_dir().display().to_string()),
+    );
     let pg = arg("--postgres");
     let sample = event(0, 0).prepare().unwrap();
     let _ = sample;
@@ -136,9 +144,18 @@ fn main() {
         let l = Ledger::open(dir.path(), SigningKey::generate()).unwrap();
         l.append(&event(0, 0)).unwrap();
         l.close().unwrap();
-        shuan_ledger::reader::Entries::new(dir.path(), 1).unwrap().next().unwrap().unwrap().body.len()
+        shuan_ledger::reader::Entries::new(dir.path(), 1)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .body
+            .len()
     };
-    println!("record size: {rec_len} bytes canonical JSON; each run {secs} s; ledger dir under {}", base.display());
+    println!(
+        "record size: {rec_len} bytes canonical JSON; each run {secs} s; ledger dir under {}",
+        base.display()
+    );
     println!();
     println!("| appenders | events per call | shuan ledger durable events/s | PostgreSQL committed rows/s | ratio |");
     println!("|---:|---:|---:|---:|---:|");

@@ -11,6 +11,7 @@ use shuan_crypto::sm2::VerifyingKey;
 
 use crate::checkpoint::Checkpoint;
 use crate::error::LedgerError;
+use crate::hash::Hash;
 use crate::ledger::{read_checkpoint_file, read_meta, CHECKPOINT_FILE, META_FILE};
 use crate::merkle::{empty_root, leaf_hash, Frontier};
 use crate::reader::{open_segment, segments};
@@ -101,10 +102,61 @@ fn quick_seq(body: &[u8]) -> Option<Seq> {
         .ok()
 }
 
+/// Records handed to a checker thread: bodies back to back, and per record its
+/// sequence number, body range, byte offset and stored leaf hash.
 struct Batch {
     bodies: Vec<u8>,
-    items: Vec<(Seq, usize, usize, u64)>,
+    items: Vec<(Seq, usize, usize, u64, Hash)>,
     path: PathBuf,
+    /// Stored leaf hash of the record before the first one.
+    prev: Hash,
+}
+
+impl Batch {
+    fn new(path: PathBuf, prev: Hash) -> Self {
+        Batch {
+            bodies: Vec::with_capacity(BATCH_BYTES + (64 << 10)),
+            items: Vec::new(),
+            path,
+            prev,
+        }
+    }
+}
+
+const BATCH_BYTES: usize = 1 << 20;
+
+/// Checks one batch: every leaf hash from the stored previous hash, canonical form and
+/// numbering. Returns the first problem.
+fn check_batch(b: &Batch) -> Option<Finding> {
+    let mut prev = b.prev;
+    for &(seq, start, len, offset, stored) in &b.items {
+        let body = &b.bodies[start..start + len];
+        if leaf_hash(&prev, body) != stored {
+            let problem = match quick_seq(body) {
+                Some(found) if found != seq => format!(
+                    "found record {found} where record {seq} belongs: records deleted, inserted or reordered"
+                ),
+                _ => "contents or stored hash altered (hash chain broken)".into(),
+            };
+            return Some(finding(Some(seq), &b.path, Some(offset), problem));
+        }
+        match Record::from_canonical(body) {
+            Some(r) if r.seq == seq => {}
+            Some(r) => {
+                return Some(finding(Some(seq), &b.path, Some(offset), format!("found record {} where record {seq} belongs: records deleted, inserted or reordered", r.seq)));
+            }
+            None => {
+                return Some(finding(
+                    Some(seq),
+                    &b.path,
+                    Some(offset),
+                    "not a canonical audit record (altered)".into(),
+                ));
+            }
+        }
+        prev = stored;
+    }
+    None
 }
 
 fn finding(seq: Option<Seq>, path: &Path, offset: Option<u64>, problem: String) -> Finding {
@@ -255,33 +307,36 @@ pub fn verify(
         }
     }
 
-    // Structural checks (canonical JSON, numbering) run beside the hashing.
-    let (tx, rx) = mpsc::sync_channel::<Batch>(8);
+    // This thread reads, follows the stored hashes through the Merkle tree and checks
+    // the signed roots; checker threads recompute every leaf hash (hash chain) and check
+    // canonical form and numbering. The earliest problem found by anyone is reported.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
     let structural = std::thread::scope(|scope| -> Result<Option<Finding>, LedgerError> {
-        let worker = scope.spawn(move || -> Option<Finding> {
-            for b in rx {
-                for &(seq, start, len, offset) in &b.items {
-                    let body = &b.bodies[start..start + len];
-                    match Record::from_canonical(body) {
-                        Some(r) if r.seq == seq => {}
-                        Some(r) => {
-                            return Some(finding(Some(seq), &b.path, Some(offset), format!("found record {} where record {seq} belongs: records deleted, inserted or reordered", r.seq)));
-                        }
-                        None => {
-                            return Some(finding(Some(seq), &b.path, Some(offset), "not a canonical audit record (altered)".into()));
-                        }
+        let mut senders = Vec::new();
+        let mut workers = Vec::new();
+        for _ in 0..threads {
+            let (tx, rx) = mpsc::sync_channel::<Batch>(4);
+            senders.push(tx);
+            workers.push(scope.spawn(move || -> Option<Finding> {
+                for b in rx {
+                    if let Some(f) = check_batch(&b) {
+                        return Some(f);
                     }
                 }
-            }
-            None
-        });
+                None
+            }));
+        }
+        let mut next_worker = 0usize;
+        let mut send = |b: Batch| -> bool {
+            let ok = senders[next_worker].send(b).is_ok();
+            next_worker = (next_worker + 1) % senders.len();
+            ok
+        };
         let mut hash_problem: Option<Finding> = None;
         let nsegs = segs.len();
-        let mut batch = Batch {
-            bodies: Vec::with_capacity(1 << 20),
-            items: Vec::new(),
-            path: PathBuf::new(),
-        };
+        let mut batch = Batch::new(PathBuf::new(), prev);
         'segs: for (si, seg) in segs.iter().enumerate() {
             report.segments += 1;
             let mut reader = match open_segment(seg) {
@@ -328,35 +383,24 @@ pub fn verify(
             }
             let mut body = Vec::new();
             if !batch.items.is_empty() {
-                let full = std::mem::replace(
-                    &mut batch,
-                    Batch {
-                        bodies: Vec::with_capacity(1 << 20),
-                        items: Vec::new(),
-                        path: seg.path.clone(),
-                    },
-                );
-                if tx.send(full).is_err() {
+                let full = std::mem::replace(&mut batch, Batch::new(seg.path.clone(), prev));
+                if !send(full) {
                     break;
                 }
             }
             batch.path = seg.path.clone();
+            batch.prev = prev;
             loop {
                 let at = reader.offset();
                 match reader.next_entry(&mut body) {
                     Ok(None) => break,
                     Ok(Some(pos)) => {
                         let seq = expect;
-                        let h = leaf_hash(&prev, &body);
-                        if h != pos.stored_hash {
-                            let problem = match quick_seq(&body) {
-                                Some(found) if found != seq => format!("found record {found} where record {seq} belongs: records deleted, inserted or reordered"),
-                                _ => "contents or stored hash altered (hash chain broken)".into(),
-                            };
-                            hash_problem =
-                                Some(finding(Some(seq), &seg.path, Some(pos.offset), problem));
-                            break 'segs;
-                        }
+                        let h = pos.stored_hash;
+                        batch
+                            .items
+                            .push((seq, batch.bodies.len(), body.len(), pos.offset, h));
+                        batch.bodies.extend_from_slice(&body);
                         prev = h;
                         frontier.push(h);
                         report.records += 1;
@@ -365,21 +409,11 @@ pub fn verify(
                             hash_problem = Some(finding(Some(seq), &seg.path, Some(pos.offset), p));
                             break 'segs;
                         }
-                        batch
-                            .items
-                            .push((seq, batch.bodies.len(), body.len(), pos.offset));
-                        batch.bodies.extend_from_slice(&body);
-                        if batch.bodies.len() >= 1 << 20 {
-                            let full = std::mem::replace(
-                                &mut batch,
-                                Batch {
-                                    bodies: Vec::with_capacity(1 << 20),
-                                    items: Vec::new(),
-                                    path: seg.path.clone(),
-                                },
-                            );
-                            if tx.send(full).is_err() {
-                                break 'segs; // the worker found a problem
+                        if batch.bodies.len() >= BATCH_BYTES {
+                            let full =
+                                std::mem::replace(&mut batch, Batch::new(seg.path.clone(), prev));
+                            if !send(full) {
+                                break 'segs; // a checker found a problem
                             }
                         }
                     }
@@ -409,16 +443,18 @@ pub fn verify(
             }
             report.bytes += reader.offset();
         }
-        let _ = tx.send(batch);
-        drop(tx);
-        let worker_problem = worker
-            .join()
-            .unwrap_or_else(|_| Some(finding(None, dir, None, "record checker panicked".into())));
+        let _ = send(batch);
+        drop(send);
+        drop(senders);
+        let mut found: Vec<Finding> = hash_problem.into_iter().collect();
+        for w in workers {
+            let r = w.join().unwrap_or_else(|_| {
+                Some(finding(None, dir, None, "record checker panicked".into()))
+            });
+            found.extend(r);
+        }
         // Report whichever problem comes first in the ledger.
-        Ok(match (hash_problem, worker_problem) {
-            (Some(a), Some(b)) => Some(if b.seq < a.seq { b } else { a }),
-            (a, b) => a.or(b),
-        })
+        Ok(found.into_iter().min_by_key(|f| f.seq.unwrap_or(0)))
     })?;
     if let Some(p) = structural {
         report.problem = Some(p);
