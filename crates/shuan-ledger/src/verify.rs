@@ -444,7 +444,6 @@ pub fn verify(
             report.bytes += reader.offset();
         }
         let _ = send(batch);
-        drop(send);
         drop(senders);
         let mut found: Vec<Finding> = hash_problem.into_iter().collect();
         for w in workers {
