@@ -308,7 +308,7 @@ fn parse_rule(ctx: &RuleCtx<'_>, known_type: TypeCheck<'_>) -> Result<Rule> {
         if t != "*" && !known_type(t) {
             return Err(ctx.err(
                 format!("unknown data type `{t}`"),
-                "use a data type id listed by `shuan detect --list-types` (e.g. cn_resident_id, cn_mobile, person_name), or \"*\" for any detected type",
+                "use a data type id of shuan-detect (e.g. cn_resident_id, cn_mobile, bank_card, email, person_name, address, birth_date, gps), or \"*\" for any detected type",
             ));
         }
     }
