@@ -4,6 +4,8 @@
 #
 #   bench/crypto-vs-openssl.sh [SECONDS_PER_TEST]      (default 3)
 #
+# In-memory rates are per second of CPU time on both sides (openssl speed without
+# -elapsed, speed.rs via schedstat), so a busy machine does not skew them.
 # shuan: crates/shuan-crypto/examples/speed.rs (1 MiB buffers, in memory) and the CLI
 # (`shuan crypto enc -sm4-ctr` / `digest` on a 256 MiB file, like `openssl enc`/`dgst`).
 # OpenSSL: `openssl speed -evp sm4-ctr|sm3` (16 KiB blocks), `openssl speed sm2`, and the
@@ -37,11 +39,11 @@ o_gcm=$(python3 - "$SECS" <<'PY'
 import sys, time
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-secs = float(sys.argv[1]); buf = bytes(1 << 20); n = 0; t0 = time.perf_counter()
-while time.perf_counter() - t0 < secs:
+secs = float(sys.argv[1]); buf = bytes(1 << 20); n = 0; t0 = time.process_time()
+while time.process_time() - t0 < secs:
     e = Cipher(algorithms.SM4(bytes(16)), modes.GCM(bytes(12))).encryptor()
     e.update(buf); e.finalize(); n += 1
-print(f"{n * len(buf) / 1e6 / (time.perf_counter() - t0):.1f}")
+print(f"{n * len(buf) / 1e6 / (time.process_time() - t0):.1f}")
 PY
 )
 

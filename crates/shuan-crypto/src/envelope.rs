@@ -606,6 +606,31 @@ mod tests {
         }
     }
 
+    /// Random bytes behind a valid magic (and random header fields) never panic.
+    #[test]
+    fn random_input_never_panics() {
+        let mut seed = 0x0bad_5eed_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as u8
+        };
+        let good = enc(&[9u8; 3000], &[4u8; 16], 10);
+        for i in 0..3000 {
+            let len = (i * 7) % 400;
+            let mut data: Vec<u8> = if i % 2 == 0 {
+                let mut d = MAGIC.to_vec();
+                d.extend_from_slice(&[1, 1, 10 + (i % 20) as u8, 0]);
+                d
+            } else {
+                good[..good.len().min(60)].to_vec()
+            };
+            data.extend((0..len).map(|_| next()));
+            assert!(dec(&data, &[4u8; 16]).is_err());
+        }
+    }
+
     #[test]
     fn chunks_cannot_be_swapped_between_files_or_reordered() {
         let key = [4u8; 16];
