@@ -55,7 +55,23 @@ pub fn mask_value(t: DataType, value: &str) -> String {
     out
 }
 
+/// Writes the masked form of `s` to `out`. Whatever the type's layout keeps, a value is
+/// never written back unchanged (`fe80::`, a one-character name): then every letter and
+/// digit — or, if there are none, every character — is masked.
 fn mask_into(t: DataType, s: &str, out: &mut String) {
+    let from = out.len();
+    mask_layout(t, s, out);
+    if out[from..] == *s {
+        out.truncate(from);
+        if s.chars().any(|c| is_id_char(&c)) {
+            out.extend(s.chars().map(|c| if is_id_char(&c) { MASK } else { c }));
+        } else {
+            out.extend(s.chars().map(|_| MASK));
+        }
+    }
+}
+
+fn mask_layout(t: DataType, s: &str, out: &mut String) {
     let alnum = s.chars().filter(is_id_char).count();
     match t {
         DataType::CnResidentId => keep_alnum(s, 6, if alnum == 18 { 4 } else { 3 }, out),
@@ -65,9 +81,11 @@ fn mask_into(t: DataType, s: &str, out: &mut String) {
         DataType::Imei => keep_alnum(s, 8, 2, out),
         DataType::Email => match s.find('@') {
             Some(at) => {
-                let mut chars = s[..at].chars();
-                if let Some(c) = chars.next() {
-                    out.push(c);
+                // Keep the first character as a hint, unless it is the whole local part.
+                let local = &s[..at];
+                let mut chars = local.chars();
+                if local.chars().nth(1).is_some() {
+                    out.extend(chars.next());
                 }
                 out.extend(chars.map(|_| MASK));
                 out.push_str(&s[at..]);
@@ -226,6 +244,28 @@ mod tests {
             mask_value(DataType::Address, "北京市朝阳区建国路88号"),
             "北京市朝阳区******"
         );
+    }
+
+    #[test]
+    fn one_character_local_part_is_masked() {
+        // Regression: the first character was kept, so `a@example.com` came out unchanged.
+        assert_eq!(
+            mask_value(DataType::Email, "a@example.com"),
+            "*@example.com"
+        );
+        assert_eq!(red("邮箱a@example.com。"), "邮箱*@example.com。");
+        assert_eq!(
+            mask_value(DataType::Email, "ab@example.com"),
+            "a*@example.com"
+        );
+    }
+
+    #[test]
+    fn values_the_layout_would_keep_whole_are_masked() {
+        // Regression: these came out unchanged.
+        assert_eq!(mask_value(DataType::Ipv6, "fe80::"), "****::");
+        assert_eq!(red("地址1::"), "地址*::");
+        assert_eq!(mask_value(DataType::PersonName, "张"), "*");
     }
 
     #[test]
