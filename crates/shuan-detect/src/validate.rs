@@ -2,7 +2,8 @@
 //! well-formed identifier of this kind?" Check-digit algorithms follow the national
 //! standards summarised in `shared/standards/README.md` ("Identifier validation").
 //!
-//! Validators trim nothing: callers pass exactly the candidate. Separators that the
+//! Validators trim nothing (callers pass exactly the candidate), except that the phone and
+//! card validators ignore surrounding whitespace. Separators that the
 //! format allows (`+86 138-0013-8000`, `D2143569-X`, `京A·12345`) are accepted where noted.
 
 use std::sync::OnceLock;
@@ -684,13 +685,13 @@ pub fn imei(s: &str) -> bool {
 }
 
 /// A plausible date of birth written `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY.MM.DD`, `YYYYMMDD`
-/// or `YYYY年M月D日`: a real date from 1900 up to today.
+/// or `YYYY年M月D日`: a real date from 1800 up to today.
 pub fn birth_date(s: &str) -> bool {
     date_len(s.as_bytes()).is_some_and(|(len, ok)| ok && len == s.len())
 }
 
 /// Parses a date at the start of `b`; returns its length and whether it is a plausible
-/// birth date (real, between 1900 and today).
+/// birth date (real, between 1800 and today).
 pub(crate) fn date_len(b: &[u8]) -> Option<(usize, bool)> {
     if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) {
         return None;
