@@ -1060,7 +1060,8 @@ fn grouped_number(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) -> Option<usi
         };
         let body_groups = if cc { n - 1 } else { n };
         if v::mobile_digits(rest) && body_groups <= 3 {
-            let start = if plus { i - 1 } else { i };
+            // The '+' belongs to the number only as part of +86.
+            let start = if plus && cc { i - 1 } else { i };
             out.push(
                 DataType::CnMobile,
                 start,
@@ -1744,5 +1745,19 @@ mod tests {
             .unwrap();
         assert_eq!(m.start, "张三的手机是".len());
         assert_eq!(m.end, text.len());
+    }
+
+    #[test]
+    fn plus_is_in_the_span_only_with_country_code() {
+        // Regression: `+138 0013 8000` was reported with the '+', a value that
+        // validate::cn_mobile rejects; the unseparated form already left it out.
+        for (text, value) in [
+            ("电话+138 0013 8000。", "138 0013 8000"),
+            ("电话+13800138000。", "13800138000"),
+            ("电话+86 138 0013 8000。", "+86 138 0013 8000"),
+            ("电话+8613800138000。", "+8613800138000"),
+        ] {
+            assert_eq!(found(text), vec![(DataType::CnMobile, value)], "{text}");
+        }
     }
 }
