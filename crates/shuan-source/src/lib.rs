@@ -8,6 +8,9 @@
 //! [`TableRef`]s, streams rows through a [`RowReader`] and samples non-empty values per
 //! column with [`Source::sample_table`]. Formats, limits and decisions: `docs/sources.md`.
 
+// Every public item is documented (DEVELOPERS.md); clippy -D warnings keeps it so.
+#![warn(missing_docs)]
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
