@@ -1,7 +1,8 @@
 //! Directories: every supported file below it, recursively, by extension.
 //!
-//! Hidden entries (name starting with `.`) and symbolic links are not followed: links can
-//! loop or leave the directory the user named. Unreadable subdirectories and files that
+//! Hidden entries (name starting with `.`) are ignored and symbolic links are not
+//! followed: links can loop or leave the directory the user named; a link to a directory
+//! or to a supported file is reported as skipped. Unreadable subdirectories and files that
 //! fail to list (binary content under a text extension, corrupt workbooks) are skipped and
 //! reported through [`crate::Source::skipped`].
 
@@ -74,6 +75,18 @@ fn walk(
             }
         };
         if file_type.is_symlink() {
+            // Report links that lead to something that would have been read.
+            let readable_target = std::fs::metadata(&path).is_ok_and(|target| {
+                target.is_dir() || (target.is_file() && FileKind::from_extension(&path).is_some())
+            });
+            if readable_target {
+                skipped.push(Skipped {
+                    path,
+                    reason: "symbolic link not followed (links can loop or leave the \
+                             directory); scan its target directly"
+                        .to_string(),
+                });
+            }
             continue;
         }
         if file_type.is_dir() {

@@ -293,6 +293,15 @@ fn directories_are_walked_recursively_by_extension() {
         let sample = source.sample_table(table, 10).unwrap();
         assert_eq!(sample.row_count, Some(1), "{}", table.name);
     }
+    // Regression: the link was skipped silently; a skip must be reported.
+    let skipped = source.skipped();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0].path, root.join("link.csv"));
+    assert!(
+        skipped[0].reason.contains("symbolic link"),
+        "{}",
+        skipped[0].reason
+    );
 }
 
 #[test]
