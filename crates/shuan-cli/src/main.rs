@@ -4,6 +4,7 @@
 //! The binary is thin: each command group lives in `cmd/<group>.rs` with its clap
 //! arguments and a `run` function; the work itself is done by the library crates.
 
+mod audit_trail;
 mod cmd;
 mod context;
 mod demo_data;

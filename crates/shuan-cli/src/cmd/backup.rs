@@ -8,7 +8,9 @@ use anyhow::Context as _;
 use clap::Subcommand;
 use shuan_crypto::backup::{self, BackupRecord, BACKUP_KEY_ID};
 use shuan_crypto::keyring::KeyringError;
+use shuan_ledger::Outcome;
 
+use crate::audit_trail::{path_object, AuditTrail};
 use crate::context::Context;
 
 #[derive(Subcommand)]
@@ -69,16 +71,35 @@ fn node_public(
     }
 }
 
-/// Record the outcome (success or failure) in the log, then return it.
+/// Record the outcome (success or failure) in the backup log and the audit ledger, then
+/// return it. The backup log lists backups for restore drills; the ledger is the
+/// tamper-evident record of who did what.
 fn logged(
     ctx: &Context,
+    trail: &AuditTrail,
     action: &str,
     archive: &std::path::Path,
     res: Result<BackupRecord, backup::BackupError>,
 ) -> anyhow::Result<BackupRecord> {
+    let object = path_object(archive);
     match res {
         Ok(rec) => {
             backup::append_log(&ctx.data_dir, &rec).context("writing the backup log")?;
+            let details = crate::details! {
+                "directory" => rec.directory.as_ref().map(|d| d.display().to_string()),
+                "files" => rec.files,
+                "bytes" => rec.bytes,
+                "key_id" => rec.key_id,
+                "key_version" => rec.key_version,
+                "archive_sm3" => rec.archive_sm3,
+                "signer" => rec.signer,
+            };
+            trail.record(
+                &format!("backup_{action}"),
+                &object,
+                Outcome::Allowed,
+                details,
+            )?;
             Ok(rec)
         }
         Err(e) => {
@@ -96,14 +117,39 @@ fn logged(
                 result: format!("failed: {e}"),
             };
             let _ = backup::append_log(&ctx.data_dir, &rec);
+            trail.record(
+                &format!("backup_{action}"),
+                &object,
+                Outcome::Error,
+                crate::details! { "error" => e.to_string() },
+            )?;
             Err(e.into())
         }
     }
 }
 
+/// Restoring over the live data directory would replace the audit ledger and keyring that
+/// this very command is using; restore elsewhere and switch `--data-dir` instead.
+fn refuse_live_target(ctx: &Context, target: &std::path::Path) -> anyhow::Result<()> {
+    let canon = |p: &std::path::Path| std::fs::canonicalize(p).ok();
+    if let (Some(t), Some(d)) = (canon(target), canon(&ctx.data_dir)) {
+        if d.starts_with(&t) {
+            anyhow::bail!(
+                "{} holds the data directory in use ({}), whose audit ledger and keyring this \
+                 restore relies on; restore into an empty directory and then run shuan with \
+                 --data-dir pointing at it",
+                target.display(),
+                ctx.data_dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 pub fn run(ctx: &Context, cmd: BackupCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BackupCommand::Create { dir, out, key_id } => {
+            let trail = AuditTrail::open(ctx)?;
             let mut kr = crate::cmd::keys::open_keyring(ctx)?;
             let id = key_id.unwrap_or_else(|| BACKUP_KEY_ID.to_string());
             if id == BACKUP_KEY_ID {
@@ -116,6 +162,7 @@ pub fn run(ctx: &Context, cmd: BackupCommand) -> anyhow::Result<ExitCode> {
                 .context("loading the node's SM2 signing key")?;
             let rec = logged(
                 ctx,
+                &trail,
                 "create",
                 &out,
                 backup::create(&dir, &out, &kr, &id, &node),
@@ -129,18 +176,21 @@ pub fn run(ctx: &Context, cmd: BackupCommand) -> anyhow::Result<ExitCode> {
                 rec.key_version,
                 backup::signature_path(&out).display()
             );
+            trail.close()?;
             Ok(ExitCode::SUCCESS)
         }
         BackupCommand::Verify { out, pub_key } => {
             let kr = crate::cmd::keys::open_keyring(ctx)?;
             let vk = node_public(ctx, pub_key)?;
-            let rec = logged(ctx, "verify", &out, backup::verify(&out, &kr, &vk))?;
+            let trail = AuditTrail::open(ctx)?;
+            let rec = logged(ctx, &trail, "verify", &out, backup::verify(&out, &kr, &vk))?;
             println!(
                 "backup {} verified: SM2 signature valid, every chunk authenticated ({} bytes); SM3 {}",
                 out.display(),
                 rec.bytes,
                 rec.archive_sm3
             );
+            trail.close()?;
             Ok(ExitCode::SUCCESS)
         }
         BackupCommand::Restore {
@@ -149,10 +199,13 @@ pub fn run(ctx: &Context, cmd: BackupCommand) -> anyhow::Result<ExitCode> {
             force,
             pub_key,
         } => {
+            refuse_live_target(ctx, &dir)?;
+            let trail = AuditTrail::open(ctx)?;
             let kr = crate::cmd::keys::open_keyring(ctx)?;
             let vk = node_public(ctx, pub_key)?;
             let rec = logged(
                 ctx,
+                &trail,
                 "restore",
                 &out,
                 backup::restore(&out, &dir, &kr, &vk, force),
@@ -164,6 +217,7 @@ pub fn run(ctx: &Context, cmd: BackupCommand) -> anyhow::Result<ExitCode> {
                 rec.files.unwrap_or(0),
                 rec.bytes
             );
+            trail.close()?;
             Ok(ExitCode::SUCCESS)
         }
         BackupCommand::Log { json } => {

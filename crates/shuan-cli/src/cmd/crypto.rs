@@ -14,6 +14,7 @@ use shuan_crypto::modes::{CbcDecryptor, CbcEncryptor, Sm4Ctr};
 use shuan_crypto::sm2::{Signature, SigningKey, VerifyingKey};
 use shuan_crypto::zeroize::Zeroizing;
 
+use crate::audit_trail::{path_object, AuditTrail};
 use crate::context::Context;
 
 #[derive(Subcommand)]
@@ -186,13 +187,24 @@ pub fn run(ctx: &Context, cmd: CryptoCommand) -> anyhow::Result<ExitCode> {
             input,
             output,
         } => {
+            let trail = AuditTrail::open(ctx)?;
             let kr = crate::cmd::keys::open_keyring(ctx)?;
             let id = key_id.unwrap_or_else(|| kr.default_key_id().to_string());
             let (version, key) = kr.active_key(&id)?;
-            let n =
-                envelope::encrypt_file(&id, version, &key, &input, &output).with_context(|| {
-                    format!("encrypting {} to {}", input.display(), output.display())
-                })?;
+            let res = envelope::encrypt_file(&id, version, &key, &input, &output)
+                .with_context(|| format!("encrypting {} to {}", input.display(), output.display()));
+            let n = trail.record_result(
+                "encrypt",
+                &path_object(&input),
+                crate::details! {
+                    "output" => path_object(&output),
+                    "key_id" => id,
+                    "key_version" => version,
+                    "cipher" => "SM4-GCM",
+                },
+                res,
+            )?;
+            trail.close()?;
             eprintln!(
                 "encrypted {n} bytes under key '{id}' version {version} (SM4-GCM) -> {}",
                 output.display()
@@ -204,8 +216,11 @@ pub fn run(ctx: &Context, cmd: CryptoCommand) -> anyhow::Result<ExitCode> {
             input,
             output,
         } => {
+            let trail = AuditTrail::open(ctx)?;
             let kr = crate::cmd::keys::open_keyring(ctx)?;
-            let n = envelope::decrypt_file(&input, &output, |h| {
+            let mut used = None;
+            let res = envelope::decrypt_file(&input, &output, |h| {
+                used = Some((h.key_id.clone(), h.key_version));
                 if let Some(want) = &key_id {
                     if want != &h.key_id {
                         return Err(EnvelopeError::WrongKey {
@@ -217,7 +232,19 @@ pub fn run(ctx: &Context, cmd: CryptoCommand) -> anyhow::Result<ExitCode> {
                 kr.key(&h.key_id, h.key_version)
                     .map_err(|e| EnvelopeError::KeyUnavailable(e.to_string()))
             })
-            .with_context(|| format!("decrypting {}", input.display()))?;
+            .with_context(|| format!("decrypting {}", input.display()));
+            let (used_id, used_version) = used.unzip();
+            let n = trail.record_result(
+                "decrypt",
+                &path_object(&input),
+                crate::details! {
+                    "output" => path_object(&output),
+                    "key_id" => used_id,
+                    "key_version" => used_version,
+                },
+                res,
+            )?;
+            trail.close()?;
             eprintln!("decrypted {n} bytes -> {}", output.display());
             Ok(ExitCode::SUCCESS)
         }

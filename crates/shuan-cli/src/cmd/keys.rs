@@ -6,9 +6,12 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
+use serde_json::Map;
 use shuan_crypto::keyring::{KekSource, KekSpec, KeyState, Keyring};
 use shuan_crypto::zeroize::Zeroizing;
+use shuan_ledger::Outcome;
 
+use crate::audit_trail::AuditTrail;
 use crate::context::Context;
 
 /// Environment variable holding the KEK passphrase (never a command-line argument).
@@ -117,7 +120,18 @@ pub fn run(ctx: &Context, cmd: KeysCommand) -> anyhow::Result<ExitCode> {
             } else {
                 KekSource::File
             };
-            let kr = Keyring::init(&ctx.data_dir, source).context("creating the keyring")?;
+            let trail = AuditTrail::open(ctx)?;
+            let kind = match &source {
+                KekSource::File => "file",
+                KekSource::Passphrase(_) => "passphrase",
+            };
+            let kr = trail.record_result(
+                "key_init",
+                "keyring",
+                crate::details! { "kek" => kind },
+                Keyring::init(&ctx.data_dir, source).context("creating the keyring"),
+            )?;
+            trail.close()?;
             let how = match kr.kek_spec() {
                 KekSpec::File => format!(
                     "key file {} (mode 0600)",
@@ -166,15 +180,24 @@ pub fn run(ctx: &Context, cmd: KeysCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         KeysCommand::Create { id } => {
-            let mut kr = open_keyring(ctx)?;
-            kr.create_key(&id)?;
+            let trail = AuditTrail::open(ctx)?;
+            let res = open_keyring(ctx).and_then(|mut kr| Ok(kr.create_key(&id)?));
+            trail.record_result("key_create", &format!("key:{id}"), Map::new(), res)?;
+            trail.close()?;
             println!("created data key '{id}' version 1");
             Ok(ExitCode::SUCCESS)
         }
         KeysCommand::Rotate { id } => {
+            let trail = AuditTrail::open(ctx)?;
             let mut kr = open_keyring(ctx)?;
             let id = id.unwrap_or_else(|| kr.default_key_id().to_string());
-            let v = kr.rotate(&id)?;
+            let v = trail.record_result(
+                "key_rotate",
+                &format!("key:{id}"),
+                Map::new(),
+                kr.rotate(&id).map_err(anyhow::Error::from),
+            )?;
+            trail.close()?;
             println!(
                 "data key '{id}' rotated: version {v} is active; older versions still decrypt"
             );
@@ -191,8 +214,29 @@ pub fn run(ctx: &Context, cmd: KeysCommand) -> anyhow::Result<ExitCode> {
                      run again with --yes to confirm"
                 );
             }
-            let mut kr = open_keyring(ctx)?;
-            let destroyed = kr.destroy(&id, version)?;
+            let trail = AuditTrail::open(ctx)?;
+            let object = format!("key:{id}");
+            let destroyed = match open_keyring(ctx).and_then(|mut kr| Ok(kr.destroy(&id, version)?))
+            {
+                Ok(versions) => {
+                    trail.record(
+                        "key_destroy",
+                        &object,
+                        Outcome::Allowed,
+                        crate::details! { "versions" => versions.clone() },
+                    )?;
+                    versions
+                }
+                Err(e) => {
+                    return trail.record_result(
+                        "key_destroy",
+                        &object,
+                        crate::details! { "version" => version },
+                        Err(e),
+                    )
+                }
+            };
+            trail.close()?;
             println!(
                 "destroyed data key '{id}' version(s) {destroyed:?}; the master key was replaced \
                  and the other keys re-wrapped"
@@ -200,8 +244,10 @@ pub fn run(ctx: &Context, cmd: KeysCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         KeysCommand::RotateKek => {
-            let mut kr = open_keyring(ctx)?;
-            kr.rotate_kek()?;
+            let trail = AuditTrail::open(ctx)?;
+            let res = open_keyring(ctx).and_then(|mut kr| Ok(kr.rotate_kek()?));
+            trail.record_result("kek_rotate", "keyring", Map::new(), res)?;
+            trail.close()?;
             println!("master key replaced; all data keys re-wrapped");
             Ok(ExitCode::SUCCESS)
         }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use shuan_classify::Profile;
 use shuan_source::{SourceOptions, TextEncoding};
 
+use crate::audit_trail::AuditTrail;
 use crate::context::Context;
 use crate::output::{self, TextTable};
 use crate::progress::Progress;
@@ -127,6 +128,13 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<ExitCode> {
         jobs: args.jobs.map(usize::from).unwrap_or_else(default_jobs),
         source_options,
     };
+    // Fail-closed: a scan whose result is to be saved is recorded in the audit ledger, so
+    // an unwritable ledger stops it before any source is read.
+    let trail = if args.save {
+        Some(AuditTrail::open(ctx)?)
+    } else {
+        None
+    };
     let outcome = scan_all(&args.sources, &settings, &progress);
     progress.finish();
 
@@ -139,11 +147,36 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<ExitCode> {
     out.flush().context("cannot write the scan result")?;
     drop(out);
 
-    if args.save {
-        let saved = save(ctx, &outcome.results, &settings)?;
-        for (source, id) in saved {
+    if let Some(trail) = trail {
+        let saved = save(ctx, &outcome.results, &settings);
+        let saved = match saved {
+            Ok(s) => s,
+            Err(e) => {
+                let sources: Vec<&str> =
+                    outcome.results.iter().map(|r| r.source.as_str()).collect();
+                return trail.record_result(
+                    "scan_save",
+                    "inventory",
+                    crate::details! { "sources" => sources },
+                    Err(e),
+                );
+            }
+        };
+        for ((source, id), r) in saved.iter().zip(&outcome.results) {
+            let highest = r.tables.iter().map(|t| t.grade.level).max();
+            let details = crate::details! {
+                "scan_id" => id,
+                "profile" => settings.profile.name(),
+                "tables" => r.tables.len(),
+                "rows_scanned" => r.tables.iter().map(|t| t.rows_scanned).sum::<u64>(),
+                "sensitive_columns" => r.tables.iter().flat_map(|t| &t.columns).filter(|c| c.data_type.is_some()).count(),
+                "highest_level" => highest.map(|l| settings.profile.level(l).name.clone()),
+                "failures" => r.failures.len(),
+            };
+            trail.record("scan_save", source, shuan_ledger::Outcome::Allowed, details)?;
             eprintln!("saved scan #{id} of {source} to the inventory (已保存到资产清单)");
         }
+        trail.close()?;
     }
     Ok(if outcome.failed {
         ExitCode::from(1)

@@ -1,0 +1,182 @@
+//! The audit trail of the `shuan` command itself: every command that processes data or
+//! touches keys (scan `--save`, masking, unmasking, key operations, encryption, backups)
+//! writes its record into the data directory's audit ledger (审计日志, `shuan-ledger`).
+//!
+//! Fail-closed: a command opens the ledger *before* it acts, so an unwritable ledger
+//! refuses the action instead of letting it happen unrecorded; the record is appended (and
+//! durable) before the command reports success. An action that fails is recorded too,
+//! with outcome `error` and the reason.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use serde_json::{Map, Value};
+use shuan_ledger::{Actor, ActorKind, Client, Event, Ledger, LedgerError, Outcome};
+
+use crate::context::Context;
+
+/// How long to wait for another `shuan` process that holds the ledger open.
+const LOCK_WAIT: Duration = Duration::from_secs(15);
+
+/// Environment variables naming the acting user's department and role (部门, 角色) for
+/// the audit record, until the platform's own accounts replace OS users.
+pub const DEPARTMENT_ENV: &str = "SHUAN_DEPARTMENT";
+pub const ROLE_ENV: &str = "SHUAN_ROLE";
+
+/// The open ledger a command writes its records to.
+pub struct AuditTrail {
+    ledger: Ledger,
+    actor: Actor,
+    request_id: String,
+}
+
+impl AuditTrail {
+    /// Opens `<data dir>/audit`, waiting a while if another `shuan` process has it open.
+    pub fn open(ctx: &Context) -> Result<AuditTrail> {
+        let dir = shuan_ledger::default_dir(&ctx.data_dir);
+        let key =
+            shuan_crypto::node::load_or_create_node_key(&ctx.data_dir).with_context(|| {
+                format!(
+                    "cannot load the node key that signs the audit ledger (审计日志) from {}; \
+                 the action was not performed",
+                    ctx.data_dir.display()
+                )
+            })?;
+        let started = Instant::now();
+        let ledger = loop {
+            match Ledger::open(&dir, key.clone()) {
+                Ok(l) => break l,
+                Err(LedgerError::Locked(_)) if started.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!(
+                            "cannot open the audit ledger in {}; every data or key operation \
+                             must be recorded, so the action was not performed",
+                            dir.display()
+                        )
+                    })
+                }
+            }
+        };
+        if ledger.recovery().torn_bytes > 0 {
+            eprintln!(
+                "note: the audit ledger had an incomplete final write from a crash; {} bytes \
+                 were cut and saved under {}",
+                ledger.recovery().torn_bytes,
+                dir.join(shuan_ledger::ledger::RECOVERED_DIR).display()
+            );
+        }
+        Ok(AuditTrail {
+            ledger,
+            actor: current_actor(),
+            request_id: request_id(),
+        })
+    }
+
+    /// Appends one record and returns its sequence number once it is durable.
+    pub fn record(
+        &self,
+        action: &str,
+        object: &str,
+        outcome: Outcome,
+        details: Map<String, Value>,
+    ) -> Result<u64> {
+        let event = Event {
+            time: None,
+            actor: self.actor.clone(),
+            action: action.to_string(),
+            object: object.to_string(),
+            purpose: std::env::var("SHUAN_PURPOSE")
+                .ok()
+                .filter(|p| !p.is_empty()),
+            outcome,
+            client: Some(Client {
+                address: None,
+                agent: Some(format!("shuan-cli/{}", env!("CARGO_PKG_VERSION"))),
+            }),
+            request_id: Some(self.request_id.clone()),
+            details,
+        };
+        self.ledger.append(&event).with_context(|| {
+            format!(
+                "cannot write the audit record for `{action}` on {object} to {}",
+                self.ledger.dir().display()
+            )
+        })
+    }
+
+    /// Records the outcome of `result`: `allowed` with `details` when it is `Ok`, `error`
+    /// with the message otherwise. Returns `result`, or the ledger's error if the record
+    /// could not be written.
+    pub fn record_result<T>(
+        &self,
+        action: &str,
+        object: &str,
+        mut details: Map<String, Value>,
+        result: Result<T>,
+    ) -> Result<T> {
+        match result {
+            Ok(v) => {
+                self.record(action, object, Outcome::Allowed, details)?;
+                Ok(v)
+            }
+            Err(e) => {
+                details.insert("error".into(), Value::String(format!("{e:#}")));
+                if let Err(log_err) = self.record(action, object, Outcome::Error, details) {
+                    return Err(e.context(format!("{log_err:#}")));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Signs a checkpoint over the new records and closes the ledger.
+    pub fn close(self) -> Result<()> {
+        let dir = self.ledger.dir().to_path_buf();
+        self.ledger
+            .close()
+            .with_context(|| format!("closing the audit ledger in {}", dir.display()))
+    }
+}
+
+/// The acting user: the OS account, with department and role from the environment.
+pub fn current_actor() -> Actor {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    Actor {
+        kind: ActorKind::User,
+        id: shuan_mask::log::current_user(),
+        department: env(DEPARTMENT_ENV),
+        role: env(ROLE_ENV),
+    }
+}
+
+/// One id per command run, so the records of one run can be found together.
+fn request_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("cli-{}-{:x}", std::process::id(), nanos)
+}
+
+/// A path as a record's object: absolute where it can be made so.
+pub fn path_object(p: &Path) -> String {
+    std::path::absolute(p)
+        .unwrap_or_else(|_| p.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// Builds a details map from `(key, value)` pairs.
+#[macro_export]
+macro_rules! details {
+    ($($k:expr => $v:expr),* $(,)?) => {{
+        #[allow(unused_mut)]
+        let mut m = serde_json::Map::new();
+        $( m.insert($k.to_string(), serde_json::json!($v)); )*
+        m
+    }};
+}
