@@ -172,6 +172,31 @@ static NAME_RULES: &[NameRule] = rules! {
         "secretkey" => "English for secret key", "salt" => "English for password salt", "hash" => "English for password hash"];
 };
 
+/// Bare "account number" cues of [`DataType::BankCard`]; see [`NON_BANK_ACCOUNT_QUALIFIERS`].
+const ACCOUNT_PATTERNS: &[&str] = &["账号"];
+
+/// Words that, right before 账号, make it a login or platform account (用户账号, 登录账号,
+/// 微信账号), not a bank account: such a column is typed by its values, not by its name.
+const NON_BANK_ACCOUNT_QUALIFIERS: &[&str] = &[
+    "用户",
+    "登录",
+    "登陆",
+    "系统",
+    "会员",
+    "平台",
+    "网站",
+    "网络",
+    "微信",
+    "qq",
+    "邮箱",
+    "游戏",
+    "注册",
+    "管理员",
+    "操作员",
+    "员工",
+    "工作人员",
+];
+
 /// English tokens that, before `name`, make it a person's name (`contact_name`,
 /// `user_name` is an account, not a person, so it is not here).
 const PERSON_NAME_PREFIXES: &[&str] = &[
@@ -304,6 +329,14 @@ fn name_cue(name: &str) -> Option<(DataType, String, &'static str)> {
         match rule.how {
             Match::Sub => {
                 if let Some(p) = lower.rfind(rule.pat) {
+                    if rule.t == DataType::BankCard
+                        && ACCOUNT_PATTERNS.contains(&rule.pat)
+                        && NON_BANK_ACCOUNT_QUALIFIERS
+                            .iter()
+                            .any(|q| lower[..p].ends_with(q))
+                    {
+                        continue;
+                    }
                     consider(
                         p + rule.pat.len(),
                         rule.pat.len(),
@@ -908,6 +941,25 @@ mod tests {
 
     fn c(name: &str, values: &[&str]) -> ColumnVerdict {
         ColumnClassifier::new().classify(name, values.iter().copied())
+    }
+
+    #[test]
+    fn login_accounts_are_not_bank_cards_by_name() {
+        for name in ["用户账号", "登录账号", "微信账号", "QQ账号", "系统账号"] {
+            assert_ne!(
+                name_cue(name).map(|c| c.0),
+                Some(DataType::BankCard),
+                "{name}"
+            );
+        }
+        for name in ["账号", "银行账号", "开户账号", "收款账号", "缴费银行账号"]
+        {
+            assert_eq!(
+                name_cue(name).map(|c| c.0),
+                Some(DataType::BankCard),
+                "{name}"
+            );
+        }
     }
 
     #[test]
