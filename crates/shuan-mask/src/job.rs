@@ -1,12 +1,18 @@
 //! Static masking (静态脱敏): a per-column plan built from a scenario, applied row by row
 //! (in parallel batches), with counts for the masking log.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Condvar, Mutex};
+
 use serde::Serialize;
+use shuan_source::{RowPosition, RowReader, SourceError};
 
 use crate::error::{MaskError, Result};
 use crate::key::MaskKeys;
 use crate::ops::{ApplyCtx, Operator};
 use crate::rules::{Choice, ColumnInfo, Scenario};
+use crate::sink::{RowEncoder, RowSink};
+use crate::watermark::Embedder;
 
 /// Finds identifiers left in free text and replaces them (by their type tag). Supplied by
 /// the caller (normally backed by `shuan-detect`'s text scanner) for scenarios with
@@ -245,6 +251,309 @@ impl<'a> Masker<'a> {
     pub fn finish(self) -> MaskStats {
         self.stats
     }
+}
+
+impl Masker<'_> {
+    /// Mask rows numbered from `first_row` in the calling thread, counting into `stats`.
+    fn mask_rows(&self, rows: &mut [Vec<Option<String>>], first_row: u64, stats: &mut MaskStats) {
+        for (i, row) in rows.iter_mut().enumerate() {
+            mask_one(
+                self.plan,
+                self.keys,
+                self.residual,
+                row,
+                first_row + i as u64,
+                stats,
+            );
+        }
+    }
+}
+
+/// An error returned by a caller's hook, passed through by [`run`].
+pub type HookError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Called once with the first masked batch (output columns, suppressed ones removed)
+/// before anything is written; returns the watermark embedder for every row, if any.
+pub type FirstBatchHook<'h, 'k> =
+    Box<dyn FnOnce(&[Vec<Option<String>>]) -> Result<Option<Embedder<'k>>, HookError> + Send + 'h>;
+
+/// Called for every malformed row the reader skipped (row errors), in source order.
+pub type SkippedRowHook<'h> = Box<dyn FnMut(&SourceError) + 'h>;
+
+/// What the caller plugs into [`run`].
+#[derive(Default)]
+pub struct JobHooks<'h, 'k> {
+    /// See [`FirstBatchHook`] (watermarking chooses its carriers on masked rows).
+    pub first_batch: Option<FirstBatchHook<'h, 'k>>,
+    /// See [`SkippedRowHook`].
+    pub skipped_row: Option<SkippedRowHook<'h>>,
+}
+
+/// Why a masking job stopped. The sink is dropped unfinished, so no output appears.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Reading the source failed (not a skippable row error).
+    #[error("at {position}: {source}")]
+    Read {
+        /// Where the reader was.
+        position: RowPosition,
+        /// What failed.
+        #[source]
+        source: SourceError,
+    },
+    /// Writing the output failed.
+    #[error(transparent)]
+    Mask(#[from] MaskError),
+    /// The first-batch hook failed.
+    #[error("{0}")]
+    Hook(HookError),
+}
+
+/// Counts of a finished job.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JobOutcome {
+    /// Per-column counts.
+    pub stats: MaskStats,
+    /// Malformed rows skipped.
+    pub skipped_rows: u64,
+}
+
+/// A batch on its way from the reader to the writer.
+struct Batch {
+    seq: u64,
+    first_row: u64,
+    rows: Vec<Vec<Option<String>>>,
+    len: usize,
+    encoded: Vec<u8>,
+}
+
+/// The ordered writing end, shared by the workers.
+struct WriteState<'s, 'h, 'k> {
+    sink: Option<Box<dyn RowSink + Send + 's>>,
+    next_seq: u64,
+    first_batch: Option<FirstBatchHook<'h, 'k>>,
+    embedder: Option<Embedder<'k>>,
+    error: Option<JobError>,
+}
+
+/// Stream every row of `reader` through `masker` into `sink`, then finish the sink.
+///
+/// The calling thread reads batches of [`BATCH_ROWS`] rows into recycled buffers
+/// ([`RowReader::next_row_into`]); the masker's worker threads mask a batch each and,
+/// when the sink has an encoder and no watermark is embedded, serialise it too; batches
+/// are appended in source order. Memory stays bounded: at most two batches per worker
+/// are alive. On any error the sink is dropped without `finish`, so no partial output
+/// is left behind.
+pub fn run<'k>(
+    reader: &mut dyn RowReader,
+    masker: Masker<'k>,
+    sink: Box<dyn RowSink + Send + '_>,
+    hooks: JobHooks<'_, 'k>,
+) -> Result<JobOutcome, JobError> {
+    let JobHooks {
+        first_batch,
+        mut skipped_row,
+    } = hooks;
+    let workers = masker.threads.max(1);
+    // Serialising in the workers is only right when the rows are final once masked.
+    let encode_in_workers = first_batch.is_none() && sink.encoder().is_some();
+    let state = Mutex::new(WriteState {
+        sink: Some(sink),
+        next_seq: 0,
+        first_batch,
+        embedder: None,
+        error: None,
+    });
+    let turn = Condvar::new();
+    let (work_tx, work_rx) = mpsc::sync_channel::<Batch>(workers);
+    let work_rx = Mutex::new(work_rx);
+    let (free_tx, free_rx) = mpsc::channel::<Batch>();
+    let failed = AtomicBool::new(false);
+    let masker_ref = &masker;
+
+    let (read, partials) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let (state, turn, work_rx, free_tx, failed) =
+                    (&state, &turn, &work_rx, free_tx.clone(), &failed);
+                let encoder = if encode_in_workers {
+                    state
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .sink
+                        .as_ref()
+                        .and_then(|s| s.encoder())
+                } else {
+                    None
+                };
+                scope.spawn(move || {
+                    worker(masker_ref, state, turn, work_rx, free_tx, failed, encoder)
+                })
+            })
+            .collect();
+        drop(free_tx);
+        let read = read_batches(reader, &work_tx, &free_rx, &failed, &mut skipped_row);
+        drop(work_tx);
+        let partials: Vec<MaskStats> = handles
+            .into_iter()
+            .map(|h| h.join().expect("masking workers do not panic"))
+            .collect();
+        (read, partials)
+    });
+    let skipped_rows = read?;
+    let state = state.into_inner().unwrap_or_else(|p| p.into_inner());
+    if let Some(e) = state.error {
+        return Err(e);
+    }
+    if let Some(sink) = state.sink {
+        sink.finish()?;
+    }
+    let mut stats = MaskStats::for_plan(masker.plan);
+    for p in &partials {
+        stats.merge(p);
+    }
+    Ok(JobOutcome {
+        stats,
+        skipped_rows,
+    })
+}
+
+/// The reading loop of [`run`]: fills batches and hands them to the workers.
+fn read_batches(
+    reader: &mut dyn RowReader,
+    work_tx: &mpsc::SyncSender<Batch>,
+    free_rx: &mpsc::Receiver<Batch>,
+    failed: &AtomicBool,
+    skipped_row: &mut Option<SkippedRowHook<'_>>,
+) -> Result<u64, JobError> {
+    let mut seq = 0u64;
+    let mut row_no = 0u64;
+    let mut skipped = 0u64;
+    loop {
+        if failed.load(Ordering::Relaxed) {
+            // A worker failed; its error is the one reported.
+            return Ok(skipped);
+        }
+        let mut batch = free_rx.try_recv().unwrap_or_else(|_| Batch {
+            seq: 0,
+            first_row: 0,
+            rows: Vec::with_capacity(BATCH_ROWS),
+            len: 0,
+            encoded: Vec::new(),
+        });
+        batch.len = 0;
+        let mut done = false;
+        while batch.len < BATCH_ROWS {
+            if batch.rows.len() == batch.len {
+                batch.rows.push(Vec::new());
+            }
+            match reader.next_row_into(&mut batch.rows[batch.len]) {
+                None => {
+                    done = true;
+                    break;
+                }
+                Some(Ok(())) => batch.len += 1,
+                Some(Err(e)) if e.is_row_error() => {
+                    skipped += 1;
+                    if let Some(f) = skipped_row.as_mut() {
+                        f(&e);
+                    }
+                }
+                Some(Err(e)) => {
+                    failed.store(true, Ordering::Relaxed);
+                    return Err(JobError::Read {
+                        position: reader.position(),
+                        source: e,
+                    });
+                }
+            }
+        }
+        if batch.len > 0 {
+            batch.seq = seq;
+            batch.first_row = row_no;
+            seq += 1;
+            row_no += batch.len as u64;
+            if work_tx.send(batch).is_err() {
+                return Ok(skipped);
+            }
+        }
+        if done {
+            return Ok(skipped);
+        }
+    }
+}
+
+/// One masking worker of [`run`]: masks (and maybe encodes) batches, then appends them
+/// to the sink when their turn comes.
+fn worker(
+    masker: &Masker<'_>,
+    state: &Mutex<WriteState<'_, '_, '_>>,
+    turn: &Condvar,
+    work_rx: &Mutex<mpsc::Receiver<Batch>>,
+    free_tx: mpsc::Sender<Batch>,
+    failed: &AtomicBool,
+    mut encoder: Option<Box<dyn RowEncoder>>,
+) -> MaskStats {
+    let mut stats = MaskStats::for_plan(masker.plan);
+    loop {
+        let next = work_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+        let Ok(mut batch) = next else { break };
+        let rows = &mut batch.rows[..batch.len];
+        if !failed.load(Ordering::Relaxed) {
+            masker.mask_rows(rows, batch.first_row, &mut stats);
+        }
+        batch.encoded.clear();
+        let mut encode_error = None;
+        if let Some(enc) = encoder.as_mut() {
+            if let Err(e) = enc.encode(rows, &mut batch.encoded) {
+                encode_error = Some(JobError::Mask(e));
+            }
+        }
+        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+        while st.next_seq != batch.seq {
+            st = turn.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+        if st.error.is_none() {
+            if let Err(e) = encode_error.map_or_else(
+                || write_batch(&mut st, rows, &batch.encoded, encoder.is_some()),
+                Err,
+            ) {
+                st.error = Some(e);
+                failed.store(true, Ordering::Relaxed);
+            }
+        }
+        st.next_seq += 1;
+        drop(st);
+        turn.notify_all();
+        // The reader may be gone; the batch is then simply dropped.
+        let _ = free_tx.send(batch);
+    }
+    stats
+}
+
+/// Append one masked batch; runs in source order, under the write lock.
+fn write_batch(
+    st: &mut WriteState<'_, '_, '_>,
+    rows: &mut [Vec<Option<String>>],
+    encoded: &[u8],
+    is_encoded: bool,
+) -> Result<(), JobError> {
+    if let Some(hook) = st.first_batch.take() {
+        st.embedder = hook(rows).map_err(JobError::Hook)?;
+    }
+    let Some(sink) = st.sink.as_mut() else {
+        return Ok(());
+    };
+    if is_encoded {
+        return Ok(sink.write_encoded(encoded)?);
+    }
+    for row in rows.iter_mut() {
+        if let Some(e) = st.embedder.as_mut() {
+            e.embed(row);
+        }
+        sink.write_row(row)?;
+    }
+    Ok(())
 }
 
 fn mask_one(

@@ -13,6 +13,25 @@ pub trait RowSink {
     fn write_row(&mut self, row: &[Option<String>]) -> Result<()>;
     /// Make the output visible (rename / commit). Dropping without `finish` discards it.
     fn finish(self: Box<Self>) -> Result<()>;
+    /// An encoder producing exactly the bytes [`RowSink::write_row`] would write, so
+    /// worker threads can serialise batches in parallel and the sink only appends them
+    /// (with [`RowSink::write_encoded`]). `None`: rows must go through `write_row`.
+    fn encoder(&self) -> Option<Box<dyn RowEncoder>> {
+        None
+    }
+    /// Append bytes made by this sink's [`RowSink::encoder`], in row order.
+    fn write_encoded(&mut self, bytes: &[u8]) -> Result<()> {
+        let _ = bytes;
+        Err(MaskError::Invalid(
+            "this output takes rows, not encoded bytes".into(),
+        ))
+    }
+}
+
+/// Serialises rows into a file sink's format off the writing thread.
+pub trait RowEncoder: Send {
+    /// Append the encoding of `rows` to `out`.
+    fn encode(&mut self, rows: &[Vec<Option<String>>], out: &mut Vec<u8>) -> Result<()>;
 }
 
 /// Output format of a file destination.
@@ -87,6 +106,55 @@ fn refuse_existing(dest: &Path, overwrite: bool) -> Result<()> {
 pub struct CsvSink {
     writer: csv::Writer<BufWriter<tempfile::NamedTempFile>>,
     dest: PathBuf,
+    width: usize,
+}
+
+/// CSV encoder of a [`CsvSink`]: the same csv-core writer (default dialect) the sink's
+/// `csv::Writer` drives, so the bytes are identical.
+struct CsvEncoder {
+    core: csv_core::Writer,
+    width: usize,
+}
+
+impl CsvEncoder {
+    fn encode_row(&mut self, row: &[Option<String>], out: &mut Vec<u8>) -> Result<()> {
+        if row.len() != self.width {
+            // What csv::Writer refuses too: every record as wide as the header.
+            return Err(MaskError::Invalid(format!(
+                "csv output: a row has {} fields where the header has {}",
+                row.len(),
+                self.width
+            )));
+        }
+        let bytes: usize = row.iter().map(|v| v.as_ref().map_or(0, String::len)).sum();
+        // Worst case: every byte a doubled quote, every field quoted, delimiters, `""`
+        // for a lone empty field, terminator.
+        let bound = 2 * bytes + 3 * row.len() + 4;
+        let start = out.len();
+        out.resize(start + bound, 0);
+        let mut pos = start;
+        for (i, v) in row.iter().enumerate() {
+            if i > 0 {
+                let (_, n) = self.core.delimiter(&mut out[pos..]);
+                pos += n;
+            }
+            let field = v.as_deref().unwrap_or("").as_bytes();
+            let (res, nin, n) = self.core.field(field, &mut out[pos..]);
+            debug_assert!(res == csv_core::WriteResult::InputEmpty && nin == field.len());
+            pos += n;
+        }
+        let (res, n) = self.core.terminator(&mut out[pos..]);
+        debug_assert!(res == csv_core::WriteResult::InputEmpty);
+        pos += n;
+        out.truncate(pos);
+        Ok(())
+    }
+}
+
+impl RowEncoder for CsvEncoder {
+    fn encode(&mut self, rows: &[Vec<Option<String>>], out: &mut Vec<u8>) -> Result<()> {
+        rows.iter().try_for_each(|row| self.encode_row(row, out))
+    }
 }
 
 impl CsvSink {
@@ -101,6 +169,7 @@ impl CsvSink {
         Ok(CsvSink {
             writer,
             dest: dest.to_path_buf(),
+            width: header.len(),
         })
     }
 }
@@ -110,6 +179,24 @@ impl RowSink for CsvSink {
         self.writer
             .write_record(row.iter().map(|v| v.as_deref().unwrap_or("").as_bytes()))?;
         Ok(())
+    }
+    fn encoder(&self) -> Option<Box<dyn RowEncoder>> {
+        Some(Box::new(CsvEncoder {
+            core: csv_core::Writer::new(),
+            width: self.width,
+        }))
+    }
+    fn write_encoded(&mut self, bytes: &[u8]) -> Result<()> {
+        // Rows given to write_row may still sit in the csv writer's own buffer.
+        self.writer
+            .flush()
+            .map_err(|e| MaskError::io(&self.dest, e))?;
+        self.writer
+            .get_ref()
+            .get_ref()
+            .as_file()
+            .write_all(bytes)
+            .map_err(|e| MaskError::io(&self.dest, e))
     }
     fn finish(self: Box<Self>) -> Result<()> {
         let dest = self.dest.clone();
@@ -134,7 +221,7 @@ pub struct JsonlSink {
     out: BufWriter<tempfile::NamedTempFile>,
     keys: Vec<String>,
     dest: PathBuf,
-    line: String,
+    line: Vec<u8>,
 }
 
 impl JsonlSink {
@@ -149,29 +236,59 @@ impl JsonlSink {
             out: BufWriter::with_capacity(1 << 20, temp_beside(dest)?),
             keys,
             dest: dest.to_path_buf(),
-            line: String::new(),
+            line: Vec::new(),
         })
+    }
+}
+
+/// One JSON Lines object for `row`, appended to `line`.
+fn jsonl_line(keys: &[String], row: &[Option<String>], line: &mut Vec<u8>) -> Result<()> {
+    line.push(b'{');
+    for (i, (k, v)) in keys.iter().zip(row).enumerate() {
+        if i > 0 {
+            line.push(b',');
+        }
+        line.extend_from_slice(k.as_bytes());
+        line.push(b':');
+        match v {
+            Some(s) => serde_json::to_writer(&mut *line, s)?,
+            None => line.extend_from_slice(b"null"),
+        }
+    }
+    line.extend_from_slice(b"}\n");
+    Ok(())
+}
+
+/// JSON Lines encoder of a [`JsonlSink`].
+struct JsonlEncoder {
+    keys: Vec<String>,
+}
+
+impl RowEncoder for JsonlEncoder {
+    fn encode(&mut self, rows: &[Vec<Option<String>>], out: &mut Vec<u8>) -> Result<()> {
+        for row in rows {
+            jsonl_line(&self.keys, row, out)?;
+        }
+        Ok(())
     }
 }
 
 impl RowSink for JsonlSink {
     fn write_row(&mut self, row: &[Option<String>]) -> Result<()> {
         self.line.clear();
-        self.line.push('{');
-        for (i, (k, v)) in self.keys.iter().zip(row).enumerate() {
-            if i > 0 {
-                self.line.push(',');
-            }
-            self.line.push_str(k);
-            self.line.push(':');
-            match v {
-                Some(s) => self.line.push_str(&serde_json::to_string(s)?),
-                None => self.line.push_str("null"),
-            }
-        }
-        self.line.push_str("}\n");
+        jsonl_line(&self.keys, row, &mut self.line)?;
         self.out
-            .write_all(self.line.as_bytes())
+            .write_all(&self.line)
+            .map_err(|e| MaskError::io(&self.dest, e))
+    }
+    fn encoder(&self) -> Option<Box<dyn RowEncoder>> {
+        Some(Box::new(JsonlEncoder {
+            keys: self.keys.clone(),
+        }))
+    }
+    fn write_encoded(&mut self, bytes: &[u8]) -> Result<()> {
+        self.out
+            .write_all(bytes)
             .map_err(|e| MaskError::io(&self.dest, e))
     }
     fn finish(self: Box<Self>) -> Result<()> {

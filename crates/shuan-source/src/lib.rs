@@ -182,6 +182,14 @@ pub trait RowReader {
     /// [`SourceError::is_row_error`] means that row was skipped and reading may go on;
     /// any other error ends the table.
     fn next_row(&mut self) -> Option<Result<Vec<Option<String>>, SourceError>>;
+    /// [`RowReader::next_row`] into a caller's row, for streaming loops that keep one row
+    /// (or one batch of rows) alive and refill it: readers that can reuse the row's
+    /// strings (CSV/TSV) do so, saving an allocation per value. On `Some(Ok(()))` `row`
+    /// holds exactly the next row; after an error its contents are unspecified. Same
+    /// errors as [`RowReader::next_row`].
+    fn next_row_into(&mut self, row: &mut Vec<Option<String>>) -> Option<Result<(), SourceError>> {
+        self.next_row().map(|next| next.map(|values| *row = values))
+    }
     /// Where the reader is, for error messages.
     fn position(&self) -> RowPosition;
     /// Reads past the next row without returning its values, with the same errors as

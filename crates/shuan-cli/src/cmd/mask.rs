@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use shuan_detect::{ColumnClassifier, DataType, TextScanner};
-use shuan_mask::job::{MaskPlan, Masker, ResidualRedactor, BATCH_ROWS};
+use shuan_mask::job::{FirstBatchHook, JobError, JobHooks, MaskPlan, Masker, ResidualRedactor};
 use shuan_mask::log::{current_user, JsonlMaskLog, MaskLog, MaskLogRecord, TableLog};
 use shuan_mask::ops::Operator;
 use shuan_mask::risk::{RiskAnalyzer, RiskOptions};
@@ -552,6 +552,79 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What choosing watermark carriers needs from [`mask_table`].
+struct Watermarking<'a> {
+    args: &'a MaskArgs,
+    table: &'a TableRef,
+    plan: &'a MaskPlan,
+    header: &'a [String],
+    written: &'a str,
+    ctx: &'a Context,
+    source_name: &'a str,
+}
+
+impl Watermarking<'_> {
+    /// The embedder for `recipient`, carriers chosen on the first masked batch, recorded
+    /// in the watermark registry.
+    fn embedder<'k>(
+        &self,
+        recipient: &str,
+        k: &'k MaskKeys,
+        batch: &[Vec<Option<String>>],
+    ) -> anyhow::Result<Option<Embedder<'k>>> {
+        let Watermarking {
+            args,
+            table,
+            plan,
+            header,
+            written,
+            ctx,
+            source_name,
+        } = *self;
+        let carriers = if args.watermark_columns.is_empty() {
+            let out_plan = MaskPlan {
+                columns: plan
+                    .columns
+                    .iter()
+                    .filter(|c| c.choice.operator != Operator::Suppress)
+                    .cloned()
+                    .collect(),
+                residual_scan: false,
+            };
+            auto_carriers(&out_plan, batch)
+        } else {
+            args.watermark_columns.clone()
+        };
+        if carriers.is_empty() {
+            bail!(
+                "no numeric column to carry the watermark in {}; name one with --watermark-columns",
+                table.name
+            );
+        }
+        let e = Embedder::new(k, recipient, header, &carriers).ok_or_else(|| {
+            anyhow::anyhow!(
+                "watermark columns {} not all in the output of {} (columns: {})",
+                carriers.join(","),
+                table.name,
+                header.join(",")
+            )
+        })?;
+        append_registry(
+            ctx,
+            &WatermarkEntry {
+                recipient: recipient.to_string(),
+                carriers: carriers.clone(),
+                key_columns: e.key_column_names(header),
+                key_fingerprint: k.fingerprint(),
+                when: shuan_mask::dates::now_rfc3339(),
+                source: format!("{source_name}#{}", table.name),
+                destination: written.to_string(),
+            },
+        )?;
+        Ok(Some(e))
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn mask_table(
     args: &MaskArgs,
@@ -600,7 +673,7 @@ fn mask_table(
         return Ok((plan, empty, String::new()));
     }
     let header = plan.output_columns();
-    let (mut sink, written): (Box<dyn RowSink + Send>, String) = match dest {
+    let (sink, written): (Box<dyn RowSink + Send>, String) = match dest {
         Dest::File(p, fmt) | Dest::Dir(p, fmt) => {
             let path = match dest {
                 Dest::Dir(..) => p.join(format!(
@@ -645,139 +718,51 @@ fn mask_table(
     bar.set_length(table.size_bytes.unwrap_or(0));
     bar.set_message(table.name.clone());
     let mut reader = source.open_table(table)?;
-    // Reading runs in this thread while a worker masks (in parallel batches), watermarks
-    // and writes the previous batch; emptied batches come back for reuse.
-    type Batch = Vec<Vec<Option<String>>>;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(Batch, u64)>(2);
-    let (recycle_tx, recycle_rx) = std::sync::mpsc::channel::<Batch>();
-    let header_ref = &header;
-    let plan_ref = &plan;
-    let written_ref = &written;
-    let aborted = std::sync::atomic::AtomicBool::new(false);
-    let aborted_ref = &aborted;
-    let (read_result, work_result) = std::thread::scope(|scope| {
-        let worker = scope.spawn(move || -> anyhow::Result<shuan_mask::job::MaskStats> {
-            let mut embedder: Option<Embedder> = None;
-            let mut first_batch = true;
-            for (mut batch, row_no) in rx {
-                masker.mask_batch(&mut batch, row_no);
-                if first_batch {
-                    first_batch = false;
-                    if let (Some(recipient), Some(k)) = (&args.recipient, keys) {
-                        let carriers = if args.watermark_columns.is_empty() {
-                            // Carriers are chosen on the masked rows, in output column order.
-                            let out_plan = MaskPlan {
-                                columns: plan_ref
-                                    .columns
-                                    .iter()
-                                    .filter(|c| c.choice.operator != Operator::Suppress)
-                                    .cloned()
-                                    .collect(),
-                                residual_scan: false,
-                            };
-                            auto_carriers(&out_plan, &batch)
-                        } else {
-                            args.watermark_columns.clone()
-                        };
-                        if carriers.is_empty() {
-                            bail!("no numeric column to carry the watermark in {}; name one with --watermark-columns", table.name);
-                        }
-                        let e = Embedder::new(k, recipient, header_ref, &carriers).ok_or_else(|| {
-                            anyhow::anyhow!(
-                                "watermark columns {} not all in the output of {} (columns: {})",
-                                carriers.join(","),
-                                table.name,
-                                header_ref.join(",")
-                            )
-                        })?;
-                        append_registry(
-                            ctx,
-                            &WatermarkEntry {
-                                recipient: recipient.clone(),
-                                carriers: carriers.clone(),
-                                key_columns: e.key_column_names(header_ref),
-                                key_fingerprint: k.fingerprint(),
-                                when: shuan_mask::dates::now_rfc3339(),
-                                source: format!("{source_name}#{}", table.name),
-                                destination: written_ref.clone(),
-                            },
-                        )?;
-                        embedder = Some(e);
-                    }
-                }
-                for row in batch.iter_mut() {
-                    if let Some(e) = embedder.as_mut() {
-                        e.embed(row);
-                    }
-                    sink.write_row(row)?;
-                }
-                batch.clear();
-                let _ = recycle_tx.send(batch);
+    // Watermark carriers are chosen on the first masked rows, in output column order.
+    let first_batch: Option<FirstBatchHook> = match (&args.recipient, keys) {
+        (Some(recipient), Some(k)) => {
+            let (header, plan, written) = (&header[..], &plan, &written[..]);
+            Some(Box::new(move |batch: &[Vec<Option<String>>]| {
+                let wm = Watermarking {
+                    args,
+                    table,
+                    plan,
+                    header,
+                    written,
+                    ctx,
+                    source_name,
+                };
+                wm.embedder(recipient, k, batch).map_err(Into::into)
+            }))
+        }
+        _ => None,
+    };
+    let mut warned = 0u32;
+    let hooks = JobHooks {
+        first_batch,
+        skipped_row: Some(Box::new(|e| {
+            warned += 1;
+            if warned <= 5 {
+                eprintln!("warning: {}: skipped a malformed row: {e}", table.name);
             }
-            if aborted_ref.load(std::sync::atomic::Ordering::SeqCst) {
-                // Dropping the sink discards the temporary output.
-                bail!("reading failed; no output written");
+        })),
+    };
+    // On a read error the job discards its output; the read error is the one to report.
+    let outcome =
+        shuan_mask::job::run(reader.as_mut(), masker, sink, hooks).map_err(|e| match e {
+            JobError::Read { position, source } => {
+                anyhow::Error::new(source).context(format!("reading {} at {position}", table.name))
             }
-            sink.finish()?;
-            Ok(masker.finish())
-        });
-        let read = (|| -> anyhow::Result<u64> {
-            let mut row_no = 0u64;
-            let mut skipped = 0u64;
-            loop {
-                let mut batch = recycle_rx
-                    .try_recv()
-                    .unwrap_or_else(|_| Vec::with_capacity(BATCH_ROWS));
-                let mut done = false;
-                while batch.len() < BATCH_ROWS {
-                    match reader.next_row() {
-                        None => {
-                            done = true;
-                            break;
-                        }
-                        Some(Ok(row)) => batch.push(row),
-                        Some(Err(e)) if e.is_row_error() => {
-                            skipped += 1;
-                            if skipped <= 5 {
-                                eprintln!("warning: {}: skipped a malformed row: {e}", table.name);
-                            }
-                        }
-                        Some(Err(e)) => {
-                            aborted.store(true, std::sync::atomic::Ordering::SeqCst);
-                            return Err(anyhow::Error::new(e).context(format!(
-                                "reading {} at {}",
-                                table.name,
-                                reader.position()
-                            )));
-                        }
-                    }
-                }
-                let n = batch.len() as u64;
-                if tx.send((batch, row_no)).is_err() {
-                    // The worker stopped on an error; it is reported below.
-                    break;
-                }
-                row_no += n;
-                if done {
-                    break;
-                }
-            }
-            Ok(skipped)
-        })();
-        drop(tx);
-        let work = worker.join().expect("masking worker does not panic");
-        (read, work)
-    });
-    // On a read error the worker discards its output; the read error is the one to report.
-    let skipped = read_result?;
-    let stats = work_result?;
-    if skipped > 5 {
+            JobError::Hook(h) => anyhow::Error::from_boxed(h),
+            JobError::Mask(m) => m.into(),
+        })?;
+    if outcome.skipped_rows > 5 {
         eprintln!(
-            "warning: {}: {skipped} malformed rows skipped in total",
-            table.name
+            "warning: {}: {} malformed rows skipped in total",
+            table.name, outcome.skipped_rows
         );
     }
-    Ok((plan, stats, written))
+    Ok((plan, outcome.stats, written))
 }
 
 fn run_rules(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
