@@ -5,11 +5,14 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::sm3::{Sm3, BLOCK_LEN};
 
-/// Incremental HMAC-SM3. The padded key is zeroized on drop.
+/// Incremental HMAC-SM3. The SM3 states after absorbing the key's inner and outer pad
+/// blocks are computed once by [`HmacSm3::new`]; a clone per message then costs the
+/// message's blocks plus one outer block, not two more pad compressions (masking MACs
+/// millions of short values under one key). The key-derived states are zeroized on drop.
 #[derive(Clone)]
 pub struct HmacSm3 {
     inner: Sm3,
-    outer_key: Zeroizing<[u8; BLOCK_LEN]>,
+    outer: Sm3,
 }
 
 impl std::fmt::Debug for HmacSm3 {
@@ -37,10 +40,9 @@ impl HmacSm3 {
         }
         let mut inner = Sm3::new();
         inner.update(&ipad[..]);
-        HmacSm3 {
-            inner,
-            outer_key: opad,
-        }
+        let mut outer = Sm3::new();
+        outer.update(&opad[..]);
+        HmacSm3 { inner, outer }
     }
 
     /// Absorb `data`.
@@ -50,11 +52,12 @@ impl HmacSm3 {
 
     /// Finish and return the 32-byte tag.
     pub fn finalize(self) -> [u8; 32] {
-        let inner = self.inner.clone().finalize();
-        let mut outer = Sm3::new();
-        outer.update(&self.outer_key[..]);
-        outer.update(&inner);
-        outer.finalize()
+        let HmacSm3 { inner, mut outer } = self;
+        let mut digest = Zeroizing::new(inner.finalize());
+        outer.update(&digest[..]);
+        let tag = outer.finalize();
+        digest.zeroize();
+        tag
     }
 
     /// Finish and compare with `expected` in constant time.
@@ -90,6 +93,55 @@ mod tests {
             hex(&hmac_sm3(b"key", b"message")),
             "34c90b291a80b7fd7f2be43d683935bab9d149164666c4ef8857c815cf2ef832"
         );
+    }
+
+    /// RFC 2104 spelled out with one-shot SM3: H((K ^ opad) || H((K ^ ipad) || m)).
+    fn rfc2104(key: &[u8], msg: &[u8]) -> [u8; 32] {
+        let mut k = [0u8; BLOCK_LEN];
+        if key.len() > BLOCK_LEN {
+            k[..32].copy_from_slice(&crate::sm3::sm3(key));
+        } else {
+            k[..key.len()].copy_from_slice(key);
+        }
+        let mut inner: Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
+        inner.extend_from_slice(msg);
+        let mut outer: Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
+        outer.extend_from_slice(&crate::sm3::sm3(&inner));
+        crate::sm3::sm3(&outer)
+    }
+
+    #[test]
+    fn precomputed_pads_equal_plain_rfc2104() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut bytes = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed as u8
+                })
+                .collect()
+        };
+        for key_len in [0, 1, 16, 32, 63, 64, 65, 100, 200] {
+            let key = bytes(key_len);
+            let base = HmacSm3::new(&key);
+            for msg_len in [0, 1, 26, 55, 56, 63, 64, 65, 119, 120, 128, 1000] {
+                let msg = bytes(msg_len);
+                let expected = rfc2104(&key, &msg);
+                assert_eq!(
+                    hmac_sm3(&key, &msg),
+                    expected,
+                    "key {key_len} msg {msg_len}"
+                );
+                // One keyed instance reused by cloning, fed in pieces, as masking does.
+                let mut m = base.clone();
+                let (a, b) = msg.split_at(msg_len / 3);
+                m.update(a);
+                m.update(b);
+                assert_eq!(m.finalize(), expected, "key {key_len} msg {msg_len} split");
+            }
+        }
     }
 
     #[test]
