@@ -208,7 +208,16 @@ impl<'a> Masker<'a> {
     /// Mask one row in place; suppressed columns are removed.
     pub fn mask_row(&mut self, row: &mut Vec<Option<String>>, row_no: u64) {
         let mut stats = std::mem::take(&mut self.stats);
-        mask_one(self.plan, self.keys, self.residual, row, row_no, &mut stats);
+        let mut scratch = Scratch::default();
+        mask_one(
+            self.plan,
+            self.keys,
+            self.residual,
+            row,
+            row_no,
+            &mut stats,
+            &mut scratch,
+        );
         self.stats = stats;
     }
 
@@ -230,8 +239,17 @@ impl<'a> Masker<'a> {
                     s.spawn(move || {
                         let mut st = MaskStats::for_plan(plan);
                         let base = first_row + (ci * chunk) as u64;
+                        let mut scratch = Scratch::default();
                         for (i, row) in part.iter_mut().enumerate() {
-                            mask_one(plan, keys, residual, row, base + i as u64, &mut st);
+                            mask_one(
+                                plan,
+                                keys,
+                                residual,
+                                row,
+                                base + i as u64,
+                                &mut st,
+                                &mut scratch,
+                            );
                         }
                         st
                     })
@@ -255,7 +273,13 @@ impl<'a> Masker<'a> {
 
 impl Masker<'_> {
     /// Mask rows numbered from `first_row` in the calling thread, counting into `stats`.
-    fn mask_rows(&self, rows: &mut [Vec<Option<String>>], first_row: u64, stats: &mut MaskStats) {
+    fn mask_rows(
+        &self,
+        rows: &mut [Vec<Option<String>>],
+        first_row: u64,
+        stats: &mut MaskStats,
+        scratch: &mut Scratch,
+    ) {
         for (i, row) in rows.iter_mut().enumerate() {
             mask_one(
                 self.plan,
@@ -264,6 +288,7 @@ impl Masker<'_> {
                 row,
                 first_row + i as u64,
                 stats,
+                scratch,
             );
         }
     }
@@ -495,12 +520,13 @@ fn worker(
     mut encoder: Option<Box<dyn RowEncoder>>,
 ) -> MaskStats {
     let mut stats = MaskStats::for_plan(masker.plan);
+    let mut scratch = Scratch::default();
     loop {
         let next = work_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
         let Ok(mut batch) = next else { break };
         let rows = &mut batch.rows[..batch.len];
         if !failed.load(Ordering::Relaxed) {
-            masker.mask_rows(rows, batch.first_row, &mut stats);
+            masker.mask_rows(rows, batch.first_row, &mut stats, &mut scratch);
         }
         batch.encoded.clear();
         let mut encode_error = None;
@@ -556,6 +582,16 @@ fn write_batch(
     Ok(())
 }
 
+/// Per-thread state of [`mask_one`]: buffers reused from row to row.
+#[derive(Default)]
+struct Scratch {
+    /// Receives each masked value; swapped with the source value's buffer.
+    out: String,
+    /// Entity values of the row (date shifts), read before any column is masked.
+    entities: Vec<Option<String>>,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn mask_one(
     plan: &MaskPlan,
     keys: Option<&MaskKeys>,
@@ -563,64 +599,73 @@ fn mask_one(
     row: &mut Vec<Option<String>>,
     row_no: u64,
     stats: &mut MaskStats,
+    scratch: &mut Scratch,
 ) {
     row.resize(plan.columns.len(), None);
-    // Entity values are read before any column is masked.
-    let entities: Vec<Option<String>> = plan
-        .columns
-        .iter()
-        .map(|c| c.entity.and_then(|i| row[i].clone()))
-        .collect();
+    let Scratch { out, entities } = scratch;
+    entities.clear();
+    if plan.columns.iter().any(|c| c.entity.is_some()) {
+        entities.extend(
+            plan.columns
+                .iter()
+                .map(|c| c.entity.and_then(|i| row[i].clone())),
+        );
+    }
     let mut suppressed = false;
     for (i, col) in plan.columns.iter().enumerate() {
         let st = &mut stats.columns[i];
         let op = &col.choice.operator;
-        if *op == Operator::Suppress {
+        if matches!(op, Operator::Suppress) {
             suppressed = true;
             continue;
         }
-        let Some(value) = row[i].take() else { continue };
-        if *op == Operator::Keep {
-            let kept = match (plan.residual_scan, residual) {
-                (true, Some(r)) => match r.redact(&value) {
-                    Some(red) => {
-                        st.residual_redactions += 1;
-                        red
-                    }
-                    None => value,
-                },
-                _ => value,
-            };
-            row[i] = Some(kept);
+        let Some(value) = row[i].as_mut() else {
+            continue;
+        };
+        if matches!(op, Operator::Keep) {
+            if let (true, Some(r)) = (plan.residual_scan, residual) {
+                if let Some(red) = r.redact(value) {
+                    st.residual_redactions += 1;
+                    *value = red;
+                }
+            }
             continue;
         }
         if value.is_empty() {
-            row[i] = Some(value);
             continue;
         }
         let ctx = ApplyCtx {
-            entity: entities[i].as_deref(),
+            entity: entities.get(i).and_then(|e| e.as_deref()),
             row: row_no,
             column: &col.info.name,
         };
-        row[i] = match op.apply(&value, keys, &ctx) {
-            Ok(out) => {
-                if out.as_deref() != Some(value.as_str()) {
+        match op.apply_into(value, keys, &ctx, out) {
+            Ok(true) => {
+                if out != value {
                     st.masked += 1;
                 }
-                out
+                // The source value's buffer becomes the next output buffer.
+                std::mem::swap(value, out);
+            }
+            Ok(false) => {
+                st.masked += 1;
+                if let Some(old) = row[i].take() {
+                    *out = old;
+                }
             }
             Err(_) => {
                 // Never pass through a value the operator could not mask.
                 st.failed += 1;
-                Some("*".repeat(value.chars().count().min(32)))
+                let n = value.chars().count().min(32);
+                value.clear();
+                value.extend(std::iter::repeat_n('*', n));
             }
-        };
+        }
         if plan.residual_scan {
-            if let (Some(r), Some(v)) = (residual, row[i].as_ref()) {
+            if let (Some(r), Some(v)) = (residual, row[i].as_mut()) {
                 if let Some(red) = r.redact(v) {
                     st.residual_redactions += 1;
-                    row[i] = Some(red);
+                    *v = red;
                 }
             }
         }
@@ -628,7 +673,7 @@ fn mask_one(
     if suppressed {
         let mut i = 0;
         row.retain(|_| {
-            let keep = plan.columns[i].choice.operator != Operator::Suppress;
+            let keep = !matches!(plan.columns[i].choice.operator, Operator::Suppress);
             i += 1;
             keep
         });

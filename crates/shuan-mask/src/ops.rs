@@ -179,40 +179,60 @@ impl Operator {
         keys: Option<&MaskKeys>,
         ctx: &ApplyCtx<'_>,
     ) -> Result<Option<String>> {
+        let mut out = String::new();
+        Ok(self.apply_into(value, keys, ctx, &mut out)?.then_some(out))
+    }
+
+    /// [`Operator::apply`] writing the masked value into `out` (cleared first), so a
+    /// streaming job can reuse one buffer per column instead of allocating per value.
+    /// Returns false for NULL (`out` is then empty). Same output and errors as `apply`.
+    pub fn apply_into(
+        &self,
+        value: &str,
+        keys: Option<&MaskKeys>,
+        ctx: &ApplyCtx<'_>,
+        out: &mut String,
+    ) -> Result<bool> {
+        out.clear();
         let need_keys =
             || keys.ok_or_else(|| MaskError::KeyRequired(format!("operator {}", self.name())));
-        Ok(Some(match self {
-            Operator::Keep => value.to_string(),
+        match self {
+            Operator::Keep => out.push_str(value),
             Operator::Partial {
                 keep_first,
                 keep_last,
                 mask_char,
                 fixed,
-            } => partial(value, *keep_first, *keep_last, *mask_char, *fixed),
-            Operator::Replace { with } => with.clone(),
+            } => partial_into(value, *keep_first, *keep_last, *mask_char, *fixed, out),
+            Operator::Replace { with } => out.push_str(with),
             Operator::Pseudonym {
                 prefix,
                 format,
                 namespace,
-            } => pseudonym(need_keys()?, prefix, format, namespace, value),
-            Operator::Fpe { alphabet, tweak } => transform(
+            } => pseudonym_into(need_keys()?, prefix, format, namespace, value, out),
+            Operator::Fpe { alphabet, tweak } => out.push_str(&transform(
                 &need_keys()?.fpe_cipher(),
                 *alphabet,
                 tweak.as_bytes(),
                 value,
                 true,
-            )?,
-            Operator::GeneralizeDate(level) => generalize_date(value, level)?,
-            Operator::GeneralizeAddress(level) => generalize_address(value, *level),
-            Operator::GeneralizeGps { grid } => generalize_gps(value, *grid)?,
-            Operator::GeneralizeNumber { width } => generalize_number(value, *width)?,
-            Operator::Truncate { keep } => value.chars().take(*keep).collect(),
-            Operator::DateShift { max_days, .. } => {
-                date_shift(need_keys()?, value, *max_days, ctx.entity)?
+            )?),
+            Operator::GeneralizeDate(level) => generalize_date_into(value, level, out)?,
+            Operator::GeneralizeAddress(level) => generalize_address_into(value, *level, out),
+            Operator::GeneralizeGps { grid } => out.push_str(&generalize_gps(value, *grid)?),
+            Operator::GeneralizeNumber { width } => {
+                out.push_str(&generalize_number(value, *width)?)
             }
-            Operator::Noise { relative } => noise(need_keys()?, value, *relative, ctx)?,
-            Operator::Nullify | Operator::Suppress => return Ok(None),
-        }))
+            Operator::Truncate { keep } => out.extend(value.chars().take(*keep)),
+            Operator::DateShift { max_days, .. } => {
+                out.push_str(&date_shift(need_keys()?, value, *max_days, ctx.entity)?)
+            }
+            Operator::Noise { relative } => {
+                out.push_str(&noise(need_keys()?, value, *relative, ctx)?)
+            }
+            Operator::Nullify | Operator::Suppress => return Ok(false),
+        }
+        Ok(true)
     }
 
     /// Reverse the operator (only FPE is reversible).
@@ -241,9 +261,36 @@ pub fn partial(
     mask_char: char,
     fixed: Option<usize>,
 ) -> String {
-    let n = value.chars().count();
+    let mut out = String::new();
+    partial_into(value, keep_first, keep_last, mask_char, fixed, &mut out);
+    out
+}
+
+/// Byte offset of the `n`th character of `value` (its length when it has fewer).
+fn char_offset(value: &str, n: usize, ascii: bool) -> usize {
+    if ascii {
+        n.min(value.len())
+    } else {
+        value.char_indices().nth(n).map_or(value.len(), |(i, _)| i)
+    }
+}
+
+fn partial_into(
+    value: &str,
+    keep_first: usize,
+    keep_last: usize,
+    mask_char: char,
+    fixed: Option<usize>,
+    out: &mut String,
+) {
+    let ascii = value.is_ascii();
+    let n = if ascii {
+        value.len()
+    } else {
+        value.chars().count()
+    };
     if n == 0 {
-        return String::new();
+        return;
     }
     // Always hide at least one character: short values lose their kept tail first.
     let (mut first, mut last) = (keep_first, keep_last);
@@ -253,63 +300,59 @@ pub fn partial(
     }
     let hidden = n - first - last;
     let stars = fixed.unwrap_or(hidden);
-    let mut out = String::with_capacity(value.len() + stars);
-    out.extend(value.chars().take(first));
+    let head = char_offset(value, first, ascii);
+    let tail = char_offset(value, n - last, ascii);
+    out.reserve(head + stars * mask_char.len_utf8() + (value.len() - tail));
+    out.push_str(&value[..head]);
     out.extend(std::iter::repeat_n(mask_char, stars));
-    out.extend(value.chars().skip(n - last));
-    out
+    out.push_str(&value[tail..]);
 }
 
 const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
 const GIVEN: &str = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉建国志文斌宇浩凯健俊帆帅旭宁龙林欣婷雪琳晨阳佳怡子涵梓轩思雨嘉诚博瑞";
 
-fn pseudonym(
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn pseudonym_into(
     keys: &MaskKeys,
     prefix: &str,
     format: &PseudonymFormat,
     namespace: &str,
     value: &str,
-) -> String {
+    out: &mut String,
+) {
     let tag = keys.pseudonym_mac(&[namespace.as_bytes(), value.as_bytes()]);
     match format {
         PseudonymFormat::Hex { len } => {
-            let mut s = String::with_capacity(prefix.len() + len);
-            s.push_str(prefix);
-            for b in tag.iter() {
-                if s.len() - prefix.len() >= *len {
-                    break;
-                }
-                s.push(char::from_digit((b >> 4) as u32, 16).expect("nibble"));
-                s.push(char::from_digit((b & 15) as u32, 16).expect("nibble"));
+            out.reserve(prefix.len() + len);
+            out.push_str(prefix);
+            // The first `len` hex digits of the tag, high nibble first.
+            for i in 0..(*len).min(2 * tag.len()) {
+                let b = tag[i / 2];
+                let nibble = if i % 2 == 0 { b >> 4 } else { b & 15 };
+                out.push(HEX[nibble as usize] as char);
             }
-            s.truncate(prefix.len() + len);
-            s
         }
         PseudonymFormat::Digits => {
             let mut stream = KeyStream::new(keys, namespace, value, tag);
-            value
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_digit() {
-                        char::from_digit((stream.next_byte() % 10) as u32, 10).expect("digit")
-                    } else {
-                        c
-                    }
-                })
-                .collect()
+            out.extend(value.chars().map(|c| {
+                if c.is_ascii_digit() {
+                    char::from_digit((stream.next_byte() % 10) as u32, 10).expect("digit")
+                } else {
+                    c
+                }
+            }));
         }
         PseudonymFormat::ChineseName => {
             let s: Vec<char> = SURNAMES.chars().collect();
             let g: Vec<char> = GIVEN.chars().collect();
             let pick =
                 |b: u8, b2: u8, set: &[char]| set[(((b as usize) << 8) | b2 as usize) % set.len()];
-            let mut out = String::new();
             out.push(pick(tag[0], tag[1], &s));
             out.push(pick(tag[2], tag[3], &g));
             if tag[4] & 1 == 1 {
                 out.push(pick(tag[5], tag[6], &g));
             }
-            out
         }
     }
 }
@@ -356,49 +399,68 @@ impl<'a> KeyStream<'a> {
     }
 }
 
-fn generalize_date(value: &str, level: &DateLevel) -> Result<String> {
+fn generalize_date_into(value: &str, level: &DateLevel, out: &mut String) -> Result<()> {
+    use std::fmt::Write as _;
     let d = parse_date(value.trim())
         .ok_or_else(|| MaskError::value("generalize_date", "not a recognised date"))?;
-    Ok(match level {
-        DateLevel::Year => format!("{}", d.year),
-        DateLevel::YearMonth => format!("{}-{:02}", d.year, d.month),
+    // Writing into a String cannot fail.
+    let _ = match level {
+        DateLevel::Year => write!(out, "{}", d.year),
+        DateLevel::YearMonth => write!(out, "{}-{:02}", d.year, d.month),
         DateLevel::AgeBand {
             width,
             reference_year,
         } => {
             let age = (reference_year - d.year).max(0) as u32;
             let lo = age / width * width;
-            format!("{}-{}", lo, lo + width - 1)
+            write!(out, "{}-{}", lo, lo + width - 1)
         }
-    })
+    };
+    Ok(())
 }
 
 const MUNICIPALITIES: [&str; 4] = ["北京", "上海", "天津", "重庆"];
 
+/// First byte offset of `needle` in `hay`, as `str::find` gives it, without building a
+/// substring searcher per call (the haystack is a few characters of one address).
+fn find_str(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let Some(&first) = n.first() else {
+        return Some(0);
+    };
+    if h.len() < n.len() {
+        return None;
+    }
+    // `needle` starts with a UTF-8 lead byte, so byte matches sit on char boundaries.
+    (0..=h.len() - n.len()).find(|&i| h[i] == first && h[i..].starts_with(n))
+}
+
 /// Byte offset just after the first of `suffixes` that ends within `window` chars of `from`.
 fn find_level(s: &str, from: usize, suffixes: &[&str], window: usize) -> Option<usize> {
     let tail = &s[from..];
-    let limit: usize = tail.chars().take(window).map(char::len_utf8).sum();
+    let limit = tail
+        .char_indices()
+        .nth(window)
+        .map_or(tail.len(), |(i, _)| i);
     suffixes
         .iter()
         .filter_map(|suf| {
-            tail[..limit]
-                .find(suf)
+            find_str(&tail[..limit], suf)
                 .map(|i| from + i + suf.len())
                 .filter(|&end| end > from + suf.len())
         })
         .min()
 }
 
-fn generalize_address(value: &str, level: AddressLevel) -> String {
+fn generalize_address_into(value: &str, level: AddressLevel, out: &mut String) {
     let s = value.trim();
-    let province_end = if MUNICIPALITIES.iter().any(|m| s.starts_with(m)) {
+    let municipality = MUNICIPALITIES.iter().any(|m| s.starts_with(m));
+    let province_end = if municipality {
         find_level(s, 0, &["市"], 4).or(Some(MUNICIPALITIES[0].len()))
     } else {
         find_level(s, 0, &["特别行政区", "自治区", "省"], 10)
     };
     let from = province_end.unwrap_or(0);
-    let municipality = MUNICIPALITIES.iter().any(|m| s.starts_with(m));
     let city_end = if municipality {
         province_end
     } else {
@@ -411,9 +473,9 @@ fn generalize_address(value: &str, level: AddressLevel) -> String {
         AddressLevel::District => district_end.or(city_end).or(province_end),
     };
     match end {
-        Some(e) => s[..e].to_string(),
+        Some(e) => out.push_str(&s[..e]),
         // No administrative suffix found: keep only a short prefix.
-        None => s.chars().take(2).collect(),
+        None => out.extend(s.chars().take(2)),
     }
 }
 
