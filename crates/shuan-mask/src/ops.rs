@@ -401,7 +401,7 @@ impl<'a> KeyStream<'a> {
 
 fn generalize_date_into(value: &str, level: &DateLevel, out: &mut String) -> Result<()> {
     use std::fmt::Write as _;
-    let d = parse_date(value.trim())
+    let d = parse_date(trim(value))
         .ok_or_else(|| MaskError::value("generalize_date", "not a recognised date"))?;
     // Writing into a String cannot fail.
     let _ = match level {
@@ -421,39 +421,52 @@ fn generalize_date_into(value: &str, level: &DateLevel, out: &mut String) -> Res
 
 const MUNICIPALITIES: [&str; 4] = ["北京", "上海", "天津", "重庆"];
 
-/// First byte offset of `needle` in `hay`, as `str::find` gives it, without building a
-/// substring searcher per call (the haystack is a few characters of one address).
-fn find_str(hay: &str, needle: &str) -> Option<usize> {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    let Some(&first) = n.first() else {
-        return Some(0);
-    };
-    if h.len() < n.len() {
-        return None;
-    }
-    // `needle` starts with a UTF-8 lead byte, so byte matches sit on char boundaries.
-    (0..=h.len() - n.len()).find(|&i| h[i] == first && h[i..].starts_with(n))
-}
+/// Characters looked at by one [`find_level`] call at most (its windows are 4 to 10).
+const LEVEL_WINDOW_MAX: usize = 16;
 
 /// Byte offset just after the first of `suffixes` that ends within `window` chars of `from`.
+///
+/// Per suffix, only its first occurrence counts, and it is dropped when it starts right
+/// at `from` (a level name needs at least one character before its suffix). Matching
+/// runs on the window's decoded characters: a byte search per suffix cost more than the
+/// rest of masking an address.
 fn find_level(s: &str, from: usize, suffixes: &[&str], window: usize) -> Option<usize> {
     let tail = &s[from..];
-    let limit = tail
-        .char_indices()
-        .nth(window)
-        .map_or(tail.len(), |(i, _)| i);
+    let window = window.min(LEVEL_WINDOW_MAX);
+    let mut chars = [(0usize, '\0'); LEVEL_WINDOW_MAX];
+    let mut n = 0;
+    for (i, c) in tail.char_indices().take(window) {
+        chars[n] = (i, c);
+        n += 1;
+    }
+    let chars = &chars[..n];
     suffixes
         .iter()
         .filter_map(|suf| {
-            find_str(&tail[..limit], suf)
-                .map(|i| from + i + suf.len())
-                .filter(|&end| end > from + suf.len())
+            let len = suf.chars().count();
+            let k = (0..(n + 1).checked_sub(len)?).find(|&k| {
+                suf.chars()
+                    .zip(&chars[k..k + len])
+                    .all(|(a, &(_, b))| a == b)
+            })?;
+            (k > 0).then(|| from + chars[k].0 + suf.len())
         })
         .min()
 }
 
+/// `str::trim`, skipping its Unicode whitespace lookups when the first and last
+/// characters are plainly not whitespace (CJK text: nothing above U+3000 is).
+fn trim(s: &str) -> &str {
+    let plain =
+        |c: char| c > '\u{3000}' || (c.is_ascii() && !c.is_ascii_whitespace() && c != '\x0b');
+    match (s.chars().next(), s.chars().next_back()) {
+        (Some(a), Some(b)) if plain(a) && plain(b) => s,
+        _ => s.trim(),
+    }
+}
+
 fn generalize_address_into(value: &str, level: AddressLevel, out: &mut String) {
-    let s = value.trim();
+    let s = trim(value);
     let municipality = MUNICIPALITIES.iter().any(|m| s.starts_with(m));
     let province_end = if municipality {
         find_level(s, 0, &["市"], 4).or(Some(MUNICIPALITIES[0].len()))
@@ -764,7 +777,47 @@ mod tests {
         assert_eq!(out.split('.').nth(1).unwrap().len(), 2);
     }
 
+    /// `find_level` as first written, on byte substring search: the reference.
+    fn find_level_reference(
+        s: &str,
+        from: usize,
+        suffixes: &[&str],
+        window: usize,
+    ) -> Option<usize> {
+        let tail = &s[from..];
+        let limit: usize = tail.chars().take(window).map(char::len_utf8).sum();
+        suffixes
+            .iter()
+            .filter_map(|suf| {
+                tail[..limit]
+                    .find(suf)
+                    .map(|i| from + i + suf.len())
+                    .filter(|&end| end > from + suf.len())
+            })
+            .min()
+    }
+
     proptest::proptest! {
+        #[test]
+        fn find_level_agrees_with_substring_search(
+            s in "[省市区县自治州地区盟旗特别行政北京广东江门a 　]{0,24}",
+            cut in 0usize..24,
+            window in 0usize..=10,
+        ) {
+            let from = s.char_indices().nth(cut).map_or(s.len(), |(i, _)| i);
+            for suffixes in [&["市"][..], &["特别行政区", "自治区", "省"], &["自治州", "地区", "盟", "市"], &["区", "县", "旗", "市"]] {
+                proptest::prop_assert_eq!(
+                    find_level(&s, from, suffixes, window),
+                    find_level_reference(&s, from, suffixes, window)
+                );
+            }
+        }
+
+        #[test]
+        fn trim_agrees_with_str_trim(s in "[ \t\n\x0b\x0c\r\u{85}\u{a0}\u{3000}\u{2028}a张,]{0,8}") {
+            proptest::prop_assert_eq!(trim(&s), s.trim());
+        }
+
         #[test]
         fn operators_never_panic(s in "\\PC{0,40}") {
             let k = keys();

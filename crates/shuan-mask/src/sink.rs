@@ -131,10 +131,9 @@ impl CsvEncoder {
         // CR or LF) and the record is not one lone empty field (written `""`): the
         // fields joined by commas. csv-core keeps no state between such records.
         let plain = (row.len() > 1 || bytes > 0)
-            && row.iter().all(|v| {
-                v.as_deref()
-                    .is_none_or(|f| !f.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')))
-            });
+            && row
+                .iter()
+                .all(|v| v.as_deref().is_none_or(|f| !needs_quotes(f.as_bytes())));
         if plain {
             out.reserve(bytes + row.len());
             for (i, v) in row.iter().enumerate() {
@@ -168,6 +167,26 @@ impl CsvEncoder {
         out.truncate(pos);
         Ok(())
     }
+}
+
+/// Whether csv-core's default dialect quotes `field`: it holds a comma, a quote, CR or
+/// LF. Eight bytes at a time (a zero byte of `x ^ c` marks `c`).
+fn needs_quotes(field: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has = |x: u64, c: u8| {
+        let y = x ^ (ONES * c as u64);
+        y.wrapping_sub(ONES) & !y & HIGHS != 0
+    };
+    let special = |b: &u8| matches!(b, b',' | b'"' | b'\r' | b'\n');
+    let mut words = field.chunks_exact(8);
+    for w in &mut words {
+        let x = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        if has(x, b',') || has(x, b'"') || has(x, b'\r') || has(x, b'\n') {
+            return true;
+        }
+    }
+    words.remainder().iter().any(special)
 }
 
 impl RowEncoder for CsvEncoder {
@@ -441,6 +460,25 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn needs_quotes_finds_every_special_byte_anywhere() {
+        assert!(!needs_quotes(b""));
+        for len in 1..20 {
+            for pos in 0..len {
+                for special in [b',', b'"', b'\r', b'\n'] {
+                    let mut f = vec![b'a'; len];
+                    f[pos] = special;
+                    assert!(needs_quotes(&f), "{f:?}");
+                }
+                // Bytes one off the specials, and UTF-8, do not count.
+                let f: Vec<u8> = (0..len)
+                    .map(|i| [b'+', b'-', b'!', b'#', 0xE5, 0x0C, 0x0B][(i + pos) % 7])
+                    .collect();
+                assert!(!needs_quotes(&f), "{f:?}");
+            }
+        }
     }
 
     #[test]
