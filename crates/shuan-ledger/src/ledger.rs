@@ -3,8 +3,10 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use shuan_crypto::sm2::SigningKey;
@@ -68,6 +70,28 @@ struct Boundary {
     frontier: Frontier,
 }
 
+/// The appenders whose records go out in one write + `fdatasync`. The committing thread
+/// publishes the outcome once; waiters then wake each other in a binary tree (waiter `i`
+/// wakes `2i+1` and `2i+2`), so no thread wakes them all and none of them needs the
+/// state lock to learn the outcome.
+#[derive(Default)]
+struct Group {
+    waiters: OnceLock<Vec<Thread>>,
+    outcome: OnceLock<Result<(), String>>,
+}
+
+impl Group {
+    fn wake_children(&self, index: usize) {
+        if let Some(ws) = self.waiters.get() {
+            for c in [2 * index + 1, 2 * index + 2] {
+                if let Some(t) = ws.get(c) {
+                    t.unpark();
+                }
+            }
+        }
+    }
+}
+
 struct State {
     next_seq: Seq,
     last_hash: Hash,
@@ -76,6 +100,11 @@ struct State {
     buf: Vec<u8>,
     /// Chain state before the first entry in `buf` (where a new segment would start).
     buf_start: Option<Boundary>,
+    /// The group that `buf` belongs to, and its waiting appenders in arrival order.
+    group: Arc<Group>,
+    group_waiters: Vec<Thread>,
+    /// Threads waiting for the commit in progress to end (to commit themselves).
+    lead_waiters: Vec<Thread>,
     durable: Seq,
     committing: bool,
     failed: Option<String>,
@@ -86,9 +115,22 @@ struct State {
 struct Writer {
     segment: File,
     segment_path: PathBuf,
+    /// End of the records in the segment.
     segment_len: u64,
+    /// File length: zero bytes from `segment_len` up to here are preallocated space.
+    file_len: u64,
     checkpoints: File,
 }
+
+/// Preallocation grows with the segment (small ledgers stay small): at least 256 KiB,
+/// at most 8 MiB at a time.
+fn prealloc_step(len: u64) -> u64 {
+    len.clamp(256 << 10, 8 << 20)
+}
+
+/// A commit leader keeps committing what arrived during its `fdatasync` for at most
+/// this many rounds before handing over, so its own caller is not held back for long.
+const MAX_LEAD_ROUNDS: u32 = 8;
 
 /// An open audit ledger (审计日志) that appends records durably.
 ///
@@ -104,7 +146,6 @@ pub struct Ledger {
     opts: Options,
     recovery: Recovery,
     state: Mutex<State>,
-    changed: Condvar,
     writer: Mutex<Writer>,
     _lock: File,
 }
@@ -266,7 +307,6 @@ impl Ledger {
             };
             let path = dir.join(segment_file_name(header.first_seq));
             create_segment(&path, &header)?;
-            sync_dir(&dir)?;
             segments.push((header.first_seq, path));
         }
         let (_, seg_path) = segments.last().expect("at least one segment").clone();
@@ -327,7 +367,10 @@ impl Ledger {
         }
         let last_cp = cps.checkpoints.last().map(|(_, c)| c.size).unwrap_or(0);
         let mut recovery = Recovery::default();
-        if good_end < file_len {
+        // Zero bytes after the records are preallocated space, not a torn write.
+        let torn = good_end < file_len && !tail_is_zero(&seg_path, good_end)?;
+        let mut file_len = file_len;
+        if torn {
             if last_cp >= seq {
                 return Err(LedgerError::Corrupt {
                     path: seg_path,
@@ -347,6 +390,7 @@ impl Ledger {
             f.set_len(good_end)
                 .and_then(|_| f.sync_all())
                 .map_err(io_err("truncating torn tail of", &seg_path))?;
+            file_len = good_end;
         }
         if last_cp > seq - 1 {
             return Err(LedgerError::Corrupt {
@@ -375,13 +419,11 @@ impl Ledger {
         checkpoints
             .seek(SeekFrom::End(0))
             .map_err(io_err("seeking", &cp_path))?;
-        let mut segment = OpenOptions::new()
+        let segment = OpenOptions::new()
             .write(true)
             .open(&seg_path)
             .map_err(io_err("opening", &seg_path))?;
-        segment
-            .seek(SeekFrom::End(0))
-            .map_err(io_err("seeking", &seg_path))?;
+        remove_stale_temp_segments(&dir);
 
         let durable = seq - 1;
         Ok(Ledger {
@@ -396,17 +438,20 @@ impl Ledger {
                 frontier,
                 buf: Vec::new(),
                 buf_start: None,
+                group: Arc::default(),
+                group_waiters: Vec::new(),
+                lead_waiters: Vec::new(),
                 durable,
                 committing: false,
                 failed: None,
                 last_checkpoint_size: last_cp,
                 last_checkpoint_at: Instant::now(),
             }),
-            changed: Condvar::new(),
             writer: Mutex::new(Writer {
                 segment,
                 segment_path: seg_path,
                 segment_len: good_end,
+                file_len,
                 checkpoints,
             }),
             _lock: lock_file,
@@ -497,21 +542,35 @@ impl Ledger {
             st.next_seq += 1;
         }
         let target = st.next_seq - 1;
+        let group = Arc::clone(&st.group);
+        let index = st.group_waiters.len();
+        st.group_waiters.push(std::thread::current());
+        let mut held = Some(st);
         loop {
-            if st.durable >= target {
-                return Ok(target);
+            if let Some(outcome) = group.outcome.get() {
+                drop(held.take());
+                group.wake_children(index);
+                return match outcome {
+                    Ok(()) => Ok(target),
+                    Err(f) => Err(LedgerError::Failed(f.clone())),
+                };
             }
-            if let Some(f) = &st.failed {
-                return Err(LedgerError::Failed(f.clone()));
-            }
-            if !st.committing {
-                st = self.commit(st, false)?;
+            let st = match held.take() {
+                Some(st) => st,
+                None => lock(&self.state)?,
+            };
+            if group.outcome.get().is_some() {
+                held = Some(st);
                 continue;
             }
-            st = self
-                .changed
-                .wait(st)
-                .map_err(|_| LedgerError::Failed("a thread panicked while appending".into()))?;
+            if !st.committing {
+                held = Some(self.lead(st, false)?);
+                continue;
+            }
+            drop(st);
+            // Woken by its group's tree once the outcome is out, or by a leader handing
+            // over; spurious wake-ups just loop.
+            std::thread::park();
         }
     }
 
@@ -524,7 +583,7 @@ impl Ledger {
             }
             if !st.committing {
                 let size = st.next_seq - 1;
-                st = self.commit(st, true)?;
+                st = self.lead(st, true)?;
                 if let Some(f) = &st.failed {
                     return Err(LedgerError::Failed(f.clone()));
                 }
@@ -537,14 +596,15 @@ impl Ledger {
                     .rfind(|c| c.size == size)
                     .ok_or_else(|| LedgerError::Failed("checkpoint was not written".into()));
             }
-            st = self
-                .changed
-                .wait(st)
-                .map_err(|_| LedgerError::Failed("a thread panicked while appending".into()))?;
+            st.lead_waiters.push(std::thread::current());
+            drop(st);
+            std::thread::park();
+            st = lock(&self.state)?;
         }
     }
 
-    /// Signs a final checkpoint if records were added since the last one, then closes.
+    /// Signs a final checkpoint if records were added since the last one, cuts the
+    /// segment's preallocated space, then closes.
     pub fn close(self) -> Result<(), LedgerError> {
         let need = {
             let st = lock(&self.state)?;
@@ -553,18 +613,69 @@ impl Ledger {
         if need {
             self.checkpoint()?;
         }
+        let mut w = lock(&self.writer)?;
+        if w.file_len > w.segment_len {
+            // Zero padding is valid (the next open keeps using it); cutting it only keeps
+            // a closed ledger's files at their real size, so a failure here is harmless.
+            let len = w.segment_len;
+            if w.segment
+                .set_len(len)
+                .and_then(|_| w.segment.sync_all())
+                .is_ok()
+            {
+                w.file_len = len;
+            }
+        }
         Ok(())
     }
 
-    /// One group commit, run by whichever appender finds no commit in progress.
-    fn commit<'a>(
+    /// Runs group commits as the leader: the first round commits the caller's records
+    /// (and signs a checkpoint if `force_checkpoint`); further rounds commit what arrived
+    /// meanwhile. Then hands leadership to the next waiting appender.
+    fn lead<'a>(
         &'a self,
         mut st: MutexGuard<'a, State>,
         force_checkpoint: bool,
     ) -> Result<MutexGuard<'a, State>, LedgerError> {
         st.committing = true;
+        let mut rounds = 0;
+        loop {
+            st = self.commit(st, force_checkpoint && rounds == 0)?;
+            rounds += 1;
+            if st.buf.is_empty() || st.failed.is_some() || rounds >= MAX_LEAD_ROUNDS {
+                break;
+            }
+        }
+        if st.failed.is_some() && !st.group_waiters.is_empty() {
+            // Records queued after the failure cannot be stored either.
+            let f = st.failed.clone().unwrap_or_default();
+            let group = std::mem::take(&mut st.group);
+            let waiters = std::mem::take(&mut st.group_waiters);
+            st.buf.clear();
+            st.buf_start = None;
+            publish(&group, waiters, Err(f));
+        }
+        st.committing = false;
+        let next = st.group_waiters.first().cloned();
+        let others = std::mem::take(&mut st.lead_waiters);
+        drop(st);
+        for t in next.into_iter().chain(others) {
+            t.unpark();
+        }
+        lock(&self.state)
+    }
+
+    /// One group commit: takes the queued records, writes them with one `write` and one
+    /// `fdatasync`, publishes the outcome to their appenders, signs a checkpoint if due.
+    fn commit<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        force_checkpoint: bool,
+    ) -> Result<MutexGuard<'a, State>, LedgerError> {
         let buf = std::mem::take(&mut st.buf);
         let boundary = st.buf_start.take();
+        let group = std::mem::take(&mut st.group);
+        let waiters = std::mem::take(&mut st.group_waiters);
         let upto = st.next_seq - 1;
         let due = force_checkpoint
             || (upto > st.last_checkpoint_size
@@ -578,13 +689,18 @@ impl Ledger {
         } else {
             self.write_durable(&buf, boundary)
         };
-        let mut st = lock(&self.state)?;
-        match written {
-            Ok(()) => st.durable = upto,
-            Err(e) => st.failed = Some(e.to_string()),
+
+        let written = written.map_err(|e| e.to_string());
+        if let Err(e) = &written {
+            // Recorded before anyone learns of it, so no later append slips through.
+            lock(&self.state)?.failed = Some(e.clone());
         }
-        self.changed.notify_all();
-        if let (Some(root), None) = (root, &st.failed) {
+        publish(&group, waiters, written.clone());
+        let mut st = lock(&self.state)?;
+        if written.is_ok() {
+            st.durable = st.durable.max(upto);
+        }
+        if let (Some(root), true) = (root, written.is_ok()) {
             drop(st);
             let signed = self.write_checkpoint(upto, root);
             st = lock(&self.state)?;
@@ -596,8 +712,6 @@ impl Ledger {
                 Err(e) => st.failed = Some(e.to_string()),
             }
         }
-        st.committing = false;
-        self.changed.notify_all();
         Ok(st)
     }
 
@@ -605,39 +719,88 @@ impl Ledger {
         let mut w = lock(&self.writer)?;
         if w.segment_len >= self.opts.segment_max_bytes {
             if let Some(b) = boundary {
-                let header = SegmentHeader {
-                    first_seq: b.first_seq,
-                    prev_hash: b.prev_hash,
-                    frontier: b.frontier,
-                };
-                let path = self.dir.join(segment_file_name(header.first_seq));
-                let len = create_segment(&path, &header)?;
-                sync_dir(&self.dir)?;
-                let mut f = OpenOptions::new()
-                    .write(true)
-                    .open(&path)
-                    .map_err(io_err("opening", &path))?;
-                f.seek(SeekFrom::End(0)).map_err(io_err("seeking", &path))?;
-                w.segment = f;
-                w.segment_path = path;
-                w.segment_len = len;
+                self.roll(&mut w, b)?;
             }
         }
         let before = w.segment_len;
-        let res = w.segment.write_all(buf).and_then(|_| w.segment.sync_data());
+        let need = before + buf.len() as u64;
+        if need > w.file_len {
+            self.preallocate(&mut w, need);
+        }
+        let res = w
+            .segment
+            .write_all_at(buf, before)
+            .and_then(|_| w.segment.sync_data());
         if let Err(source) = res {
             // Leave no partial entry behind (shrinking needs no free space); if even
             // that fails, the next open cuts the torn tail.
             let _ = w.segment.set_len(before);
-            let _ = w.segment.seek(SeekFrom::Start(before));
-            w.segment_len = before;
+            w.file_len = before;
             return Err(LedgerError::Io {
                 action: "writing records durably to",
                 path: w.segment_path.clone(),
                 source,
             });
         }
-        w.segment_len += buf.len() as u64;
+        w.segment_len = need;
+        w.file_len = w.file_len.max(need);
+        Ok(())
+    }
+
+    /// Extends the segment with zero bytes beyond `need`, so that the following commits
+    /// overwrite allocated, written blocks and their `fdatasync` commits no metadata.
+    /// The zeros reach the disk with the `fdatasync` of the write that needed them. If
+    /// the space is not there, the padding is dropped and the write goes ahead without it
+    /// (it fails on its own if the records do not fit either).
+    fn preallocate(&self, w: &mut Writer, need: u64) {
+        let step = prealloc_step(w.segment_len);
+        let cap = self.opts.segment_max_bytes.max(need);
+        let end = need.max(w.segment_len + step).min(cap);
+        let end = end.div_ceil(4096) * 4096;
+        let from = w.file_len;
+        if end <= from {
+            return;
+        }
+        static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
+        let mut at = from;
+        while at < end {
+            let n = (end - at).min(ZEROS.len() as u64) as usize;
+            if w.segment.write_all_at(&ZEROS[..n], at).is_err() {
+                let _ = w.segment.set_len(from);
+                return;
+            }
+            at += n as u64;
+        }
+        w.file_len = end;
+    }
+
+    /// Seals the full segment (cut to its records, so sealed segments hold no padding)
+    /// and starts the next one at `b`. The cut comes first: a crash before the new
+    /// segment is in place leaves a complete, unpadded last segment, which opens as is.
+    fn roll(&self, w: &mut Writer, b: Boundary) -> Result<(), LedgerError> {
+        if w.file_len > w.segment_len {
+            let len = w.segment_len;
+            w.segment
+                .set_len(len)
+                .and_then(|_| w.segment.sync_all())
+                .map_err(io_err("sealing segment", &w.segment_path))?;
+            w.file_len = len;
+        }
+        let header = SegmentHeader {
+            first_seq: b.first_seq,
+            prev_hash: b.prev_hash,
+            frontier: b.frontier,
+        };
+        let path = self.dir.join(segment_file_name(header.first_seq));
+        let len = create_segment(&path, &header)?;
+        let f = OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .map_err(io_err("opening", &path))?;
+        w.segment = f;
+        w.segment_path = path;
+        w.segment_len = len;
+        w.file_len = len;
         Ok(())
     }
 
@@ -670,22 +833,90 @@ impl Ledger {
     }
 }
 
+/// Hands a group's outcome to its appenders and wakes the first of them; they wake the
+/// rest (see [`Group`]).
+fn publish(group: &Group, waiters: Vec<Thread>, outcome: Result<(), String>) {
+    let first = waiters.first().cloned();
+    let _ = group.waiters.set(waiters);
+    let _ = group.outcome.set(outcome);
+    if let Some(t) = first {
+        if t.id() != std::thread::current().id() {
+            t.unpark();
+        } else {
+            group.wake_children(0);
+        }
+    }
+}
+
+/// True if the file holds only zero bytes from `from` on.
+fn tail_is_zero(path: &Path, from: u64) -> Result<bool, LedgerError> {
+    let mut f = File::open(path).map_err(io_err("reading", path))?;
+    f.seek(SeekFrom::Start(from))
+        .map_err(io_err("reading", path))?;
+    Ok(crate::segment::first_non_zero(&mut f)
+        .map_err(io_err("reading", path))?
+        .is_none())
+}
+
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Removes segments that were being created when the process stopped (never renamed
+/// into place, so they hold no record).
+fn remove_stale_temp_segments(dir: &Path) {
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let name = e.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name
+                .strip_suffix(TEMP_SUFFIX)
+                .and_then(crate::segment::parse_segment_file_name)
+                .is_some()
+            {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// Creates a segment holding only `header`: written under a temporary name, synced and
+/// renamed into place, so a crash never leaves a segment with a partial header.
 fn create_segment(path: &Path, header: &SegmentHeader) -> Result<u64, LedgerError> {
     let bytes = header.encode();
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(TEMP_SUFFIX);
+    let tmp = PathBuf::from(tmp);
+    if path.exists() {
+        return Err(LedgerError::Io {
+            action: "creating segment",
+            path: path.to_path_buf(),
+            source: io::Error::from(io::ErrorKind::AlreadyExists),
+        });
+    }
     let mut f = OpenOptions::new()
-        .create_new(true)
+        .create(true)
+        .truncate(true)
         .write(true)
-        .open(path)
-        .map_err(io_err("creating segment", path))?;
+        .open(&tmp)
+        .map_err(io_err("creating segment", &tmp))?;
     if let Err(source) = f.write_all(&bytes).and_then(|_| f.sync_all()) {
         drop(f);
-        let _ = std::fs::remove_file(path);
+        let _ = std::fs::remove_file(&tmp);
         return Err(LedgerError::Io {
             action: "writing segment header to",
+            path: tmp,
+            source,
+        });
+    }
+    drop(f);
+    if let Err(source) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(LedgerError::Io {
+            action: "renaming into place",
             path: path.to_path_buf(),
             source,
         });
     }
+    sync_dir(path.parent().unwrap_or(Path::new(".")))?;
     Ok(bytes.len() as u64)
 }
 

@@ -27,6 +27,7 @@
 //! ```
 //! The file format and threat model are in `docs/ledger.md`.
 
+mod canon;
 pub mod checkpoint;
 mod error;
 pub mod hash;
@@ -47,7 +48,7 @@ pub use ledger::{Ledger, Options, Recovery};
 pub use query::Filter;
 pub use record::{Actor, ActorKind, Client, Event, Outcome, Record, RecordError, Seq};
 pub use time::Timestamp;
-pub use verify::{verify, Finding, VerifyOptions, VerifyReport};
+pub use verify::{verify, verify_with_threads, Finding, VerifyOptions, VerifyReport};
 
 /// The ledger directory inside a data directory: `<data_dir>/audit`.
 pub fn default_dir(data_dir: &std::path::Path) -> std::path::PathBuf {

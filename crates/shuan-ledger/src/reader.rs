@@ -168,7 +168,9 @@ impl Iterator for Entries {
                 Ok(None) => {
                     self.cur = None;
                 }
-                Err(ScanError::Torn { .. }) if self.next_first.is_none() => {
+                Err(ScanError::Torn { .. } | ScanError::ZeroHole { .. })
+                    if self.next_first.is_none() =>
+                {
                     self.cur = None;
                     self.segs = Vec::new().into_iter();
                 }

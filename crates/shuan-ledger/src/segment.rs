@@ -5,6 +5,11 @@
 //!          | SM3(all header bytes before this field) [32]
 //! entry:   body_len u32 LE | canonical record [body_len] | leaf hash [32]
 //! ```
+//! After the last entry the file may hold zero bytes: space the writer preallocated so
+//! that `fdatasync` need not commit a size change. A zero length field can never start an
+//! entry (a record is never empty), so an all-zero remainder is the end of the data;
+//! zeros followed by anything else are damage ([`ScanError::ZeroHole`]).
+//!
 //! `prev_hash` is the leaf hash of record `first_seq - 1` (the genesis hash for the first
 //! segment) and `frontier` the Merkle frontier of the records before `first_seq`, so a
 //! segment can be opened without reading the ones before it.
@@ -106,6 +111,15 @@ pub enum ScanError {
         /// Where the incomplete entry starts.
         offset: u64,
     },
+    /// Zero bytes where an entry should start, but non-zero bytes follow later: a torn
+    /// write (pages reached the disk out of order) in the last segment, damage elsewhere.
+    #[error("zero bytes at byte offset {offset} where a record should start, followed by data at byte offset {data_at}")]
+    ZeroHole {
+        /// Where the zero bytes start.
+        offset: u64,
+        /// The first non-zero byte after them.
+        data_at: u64,
+    },
     /// An entry's length field is impossible.
     #[error("record at byte offset {offset} declares {len} bytes (limit {MAX_RECORD_BYTES})")]
     BadLength {
@@ -175,6 +189,11 @@ impl<R: Read> SegmentReader<R> {
         self.offset
     }
 
+    /// The underlying reader, positioned at byte [`offset`](Self::offset).
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
     /// Reads the next entry's body into `body`; `Ok(None)` at a clean end of file.
     pub fn next_entry(&mut self, body: &mut Vec<u8>) -> Result<Option<EntryPos>, ScanError> {
         let offset = self.offset;
@@ -182,10 +201,20 @@ impl<R: Read> SegmentReader<R> {
         match read_full(&mut self.inner, &mut len) {
             Ok(()) => {}
             Err(Short::Eof(0)) => return Ok(None),
+            Err(Short::Eof(k)) if len[..k].iter().all(|&b| b == 0) => return Ok(None),
             Err(Short::Eof(_)) => return Err(ScanError::Torn { offset }),
             Err(Short::Io(e)) => return Err(e.into()),
         }
         let n = u32::from_le_bytes(len) as usize;
+        if n == 0 {
+            return match first_non_zero(&mut self.inner)? {
+                None => Ok(None),
+                Some(at) => Err(ScanError::ZeroHole {
+                    offset,
+                    data_at: offset + 4 + at,
+                }),
+            };
+        }
         if n > MAX_RECORD_BYTES {
             return Err(ScanError::BadLength {
                 offset,
@@ -206,6 +235,24 @@ impl<R: Read> SegmentReader<R> {
             offset,
             stored_hash,
         }))
+    }
+}
+
+/// Reads `r` to its end; the position of the first non-zero byte, `None` if all are zero.
+pub fn first_non_zero(r: &mut impl Read) -> io::Result<Option<u64>> {
+    let mut buf = vec![0u8; 1 << 16];
+    let mut pos = 0u64;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => return Ok(None),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(i) = buf[..n].iter().position(|&b| b != 0) {
+            return Ok(Some(pos + i as u64));
+        }
+        pos += n as u64;
     }
 }
 

@@ -3,6 +3,7 @@
 //! every signature, and names the first problem with its position.
 
 use std::fmt;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Instant;
@@ -15,7 +16,7 @@ use crate::hash::Hash;
 use crate::ledger::{read_checkpoint_file, read_meta, CHECKPOINT_FILE, META_FILE};
 use crate::merkle::{empty_root, leaf_hash, Frontier};
 use crate::reader::{open_segment, segments};
-use crate::record::{Record, Seq};
+use crate::record::{Record, Seq, MAX_RECORD_BYTES};
 use crate::segment::ScanError;
 
 /// Options of [`verify`].
@@ -102,35 +103,46 @@ fn quick_seq(body: &[u8]) -> Option<Seq> {
         .ok()
 }
 
-/// Records handed to a checker thread: bodies back to back, and per record its
-/// sequence number, body range, byte offset and stored leaf hash.
+/// A block of a segment handed to a checker: the bytes, and per complete entry in it
+/// its sequence number, body position and length in `data`, byte offset in the file and
+/// stored leaf hash.
 struct Batch {
-    bodies: Vec<u8>,
+    data: Vec<u8>,
     items: Vec<(Seq, usize, usize, u64, Hash)>,
     path: PathBuf,
     /// Stored leaf hash of the record before the first one.
     prev: Hash,
 }
 
-impl Batch {
-    fn new(path: PathBuf, prev: Hash) -> Self {
-        Batch {
-            bodies: Vec::with_capacity(BATCH_BYTES + (64 << 10)),
-            items: Vec::new(),
-            path,
-            prev,
+/// How much of a segment is read at a time.
+const BLOCK_BYTES: usize = 4 << 20;
+
+/// Appends up to `want` bytes from `r` to `buf`; true if `r` ended first.
+fn fill(r: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bool> {
+    let start = buf.len();
+    buf.resize(start + want, 0);
+    let mut got = 0;
+    while got < want {
+        match r.read(&mut buf[start + got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                buf.truncate(start + got);
+                return Err(e);
+            }
         }
     }
+    buf.truncate(start + got);
+    Ok(got < want)
 }
-
-const BATCH_BYTES: usize = 1 << 20;
 
 /// Checks one batch: every leaf hash from the stored previous hash, canonical form and
 /// numbering. Returns the first problem.
 fn check_batch(b: &Batch) -> Option<Finding> {
     let mut prev = b.prev;
     for &(seq, start, len, offset, stored) in &b.items {
-        let body = &b.bodies[start..start + len];
+        let body = &b.data[start..start + len];
         if leaf_hash(&prev, body) != stored {
             let problem = match quick_seq(body) {
                 Some(found) if found != seq => format!(
@@ -140,18 +152,20 @@ fn check_batch(b: &Batch) -> Option<Finding> {
             };
             return Some(finding(Some(seq), &b.path, Some(offset), problem));
         }
-        match Record::from_canonical(body) {
-            Some(r) if r.seq == seq => {}
-            Some(r) => {
-                return Some(finding(Some(seq), &b.path, Some(offset), format!("found record {} where record {seq} belongs: records deleted, inserted or reordered", r.seq)));
-            }
-            None => {
-                return Some(finding(
-                    Some(seq),
-                    &b.path,
-                    Some(offset),
-                    "not a canonical audit record (altered)".into(),
-                ));
+        if !crate::canon::certify(body, seq) {
+            match Record::from_canonical(body) {
+                Some(r) if r.seq == seq => {}
+                Some(r) => {
+                    return Some(finding(Some(seq), &b.path, Some(offset), format!("found record {} where record {seq} belongs: records deleted, inserted or reordered", r.seq)));
+                }
+                None => {
+                    return Some(finding(
+                        Some(seq),
+                        &b.path,
+                        Some(offset),
+                        "not a canonical audit record (altered)".into(),
+                    ));
+                }
             }
         }
         prev = stored;
@@ -175,6 +189,17 @@ pub fn verify(
     dir: &Path,
     key: &VerifyingKey,
     opts: &VerifyOptions,
+) -> Result<VerifyReport, LedgerError> {
+    verify_with_threads(dir, key, opts, 0)
+}
+
+/// [`verify`] with `threads` checker threads beside the reading one: 0 means one per
+/// core, 1 checks everything on the calling thread. The report does not depend on it.
+pub fn verify_with_threads(
+    dir: &Path,
+    key: &VerifyingKey,
+    opts: &VerifyOptions,
+    threads: usize,
 ) -> Result<VerifyReport, LedgerError> {
     let started = Instant::now();
     let mut report = VerifyReport::default();
@@ -307,39 +332,53 @@ pub fn verify(
         }
     }
 
-    // This thread reads, follows the stored hashes through the Merkle tree and checks
-    // the signed roots; checker threads recompute every leaf hash (hash chain) and check
-    // canonical form and numbering. The earliest problem found by anyone is reported.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4);
+    // This thread reads the segments in big blocks, splits them into entries, follows
+    // the stored hashes through the Merkle tree and checks the signed roots. Every record
+    // stores its leaf hash, so the leaf hashes (the hash chain) and the canonical form of
+    // different blocks can be checked independently: checker threads do that, one block
+    // each. The earliest problem found by anyone is reported, the same as a check on
+    // one thread would report it.
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+        n => n,
+    };
     let structural = std::thread::scope(|scope| -> Result<Option<Finding>, LedgerError> {
         let mut senders = Vec::new();
         let mut workers = Vec::new();
-        for _ in 0..threads {
-            let (tx, rx) = mpsc::sync_channel::<Batch>(4);
-            senders.push(tx);
-            workers.push(scope.spawn(move || -> Option<Finding> {
-                for b in rx {
-                    if let Some(f) = check_batch(&b) {
-                        return Some(f);
+        if threads > 1 {
+            for _ in 0..threads {
+                let (tx, rx) = mpsc::sync_channel::<Batch>(2);
+                senders.push(tx);
+                workers.push(scope.spawn(move || -> Option<Finding> {
+                    for b in rx {
+                        if let Some(f) = check_batch(&b) {
+                            return Some(f);
+                        }
                     }
-                }
-                None
-            }));
+                    None
+                }));
+            }
         }
+        let mut inline_problem: Option<Finding> = None;
         let mut next_worker = 0usize;
+        // Hands a block over for checking; false once a problem was found.
         let mut send = |b: Batch| -> bool {
+            if senders.is_empty() {
+                if b.items.is_empty() {
+                    return true;
+                }
+                inline_problem = check_batch(&b);
+                return inline_problem.is_none();
+            }
             let ok = senders[next_worker].send(b).is_ok();
             next_worker = (next_worker + 1) % senders.len();
             ok
         };
         let mut hash_problem: Option<Finding> = None;
         let nsegs = segs.len();
-        let mut batch = Batch::new(PathBuf::new(), prev);
         'segs: for (si, seg) in segs.iter().enumerate() {
             report.segments += 1;
-            let mut reader = match open_segment(seg) {
+            let reader = match open_segment(seg) {
                 Ok(r) => r,
                 Err(ScanError::Io(source)) => {
                     return Err(LedgerError::Io {
@@ -381,71 +420,120 @@ pub fn verify(
                     break;
                 }
             }
-            let mut body = Vec::new();
-            if !batch.items.is_empty() {
-                let full = std::mem::replace(&mut batch, Batch::new(seg.path.clone(), prev));
-                if !send(full) {
+            let last_segment = si + 1 == nsegs;
+            let io = |source| LedgerError::Io {
+                action: "reading",
+                path: seg.path.clone(),
+                source,
+            };
+            let mut base = reader.offset();
+            let mut src = reader.into_inner();
+            let mut carry: Vec<u8> = Vec::new();
+            loop {
+                let mut block = Vec::with_capacity(carry.len() + BLOCK_BYTES);
+                block.extend_from_slice(&carry);
+                let eof = fill(&mut src, &mut block, BLOCK_BYTES).map_err(io)?;
+                let mut batch = Batch {
+                    items: Vec::with_capacity(block.len() / 256),
+                    data: Vec::new(),
+                    path: seg.path.clone(),
+                    prev,
+                };
+                let mut p = 0usize;
+                let mut done = false;
+                let mut stop: Option<(u64, Option<String>)> = None;
+                while !done && stop.is_none() {
+                    let rest = &block[p..];
+                    let at = base + p as u64;
+                    if rest.len() < 4 && !eof {
+                        break;
+                    }
+                    let n = match rest.get(..4) {
+                        Some(l) => u32::from_le_bytes(l.try_into().expect("4 bytes")) as usize,
+                        None => 0,
+                    };
+                    if n == 0 {
+                        // Zero bytes: preallocated space if nothing but zeros follows.
+                        let data_at = match rest.iter().position(|&b| b != 0) {
+                            Some(i) => Some(at + i as u64),
+                            None if eof => None,
+                            None => crate::segment::first_non_zero(&mut src)
+                                .map_err(io)?
+                                .map(|i| at + rest.len() as u64 + i),
+                        };
+                        match data_at {
+                            None => done = true,
+                            Some(_) if rest.len() < 4 => stop = Some((at, None)),
+                            Some(data_at) => {
+                                let e = ScanError::ZeroHole {
+                                    offset: at,
+                                    data_at,
+                                };
+                                stop = Some((at, Some(e.to_string())));
+                            }
+                        }
+                        break;
+                    }
+                    if n > MAX_RECORD_BYTES {
+                        let e = ScanError::BadLength {
+                            offset: at,
+                            len: n as u64,
+                        };
+                        stop = Some((at, Some(e.to_string())));
+                        break;
+                    }
+                    if rest.len() < 4 + n + 32 {
+                        if eof {
+                            stop = Some((at, None));
+                        }
+                        break;
+                    }
+                    let stored: Hash = rest[4 + n..4 + n + 32].try_into().expect("32 bytes");
+                    let seq = expect;
+                    batch.items.push((seq, p + 4, n, at, stored));
+                    prev = stored;
+                    frontier.push(stored);
+                    report.records += 1;
+                    expect += 1;
+                    p += 4 + n + 32;
+                    if let Some(pr) = check_cps(&frontier, &mut cp_idx) {
+                        hash_problem = Some(finding(Some(seq), &seg.path, Some(at), pr));
+                        done = true;
+                    }
+                }
+                let end = base + p as u64;
+                let at_end = done || stop.is_some() || (eof && p == block.len());
+                if !at_end {
+                    carry = block[p..].to_vec();
+                    base = end;
+                }
+                batch.data = block;
+                if !send(batch) {
+                    break 'segs; // a checker found a problem
+                }
+                if hash_problem.is_some() {
+                    break 'segs;
+                }
+                if let Some((offset, why)) = stop {
+                    let why = why.unwrap_or_else(|| {
+                        if last_segment {
+                            "incomplete final record (torn write from a crash, or cut; opening the ledger for writing repairs a crash)".into()
+                        } else {
+                            "segment ends inside a record (cut)".into()
+                        }
+                    });
+                    hash_problem = Some(finding(Some(expect), &seg.path, Some(offset), why));
+                    break 'segs;
+                }
+                if at_end {
+                    report.bytes += end;
                     break;
                 }
             }
-            batch.path = seg.path.clone();
-            batch.prev = prev;
-            loop {
-                let at = reader.offset();
-                match reader.next_entry(&mut body) {
-                    Ok(None) => break,
-                    Ok(Some(pos)) => {
-                        let seq = expect;
-                        let h = pos.stored_hash;
-                        batch
-                            .items
-                            .push((seq, batch.bodies.len(), body.len(), pos.offset, h));
-                        batch.bodies.extend_from_slice(&body);
-                        prev = h;
-                        frontier.push(h);
-                        report.records += 1;
-                        expect += 1;
-                        if let Some(p) = check_cps(&frontier, &mut cp_idx) {
-                            hash_problem = Some(finding(Some(seq), &seg.path, Some(pos.offset), p));
-                            break 'segs;
-                        }
-                        if batch.bodies.len() >= BATCH_BYTES {
-                            let full =
-                                std::mem::replace(&mut batch, Batch::new(seg.path.clone(), prev));
-                            if !send(full) {
-                                break 'segs; // a checker found a problem
-                            }
-                        }
-                    }
-                    Err(ScanError::Io(source)) => {
-                        return Err(LedgerError::Io {
-                            action: "reading",
-                            path: seg.path.clone(),
-                            source,
-                        })
-                    }
-                    Err(ScanError::Torn { offset }) => {
-                        let what = if si + 1 == nsegs {
-                            "incomplete final record (torn write from a crash, or cut; opening the ledger for writing repairs a crash)"
-                        } else {
-                            "segment ends inside a record (cut)"
-                        };
-                        hash_problem =
-                            Some(finding(Some(expect), &seg.path, Some(offset), what.into()));
-                        break 'segs;
-                    }
-                    Err(e) => {
-                        hash_problem =
-                            Some(finding(Some(expect), &seg.path, Some(at), e.to_string()));
-                        break 'segs;
-                    }
-                }
-            }
-            report.bytes += reader.offset();
         }
-        let _ = send(batch);
         drop(senders);
         let mut found: Vec<Finding> = hash_problem.into_iter().collect();
+        found.extend(inline_problem);
         for w in workers {
             let r = w.join().unwrap_or_else(|_| {
                 Some(finding(None, dir, None, "record checker panicked".into()))

@@ -9,8 +9,8 @@ use proptest::prelude::*;
 use shuan_crypto::sm2::SigningKey;
 use shuan_ledger::reader::{records, Entries};
 use shuan_ledger::{
-    prove, verify, Actor, ActorKind, Event, Ledger, LedgerError, Options, Outcome, Timestamp,
-    VerifyOptions,
+    prove, verify, verify_with_threads, Actor, ActorKind, Event, Ledger, LedgerError, Options,
+    Outcome, Timestamp, VerifyOptions,
 };
 
 fn event(i: u64) -> Event {
@@ -51,6 +51,17 @@ fn small_opts() -> Options {
         segment_max_bytes: 4096,
         checkpoint_every_records: 50,
         ..Options::default()
+    }
+}
+
+/// Where the last record of the ledger ends (zero padding may follow).
+fn data_end(dir: &Path) -> u64 {
+    match Entries::new(dir, 1).unwrap().last() {
+        Some(last) => {
+            let last = last.unwrap();
+            last.offset + 4 + last.body.len() as u64 + 32
+        }
+        None => 0,
     }
 }
 
@@ -218,6 +229,12 @@ fn expect_problem_at(dir: &Path, k: &SigningKey, seq: u64, what: &str) {
     let r = verify(dir, &k.verifying_key(), &VerifyOptions::default()).unwrap();
     let p = r.problem.unwrap_or_else(|| panic!("{what}: not detected"));
     assert_eq!(p.seq, Some(seq), "{what}: reported {p}");
+    // Checking on one thread or on several names the same first problem, identically.
+    for threads in [1, 3] {
+        let q = verify_with_threads(dir, &k.verifying_key(), &VerifyOptions::default(), threads)
+            .unwrap();
+        assert_eq!(q.problem.as_ref(), Some(&p), "{what}: {threads} threads");
+    }
 }
 
 #[test]
@@ -247,11 +264,32 @@ fn every_modified_deleted_or_inserted_byte_is_reported_at_its_record() {
         std::fs::write(&seg, &b).unwrap();
         expect_problem_at(dir.path(), &k, who, &format!("insert byte at {pos}"));
     }
-    // A byte appended after the last record: an incomplete record n+1.
-    let mut b = orig.clone();
-    b.push(0);
-    std::fs::write(&seg, &b).unwrap();
-    expect_problem_at(dir.path(), &k, n + 1, "byte appended");
+    // A non-zero byte appended after the last record: an incomplete record n+1.
+    for byte in [0x01u8, 0x80, b'x'] {
+        let mut b = orig.clone();
+        b.push(byte);
+        std::fs::write(&seg, &b).unwrap();
+        expect_problem_at(dir.path(), &k, n + 1, &format!("byte {byte:#x} appended"));
+    }
+    // Zero bytes after the last record are preallocated space: no record, no problem;
+    // but anything non-zero after them is.
+    for zeros in [1usize, 3, 4, 5, 4096, 70_000] {
+        let mut b = orig.clone();
+        b.resize(orig.len() + zeros, 0);
+        std::fs::write(&seg, &b).unwrap();
+        assert_eq!(check_ok(dir.path(), &k), n, "{zeros} zero bytes appended");
+        for at in [orig.len(), orig.len() + zeros / 2, orig.len() + zeros - 1] {
+            let mut b2 = b.clone();
+            b2[at] = 1;
+            std::fs::write(&seg, &b2).unwrap();
+            expect_problem_at(
+                dir.path(),
+                &k,
+                n + 1,
+                &format!("non-zero byte at {at} in {zeros} zero bytes"),
+            );
+        }
+    }
     std::fs::write(&seg, &orig).unwrap();
     check_ok(dir.path(), &k);
 
@@ -424,7 +462,7 @@ fn torn_tail_is_cut_on_open_but_covered_damage_is_refused() {
     let seg = shuan_ledger::reader::segments(dir.path()).unwrap()[0]
         .path
         .clone();
-    let len = std::fs::metadata(&seg).unwrap().len();
+    let len = data_end(dir.path());
     // Tear record 12 in the middle.
     let f = std::fs::OpenOptions::new().write(true).open(&seg).unwrap();
     f.set_len(len - 20).unwrap();
@@ -447,7 +485,7 @@ fn torn_tail_is_cut_on_open_but_covered_damage_is_refused() {
 
     // Damage inside records covered by a checkpoint is not a torn write: refuse.
     let mut b = std::fs::read(&seg).unwrap();
-    let at = b.len() - 10;
+    let at = data_end(dir.path()) as usize - 10;
     b[at] ^= 1;
     std::fs::write(&seg, &b).unwrap();
     assert!(matches!(
@@ -607,4 +645,115 @@ proptest! {
             let _ = e.prepare();
         }
     }
+}
+
+#[test]
+fn zero_padding_is_not_a_torn_tail_but_garbage_after_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = key();
+    let l = Ledger::open(dir.path(), k.clone()).unwrap();
+    for i in 1..=5 {
+        l.append(&event(i)).unwrap();
+    }
+    drop(l); // crash: the preallocated zeros stay
+    let seg = shuan_ledger::reader::segments(dir.path()).unwrap()[0]
+        .path
+        .clone();
+    let end = data_end(dir.path());
+    let file_len = std::fs::metadata(&seg).unwrap().len();
+    assert!(file_len > end + 4096, "segment is preallocated");
+    let l = Ledger::open(dir.path(), k.clone()).unwrap();
+    assert_eq!(l.len(), 5);
+    assert_eq!(l.recovery().torn_bytes, 0);
+    assert!(l.recovery().saved_to.is_none());
+    drop(l);
+    assert_eq!(check_ok(dir.path(), &k), 5);
+
+    // Non-zero bytes inside the zero area (a torn write whose first pages never reached
+    // the disk): verify reports them, open saves and cuts them.
+    let mut b = std::fs::read(&seg).unwrap();
+    b[end as usize + 1000] = 0x7f;
+    std::fs::write(&seg, &b).unwrap();
+    expect_problem_at(dir.path(), &k, 6, "garbage after zero padding");
+    assert_eq!(Entries::new(dir.path(), 1).unwrap().count(), 5);
+    let l = Ledger::open(dir.path(), k.clone()).unwrap();
+    assert_eq!(l.len(), 5);
+    assert_eq!(l.recovery().torn_bytes, b.len() as u64 - end);
+    let saved = std::fs::read(l.recovery().saved_to.as_ref().unwrap()).unwrap();
+    assert_eq!(saved[1000], 0x7f);
+    assert_eq!(l.append(&event(6)).unwrap(), 6);
+    l.close().unwrap();
+    assert_eq!(check_ok(dir.path(), &k), 6);
+    // A closed ledger keeps no padding.
+    assert_eq!(std::fs::metadata(&seg).unwrap().len(), data_end(dir.path()));
+
+    // A zero hole before a later record is damage, not padding.
+    let offsets: Vec<u64> = Entries::new(dir.path(), 1)
+        .unwrap()
+        .map(|e| e.unwrap().offset)
+        .collect();
+    let orig = std::fs::read(&seg).unwrap();
+    let mut b = orig.clone();
+    for x in &mut b[offsets[3] as usize..offsets[4] as usize] {
+        *x = 0;
+    }
+    std::fs::write(&seg, &b).unwrap();
+    expect_problem_at(dir.path(), &k, 4, "record 4 zeroed");
+    std::fs::write(&seg, &orig).unwrap();
+    check_ok(dir.path(), &k);
+}
+
+#[test]
+fn crash_around_a_segment_roll_opens_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = key();
+    let opts = small_opts();
+    let l = Ledger::open_with(dir.path(), k.clone(), opts.clone()).unwrap();
+    let mut n = 0;
+    // Fill the first segment to its limit, so the next commit rolls.
+    while data_end(dir.path()) < opts.segment_max_bytes {
+        n += 1;
+        l.append(&event(n)).unwrap();
+    }
+    drop(l); // crash before the roll: the full segment still has its padding
+    let first = shuan_ledger::reader::segments(dir.path()).unwrap();
+    assert_eq!(first.len(), 1);
+    // The roll cuts the full segment first; a crash right after leaves it cut and no
+    // new segment.
+    let end = data_end(dir.path());
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&first[0].path)
+        .unwrap()
+        .set_len(end)
+        .unwrap();
+    // ...possibly with the next segment half-created under its temporary name.
+    let tmp = dir.path().join(format!("seg-{:020}.log.tmp", n + 1));
+    std::fs::write(&tmp, b"SHUANLG1\x07").unwrap();
+    let l = Ledger::open_with(dir.path(), k.clone(), opts.clone()).unwrap();
+    assert_eq!(l.len(), n);
+    assert_eq!(l.recovery().torn_bytes, 0);
+    assert!(!tmp.exists(), "the unfinished segment is removed");
+    n += 1;
+    assert_eq!(l.append(&event(n)).unwrap(), n);
+    drop(l);
+    let segs = shuan_ledger::reader::segments(dir.path()).unwrap();
+    assert_eq!(segs.len(), 2);
+    // Sealed segments hold no padding.
+    assert_eq!(std::fs::metadata(&segs[0].path).unwrap().len(), end);
+    assert_eq!(check_ok(dir.path(), &k), n);
+
+    // A sealed segment that still has zero padding (had the order been the other way
+    // round) reads the same: zeros are no records.
+    let mut b = std::fs::read(&segs[0].path).unwrap();
+    b.resize(b.len() + 10_000, 0);
+    std::fs::write(&segs[0].path, &b).unwrap();
+    assert_eq!(check_ok(dir.path(), &k), n);
+    let l = Ledger::open_with(dir.path(), k.clone(), opts).unwrap();
+    assert_eq!(l.len(), n);
+    n += 1;
+    assert_eq!(l.append(&event(n)).unwrap(), n);
+    l.close().unwrap();
+    assert_eq!(check_ok(dir.path(), &k), n);
+    assert_eq!(records(dir.path(), 1).unwrap().count() as u64, n);
 }
