@@ -424,32 +424,41 @@ const MUNICIPALITIES: [&str; 4] = ["北京", "上海", "天津", "重庆"];
 /// Characters looked at by one [`find_level`] call at most (its windows are 4 to 10).
 const LEVEL_WINDOW_MAX: usize = 16;
 
+/// Administrative suffixes, as characters so matching decodes nothing per try.
+type Suffixes = [&'static [char]];
+const PROVINCE_MUNICIPAL: &Suffixes = &[&['市']];
+const PROVINCE: &Suffixes = &[&['特', '别', '行', '政', '区'], &['自', '治', '区'], &['省']];
+const CITY: &Suffixes = &[&['自', '治', '州'], &['地', '区'], &['盟'], &['市']];
+const DISTRICT: &Suffixes = &[&['区'], &['县'], &['旗'], &['市']];
+
 /// Byte offset just after the first of `suffixes` that ends within `window` chars of `from`.
 ///
 /// Per suffix, only its first occurrence counts, and it is dropped when it starts right
 /// at `from` (a level name needs at least one character before its suffix). Matching
 /// runs on the window's decoded characters: a byte search per suffix cost more than the
 /// rest of masking an address.
-fn find_level(s: &str, from: usize, suffixes: &[&str], window: usize) -> Option<usize> {
+fn find_level(s: &str, from: usize, suffixes: &Suffixes, window: usize) -> Option<usize> {
     let tail = &s[from..];
     let window = window.min(LEVEL_WINDOW_MAX);
-    let mut chars = [(0usize, '\0'); LEVEL_WINDOW_MAX];
+    let mut chars = ['\0'; LEVEL_WINDOW_MAX];
+    let mut offsets = [0usize; LEVEL_WINDOW_MAX + 1];
     let mut n = 0;
     for (i, c) in tail.char_indices().take(window) {
-        chars[n] = (i, c);
+        chars[n] = c;
+        offsets[n] = i;
         n += 1;
+    }
+    if n > 0 {
+        offsets[n] = offsets[n - 1] + chars[n - 1].len_utf8();
     }
     let chars = &chars[..n];
     suffixes
         .iter()
         .filter_map(|suf| {
-            let len = suf.chars().count();
-            let k = (0..(n + 1).checked_sub(len)?).find(|&k| {
-                suf.chars()
-                    .zip(&chars[k..k + len])
-                    .all(|(a, &(_, b))| a == b)
-            })?;
-            (k > 0).then(|| from + chars[k].0 + suf.len())
+            let &first = suf.first()?;
+            let last_start = (n + 1).checked_sub(suf.len())?;
+            let k = (0..last_start).find(|&k| chars[k] == first && chars[k..k + suf.len()] == **suf)?;
+            (k > 0).then(|| from + offsets[k + suf.len()])
         })
         .min()
 }
@@ -469,17 +478,17 @@ fn generalize_address_into(value: &str, level: AddressLevel, out: &mut String) {
     let s = trim(value);
     let municipality = MUNICIPALITIES.iter().any(|m| s.starts_with(m));
     let province_end = if municipality {
-        find_level(s, 0, &["市"], 4).or(Some(MUNICIPALITIES[0].len()))
+        find_level(s, 0, PROVINCE_MUNICIPAL, 4).or(Some(MUNICIPALITIES[0].len()))
     } else {
-        find_level(s, 0, &["特别行政区", "自治区", "省"], 10)
+        find_level(s, 0, PROVINCE, 10)
     };
     let from = province_end.unwrap_or(0);
     let city_end = if municipality {
         province_end
     } else {
-        find_level(s, from, &["自治州", "地区", "盟", "市"], 8)
+        find_level(s, from, CITY, 8)
     };
-    let district_end = find_level(s, city_end.unwrap_or(from), &["区", "县", "旗", "市"], 8);
+    let district_end = find_level(s, city_end.unwrap_or(from), DISTRICT, 8);
     let end = match level {
         AddressLevel::Province => province_end.or(city_end),
         AddressLevel::City => city_end.or(province_end),
@@ -805,10 +814,17 @@ mod tests {
             window in 0usize..=10,
         ) {
             let from = s.char_indices().nth(cut).map_or(s.len(), |(i, _)| i);
-            for suffixes in [&["市"][..], &["特别行政区", "自治区", "省"], &["自治州", "地区", "盟", "市"], &["区", "县", "旗", "市"]] {
+            for (suffixes, strs) in [
+                (PROVINCE_MUNICIPAL, &["市"][..]),
+                (PROVINCE, &["特别行政区", "自治区", "省"]),
+                (CITY, &["自治州", "地区", "盟", "市"]),
+                (DISTRICT, &["区", "县", "旗", "市"]),
+            ] {
+                let joined: Vec<String> = suffixes.iter().map(|c| c.iter().collect()).collect();
+                proptest::prop_assert_eq!(&joined, strs);
                 proptest::prop_assert_eq!(
                     find_level(&s, from, suffixes, window),
-                    find_level_reference(&s, from, suffixes, window)
+                    find_level_reference(&s, from, strs, window)
                 );
             }
         }
