@@ -399,13 +399,35 @@ impl<'a> KeyStream<'a> {
     }
 }
 
+/// `write!(out, "{v}")` without the formatting machinery (one call per birth date).
+fn push_int(out: &mut String, v: i64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut u = v.unsigned_abs();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        out.push('-');
+    }
+    out.extend(digits[i..].iter().map(|&d| d as char));
+}
+
 fn generalize_date_into(value: &str, level: &DateLevel, out: &mut String) -> Result<()> {
     use std::fmt::Write as _;
     let d = parse_date(trim(value))
         .ok_or_else(|| MaskError::value("generalize_date", "not a recognised date"))?;
     // Writing into a String cannot fail.
     let _ = match level {
-        DateLevel::Year => write!(out, "{}", d.year),
+        DateLevel::Year => {
+            push_int(out, d.year);
+            Ok(())
+        }
         DateLevel::YearMonth => write!(out, "{}-{:02}", d.year, d.month),
         DateLevel::AgeBand {
             width,
@@ -427,7 +449,11 @@ const LEVEL_WINDOW_MAX: usize = 16;
 /// Administrative suffixes, as characters so matching decodes nothing per try.
 type Suffixes = [&'static [char]];
 const PROVINCE_MUNICIPAL: &Suffixes = &[&['市']];
-const PROVINCE: &Suffixes = &[&['特', '别', '行', '政', '区'], &['自', '治', '区'], &['省']];
+const PROVINCE: &Suffixes = &[
+    &['特', '别', '行', '政', '区'],
+    &['自', '治', '区'],
+    &['省'],
+];
 const CITY: &Suffixes = &[&['自', '治', '州'], &['地', '区'], &['盟'], &['市']];
 const DISTRICT: &Suffixes = &[&['区'], &['县'], &['旗'], &['市']];
 
@@ -457,7 +483,8 @@ fn find_level(s: &str, from: usize, suffixes: &Suffixes, window: usize) -> Optio
         .filter_map(|suf| {
             let &first = suf.first()?;
             let last_start = (n + 1).checked_sub(suf.len())?;
-            let k = (0..last_start).find(|&k| chars[k] == first && chars[k..k + suf.len()] == **suf)?;
+            let k =
+                (0..last_start).find(|&k| chars[k] == first && chars[k..k + suf.len()] == **suf)?;
             (k > 0).then(|| from + offsets[k + suf.len()])
         })
         .min()
@@ -827,6 +854,13 @@ mod tests {
                     find_level_reference(&s, from, strs, window)
                 );
             }
+        }
+
+        #[test]
+        fn push_int_agrees_with_display(v in proptest::num::i64::ANY) {
+            let mut out = String::from("x");
+            push_int(&mut out, v);
+            proptest::prop_assert_eq!(out, format!("x{v}"));
         }
 
         #[test]

@@ -126,25 +126,29 @@ impl CsvEncoder {
                 self.width
             )));
         }
-        let bytes: usize = row.iter().map(|v| v.as_ref().map_or(0, String::len)).sum();
         // Fast path, what csv-core writes when no field needs quotes (no delimiter, quote,
         // CR or LF) and the record is not one lone empty field (written `""`): the
-        // fields joined by commas. csv-core keeps no state between such records.
-        let plain = (row.len() > 1 || bytes > 0)
-            && row
-                .iter()
-                .all(|v| v.as_deref().is_none_or(|f| !needs_quotes(f.as_bytes())));
-        if plain {
-            out.reserve(bytes + row.len());
-            for (i, v) in row.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(v.as_deref().unwrap_or("").as_bytes());
+        // fields joined by commas. csv-core keeps no state between such records. Fields
+        // are checked as they are copied; a field needing quotes rolls the row back.
+        let start = out.len();
+        let mut plain = true;
+        for (i, v) in row.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
             }
+            let field = v.as_deref().unwrap_or("").as_bytes();
+            if needs_quotes(field) {
+                plain = false;
+                break;
+            }
+            out.extend_from_slice(field);
+        }
+        if plain && (row.len() > 1 || out.len() > start) {
             out.push(b'\n');
             return Ok(());
         }
+        out.truncate(start);
+        let bytes: usize = row.iter().map(|v| v.as_ref().map_or(0, String::len)).sum();
         // Worst case: every byte a doubled quote, every field quoted, delimiters, `""`
         // for a lone empty field, terminator.
         let bound = 2 * bytes + 3 * row.len() + 4;
@@ -191,6 +195,13 @@ fn needs_quotes(field: &[u8]) -> bool {
 
 impl RowEncoder for CsvEncoder {
     fn encode(&mut self, rows: &[Vec<Option<String>>], out: &mut Vec<u8>) -> Result<()> {
+        // One reservation per batch (the unquoted size), not one per row.
+        let bytes: usize = rows
+            .iter()
+            .flatten()
+            .map(|v| v.as_ref().map_or(0, String::len) + 1)
+            .sum();
+        out.reserve(bytes);
         rows.iter().try_for_each(|row| self.encode_row(row, out))
     }
 }
