@@ -1,6 +1,7 @@
 //! The writer: [`Ledger::open`], group-committed [`Ledger::append`], checkpoints and
 //! torn-tail recovery.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
@@ -106,20 +107,41 @@ struct State {
     /// Threads waiting for the commit in progress to end (to commit themselves).
     lead_waiters: Vec<Thread>,
     durable: Seq,
-    committing: bool,
+    /// Commits under way (written or being written, `fdatasync` not yet returned).
+    in_flight: usize,
+    /// Commits are numbered when they take their records; they write in this order and
+    /// are acknowledged in it (`acked` is the next to acknowledge), however their
+    /// `fdatasync`s overlap.
+    next_commit: u64,
+    acked: u64,
+    finished: BTreeMap<u64, Finished>,
     failed: Option<String>,
     last_checkpoint_size: u64,
     last_checkpoint_at: Instant,
 }
 
+/// A commit whose `fdatasync` returned, waiting for the earlier ones.
+struct Finished {
+    group: Arc<Group>,
+    waiters: Vec<Thread>,
+    upto: Seq,
+    root: Option<Hash>,
+    result: Result<(), String>,
+}
+
 struct Writer {
-    segment: File,
+    /// Shared with the commits syncing it, which do so without holding the writer.
+    segment: Arc<File>,
     segment_path: PathBuf,
     /// End of the records in the segment.
     segment_len: u64,
     /// File length: zero bytes from `segment_len` up to here are preallocated space.
     file_len: u64,
     checkpoints: File,
+    /// Size of the last checkpoint written (they are written in increasing size).
+    last_checkpoint_size: u64,
+    /// A write failed: nothing more may be written after the hole it may have left.
+    poisoned: bool,
 }
 
 /// Preallocation grows with the segment (small ledgers stay small): at least 256 KiB,
@@ -131,6 +153,12 @@ fn prealloc_step(len: u64) -> u64 {
 /// A commit leader keeps committing what arrived during its `fdatasync` for at most
 /// this many rounds before handing over, so its own caller is not held back for long.
 const MAX_LEAD_ROUNDS: u32 = 8;
+
+/// Commits whose `fdatasync`s may overlap. A virtio or SSD device completes concurrent
+/// flushes in about the time of one, so two overlapping commits nearly double what one
+/// leader at a time can make durable; each commit still writes in order, and one is
+/// acknowledged only after all earlier ones.
+const MAX_IN_FLIGHT: usize = 2;
 
 /// An open audit ledger (审计日志) that appends records durably.
 ///
@@ -442,17 +470,22 @@ impl Ledger {
                 group_waiters: Vec::new(),
                 lead_waiters: Vec::new(),
                 durable,
-                committing: false,
+                in_flight: 0,
+                next_commit: 0,
+                acked: 0,
+                finished: BTreeMap::new(),
                 failed: None,
                 last_checkpoint_size: last_cp,
                 last_checkpoint_at: Instant::now(),
             }),
             writer: Mutex::new(Writer {
-                segment,
+                segment: Arc::new(segment),
                 segment_path: seg_path,
                 segment_len: good_end,
                 file_len,
                 checkpoints,
+                last_checkpoint_size: last_cp,
+                poisoned: false,
             }),
             _lock: lock_file,
         })
@@ -563,7 +596,7 @@ impl Ledger {
                 held = Some(st);
                 continue;
             }
-            if !st.committing {
+            if st.in_flight < MAX_IN_FLIGHT && !st.buf.is_empty() {
                 held = Some(self.lead(st, false)?);
                 continue;
             }
@@ -581,7 +614,7 @@ impl Ledger {
             if let Some(f) = &st.failed {
                 return Err(LedgerError::Failed(f.clone()));
             }
-            if !st.committing {
+            if st.in_flight == 0 {
                 let size = st.next_seq - 1;
                 st = self.lead(st, true)?;
                 if let Some(f) = &st.failed {
@@ -629,20 +662,23 @@ impl Ledger {
         Ok(())
     }
 
-    /// Runs group commits as the leader: the first round commits the caller's records
-    /// (and signs a checkpoint if `force_checkpoint`); further rounds commit what arrived
-    /// meanwhile. Then hands leadership to the next waiting appender.
+    /// Runs group commits as a leader: the first round commits what is queued (the
+    /// caller's records, and a checkpoint if `force_checkpoint`); further rounds commit
+    /// what arrived meanwhile. Then hands over to the next waiting appender.
     fn lead<'a>(
         &'a self,
         mut st: MutexGuard<'a, State>,
         force_checkpoint: bool,
     ) -> Result<MutexGuard<'a, State>, LedgerError> {
-        st.committing = true;
         let mut rounds = 0;
         loop {
             st = self.commit(st, force_checkpoint && rounds == 0)?;
             rounds += 1;
-            if st.buf.is_empty() || st.failed.is_some() || rounds >= MAX_LEAD_ROUNDS {
+            if st.buf.is_empty()
+                || st.failed.is_some()
+                || rounds >= MAX_LEAD_ROUNDS
+                || st.in_flight >= MAX_IN_FLIGHT
+            {
                 break;
             }
         }
@@ -655,9 +691,16 @@ impl Ledger {
             st.buf_start = None;
             publish(&group, waiters, Err(f));
         }
-        st.committing = false;
-        let next = st.group_waiters.first().cloned();
-        let others = std::mem::take(&mut st.lead_waiters);
+        let next = if st.in_flight < MAX_IN_FLIGHT {
+            st.group_waiters.first().cloned()
+        } else {
+            None
+        };
+        let others = if st.in_flight == 0 {
+            std::mem::take(&mut st.lead_waiters)
+        } else {
+            Vec::new()
+        };
         drop(st);
         for t in next.into_iter().chain(others) {
             t.unpark();
@@ -665,13 +708,18 @@ impl Ledger {
         lock(&self.state)
     }
 
-    /// One group commit: takes the queued records, writes them with one `write` and one
-    /// `fdatasync`, publishes the outcome to their appenders, signs a checkpoint if due.
+    /// One group commit: takes the queued records, writes them with one `write` (in
+    /// commit order) and makes them durable with one `fdatasync` (which may overlap
+    /// another commit's), then acknowledges every finished commit whose predecessors are
+    /// acknowledged, and signs a checkpoint if one is due.
     fn commit<'a>(
         &'a self,
         mut st: MutexGuard<'a, State>,
         force_checkpoint: bool,
     ) -> Result<MutexGuard<'a, State>, LedgerError> {
+        let number = st.next_commit;
+        st.next_commit += 1;
+        st.in_flight += 1;
         let buf = std::mem::take(&mut st.buf);
         let boundary = st.buf_start.take();
         let group = std::mem::take(&mut st.group);
@@ -682,60 +730,127 @@ impl Ledger {
                 && (upto - st.last_checkpoint_size >= self.opts.checkpoint_every_records
                     || st.last_checkpoint_at.elapsed() >= self.opts.checkpoint_interval));
         let root = due.then(|| st.frontier.root());
+        // Taken before the state lock is released, so writes happen in commit order.
+        let w = lock(&self.writer);
         drop(st);
-
+        let mut w = w?;
         let written = if buf.is_empty() {
-            Ok(())
+            Ok(None)
         } else {
-            self.write_durable(&buf, boundary)
+            self.write_locked(&mut w, &buf, boundary).map(Some)
         };
+        drop(w);
+        let result = match written {
+            Ok(None) => Ok(()),
+            Ok(Some((file, path, before))) => file.sync_data().map_err(|source| {
+                self.poison(&path, before);
+                LedgerError::Io {
+                    action: "writing records durably to",
+                    path,
+                    source,
+                }
+            }),
+            Err(e) => Err(e),
+        }
+        .map_err(|e| e.to_string());
 
-        let written = written.map_err(|e| e.to_string());
-        if let Err(e) = &written {
-            // Recorded before anyone learns of it, so no later append slips through.
-            lock(&self.state)?.failed = Some(e.clone());
-        }
-        publish(&group, waiters, written.clone());
         let mut st = lock(&self.state)?;
-        if written.is_ok() {
-            st.durable = st.durable.max(upto);
+        st.in_flight -= 1;
+        st.finished.insert(
+            number,
+            Finished {
+                group,
+                waiters,
+                upto,
+                root,
+                result,
+            },
+        );
+        let mut out = Vec::new();
+        let mut sign = None;
+        loop {
+            let next = st.acked;
+            let Some(f) = st.finished.remove(&next) else {
+                break;
+            };
+            st.acked += 1;
+            let result = match (&st.failed, f.result) {
+                (Some(e), _) => Err(e.clone()),
+                (None, Err(e)) => {
+                    st.failed = Some(e.clone());
+                    Err(e)
+                }
+                (None, Ok(())) => {
+                    st.durable = st.durable.max(f.upto);
+                    if let Some(root) = f.root {
+                        sign = Some((f.upto, root));
+                    }
+                    Ok(())
+                }
+            };
+            out.push((f.group, f.waiters, result));
         }
-        if let (Some(root), true) = (root, written.is_ok()) {
-            drop(st);
+        drop(st);
+        for (group, waiters, result) in out {
+            publish(&group, waiters, result);
+        }
+        if let Some((upto, root)) = sign {
             let signed = self.write_checkpoint(upto, root);
-            st = lock(&self.state)?;
+            let mut st = lock(&self.state)?;
             match signed {
                 Ok(()) => {
-                    st.last_checkpoint_size = upto;
+                    st.last_checkpoint_size = st.last_checkpoint_size.max(upto);
                     st.last_checkpoint_at = Instant::now();
                 }
                 Err(e) => st.failed = Some(e.to_string()),
             }
+            return Ok(st);
         }
-        Ok(st)
+        lock(&self.state)
     }
 
-    fn write_durable(&self, buf: &[u8], boundary: Option<Boundary>) -> Result<(), LedgerError> {
-        let mut w = lock(&self.writer)?;
+    /// After a failed `fdatasync`: nothing more is written, and the unsynced records are
+    /// cut if they are still at the end of the file (else the next open cuts them).
+    fn poison(&self, path: &Path, before: u64) {
+        if let Ok(mut w) = self.writer.lock() {
+            w.poisoned = true;
+            if w.segment_path == path {
+                let _ = w.segment.set_len(before);
+                w.segment_len = before;
+                w.file_len = before;
+            }
+        }
+    }
+
+    /// Writes `buf` after the last record (rolling to a new segment first if the current
+    /// one is full). Returns the file to sync, its path and where `buf` starts.
+    fn write_locked(
+        &self,
+        w: &mut Writer,
+        buf: &[u8],
+        boundary: Option<Boundary>,
+    ) -> Result<(Arc<File>, PathBuf, u64), LedgerError> {
+        if w.poisoned {
+            return Err(LedgerError::Failed(
+                "an earlier write to the audit ledger failed".into(),
+            ));
+        }
         if w.segment_len >= self.opts.segment_max_bytes {
             if let Some(b) = boundary {
-                self.roll(&mut w, b)?;
+                self.roll(w, b)?;
             }
         }
         let before = w.segment_len;
         let need = before + buf.len() as u64;
         if need > w.file_len {
-            self.preallocate(&mut w, need);
+            self.preallocate(w, need);
         }
-        let res = w
-            .segment
-            .write_all_at(buf, before)
-            .and_then(|_| w.segment.sync_data());
-        if let Err(source) = res {
+        if let Err(source) = w.segment.write_all_at(buf, before) {
             // Leave no partial entry behind (shrinking needs no free space); if even
             // that fails, the next open cuts the torn tail.
             let _ = w.segment.set_len(before);
             w.file_len = before;
+            w.poisoned = true;
             return Err(LedgerError::Io {
                 action: "writing records durably to",
                 path: w.segment_path.clone(),
@@ -744,7 +859,7 @@ impl Ledger {
         }
         w.segment_len = need;
         w.file_len = w.file_len.max(need);
-        Ok(())
+        Ok((Arc::clone(&w.segment), w.segment_path.clone(), before))
     }
 
     /// Extends the segment with zero bytes beyond `need`, so that the following commits
@@ -797,7 +912,7 @@ impl Ledger {
             .write(true)
             .open(&path)
             .map_err(io_err("opening", &path))?;
-        w.segment = f;
+        w.segment = Arc::new(f);
         w.segment_path = path;
         w.segment_len = len;
         w.file_len = len;
@@ -814,6 +929,10 @@ impl Ledger {
         );
         let line = cp.to_line();
         let mut w = lock(&self.writer)?;
+        if size < w.last_checkpoint_size {
+            // A concurrent commit already signed a larger tree.
+            return Ok(());
+        }
         let path = self.dir.join(CHECKPOINT_FILE);
         let before = w.checkpoints.stream_position().unwrap_or(0);
         let res = w
@@ -829,6 +948,7 @@ impl Ledger {
                 source,
             });
         }
+        w.last_checkpoint_size = size;
         Ok(())
     }
 }
