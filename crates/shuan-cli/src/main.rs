@@ -8,6 +8,7 @@ mod audit_trail;
 mod cmd;
 mod context;
 mod demo_data;
+mod mask_support;
 mod output;
 mod progress;
 mod scanner;

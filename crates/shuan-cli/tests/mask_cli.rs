@@ -81,6 +81,19 @@ fn shuan(data: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// The audit ledger's records of one masking action, oldest first.
+fn masking_log(data: &Path, action: &str) -> Vec<serde_json::Value> {
+    let out = ok(shuan(
+        data,
+        &["audit", "query", "--action", action, "--format", "json"],
+    ));
+    serde_json::from_str::<serde_json::Value>(&out)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
 fn ok(o: Output) -> String {
     assert!(
         o.status.success(),
@@ -156,10 +169,9 @@ fn open_data_output_contains_no_valid_identifier() {
     assert_eq!(rows[1][5], "广东省江门市");
     // The source is untouched.
     assert_eq!(std::fs::read_to_string(&src).unwrap(), before);
-    // The run is in the masking log with the rule-set hash.
-    let log = std::fs::read_to_string(dir.path().join("mask-log.jsonl")).unwrap();
-    let rec: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
-    assert_eq!(rec["event"], "mask");
+    // The run is in the masking log (the audit ledger) with the rule-set hash.
+    let log = masking_log(dir.path(), "mask");
+    let rec = &log.last().unwrap()["details"];
     assert_eq!(rec["scenario"], "open_data");
     assert_eq!(rec["ruleset_sm3"].as_str().unwrap().len(), 64);
     assert_eq!(rec["tables"][0]["rows"], 400);
@@ -362,10 +374,8 @@ fn test_env_fpe_is_reversed_by_unmask_only_with_the_key() {
     ));
     let (_, w) = read_csv(&wrong);
     assert!(orig.iter().zip(&w).all(|(o, r)| o[2] != r[2]));
-    let log = std::fs::read_to_string(dir.path().join("mask-log.jsonl")).unwrap();
-    assert!(log
-        .lines()
-        .any(|l| l.contains("\"event\":\"unmask\"") && l.contains("核对数据")));
+    let log = masking_log(dir.path(), "unmask");
+    assert!(log.iter().any(|r| r["details"]["purpose"] == "核对数据"));
 }
 
 #[test]

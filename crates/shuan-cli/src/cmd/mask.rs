@@ -11,8 +11,9 @@ use std::sync::Arc;
 use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use shuan_detect::{ColumnClassifier, DataType, TextScanner};
+use shuan_ledger::Outcome;
 use shuan_mask::job::{FirstBatchHook, JobError, JobHooks, MaskPlan, Masker, ResidualRedactor};
-use shuan_mask::log::{current_user, JsonlMaskLog, MaskLog, MaskLogRecord, TableLog};
+use shuan_mask::log::{current_user, MaskLogRecord, TableLog};
 use shuan_mask::ops::Operator;
 use shuan_mask::risk::{RiskAnalyzer, RiskOptions};
 use shuan_mask::rules::{ColumnInfo, RuleSet};
@@ -21,7 +22,9 @@ use shuan_mask::watermark::{Detector, Embedder, WatermarkEntry, Z_THRESHOLD};
 use shuan_mask::{Alphabet, MaskKeys};
 use shuan_source::{RowReader, SourceOptions, TableRef};
 
+use crate::audit_trail::AuditTrail;
 use crate::context::Context;
+use crate::mask_support::{self, KeyOrigin};
 
 /// Mask a source into a new destination by scenario rules (or check a rule file).
 #[derive(clap::Args)]
@@ -42,8 +45,9 @@ pub struct MaskArgs {
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,
 
-    /// Destination: a .csv / .jsonl file (one table), a directory (one file per table), or
-    /// a .db / .sqlite SQLite database (one new table per source table).
+    /// Destination: a .csv / .jsonl file (one table), a directory (one file per table), a
+    /// .db / .sqlite SQLite database, or a postgres:// or mysql:// URL (one new table per
+    /// source table, named like the source table without its schema; --force replaces).
     #[arg(long, value_name = "DEST")]
     out: Option<PathBuf>,
 
@@ -70,6 +74,11 @@ pub struct MaskArgs {
     /// numeric columns no rule masks).
     #[arg(long, value_delimiter = ',', value_name = "COLS")]
     watermark_columns: Vec<String>,
+
+    /// Grading profile (分级规则) giving each discovered column its level, for rules with
+    /// `levels = [...]`: gbt43697, xinyang, or a TOML file (as `shuan scan --profile`).
+    #[arg(long, default_value = "gbt43697", value_name = "PROFILE")]
+    profile: String,
 
     /// Values per column sampled for discovery.
     #[arg(long, default_value_t = 200)]
@@ -120,26 +129,47 @@ enum DirFormat {
     Jsonl,
 }
 
-/// Where the masking key comes from until the keyring hands out masking keys.
+/// Where the masking key (pseudonyms, FPE, date shift, noise, watermarks) comes from:
+/// by default the data directory's keyring (`shuan keys init`), data key `mask`.
 #[derive(clap::Args)]
 pub struct KeyArgs {
-    /// Masking key file: 64 hex digits, mode 0600 (pseudonyms, FPE, date shift, noise,
-    /// watermarks). Create: `head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > mask.key; chmod 600 mask.key`.
+    /// Keyring data key for masking (created on first use). Rotating it (`shuan keys
+    /// rotate mask`) gives new pseudonyms; destroying it makes FPE values irreversible.
+    #[arg(long, value_name = "ID", default_value = mask_support::DEFAULT_MASK_KEY_ID)]
+    key_id: String,
+    /// Use this version of the keyring key instead of the active one (to reproduce or
+    /// unmask an extract made before a rotation; the masking log records the version).
+    #[arg(long, value_name = "N")]
+    key_version: Option<u32>,
+    /// A key file instead of the keyring: 64 hex digits, mode 0600. Create:
+    /// `head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > mask.key; chmod 600 mask.key`.
     #[arg(long, env = "SHUAN_MASK_KEY_FILE", value_name = "FILE")]
     key_file: Option<PathBuf>,
 }
 
 impl KeyArgs {
-    fn load(&self) -> anyhow::Result<Option<MaskKeys>> {
-        match &self.key_file {
-            Some(p) => Ok(Some(MaskKeys::load_file(p)?)),
-            None => Ok(None),
-        }
+    /// The key, if one is configured; `create` makes the keyring key on first use.
+    fn load(&self, ctx: &Context, create: bool) -> anyhow::Result<Option<(MaskKeys, KeyOrigin)>> {
+        mask_support::load_mask_keys(
+            ctx,
+            &mask_support::KeyRequest {
+                key_file: self.key_file.as_deref(),
+                key_id: &self.key_id,
+                key_version: self.key_version,
+                create,
+            },
+        )
     }
-    fn require(&self, what: &str) -> anyhow::Result<MaskKeys> {
-        self.load()?
-            .ok_or_else(|| shuan_mask::MaskError::KeyRequired(what.to_string()).into())
+    fn require(&self, ctx: &Context, what: &str) -> anyhow::Result<(MaskKeys, KeyOrigin)> {
+        self.load(ctx, false)?.ok_or_else(|| key_missing(what))
     }
+}
+
+fn key_missing(what: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{what} needs a masking key: create the keyring with `shuan keys init` (the key `mask` \
+         is then made on first use), or pass --key-file FILE (32 random bytes as hex, mode 0600)"
+    )
 }
 
 /// Reverse format-preserving encryption of chosen columns (audited).
@@ -317,6 +347,34 @@ enum Dest {
     File(PathBuf, FileFormat),
     Dir(PathBuf, FileFormat),
     Sqlite(PathBuf),
+    /// A PostgreSQL or MySQL URL (with its password: only ever shown redacted).
+    Database(String),
+}
+
+/// `host:port/database` of a database URL, ignoring user, password and options: two URLs
+/// with the same location are the same database.
+fn db_location(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let rest = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or(rest);
+    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+    rest.trim_end_matches('/').to_ascii_lowercase()
+}
+
+/// Rows into a new database table through `shuan-sink`.
+struct DbRowSink(shuan_sink::TableSink);
+
+impl RowSink for DbRowSink {
+    fn write_row(&mut self, row: &[Option<String>]) -> shuan_mask::Result<()> {
+        self.0
+            .write_row(row.iter().map(|v| v.as_deref()))
+            .map_err(|e| shuan_mask::MaskError::Invalid(e.to_string()))
+    }
+    fn finish(self: Box<Self>) -> shuan_mask::Result<()> {
+        self.0
+            .finish()
+            .map(|_| ())
+            .map_err(|e| shuan_mask::MaskError::Invalid(e.to_string()))
+    }
 }
 
 fn table_file_name(name: &str) -> String {
@@ -436,6 +494,18 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
     let dest = match &args.out {
         None if args.dry_run => None,
         None => bail!("give --out DEST (a .csv/.jsonl file, a directory, or a .db SQLite file)"),
+        Some(out) if shuan_sink::DbKind::of_url(&out.to_string_lossy()).is_some() => {
+            let url = out.to_string_lossy().into_owned();
+            if shuan_sink::DbKind::of_url(source_spec).is_some()
+                && db_location(&url) == db_location(source_spec)
+            {
+                bail!(
+                    "refusing to write masked tables into the source database {}; give another database as --out",
+                    shuan_sink::redact_url(&url)
+                );
+            }
+            Some(Dest::Database(url))
+        }
         Some(out) => Some(match FileFormat::from_path(out) {
             Some(FileFormat::Sqlite) => {
                 if lower_spec.starts_with("sqlite://") {
@@ -466,31 +536,55 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
             }
         }),
     };
-    let keys = args.key.load()?;
+    let profile = crate::scanner::load_profile(&args.profile)
+        .with_context(|| format!("grading profile {}", args.profile))?;
+    mask_support::check_rule_levels(&rules, &profile)?;
+    // Fail-closed: the masking log is the audit ledger; no ledger, no masking.
+    let trail = if args.dry_run {
+        None
+    } else {
+        Some(AuditTrail::open(ctx)?)
+    };
+    let scenario_keyed =
+        args.recipient.is_some() || scenario.rules.iter().any(|r| r.operator.needs_key());
+    let (keys, key_origin) = args.key.load(ctx, scenario_keyed && !args.dry_run)?.unzip();
     if args.recipient.is_some() && keys.is_none() {
-        bail!(shuan_mask::MaskError::KeyRequired(
-            "a watermark (--recipient)".into()
-        ));
+        return Err(key_missing("a watermark (--recipient)"));
     }
     let classifier = ColumnClassifier::new();
     let redactor = ScannerRedactor(TextScanner::new());
     let mut table_logs = Vec::new();
     let mut destinations = Vec::new();
     for table in &tables {
-        let (plan, stats, written) = mask_table(
+        let masked_table = mask_table(
             &args,
             &mut *source,
             table,
             scenario,
             &classifier,
             &redactor,
+            &profile,
             keys.as_ref(),
             dest.as_ref(),
             &source_paths,
             &bar,
             ctx,
             &source_name,
-        )?;
+        );
+        let (plan, stats, written) = match (masked_table, &trail) {
+            (Ok(done), _) => done,
+            (Err(e), None) => return Err(e),
+            (Err(e), Some(trail)) => {
+                bar.finish_and_clear();
+                let details = crate::details! {
+                    "scenario" => scenario.id,
+                    "table" => table.name,
+                    "tables_done" => table_logs.iter().map(|t: &TableLog| t.table.clone()).collect::<Vec<_>>(),
+                    "key" => key_origin.as_ref().map(KeyOrigin::to_json),
+                };
+                return trail.record_result("mask", &source_name, details, Err(e));
+            }
+        };
         if args.dry_run {
             println!(
                 "table {} (scenario {} {}):",
@@ -546,9 +640,9 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
         purpose: None,
         tables: table_logs,
     };
-    let mut log = JsonlMaskLog::in_dir(&ctx.data_dir);
-    log.append(&record)
-        .with_context(|| format!("writing the masking log {}", log.path().display()))?;
+    let trail = trail.expect("opened unless --dry-run");
+    mask_support::record_mask_event(&trail, &record, key_origin.as_ref(), Outcome::Allowed)?;
+    trail.close()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -633,6 +727,7 @@ fn mask_table(
     scenario: &shuan_mask::rules::Scenario,
     classifier: &ColumnClassifier,
     redactor: &ScannerRedactor,
+    profile: &shuan_classify::Profile,
     keys: Option<&MaskKeys>,
     dest: Option<&Dest>,
     source_paths: &[PathBuf],
@@ -662,9 +757,16 @@ fn mask_table(
                 info.data_type = Some(t.id().to_string());
                 info.data_type_label = Some(t.label().to_string());
             }
+            info.level = Some(mask_support::column_level(
+                profile,
+                info.data_type.as_deref(),
+            ));
         }
     }
     let plan = MaskPlan::build(scenario, infos)?;
+    if plan.needs_key() && keys.is_none() && !args.dry_run {
+        return Err(key_missing(&format!("scenario {}", scenario.id)));
+    }
     let empty = shuan_mask::job::MaskStats::default();
     let Some(dest) = dest else {
         return Ok((plan, empty, String::new()));
@@ -700,6 +802,22 @@ fn mask_table(
                 Box::new(SqliteSink::create(db, &name, &header)?),
                 format!("{}#{}", db.display(), name),
             )
+        }
+        Dest::Database(url) => {
+            // A database table keeps its name without the schema; a file's name loses
+            // its extension dot, as in SQLite destinations.
+            let name = match &table.path {
+                None => table
+                    .name
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or(&table.name)
+                    .to_string(),
+                Some(_) => table_file_name(&table.name).replace('.', "_"),
+            };
+            let sink = shuan_sink::TableSink::create(url, &name, &header, args.force)?;
+            let written = sink.describe();
+            (Box::new(DbRowSink(sink)), written)
         }
     };
     let mut masker = Masker::new(
@@ -849,7 +967,50 @@ fn open_single_table(
 }
 
 pub fn run_unmask(ctx: &Context, args: UnmaskArgs) -> anyhow::Result<ExitCode> {
-    let keys = args.key.require("unmask")?;
+    // Fail-closed: no unmasking without its record in the audit ledger.
+    let trail = AuditTrail::open(ctx)?;
+    let mut origin = None;
+    match unmask(ctx, &args, &mut origin) {
+        Ok((record, rows, bad)) => {
+            mask_support::record_mask_event(&trail, &record, origin.as_ref(), Outcome::Allowed)?;
+            trail.close()?;
+            eprintln!(
+                "{rows} rows → {}{}",
+                args.out.display(),
+                if bad > 0 {
+                    format!("; {bad} values could not be reversed (not FPE output under this key?) and were left as they were")
+                } else {
+                    String::new()
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            let details = crate::details! {
+                "purpose" => args.purpose,
+                "columns" => args.columns,
+                "destination" => args.out.display().to_string(),
+                "key" => origin.as_ref().map(KeyOrigin::to_json),
+            };
+            trail.record_result(
+                "unmask",
+                &shuan_source::redact_url(&args.source),
+                details,
+                Err(e),
+            )
+        }
+    }
+}
+
+/// Reverses the FPE columns; returns the log record, rows written and values that could
+/// not be reversed.
+fn unmask(
+    ctx: &Context,
+    args: &UnmaskArgs,
+    origin: &mut Option<KeyOrigin>,
+) -> anyhow::Result<(MaskLogRecord, u64, u64)> {
+    let (keys, key_origin) = args.key.require(ctx, "unmask")?;
+    *origin = Some(key_origin);
     let mut specs = Vec::new();
     for c in &args.columns {
         let mut parts = c.splitn(3, ':');
@@ -940,20 +1101,8 @@ pub fn run_unmask(ctx: &Context, args: UnmaskArgs) -> anyhow::Result<ExitCode> {
             columns,
         }],
     };
-    let mut log = JsonlMaskLog::in_dir(&ctx.data_dir);
-    log.append(&record)
-        .with_context(|| format!("writing the masking log {}", log.path().display()))?;
     let bad: u64 = counts.iter().map(|c| c.1).sum();
-    eprintln!(
-        "{rows} rows → {}{}",
-        args.out.display(),
-        if bad > 0 {
-            format!("; {bad} values could not be reversed (not FPE output under this key?) and were left as they were")
-        } else {
-            String::new()
-        }
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok((record, rows, bad))
 }
 
 pub fn run_risk(_ctx: &Context, args: RiskArgs) -> anyhow::Result<ExitCode> {
@@ -1020,7 +1169,8 @@ pub fn run_watermark(ctx: &Context, cmd: WatermarkCommand) -> anyhow::Result<Exi
             Ok(ExitCode::SUCCESS)
         }
         WatermarkCommand::Detect { file, key, json } => {
-            let keys = key.require("watermark detection")?;
+            let trail = AuditTrail::open(ctx)?;
+            let (keys, origin) = key.require(ctx, "watermark detection")?;
             let entries: Vec<WatermarkEntry> = read_registry(ctx)?
                 .into_iter()
                 .filter(|e| e.key_fingerprint == keys.fingerprint())
@@ -1077,7 +1227,8 @@ pub fn run_watermark(ctx: &Context, cmd: WatermarkCommand) -> anyhow::Result<Exi
                 purpose: None,
                 tables: Vec::new(),
             };
-            JsonlMaskLog::in_dir(&ctx.data_dir).append(&record)?;
+            mask_support::record_mask_event(&trail, &record, Some(&origin), Outcome::Allowed)?;
+            trail.close()?;
             if json {
                 println!(
                     "{}",

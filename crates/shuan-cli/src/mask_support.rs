@@ -1,0 +1,157 @@
+//! What `shuan mask`, `shuan unmask` and `shuan watermark` need from the rest of the
+//! platform: the masking key from the keyring (密钥管理), sensitivity levels (分级) from the
+//! grading profile for level-based rules, and masking-log records (脱敏日志, R-17) in the
+//! audit ledger.
+
+use std::path::Path;
+
+use anyhow::{bail, Context as _, Result};
+use serde_json::{Map, Value};
+use shuan_classify::Profile;
+use shuan_crypto::keyring::{keyring_path, KeyringError};
+use shuan_crypto::zeroize::Zeroizing;
+use shuan_ledger::Outcome;
+use shuan_mask::log::MaskLogRecord;
+use shuan_mask::rules::RuleSet;
+use shuan_mask::MaskKeys;
+
+use crate::audit_trail::AuditTrail;
+use crate::context::Context;
+
+/// Id of the keyring data key that masking uses unless `--key-id` says otherwise.
+pub const DEFAULT_MASK_KEY_ID: &str = "mask";
+
+/// Where the masking key came from, for the masking log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyOrigin {
+    /// A hex key file given with `--key-file`.
+    File(String),
+    /// A keyring data key (id, version).
+    Keyring(String, u32),
+}
+
+impl KeyOrigin {
+    /// As recorded in the ledger.
+    pub fn to_json(&self) -> Value {
+        match self {
+            KeyOrigin::File(p) => serde_json::json!({ "file": p }),
+            KeyOrigin::Keyring(id, v) => serde_json::json!({ "keyring": id, "version": v }),
+        }
+    }
+}
+
+/// How a command wants its masking key.
+pub struct KeyRequest<'a> {
+    /// `--key-file`, which wins over the keyring.
+    pub key_file: Option<&'a Path>,
+    /// Keyring data key id (`--key-id`, default [`DEFAULT_MASK_KEY_ID`]).
+    pub key_id: &'a str,
+    /// A specific version (`--key-version`; unmasking data masked before a rotation).
+    pub key_version: Option<u32>,
+    /// Create the keyring key on first use (masking), or require it to exist (unmasking).
+    pub create: bool,
+}
+
+/// Loads the masking key: the key file if one is given, else the keyring's data key
+/// (created on first use when `create`), else `None` when the data directory has no
+/// keyring. The 32-byte masking master key is HMAC-SM3(data key, label), so the data key
+/// itself never leaves the keyring module and destroying it (`shuan keys destroy mask`)
+/// makes every pseudonym and FPE value of that key irreversible for good.
+pub fn load_mask_keys(
+    ctx: &Context,
+    req: &KeyRequest<'_>,
+) -> Result<Option<(MaskKeys, KeyOrigin)>> {
+    if let Some(p) = req.key_file {
+        let keys = MaskKeys::load_file(p)?;
+        return Ok(Some((keys, KeyOrigin::File(p.display().to_string()))));
+    }
+    if !keyring_path(&ctx.data_dir).exists() {
+        return Ok(None);
+    }
+    let mut kr = crate::cmd::keys::open_keyring(ctx)?;
+    let (version, data_key) = match req.key_version {
+        Some(v) => (v, kr.key(req.key_id, v)?),
+        None => match kr.active_key(req.key_id) {
+            Ok(k) => k,
+            Err(KeyringError::KeyNotFound(_)) if req.create => {
+                kr.create_key(req.key_id).with_context(|| {
+                    format!(
+                        "creating the masking data key '{}' in the keyring",
+                        req.key_id
+                    )
+                })?;
+                eprintln!(
+                    "created data key '{}' in the keyring for masking (pseudonyms, FPE); \
+                     back up the data directory: without this key FPE cannot be reversed",
+                    req.key_id
+                );
+                kr.active_key(req.key_id)?
+            }
+            Err(e) => return Err(e).with_context(|| format!("masking key '{}'", req.key_id)),
+        },
+    };
+    let master = Zeroizing::new(shuan_crypto::hmac::hmac_sm3(
+        &data_key[..],
+        b"shuan-mask/v1/keyring-master",
+    ));
+    Ok(Some((
+        MaskKeys::from_master(&master),
+        KeyOrigin::Keyring(req.key_id.to_string(), version),
+    )))
+}
+
+/// The level name (分级) a column of this data type gets under `profile`, for rules with
+/// `levels = [...]`. Columns with no detected type get the profile's lowest level.
+pub fn column_level(profile: &Profile, type_id: Option<&str>) -> String {
+    profile
+        .level(profile.grade_column(type_id).level)
+        .name
+        .clone()
+}
+
+/// Rejects rules naming a level the grading profile does not have: such a rule would
+/// silently never match.
+pub fn check_rule_levels(rules: &RuleSet, profile: &Profile) -> Result<()> {
+    let known: Vec<&str> = profile.levels().iter().map(|l| l.name.as_str()).collect();
+    for scenario in rules.scenarios() {
+        for rule in &scenario.rules {
+            for level in &rule.selector.levels {
+                if !known.contains(&level.as_str()) {
+                    bail!(
+                        "scenario `{}`: level `{level}` is not a level of grading profile `{}`; \
+                         use one of: {} (or choose the profile with --profile)",
+                        scenario.id,
+                        profile.name(),
+                        known.join(", ")
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes a masking-log record (mask, unmask, watermark detection) to the audit ledger:
+/// who (the ledger's actor), when (the ledger's time) and everything else as details.
+pub fn record_mask_event(
+    trail: &AuditTrail,
+    record: &MaskLogRecord,
+    key: Option<&KeyOrigin>,
+    outcome: Outcome,
+) -> Result<u64> {
+    let mut details = match serde_json::to_value(record)? {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    // The ledger records the actor and time itself; `who` stays as the stated operator.
+    details.remove("when");
+    details.remove("event");
+    if let Some(who) = details.remove("who") {
+        details.insert("operator".into(), who);
+    }
+    details.retain(|_, v| !v.is_null());
+    if let Some(k) = key {
+        details.insert("key".into(), k.to_json());
+    }
+    trail.record(&record.event, &record.source, outcome, details)
+}

@@ -1,0 +1,289 @@
+//! Masking with keys from the keyring, level-based rules fed by grading, and the masking
+//! log (脱敏日志) in the audit ledger (issue #5 items 1, 2 and 4).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+
+fn resident_id(i: usize) -> String {
+    let body = format!(
+        "440703{:04}{:02}{:02}{:03}",
+        1950 + i % 50,
+        1 + i % 12,
+        1 + i % 28,
+        i % 1000
+    );
+    let s: u32 = body
+        .bytes()
+        .zip(W)
+        .map(|(b, w)| (b - b'0') as u32 * w)
+        .sum();
+    format!("{body}{}", b"10X98765432"[(s % 11) as usize] as char)
+}
+
+fn people(dir: &Path, n: usize) -> PathBuf {
+    let mut s = String::from("id_no,name,phone,city\n");
+    let sur = ['王', '李', '张', '刘', '陈'];
+    for i in 0..n {
+        s.push_str(&format!(
+            "{},{}{},13{}{:08},江门\n",
+            resident_id(i),
+            sur[i % 5],
+            ['伟', '芳', '娜'][i % 3],
+            i % 10,
+            i * 37
+        ));
+    }
+    let p = dir.join("people.csv");
+    std::fs::write(&p, s).unwrap();
+    p
+}
+
+fn shuan(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shuan"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("SHUAN_LOG")
+        .env_remove("SHUAN_MASK_KEY_FILE")
+        .env_remove("SHUAN_KEK_PASSPHRASE")
+        .env("USER", "wang.wu")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn ok(o: Output) -> Output {
+    assert!(o.status.success(), "{}", text(&o));
+    o
+}
+
+fn column(csv: &Path, name: &str) -> Vec<String> {
+    let mut r = csv::Reader::from_path(csv).unwrap();
+    let idx = r.headers().unwrap().iter().position(|h| h == name).unwrap();
+    r.records()
+        .map(|rec| rec.unwrap().get(idx).unwrap().to_string())
+        .collect()
+}
+
+fn records(data: &Path, action: &str) -> Vec<serde_json::Value> {
+    let out = ok(shuan(
+        data,
+        &["audit", "query", "--action", action, "--format", "json"],
+    ));
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn mask(data: &Path, src: &Path, scenario: &str, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "mask",
+        src.to_str().unwrap(),
+        "--scenario",
+        scenario,
+        "--out",
+        out.to_str().unwrap(),
+        "--no-progress",
+        "--force",
+    ];
+    args.extend_from_slice(extra);
+    shuan(data, &args)
+}
+
+#[test]
+fn keyring_masking_key_is_consistent_rotates_and_is_logged_in_the_ledger() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let src = people(tmp.path(), 40);
+
+    // Without a keyring or key file, a keyed scenario says how to get a key.
+    let out = mask(&data, &src, "sharing", &tmp.path().join("x.csv"), &[]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("shuan keys init"), "{}", text(&out));
+
+    ok(shuan(&data, &["keys", "init"]));
+    let a = tmp.path().join("a.csv");
+    let b = tmp.path().join("b.csv");
+    ok(mask(&data, &src, "sharing", &a, &[]));
+    ok(mask(&data, &src, "sharing", &b, &[]));
+    let pa = column(&a, "id_no");
+    assert_eq!(pa.len(), 40);
+    assert_eq!(pa, column(&b, "id_no"), "pseudonyms must be stable per key");
+    let originals = column(&src, "id_no");
+    assert!(pa.iter().zip(&originals).all(|(p, o)| p != o));
+
+    // The key is the keyring's `mask` data key; rotating it changes the pseudonyms.
+    let listed = text(&ok(shuan(&data, &["keys", "list", "--json"])));
+    assert!(listed.contains("\"mask\""), "{listed}");
+    ok(shuan(&data, &["keys", "rotate", "mask"]));
+    let c = tmp.path().join("c.csv");
+    ok(mask(&data, &src, "sharing", &c, &[]));
+    assert_ne!(pa, column(&c, "id_no"));
+    // An explicit older version reproduces the old pseudonyms.
+    let d = tmp.path().join("d.csv");
+    ok(mask(&data, &src, "sharing", &d, &["--key-version", "1"]));
+    assert_eq!(pa, column(&d, "id_no"));
+
+    let recs = records(&data, "mask");
+    assert_eq!(recs.len(), 5, "{recs:?}");
+    // The refused attempt without a key is on record too.
+    assert_eq!(recs[0]["outcome"], "error");
+    assert!(recs[0]["details"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("needs a masking key"));
+    let recs = &recs[1..];
+    let first = &recs[0];
+    assert_eq!(first["actor"]["id"], "wang.wu");
+    assert_eq!(first["outcome"], "allowed");
+    assert!(first["object"].as_str().unwrap().ends_with("people.csv"));
+    let det = &first["details"];
+    assert_eq!(det["scenario"], "sharing");
+    assert_eq!(det["key"]["keyring"], "mask");
+    assert_eq!(det["key"]["version"], 1);
+    assert_eq!(recs[2]["details"]["key"]["version"], 2);
+    assert_eq!(det["ruleset_sm3"].as_str().unwrap().len(), 64);
+    assert!(det["destination"].as_str().unwrap().ends_with("a.csv"));
+    let cols = det["tables"][0]["columns"].as_array().unwrap();
+    let id_col = cols.iter().find(|c| c["column"] == "id_no").unwrap();
+    assert_eq!(id_col["masked"], 40, "{id_col}");
+    // No original value reaches the ledger.
+    let all = serde_json::to_string(recs).unwrap();
+    assert!(!originals.iter().any(|o| all.contains(o.as_str())));
+    // The JSON Lines log is no longer written: the ledger is the masking log.
+    assert!(!data.join("mask-log.jsonl").exists());
+    ok(shuan(&data, &["audit", "verify"]));
+}
+
+#[test]
+fn fpe_unmask_uses_the_keyring_and_is_audited() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let src = people(tmp.path(), 30);
+    ok(shuan(&data, &["keys", "init"]));
+    let masked = tmp.path().join("test.csv");
+    ok(mask(&data, &src, "test_env", &masked, &[]));
+    let fpe = column(&masked, "id_no");
+    let originals = column(&src, "id_no");
+    assert!(fpe
+        .iter()
+        .zip(&originals)
+        .all(|(f, o)| f != o && f.len() == 18));
+    let back = tmp.path().join("back.csv");
+    ok(shuan(
+        &data,
+        &[
+            "unmask",
+            masked.to_str().unwrap(),
+            "--column",
+            "id_no:id_number",
+            "--purpose",
+            "核查户籍信息",
+            "--out",
+            back.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(column(&back, "id_no"), originals);
+    let recs = records(&data, "unmask");
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0]["details"]["purpose"], "核查户籍信息");
+    assert_eq!(recs[0]["details"]["key"]["keyring"], "mask");
+
+    // Crypto-shredding the masking key makes the FPE values irreversible, and unmask
+    // refuses (recorded as an error) instead of producing wrong values.
+    ok(shuan(&data, &["keys", "destroy", "mask", "--yes"]));
+    let out = shuan(
+        &data,
+        &[
+            "unmask",
+            masked.to_str().unwrap(),
+            "--column",
+            "id_no:id_number",
+            "--purpose",
+            "再次核查",
+            "--out",
+            tmp.path().join("again.csv").to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("destroyed"), "{}", text(&out));
+    let recs = records(&data, "unmask");
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[1]["outcome"], "error");
+}
+
+#[test]
+fn level_based_rules_get_levels_from_grading() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let src = people(tmp.path(), 20);
+    let rules = tmp.path().join("levels.toml");
+    std::fs::write(
+        &rules,
+        r#"
+version = 1
+
+[scenarios.by_level]
+label = "按级别"
+
+[[scenarios.by_level.rules]]
+levels = ["一般数据4级"]
+op = "nullify"
+
+[[scenarios.by_level.rules]]
+levels = ["一般数据3级"]
+op = "partial"
+keep_first = 3
+keep_last = 4
+"#,
+    )
+    .unwrap();
+    let out_csv = tmp.path().join("lv.csv");
+    ok(mask(
+        &data,
+        &src,
+        "by_level",
+        &out_csv,
+        &["--rules", rules.to_str().unwrap()],
+    ));
+    // gbt43697: resident ID is 一般数据4级 → nullified; mobile 一般数据3级 → partial;
+    // names (2级) are kept.
+    assert!(column(&out_csv, "id_no").iter().all(|v| v.is_empty()));
+    let phones = column(&out_csv, "phone");
+    assert!(
+        phones.iter().all(|p| p.len() == 11 && &p[3..7] == "****"),
+        "{phones:?}"
+    );
+    assert_eq!(column(&out_csv, "name"), column(&src, "name"));
+
+    // A level the profile does not have is an error naming the levels it does have.
+    std::fs::write(
+        &rules,
+        "version = 1\n[scenarios.by_level]\nlabel = \"x\"\n[[scenarios.by_level.rules]]\nlevels = [\"4级\"]\nop = \"nullify\"\n",
+    )
+    .unwrap();
+    let out = mask(
+        &data,
+        &src,
+        "by_level",
+        &out_csv,
+        &["--rules", rules.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    let msg = text(&out);
+    assert!(
+        msg.contains("`4级`") && msg.contains("一般数据4级"),
+        "{msg}"
+    );
+}
