@@ -12,7 +12,7 @@ use shuan_crypto::keyring::{keyring_path, KeyringError};
 use shuan_crypto::zeroize::Zeroizing;
 use shuan_ledger::Outcome;
 use shuan_mask::log::MaskLogRecord;
-use shuan_mask::rules::RuleSet;
+use shuan_mask::rules::Scenario;
 use shuan_mask::MaskKeys;
 
 use crate::audit_trail::AuditTrail;
@@ -111,9 +111,12 @@ pub fn column_level(profile: &Profile, type_id: Option<&str>) -> String {
 
 /// Rejects rules naming a level the grading profile does not have: such a rule would
 /// silently never match.
-pub fn check_rule_levels(rules: &RuleSet, profile: &Profile) -> Result<()> {
+pub fn check_rule_levels<'a>(
+    scenarios: impl IntoIterator<Item = &'a Scenario>,
+    profile: &Profile,
+) -> Result<()> {
     let known: Vec<&str> = profile.levels().iter().map(|l| l.name.as_str()).collect();
-    for scenario in rules.scenarios() {
+    for scenario in scenarios {
         for rule in &scenario.rules {
             for level in &rule.selector.levels {
                 if !known.contains(&level.as_str()) {

@@ -287,3 +287,24 @@ keep_last = 4
         "{msg}"
     );
 }
+
+#[test]
+fn rules_check_knows_the_profile_levels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("r.toml");
+    std::fs::write(
+        &rules,
+        "version = 1\n[scenarios.s]\nlabel = \"x\"\n[[scenarios.s.rules]]\nlevels = [\"三级\"]\nop = \"nullify\"\n",
+    )
+    .unwrap();
+    let path = rules.to_str().unwrap();
+    let data = tmp.path().join("data");
+    let out = shuan(&data, &["mask", "rules", "check", path]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("`三级`"), "{}", text(&out));
+    // 三级 is a level of the xinyang profile.
+    ok(shuan(
+        &data,
+        &["mask", "rules", "check", path, "--profile", "xinyang"],
+    ));
+}

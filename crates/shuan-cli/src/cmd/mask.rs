@@ -114,6 +114,9 @@ enum RulesCommand {
     Check {
         /// The TOML rule file.
         file: PathBuf,
+        /// Grading profile whose level names `levels = [...]` may use.
+        #[arg(long, default_value = "gbt43697", value_name = "PROFILE")]
+        profile: String,
     },
     /// Print the scenarios and rules in effect (built-in plus --rules).
     Show {
@@ -538,7 +541,7 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
     };
     let profile = crate::scanner::load_profile(&args.profile)
         .with_context(|| format!("grading profile {}", args.profile))?;
-    mask_support::check_rule_levels(&rules, &profile)?;
+    mask_support::check_rule_levels(rules.scenarios(), &profile)?;
     // Fail-closed: the masking log is the audit ledger; no ledger, no masking.
     let trail = if args.dry_run {
         None
@@ -885,10 +888,14 @@ fn mask_table(
 
 fn run_rules(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        RulesCommand::Check { file } => {
+        RulesCommand::Check { file, profile } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading rule file {}", file.display()))?;
             let scenarios = RuleSet::check_file(&file.display().to_string(), &text, &detect_known)?;
+            let profile = crate::scanner::load_profile(&profile)
+                .with_context(|| format!("grading profile {profile}"))?;
+            mask_support::check_rule_levels(&scenarios, &profile)
+                .with_context(|| format!("{}", file.display()))?;
             println!(
                 "{}: OK — {} scenario(s): {}",
                 file.display(),
