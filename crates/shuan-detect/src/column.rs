@@ -493,6 +493,17 @@ struct Tally {
     card_shape: u32,
     /// Values already masked in a type's layout (`110105********002X`, `138****8000`).
     masked: [u32; N_TYPES],
+    /// Distinct values that passed the name check (hashes): a column of people's names
+    /// varies, a column repeating 江门 or 正常 does not.
+    distinct_names: std::collections::HashSet<u64>,
+}
+
+/// Whether the values that look like names vary as names of people do: at least two
+/// distinct values and one distinct value per five matches.
+fn names_vary(tally: &Tally) -> bool {
+    let k = tally.whole[DataType::PersonName as usize] as usize;
+    let d = tally.distinct_names.len();
+    d >= 2 && d * 5 >= k
 }
 
 fn value_types(s: &str, mut hit: impl FnMut(DataType)) {
@@ -712,6 +723,7 @@ impl ColumnClassifier {
             dirty: 0,
             card_shape: 0,
             masked: [0; N_TYPES],
+            distinct_names: std::collections::HashSet::new(),
         };
         let mut findings = Vec::new();
         let mut scratch = String::new();
@@ -726,10 +738,18 @@ impl ColumnClassifier {
             let normalized = normalize_value(s, &mut scratch);
             let s = if normalized { scratch.as_str() } else { s };
             let mut any = false;
+            let mut name_like = false;
             value_types(s, |t| {
                 tally.whole[t as usize] += 1;
+                name_like |= t == DataType::PersonName;
                 any = true;
             });
+            if name_like {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                s.hash(&mut h);
+                tally.distinct_names.insert(h.finish());
+            }
             if !any && v::bank_card_shape(s) {
                 tally.card_shape += 1;
             }
@@ -871,7 +891,7 @@ fn decide(column_name: &str, tally: &Tally) -> ColumnVerdict {
             format!("name '{column_name}' gives no cue and there are no non-empty values"),
         );
     }
-    if let Some(u) = best_value {
+    if let Some(u) = best_value.filter(|u| *u != DataType::PersonName || names_vary(tally)) {
         let fu = frac(u);
         if let Some(th) = value_threshold(u) {
             if fu >= th {
@@ -941,6 +961,29 @@ mod tests {
 
     fn c(name: &str, values: &[&str]) -> ColumnVerdict {
         ColumnClassifier::new().classify(name, values.iter().copied())
+    }
+
+    #[test]
+    fn a_column_repeating_one_name_like_word_is_not_names() {
+        let c = ColumnClassifier::new();
+        let v = c.classify("city", std::iter::repeat_n("江门", 40));
+        assert_ne!(v.data_type, Some(DataType::PersonName), "{}", v.reason);
+        let v = c.classify(
+            "c1",
+            [
+                "正常", "注销", "正常", "正常", "注销", "正常", "正常", "正常", "注销", "正常",
+                "正常", "正常",
+            ],
+        );
+        assert_ne!(v.data_type, Some(DataType::PersonName), "{}", v.reason);
+        // Real names vary, even with repeats; and a name cue still decides on its own.
+        let names = [
+            "王伟", "李芳", "张娜", "王伟", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周杰",
+        ];
+        let v = c.classify("c2", names);
+        assert_eq!(v.data_type, Some(DataType::PersonName), "{}", v.reason);
+        let v = c.classify("姓名", std::iter::repeat_n("王伟", 20));
+        assert_eq!(v.data_type, Some(DataType::PersonName), "{}", v.reason);
     }
 
     #[test]
