@@ -56,7 +56,7 @@ static NAME_RULES: &[NameRule] = rules! {
         "身份号码" => "Chinese for ID number", "证件号" => "Chinese for certificate number",
         "社会保障号" => "Chinese for social security number (= citizen ID)", "社保号" => "Chinese for social security number"];
     CnResidentId: Token ["sfzh" => "pinyin for 身份证号", "sfzhm" => "pinyin for 身份证号码", "gmsfhm" => "pinyin for 公民身份号码",
-        "zjhm" => "pinyin for 证件号码", "sfzjhm" => "pinyin for 身份证件号码", "sfz" => "pinyin for 身份证",
+        "zjhm" => "pinyin for 证件号码", "sfzmhm" => "pinyin for 身份证明号码 (traffic police)", "sfzjhm" => "pinyin for 身份证件号码", "sfz" => "pinyin for 身份证",
         "shbzh" => "pinyin for 社会保障号", "idcard" => "English for ID card", "idno" => "English for ID number",
         "idnumber" => "English for ID number", "nationalid" => "English for national ID", "citizenid" => "English for citizen ID",
         "identitycard" => "English for identity card", "ssn" => "English for social security number",
@@ -117,7 +117,7 @@ static NAME_RULES: &[NameRule] = rules! {
     Address: Sub ["地址" => "Chinese for address", "住址" => "Chinese for residential address", "住所" => "Chinese for domicile",
         "户籍地" => "Chinese for household registration place", "居住地" => "Chinese for place of residence", "address" => "English for address"];
     Address: Token ["zz" => "pinyin for 住址", "dz" => "pinyin for 地址", "jtzz" => "pinyin for 家庭住址", "hjdz" => "pinyin for 户籍地址",
-        "xzz" => "pinyin for 现住址", "jzdz" => "pinyin for 居住地址", "txdz" => "pinyin for 通讯地址", "zcdz" => "pinyin for 注册地址",
+        "xzz" => "pinyin for 现住址", "zsxxdz" => "pinyin for 住所详细地址 (traffic police)", "jzdz" => "pinyin for 居住地址", "txdz" => "pinyin for 通讯地址", "zcdz" => "pinyin for 注册地址",
         "jydz" => "pinyin for 经营地址", "hjszd" => "pinyin for 户籍所在地", "jzd" => "pinyin for 居住地", "addr" => "English for address",
         "street" => "English for street"];
     PersonName: Sub ["姓名" => "Chinese for name", "名字" => "Chinese for name", "联系人" => "Chinese for contact person",
@@ -127,6 +127,7 @@ static NAME_RULES: &[NameRule] = rules! {
     PersonName: Token ["xm" => "pinyin for 姓名", "xingming" => "pinyin for 姓名", "hzxm" => "pinyin for 户主姓名", "frxm" => "pinyin for 法人姓名",
         "lxr" => "pinyin for 联系人", "lxrxm" => "pinyin for 联系人姓名", "fddbr" => "pinyin for 法定代表人", "fzr" => "pinyin for 负责人",
         "jbr" => "pinyin for 经办人", "sqr" => "pinyin for 申请人", "sqrxm" => "pinyin for 申请人姓名", "jhr" => "pinyin for 监护人",
+        "syr" => "pinyin for 所有人 (vehicle owner, traffic police)", "syrxm" => "pinyin for 所有人姓名",
         "fullname" => "English for full name", "realname" => "English for real name", "personname" => "English for person name",
         "firstname" => "English for first name", "lastname" => "English for last name", "surname" => "English for surname",
         "contactname" => "English for contact name", "customername" => "English for customer name", "patientname" => "English for patient name",
@@ -1020,6 +1021,9 @@ mod tests {
             ("lxdh", DataType::CnMobile),
             ("联系人电话", DataType::CnMobile),
             ("hphm", DataType::CnPlate),
+            ("syr", DataType::PersonName),
+            ("sfzmhm", DataType::CnResidentId),
+            ("zsxxdz", DataType::Address),
             ("clsbdh", DataType::Vin),
             ("csrq", DataType::BirthDate),
             ("xb", DataType::Gender),
