@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use shuan_crypto::sm2::SigningKey;
 use shuan_ledger::{
-    verify, verify_with_threads, Actor, ActorKind, Event, Ledger, Outcome, VerifyOptions,
+    verify, verify_with_threads, Actor, ActorKind, Event, Ledger, Options, Outcome, VerifyOptions,
 };
 
 fn event(t: u64, i: u64) -> Event {
@@ -51,7 +51,11 @@ fn arg(name: &str) -> Option<String> {
 
 fn ledger_rate(base: &std::path::Path, threads: u64, per_call: u64, secs: f64) -> f64 {
     let dir = tempfile::tempdir_in(base).unwrap();
-    let ledger = Ledger::open(dir.path(), SigningKey::generate()).unwrap();
+    let mut opts = Options::default();
+    if let Some(n) = arg("--syncs").and_then(|s| s.parse().ok()) {
+        opts.concurrent_syncs = n;
+    }
+    let ledger = Ledger::open_with(dir.path(), SigningKey::generate(), opts).unwrap();
     let stop = AtomicBool::new(false);
     let total = AtomicU64::new(0);
     let start = Instant::now();

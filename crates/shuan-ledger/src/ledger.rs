@@ -41,6 +41,11 @@ pub struct Options {
     pub checkpoint_interval: Duration,
     /// Retention written into a new ledger (default and minimum 180 days).
     pub retention_days: u32,
+    /// Group commits whose `fdatasync`s may overlap (default 2, at least 1). Virtio and
+    /// SSD devices complete concurrent flushes in about the time of one, so overlapping
+    /// commits make more records durable per second; each commit still writes in order,
+    /// and is acknowledged only after all earlier ones.
+    pub concurrent_syncs: usize,
 }
 
 impl Default for Options {
@@ -50,6 +55,7 @@ impl Default for Options {
             checkpoint_every_records: 10_000,
             checkpoint_interval: Duration::from_secs(60),
             retention_days: MIN_RETENTION_DAYS,
+            concurrent_syncs: DEFAULT_CONCURRENT_SYNCS,
         }
     }
 }
@@ -63,12 +69,6 @@ pub struct Recovery {
     pub saved_to: Option<PathBuf>,
     /// An incomplete final checkpoint line was removed.
     pub torn_checkpoint: bool,
-}
-
-struct Boundary {
-    first_seq: Seq,
-    prev_hash: Hash,
-    frontier: Frontier,
 }
 
 /// The appenders whose records go out in one write + `fdatasync`. The committing thread
@@ -95,12 +95,8 @@ impl Group {
 
 struct State {
     next_seq: Seq,
-    last_hash: Hash,
-    frontier: Frontier,
-    /// Encoded entries not yet handed to the file.
+    /// Encoded entries not yet handed to the file (their hashes still zero).
     buf: Vec<u8>,
-    /// Chain state before the first entry in `buf` (where a new segment would start).
-    buf_start: Option<Boundary>,
     /// The group that `buf` belongs to, and its waiting appenders in arrival order.
     group: Arc<Group>,
     group_waiters: Vec<Thread>,
@@ -138,6 +134,9 @@ struct Writer {
     /// File length: zero bytes from `segment_len` up to here are preallocated space.
     file_len: u64,
     checkpoints: File,
+    /// The chain up to the last record handed to the file.
+    last_hash: Hash,
+    frontier: Frontier,
     /// Size of the last checkpoint written (they are written in increasing size).
     last_checkpoint_size: u64,
     /// A write failed: nothing more may be written after the hole it may have left.
@@ -154,11 +153,8 @@ fn prealloc_step(len: u64) -> u64 {
 /// this many rounds before handing over, so its own caller is not held back for long.
 const MAX_LEAD_ROUNDS: u32 = 8;
 
-/// Commits whose `fdatasync`s may overlap. A virtio or SSD device completes concurrent
-/// flushes in about the time of one, so two overlapping commits nearly double what one
-/// leader at a time can make durable; each commit still writes in order, and one is
-/// acknowledged only after all earlier ones.
-const MAX_IN_FLIGHT: usize = 2;
+/// Default of [`Options::concurrent_syncs`].
+pub const DEFAULT_CONCURRENT_SYNCS: usize = 2;
 
 /// An open audit ledger (审计日志) that appends records durably.
 ///
@@ -462,10 +458,7 @@ impl Ledger {
             recovery,
             state: Mutex::new(State {
                 next_seq: seq,
-                last_hash: prev,
-                frontier,
                 buf: Vec::new(),
-                buf_start: None,
                 group: Arc::default(),
                 group_waiters: Vec::new(),
                 lead_waiters: Vec::new(),
@@ -484,11 +477,17 @@ impl Ledger {
                 segment_len: good_end,
                 file_len,
                 checkpoints,
+                last_hash: prev,
+                frontier,
                 last_checkpoint_size: last_cp,
                 poisoned: false,
             }),
             _lock: lock_file,
         })
+    }
+
+    fn max_in_flight(&self) -> usize {
+        self.opts.concurrent_syncs.max(1)
     }
 
     /// The ledger directory.
@@ -553,14 +552,10 @@ impl Ledger {
             return Err(LedgerError::Failed(f.clone()));
         }
         let now = Timestamp::now();
+        // Only the numbering and the bytes are settled here; the committing thread
+        // fills in the leaf hashes (the chain) outside this lock, which every appender
+        // needs.
         for p in prepared {
-            if st.buf.is_empty() {
-                st.buf_start = Some(Boundary {
-                    first_seq: st.next_seq,
-                    prev_hash: st.last_hash,
-                    frontier: st.frontier.clone(),
-                });
-            }
             let seq = st.next_seq;
             let st = &mut *st;
             let start = st.buf.len();
@@ -568,10 +563,7 @@ impl Ledger {
             p.finish_into(&mut st.buf, seq, now);
             let body_len = st.buf.len() - start - 4;
             st.buf[start..start + 4].copy_from_slice(&(body_len as u32).to_le_bytes());
-            let h = leaf_hash(&st.last_hash, &st.buf[start + 4..]);
-            st.buf.extend_from_slice(&h);
-            st.last_hash = h;
-            st.frontier.push(h);
+            st.buf.extend_from_slice(&[0u8; 32]);
             st.next_seq += 1;
         }
         let target = st.next_seq - 1;
@@ -596,7 +588,7 @@ impl Ledger {
                 held = Some(st);
                 continue;
             }
-            if st.in_flight < MAX_IN_FLIGHT && !st.buf.is_empty() {
+            if st.in_flight < self.max_in_flight() && !st.buf.is_empty() {
                 held = Some(self.lead(st, false)?);
                 continue;
             }
@@ -677,7 +669,7 @@ impl Ledger {
             if st.buf.is_empty()
                 || st.failed.is_some()
                 || rounds >= MAX_LEAD_ROUNDS
-                || st.in_flight >= MAX_IN_FLIGHT
+                || st.in_flight >= self.max_in_flight()
             {
                 break;
             }
@@ -688,10 +680,9 @@ impl Ledger {
             let group = std::mem::take(&mut st.group);
             let waiters = std::mem::take(&mut st.group_waiters);
             st.buf.clear();
-            st.buf_start = None;
             publish(&group, waiters, Err(f));
         }
-        let next = if st.in_flight < MAX_IN_FLIGHT {
+        let next = if st.in_flight < self.max_in_flight() {
             st.group_waiters.first().cloned()
         } else {
             None
@@ -720,8 +711,7 @@ impl Ledger {
         let number = st.next_commit;
         st.next_commit += 1;
         st.in_flight += 1;
-        let buf = std::mem::take(&mut st.buf);
-        let boundary = st.buf_start.take();
+        let mut buf = std::mem::take(&mut st.buf);
         let group = std::mem::take(&mut st.group);
         let waiters = std::mem::take(&mut st.group_waiters);
         let upto = st.next_seq - 1;
@@ -729,16 +719,21 @@ impl Ledger {
             || (upto > st.last_checkpoint_size
                 && (upto - st.last_checkpoint_size >= self.opts.checkpoint_every_records
                     || st.last_checkpoint_at.elapsed() >= self.opts.checkpoint_interval));
-        let root = due.then(|| st.frontier.root());
-        // Taken before the state lock is released, so writes happen in commit order.
+        // Taken before the state lock is released, so commits hash and write in order.
         let w = lock(&self.writer);
         drop(st);
         let mut w = w?;
         let written = if buf.is_empty() {
             Ok(None)
         } else {
-            self.write_locked(&mut w, &buf, boundary).map(Some)
+            self.write_locked(&mut w, &mut buf).map(Some)
         };
+        if written.is_err() {
+            // Later commits hold later sequence numbers: none may be written after a
+            // group that was not.
+            w.poisoned = true;
+        }
+        let root = due.then(|| w.frontier.root());
         drop(w);
         let result = match written {
             Ok(None) => Ok(()),
@@ -827,8 +822,7 @@ impl Ledger {
     fn write_locked(
         &self,
         w: &mut Writer,
-        buf: &[u8],
-        boundary: Option<Boundary>,
+        buf: &mut [u8],
     ) -> Result<(Arc<File>, PathBuf, u64), LedgerError> {
         if w.poisoned {
             return Err(LedgerError::Failed(
@@ -836,9 +830,17 @@ impl Ledger {
             ));
         }
         if w.segment_len >= self.opts.segment_max_bytes {
-            if let Some(b) = boundary {
-                self.roll(w, b)?;
-            }
+            self.roll(w)?;
+        }
+        // Chain the entries: each stored hash is the leaf hash over the previous one.
+        let mut p = 0;
+        while p < buf.len() {
+            let n = u32::from_le_bytes(buf[p..p + 4].try_into().expect("4 bytes")) as usize;
+            let h = leaf_hash(&w.last_hash, &buf[p + 4..p + 4 + n]);
+            buf[p + 4 + n..p + 4 + n + 32].copy_from_slice(&h);
+            w.last_hash = h;
+            w.frontier.push(h);
+            p += 4 + n + 32;
         }
         let before = w.segment_len;
         let need = before + buf.len() as u64;
@@ -892,7 +894,7 @@ impl Ledger {
     /// Seals the full segment (cut to its records, so sealed segments hold no padding)
     /// and starts the next one at `b`. The cut comes first: a crash before the new
     /// segment is in place leaves a complete, unpadded last segment, which opens as is.
-    fn roll(&self, w: &mut Writer, b: Boundary) -> Result<(), LedgerError> {
+    fn roll(&self, w: &mut Writer) -> Result<(), LedgerError> {
         if w.file_len > w.segment_len {
             let len = w.segment_len;
             w.segment
@@ -902,9 +904,9 @@ impl Ledger {
             w.file_len = len;
         }
         let header = SegmentHeader {
-            first_seq: b.first_seq,
-            prev_hash: b.prev_hash,
-            frontier: b.frontier,
+            first_seq: w.frontier.size() + 1,
+            prev_hash: w.last_hash,
+            frontier: w.frontier.clone(),
         };
         let path = self.dir.join(segment_file_name(header.first_seq));
         let len = create_segment(&path, &header)?;

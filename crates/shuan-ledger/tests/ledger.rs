@@ -140,7 +140,11 @@ fn concurrent_appenders_get_unique_contiguous_sequence_numbers() {
                 let l = &l;
                 s.spawn(move || {
                     (0..200)
-                        .map(|i| l.append(&event(t * 1000 + i)).unwrap())
+                        .map(|i| {
+                            let seq = l.append(&event(t * 1000 + i)).unwrap();
+                            assert!(l.len() >= seq, "acknowledged before durable");
+                            seq
+                        })
                         .collect::<Vec<_>>()
                 })
             })
