@@ -74,4 +74,23 @@ fn demo_grades_the_department_and_fills_the_inventory() {
     );
     let diff = json(&o);
     assert_eq!(diff[0]["changes"].as_array().unwrap().len(), 0, "{diff:#}");
+
+    // Both saves are in the audit ledger, with the scan ids the inventory gave them.
+    let o = shuan(
+        dir.path(),
+        &[
+            "audit",
+            "query",
+            "--action",
+            "scan_save",
+            "--format",
+            "json",
+        ],
+    );
+    let recs = json(&o);
+    let recs = recs.as_array().unwrap();
+    assert_eq!(recs.len(), 2, "{recs:#?}");
+    assert_eq!(recs[0]["details"]["scan_id"], 1);
+    assert_eq!(recs[1]["details"]["scan_id"], 2);
+    assert_eq!(recs[1]["details"]["highest_level"], "重要数据");
 }

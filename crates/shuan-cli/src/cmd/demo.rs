@@ -48,6 +48,8 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
         Ok(p) => Arc::new(p),
         Err(e) => return Ok(super::scan::usage_error(format!("{e:#}"))),
     };
+    // The demo saves to the inventory, so it is recorded like `shuan scan --save`.
+    let trail = crate::audit_trail::AuditTrail::open(ctx)?;
     let db = ctx.data_dir.join("demo").join("department.db");
     eprintln!("creating the demo department database {} …", db.display());
     let size = DemoSize {
@@ -71,7 +73,8 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
     let spec = db.display().to_string();
     let outcome = super::scan::scan_all(std::slice::from_ref(&spec), &settings, &progress);
     progress.finish();
-    let saved = super::scan::save(ctx, &outcome.results, &settings)?;
+    let saved = super::scan::save(ctx, &trail, &outcome.results, &settings)?;
+    trail.close()?;
 
     let mut out = output::writer(None)?;
     writeln!(out, "数安 shuan 演示：某县政务部门数据资产发现与分类分级")?;

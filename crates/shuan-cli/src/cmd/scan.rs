@@ -148,32 +148,7 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<ExitCode> {
     drop(out);
 
     if let Some(trail) = trail {
-        let saved = save(ctx, &outcome.results, &settings);
-        let saved = match saved {
-            Ok(s) => s,
-            Err(e) => {
-                let sources: Vec<&str> =
-                    outcome.results.iter().map(|r| r.source.as_str()).collect();
-                return trail.record_result(
-                    "scan_save",
-                    "inventory",
-                    crate::details! { "sources" => sources },
-                    Err(e),
-                );
-            }
-        };
-        for ((source, id), r) in saved.iter().zip(&outcome.results) {
-            let highest = r.tables.iter().map(|t| t.grade.level).max();
-            let details = crate::details! {
-                "scan_id" => id,
-                "profile" => settings.profile.name(),
-                "tables" => r.tables.len(),
-                "rows_scanned" => r.tables.iter().map(|t| t.rows_scanned).sum::<u64>(),
-                "sensitive_columns" => r.tables.iter().flat_map(|t| &t.columns).filter(|c| c.data_type.is_some()).count(),
-                "highest_level" => highest.map(|l| settings.profile.level(l).name.clone()),
-                "failures" => r.failures.len(),
-            };
-            trail.record("scan_save", source, shuan_ledger::Outcome::Allowed, details)?;
+        for (source, id) in save(ctx, &trail, &outcome.results, &settings)? {
             eprintln!("saved scan #{id} of {source} to the inventory (已保存到资产清单)");
         }
         trail.close()?;
@@ -227,20 +202,47 @@ pub fn scan_all(specs: &[String], settings: &ScanSettings, progress: &Progress) 
     Outcome { results, failed }
 }
 
-/// Saves each source's result as one scan; returns (source, scan id).
+/// Saves each source's result as one scan, each recorded in the audit ledger (a failed
+/// save too); returns (source, scan id).
 pub fn save(
     ctx: &Context,
+    trail: &AuditTrail,
     results: &[SourceResult],
     settings: &ScanSettings,
 ) -> Result<Vec<(String, i64)>> {
-    let mut store = shuan_store::Store::open(&ctx.data_dir)
-        .with_context(|| format!("cannot open the inventory in {}", ctx.data_dir.display()))?;
+    let mut store = match shuan_store::Store::open(&ctx.data_dir)
+        .with_context(|| format!("cannot open the inventory in {}", ctx.data_dir.display()))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            let sources: Vec<&str> = results.iter().map(|r| r.source.as_str()).collect();
+            return trail.record_result(
+                "scan_save",
+                "inventory",
+                crate::details! { "sources" => sources },
+                Err(e),
+            );
+        }
+    };
     let mut saved = Vec::new();
     for r in results {
         let record = scanner::to_record(r, &settings.profile, settings.sample);
-        let id = store
+        let highest = r.tables.iter().map(|t| t.grade.level).max();
+        let mut details = crate::details! {
+            "profile" => settings.profile.name(),
+            "tables" => r.tables.len(),
+            "rows_scanned" => r.tables.iter().map(|t| t.rows_scanned).sum::<u64>(),
+            "sensitive_columns" => r.tables.iter().flat_map(|t| &t.columns).filter(|c| c.data_type.is_some()).count(),
+            "highest_level" => highest.map(|l| settings.profile.level(l).name.clone()),
+            "failures" => r.failures.len(),
+        };
+        let result = store
             .record_scan(&record)
-            .with_context(|| format!("cannot save the scan of {}", r.source))?;
+            .with_context(|| format!("cannot save the scan of {}", r.source));
+        if let Ok(id) = &result {
+            details.insert("scan_id".into(), serde_json::json!(id));
+        }
+        let id = trail.record_result("scan_save", &r.source, details, result)?;
         saved.push((r.source.clone(), id));
     }
     Ok(saved)
