@@ -6,12 +6,17 @@
 //! refuses the action instead of letting it happen unrecorded; the record is appended (and
 //! durable) before the command reports success. An action that fails is recorded too,
 //! with outcome `error` and the reason.
+//!
+//! The ledger admits one writing process at a time, and a scan or masking run can take
+//! hours: so a command holds the ledger only while it checks it and while it appends,
+//! never while it works, and concurrent commands wait for each other only that long.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use serde_json::{Map, Value};
+use shuan_crypto::sm2::SigningKey;
 use shuan_ledger::{Actor, ActorKind, Client, Event, Ledger, LedgerError, Outcome};
 
 use crate::context::Context;
@@ -24,59 +29,69 @@ const LOCK_WAIT: Duration = Duration::from_secs(15);
 pub const DEPARTMENT_ENV: &str = "SHUAN_DEPARTMENT";
 pub const ROLE_ENV: &str = "SHUAN_ROLE";
 
-/// The open ledger a command writes its records to.
+/// The ledger a command writes its records to.
 pub struct AuditTrail {
-    ledger: Ledger,
+    dir: PathBuf,
+    key: SigningKey,
     actor: Actor,
     request_id: String,
 }
 
 impl AuditTrail {
-    /// Opens `<data dir>/audit`, waiting a while if another `shuan` process has it open.
+    /// Checks that `<data dir>/audit` opens for writing (recovering a torn tail from a
+    /// crash), waiting a while if another `shuan` process is appending to it.
     pub fn open(ctx: &Context) -> Result<AuditTrail> {
-        let dir = shuan_ledger::default_dir(&ctx.data_dir);
         let key =
             shuan_crypto::node::load_or_create_node_key(&ctx.data_dir).with_context(|| {
                 format!(
                     "cannot load the node key that signs the audit ledger (审计日志) from {}; \
-                 the action was not performed",
+                     the action was not performed",
                     ctx.data_dir.display()
                 )
             })?;
-        let started = Instant::now();
-        let ledger = loop {
-            match Ledger::open(&dir, key.clone()) {
-                Ok(l) => break l,
-                Err(LedgerError::Locked(_)) if started.elapsed() < LOCK_WAIT => {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                Err(e) => {
-                    return Err(e).with_context(|| {
-                        format!(
-                            "cannot open the audit ledger in {}; every data or key operation \
-                             must be recorded, so the action was not performed",
-                            dir.display()
-                        )
-                    })
-                }
-            }
+        let trail = AuditTrail {
+            dir: shuan_ledger::default_dir(&ctx.data_dir),
+            key,
+            actor: current_actor(),
+            request_id: request_id(),
         };
+        let ledger = trail.open_ledger().with_context(|| {
+            format!(
+                "cannot open the audit ledger in {}; every data or key operation must be \
+                 recorded, so the action was not performed",
+                trail.dir.display()
+            )
+        })?;
         if ledger.recovery().torn_bytes > 0 {
             eprintln!(
                 "note: the audit ledger had an incomplete final write from a crash; {} bytes \
                  were cut and saved under {}",
                 ledger.recovery().torn_bytes,
-                dir.join(shuan_ledger::ledger::RECOVERED_DIR).display()
+                trail
+                    .dir
+                    .join(shuan_ledger::ledger::RECOVERED_DIR)
+                    .display()
             );
         }
-        Ok(AuditTrail {
-            ledger,
-            actor: current_actor(),
-            request_id: request_id(),
-        })
+        Ok(trail)
     }
 
-    /// Appends one record and returns its sequence number once it is durable.
+    /// Opens the ledger, waiting up to [`LOCK_WAIT`] for another process's append.
+    fn open_ledger(&self) -> Result<Ledger> {
+        let started = Instant::now();
+        loop {
+            match Ledger::open(&self.dir, self.key.clone()) {
+                Ok(l) => return Ok(l),
+                Err(LedgerError::Locked(_)) if started.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Appends one record and returns its sequence number once it is durable; the
+    /// ledger is closed again at once, signing a checkpoint over the record.
     pub fn record(
         &self,
         action: &str,
@@ -100,12 +115,16 @@ impl AuditTrail {
             request_id: Some(self.request_id.clone()),
             details,
         };
-        self.ledger.append(&event).with_context(|| {
+        let failed = || {
             format!(
                 "cannot write the audit record for `{action}` on {object} to {}",
-                self.ledger.dir().display()
+                self.dir.display()
             )
-        })
+        };
+        let ledger = self.open_ledger().with_context(failed)?;
+        let seq = ledger.append(&event).with_context(failed)?;
+        ledger.close().with_context(failed)?;
+        Ok(seq)
     }
 
     /// Records the outcome of `result`: `allowed` with `details` when it is `Ok`, `error`
@@ -133,12 +152,11 @@ impl AuditTrail {
         }
     }
 
-    /// Signs a checkpoint over the new records and closes the ledger.
+    /// Ends the command's use of the ledger: every record was durable and signed over
+    /// when it was written, so there is nothing left to do; kept so commands say where
+    /// their audited part ends.
     pub fn close(self) -> Result<()> {
-        let dir = self.ledger.dir().to_path_buf();
-        self.ledger
-            .close()
-            .with_context(|| format!("closing the audit ledger in {}", dir.display()))
+        Ok(())
     }
 }
 
