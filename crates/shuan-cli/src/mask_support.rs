@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{bail, Context as _, Result};
 use serde_json::{Map, Value};
 use shuan_classify::Profile;
-use shuan_crypto::keyring::{keyring_path, KeyringError};
+use shuan_crypto::keyring::{keyring_path, KeyState, KeyringError};
 use shuan_crypto::zeroize::Zeroizing;
 use shuan_ledger::Outcome;
 use shuan_mask::log::MaskLogRecord;
@@ -90,14 +90,46 @@ pub fn load_mask_keys(
             Err(e) => return Err(e).with_context(|| format!("masking key '{}'", req.key_id)),
         },
     };
+    Ok(Some((
+        keys_from_data_key(&data_key),
+        KeyOrigin::Keyring(req.key_id.to_string(), version),
+    )))
+}
+
+/// The masking keys of a keyring data key.
+fn keys_from_data_key(data_key: &[u8; 16]) -> MaskKeys {
     let master = Zeroizing::new(shuan_crypto::hmac::hmac_sm3(
         &data_key[..],
         b"shuan-mask/v1/keyring-master",
     ));
-    Ok(Some((
-        MaskKeys::from_master(&master),
-        KeyOrigin::Keyring(req.key_id.to_string(), version),
-    )))
+    MaskKeys::from_master(&master)
+}
+
+/// Every masking key a detection may need: the key file or the chosen version if one is
+/// given, else every version of the keyring key that is not destroyed (a watermarked
+/// extract made before a rotation carries an older version's mark).
+pub fn candidate_mask_keys(
+    ctx: &Context,
+    req: &KeyRequest<'_>,
+) -> Result<Vec<(MaskKeys, KeyOrigin)>> {
+    if req.key_file.is_some() || req.key_version.is_some() {
+        return Ok(load_mask_keys(ctx, req)?.into_iter().collect());
+    }
+    if !keyring_path(&ctx.data_dir).exists() {
+        return Ok(Vec::new());
+    }
+    let kr = crate::cmd::keys::open_keyring(ctx)?;
+    let mut out = Vec::new();
+    for info in kr.list() {
+        if info.id == req.key_id && info.state != KeyState::Destroyed {
+            let data_key = kr.key(&info.id, info.version)?;
+            out.push((
+                keys_from_data_key(&data_key),
+                KeyOrigin::Keyring(info.id.clone(), info.version),
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// The level name (分级) a column of this data type gets under `profile`, for rules with

@@ -308,3 +308,60 @@ fn rules_check_knows_the_profile_levels() {
         &["mask", "rules", "check", path, "--profile", "xinyang"],
     ));
 }
+
+/// People with numeric columns no rule masks (the watermark's carriers).
+fn people_with_amounts(dir: &Path, n: usize) -> PathBuf {
+    let mut s = String::from("id_no,phone,visits,amount\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "{},13{}{:08},{},{}.{:02}\n",
+            resident_id(i),
+            i % 10,
+            i * 37,
+            i * 7 % 50,
+            i * 13 % 90_000,
+            i % 100
+        ));
+    }
+    let p = dir.join("amounts.csv");
+    std::fs::write(&p, s).unwrap();
+    p
+}
+
+#[test]
+fn a_watermark_made_before_a_key_rotation_is_still_traced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let src = people_with_amounts(tmp.path(), 3000);
+    ok(shuan(&data, &["keys", "init"]));
+    let to_health = tmp.path().join("health.csv");
+    ok(mask(
+        &data,
+        &src,
+        "sharing",
+        &to_health,
+        &["--recipient", "市卫健委"],
+    ));
+    ok(shuan(&data, &["keys", "rotate", "mask"]));
+    let to_edu = tmp.path().join("edu.csv");
+    ok(mask(
+        &data,
+        &src,
+        "sharing",
+        &to_edu,
+        &["--recipient", "区教育局"],
+    ));
+    for (file, who) in [(&to_health, "市卫健委"), (&to_edu, "区教育局")] {
+        let out = ok(shuan(
+            &data,
+            &["watermark", "detect", file.to_str().unwrap(), "--json"],
+        ));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["recipient"], who, "{v}");
+    }
+    let recs = records(&data, "watermark_detect");
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0]["details"]["recipient"], "市卫健委");
+    assert_eq!(recs[0]["details"]["key"]["version"], 1);
+    assert_eq!(recs[1]["details"]["key"]["version"], 2);
+}

@@ -152,16 +152,16 @@ pub struct KeyArgs {
 
 impl KeyArgs {
     /// The key, if one is configured; `create` makes the keyring key on first use.
+    fn request(&self, create: bool) -> mask_support::KeyRequest<'_> {
+        mask_support::KeyRequest {
+            key_file: self.key_file.as_deref(),
+            key_id: &self.key_id,
+            key_version: self.key_version,
+            create,
+        }
+    }
     fn load(&self, ctx: &Context, create: bool) -> anyhow::Result<Option<(MaskKeys, KeyOrigin)>> {
-        mask_support::load_mask_keys(
-            ctx,
-            &mask_support::KeyRequest {
-                key_file: self.key_file.as_deref(),
-                key_id: &self.key_id,
-                key_version: self.key_version,
-                create,
-            },
-        )
+        mask_support::load_mask_keys(ctx, &self.request(create))
     }
     fn require(&self, ctx: &Context, what: &str) -> anyhow::Result<(MaskKeys, KeyOrigin)> {
         self.load(ctx, false)?.ok_or_else(|| key_missing(what))
@@ -1177,10 +1177,19 @@ pub fn run_watermark(ctx: &Context, cmd: WatermarkCommand) -> anyhow::Result<Exi
         }
         WatermarkCommand::Detect { file, key, json } => {
             let trail = AuditTrail::open(ctx)?;
-            let (keys, origin) = key.require(ctx, "watermark detection")?;
-            let entries: Vec<WatermarkEntry> = read_registry(ctx)?
+            let candidates = mask_support::candidate_mask_keys(ctx, &key.request(false))?;
+            if candidates.is_empty() {
+                return Err(key_missing("watermark detection"));
+            }
+            // Each registered extract is checked with the key version that marked it.
+            let entries: Vec<(WatermarkEntry, usize)> = read_registry(ctx)?
                 .into_iter()
-                .filter(|e| e.key_fingerprint == keys.fingerprint())
+                .filter_map(|e| {
+                    let k = candidates
+                        .iter()
+                        .position(|(k, _)| k.fingerprint() == e.key_fingerprint)?;
+                    Some((e, k))
+                })
                 .collect();
             if entries.is_empty() {
                 bail!(
@@ -1193,7 +1202,7 @@ pub fn run_watermark(ctx: &Context, cmd: WatermarkCommand) -> anyhow::Result<Exi
             let header: Vec<String> = reader.columns().iter().map(|c| c.name.clone()).collect();
             let mut detectors: Vec<Detector> = entries
                 .iter()
-                .filter_map(|e| Detector::new(&keys, e, &header))
+                .filter_map(|(e, k)| Detector::new(&candidates[*k].0, e, &header))
                 .collect();
             if detectors.is_empty() {
                 bail!(
@@ -1220,6 +1229,11 @@ pub fn run_watermark(ctx: &Context, cmd: WatermarkCommand) -> anyhow::Result<Exi
                 .first()
                 .filter(|s| s.z >= Z_THRESHOLD)
                 .map(|s| s.recipient.clone());
+            // The key version of the recipient named, for the log.
+            let used = named
+                .as_ref()
+                .and_then(|r| entries.iter().find(|(e, _)| &e.recipient == r))
+                .map(|(_, k)| &candidates[*k]);
             let record = MaskLogRecord {
                 event: "watermark_detect".into(),
                 who: current_user(),
@@ -1229,12 +1243,17 @@ pub fn run_watermark(ctx: &Context, cmd: WatermarkCommand) -> anyhow::Result<Exi
                 scenario: None,
                 ruleset_sm3: None,
                 rule_files: Vec::new(),
-                key_fingerprint: Some(keys.fingerprint()),
+                key_fingerprint: used.map(|(k, _)| k.fingerprint()),
                 recipient: named.clone(),
                 purpose: None,
                 tables: Vec::new(),
             };
-            mask_support::record_mask_event(&trail, &record, Some(&origin), Outcome::Allowed)?;
+            mask_support::record_mask_event(
+                &trail,
+                &record,
+                used.map(|(_, o)| o),
+                Outcome::Allowed,
+            )?;
             trail.close()?;
             if json {
                 println!(
