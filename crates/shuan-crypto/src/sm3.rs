@@ -922,6 +922,35 @@ impl Sm3 {
         self.buf_len = rest.len();
     }
 
+    /// The digest of everything absorbed so far followed by `data`, leaving `self` as it
+    /// is: what `clone`, `update(data)`, `finalize` give, without copying the hasher when
+    /// the rest fits in one final block (HMAC over short values, millions of times per
+    /// masking run).
+    pub(crate) fn digest_with(&self, data: &[u8]) -> [u8; 32] {
+        if self.buf_len + data.len() > BLOCK_LEN - 9 {
+            let mut h = self.clone();
+            h.update(data);
+            return h.finalize();
+        }
+        let total = self.total.wrapping_add(data.len() as u64);
+        let mut block = [0u8; BLOCK_LEN];
+        block[..self.buf_len].copy_from_slice(&self.buf[..self.buf_len]);
+        let end = self.buf_len + data.len();
+        block[self.buf_len..end].copy_from_slice(data);
+        block[end] = 0x80;
+        block[BLOCK_LEN - 8..].copy_from_slice(&total.wrapping_mul(8).to_be_bytes());
+        let mut state = self.state;
+        compress(&mut state, &block);
+        let mut out = [0u8; 32];
+        for (o, s) in out.chunks_exact_mut(4).zip(state) {
+            o.copy_from_slice(&s.to_be_bytes());
+        }
+        // The block and the state may be key-derived (HMAC pads).
+        zeroize::Zeroize::zeroize(&mut block);
+        zeroize::Zeroize::zeroize(&mut state);
+        out
+    }
+
     /// Finish and return the 32-byte digest.
     pub fn finalize(mut self) -> [u8; 32] {
         let bits = self.total.wrapping_mul(8);
@@ -1009,6 +1038,25 @@ mod tests {
             h.update(&data[..split]);
             h.update(&data[split..]);
             assert_eq!(h.finalize(), sm3(&data));
+        }
+    }
+
+    #[test]
+    fn digest_with_equals_update_then_finalize() {
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 13 + 5) as u8).collect();
+        for prefix in [0, 1, 20, 55, 63, 64, 65, 130] {
+            let mut h = Sm3::new();
+            h.update(&data[..prefix]);
+            for len in [0, 1, 8, 26, 35, 54, 55, 56, 63, 64, 100] {
+                let tail = &data[prefix..prefix + len];
+                let mut whole = data[..prefix].to_vec();
+                whole.extend_from_slice(tail);
+                assert_eq!(
+                    h.digest_with(tail),
+                    sm3(&whole),
+                    "prefix {prefix} len {len}"
+                );
+            }
         }
     }
 

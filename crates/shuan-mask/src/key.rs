@@ -136,6 +136,21 @@ impl MaskKeys {
 
 /// HMAC over length-prefixed parts, so ("ab","c") and ("a","bc") differ.
 fn mac(base: &HmacSm3, parts: &[&[u8]]) -> [u8; 32] {
+    // Short messages (a namespace and an ID number) are laid out on the stack and MACed
+    // in one call; the value is zeroized afterwards like the hasher's buffer would be.
+    let len: usize = parts.iter().map(|p| 4 + p.len()).sum();
+    let mut buf = [0u8; 64];
+    if len <= buf.len() {
+        let mut at = 0;
+        for p in parts {
+            buf[at..at + 4].copy_from_slice(&(p.len() as u32).to_be_bytes());
+            buf[at + 4..at + 4 + p.len()].copy_from_slice(p);
+            at += 4 + p.len();
+        }
+        let tag = base.mac(&buf[..len]);
+        zeroize::Zeroize::zeroize(&mut buf[..len]);
+        return tag;
+    }
     let mut m = base.clone();
     for p in parts {
         m.update(&(p.len() as u32).to_be_bytes());
@@ -160,6 +175,23 @@ mod tests {
             k.pseudonym_mac(&[b"ab", b"c"]),
             k.pseudonym_mac(&[b"a", b"bc"])
         );
+    }
+
+    #[test]
+    fn short_and_long_messages_mac_the_same_layout() {
+        let base = HmacSm3::new(b"subkey");
+        let value = [7u8; 80];
+        for ns in [0usize, 3, 20] {
+            for n in [0usize, 18, 47, 48, 55, 56, 57, 80] {
+                let parts: [&[u8]; 2] = [&value[..ns], &value[..n]];
+                let mut m = base.clone();
+                for p in parts {
+                    m.update(&(p.len() as u32).to_be_bytes());
+                    m.update(p);
+                }
+                assert_eq!(mac(&base, &parts), m.finalize(), "ns {ns} value {n}");
+            }
+        }
     }
 
     #[cfg(unix)]

@@ -443,8 +443,9 @@ fn generalize_date_into(value: &str, level: &DateLevel, out: &mut String) -> Res
 
 const MUNICIPALITIES: [&str; 4] = ["北京", "上海", "天津", "重庆"];
 
-/// Characters looked at by one [`find_level`] call at most (its windows are 4 to 10).
-const LEVEL_WINDOW_MAX: usize = 16;
+/// Characters of an address looked at, at most: a province window of 10, then a city
+/// window of 8, then a district window of 8.
+const ADDRESS_CHARS: usize = 26;
 
 /// Administrative suffixes, as characters so matching decodes nothing per try.
 type Suffixes = [&'static [char]];
@@ -457,35 +458,26 @@ const PROVINCE: &Suffixes = &[
 const CITY: &Suffixes = &[&['自', '治', '州'], &['地', '区'], &['盟'], &['市']];
 const DISTRICT: &Suffixes = &[&['区'], &['县'], &['旗'], &['市']];
 
-/// Byte offset just after the first of `suffixes` that ends within `window` chars of `from`.
+/// Character index just after the first of `suffixes` that ends within `window`
+/// characters of character `from` of `chars`.
 ///
 /// Per suffix, only its first occurrence counts, and it is dropped when it starts right
-/// at `from` (a level name needs at least one character before its suffix). Matching
-/// runs on the window's decoded characters: a byte search per suffix cost more than the
-/// rest of masking an address.
-fn find_level(s: &str, from: usize, suffixes: &Suffixes, window: usize) -> Option<usize> {
-    let tail = &s[from..];
-    let window = window.min(LEVEL_WINDOW_MAX);
-    let mut chars = ['\0'; LEVEL_WINDOW_MAX];
-    let mut offsets = [0usize; LEVEL_WINDOW_MAX + 1];
-    let mut n = 0;
-    for (i, c) in tail.char_indices().take(window) {
-        chars[n] = c;
-        offsets[n] = i;
-        n += 1;
-    }
-    if n > 0 {
-        offsets[n] = offsets[n - 1] + chars[n - 1].len_utf8();
-    }
-    let chars = &chars[..n];
+/// at `from` (a level name needs at least one character before its suffix). The address
+/// is decoded once into `chars`; searching bytes per suffix cost more than the rest of
+/// masking it.
+fn find_level(chars: &[char], from: usize, suffixes: &Suffixes, window: usize) -> Option<usize> {
+    let win = &chars[from.min(chars.len())..(from + window).min(chars.len())];
     suffixes
         .iter()
         .filter_map(|suf| {
-            let &first = suf.first()?;
-            let last_start = (n + 1).checked_sub(suf.len())?;
-            let k =
-                (0..last_start).find(|&k| chars[k] == first && chars[k..k + suf.len()] == **suf)?;
-            (k > 0).then(|| from + offsets[k + suf.len()])
+            let k = match **suf {
+                [one] => win.iter().position(|&c| c == one)?,
+                // Compared element by element: a slice `==` here is a memcmp call.
+                _ => win
+                    .windows(suf.len())
+                    .position(|w| w.iter().zip(suf.iter()).all(|(a, b)| a == b))?,
+            };
+            (k > 0).then_some(from + k + suf.len())
         })
         .min()
 }
@@ -503,28 +495,43 @@ fn trim(s: &str) -> &str {
 
 fn generalize_address_into(value: &str, level: AddressLevel, out: &mut String) {
     let s = trim(value);
+    // The leading characters and where each starts; offsets[i] is the byte offset of
+    // character i (and of the end, after the last decoded one).
+    let mut chars = ['\0'; ADDRESS_CHARS];
+    let mut offsets = [0usize; ADDRESS_CHARS + 1];
+    let mut n = 0;
+    for (i, c) in s.char_indices().take(ADDRESS_CHARS) {
+        chars[n] = c;
+        offsets[n] = i;
+        n += 1;
+    }
+    if n > 0 {
+        offsets[n] = offsets[n - 1] + chars[n - 1].len_utf8();
+    }
+    let chars = &chars[..n];
     let municipality = MUNICIPALITIES.iter().any(|m| s.starts_with(m));
     let province_end = if municipality {
-        find_level(s, 0, PROVINCE_MUNICIPAL, 4).or(Some(MUNICIPALITIES[0].len()))
+        // Every municipality name is two characters.
+        find_level(chars, 0, PROVINCE_MUNICIPAL, 4).or(Some(2))
     } else {
-        find_level(s, 0, PROVINCE, 10)
+        find_level(chars, 0, PROVINCE, 10)
     };
     let from = province_end.unwrap_or(0);
     let city_end = if municipality {
         province_end
     } else {
-        find_level(s, from, CITY, 8)
+        find_level(chars, from, CITY, 8)
     };
-    let district_end = find_level(s, city_end.unwrap_or(from), DISTRICT, 8);
+    let district_end = find_level(chars, city_end.unwrap_or(from), DISTRICT, 8);
     let end = match level {
         AddressLevel::Province => province_end.or(city_end),
         AddressLevel::City => city_end.or(province_end),
         AddressLevel::District => district_end.or(city_end).or(province_end),
     };
     match end {
-        Some(e) => out.push_str(&s[..e]),
+        Some(e) => out.push_str(&s[..offsets[e]]),
         // No administrative suffix found: keep only a short prefix.
-        None => out.extend(s.chars().take(2)),
+        None => out.push_str(&s[..offsets[n.min(2)]]),
     }
 }
 
@@ -813,46 +820,60 @@ mod tests {
         assert_eq!(out.split('.').nth(1).unwrap().len(), 2);
     }
 
-    /// `find_level` as first written, on byte substring search: the reference.
-    fn find_level_reference(
-        s: &str,
-        from: usize,
-        suffixes: &[&str],
-        window: usize,
-    ) -> Option<usize> {
-        let tail = &s[from..];
-        let limit: usize = tail.chars().take(window).map(char::len_utf8).sum();
-        suffixes
-            .iter()
-            .filter_map(|suf| {
-                tail[..limit]
-                    .find(suf)
-                    .map(|i| from + i + suf.len())
-                    .filter(|&end| end > from + suf.len())
-            })
-            .min()
+    /// Address generalization as first written (byte substring search): the reference.
+    fn generalize_address_reference(value: &str, level: AddressLevel) -> String {
+        fn find_level(s: &str, from: usize, suffixes: &[&str], window: usize) -> Option<usize> {
+            let tail = &s[from..];
+            let limit: usize = tail.chars().take(window).map(char::len_utf8).sum();
+            suffixes
+                .iter()
+                .filter_map(|suf| {
+                    tail[..limit]
+                        .find(suf)
+                        .map(|i| from + i + suf.len())
+                        .filter(|&end| end > from + suf.len())
+                })
+                .min()
+        }
+        let s = value.trim();
+        let province_end = if MUNICIPALITIES.iter().any(|m| s.starts_with(m)) {
+            find_level(s, 0, &["市"], 4).or(Some(MUNICIPALITIES[0].len()))
+        } else {
+            find_level(s, 0, &["特别行政区", "自治区", "省"], 10)
+        };
+        let from = province_end.unwrap_or(0);
+        let municipality = MUNICIPALITIES.iter().any(|m| s.starts_with(m));
+        let city_end = if municipality {
+            province_end
+        } else {
+            find_level(s, from, &["自治州", "地区", "盟", "市"], 8)
+        };
+        let district_end = find_level(s, city_end.unwrap_or(from), &["区", "县", "旗", "市"], 8);
+        let end = match level {
+            AddressLevel::Province => province_end.or(city_end),
+            AddressLevel::City => city_end.or(province_end),
+            AddressLevel::District => district_end.or(city_end).or(province_end),
+        };
+        match end {
+            Some(e) => s[..e].to_string(),
+            None => s.chars().take(2).collect(),
+        }
     }
 
     proptest::proptest! {
         #[test]
-        fn find_level_agrees_with_substring_search(
-            s in "[省市区县自治州地区盟旗特别行政北京广东江门a 　]{0,24}",
-            cut in 0usize..24,
-            window in 0usize..=10,
+        fn address_levels_agree_with_substring_search(
+            s in "[省市区县自治州地区盟旗特别行政北京上海广东江门蓬江a1 　]{0,40}",
         ) {
-            let from = s.char_indices().nth(cut).map_or(s.len(), |(i, _)| i);
-            for (suffixes, strs) in [
-                (PROVINCE_MUNICIPAL, &["市"][..]),
-                (PROVINCE, &["特别行政区", "自治区", "省"]),
-                (CITY, &["自治州", "地区", "盟", "市"]),
-                (DISTRICT, &["区", "县", "旗", "市"]),
-            ] {
-                let joined: Vec<String> = suffixes.iter().map(|c| c.iter().collect()).collect();
-                proptest::prop_assert_eq!(&joined, strs);
-                proptest::prop_assert_eq!(
-                    find_level(&s, from, suffixes, window),
-                    find_level_reference(&s, from, strs, window)
-                );
+            for level in [AddressLevel::Province, AddressLevel::City, AddressLevel::District] {
+                let mut fresh = String::new();
+                generalize_address_into(&s, level, &mut fresh);
+                proptest::prop_assert_eq!(&fresh, &generalize_address_reference(&s, level));
+                // Through apply_into, reusing a buffer that held something else.
+                let mut out = String::from("stale");
+                let op = Operator::GeneralizeAddress(level);
+                proptest::prop_assert!(op.apply_into(&s, None, &ApplyCtx::default(), &mut out).unwrap());
+                proptest::prop_assert_eq!(&out, &fresh);
             }
         }
 
