@@ -42,6 +42,16 @@ fn event(t: u64, i: u64) -> Event {
     }
 }
 
+/// User + system CPU seconds of this process so far (Linux `/proc/self/stat`, 100 Hz).
+fn process_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Fields 14 and 15 of stat; `after` starts at field 3.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
@@ -80,8 +90,18 @@ fn ledger_rate(base: &std::path::Path, threads: u64, per_call: u64, secs: f64) -
     rate
 }
 
-fn pg_rate(url: &str, threads: u64, secs: f64) -> f64 {
+/// Committed rows/s with `threads` clients, or fewer if the server does not accept that
+/// many connections (returns the number used).
+fn pg_rate(url: &str, threads: u64, secs: f64) -> (f64, u64) {
     let mut c = postgres::Client::connect(url, postgres::NoTls).expect("connect to PostgreSQL");
+    let max: u64 = c
+        .query_one(
+            "SELECT current_setting('max_connections')::bigint - 10",
+            &[],
+        )
+        .map(|r| r.get::<_, i64>(0).max(1) as u64)
+        .unwrap_or(threads);
+    let threads = threads.min(max);
     c.batch_execute(
         "DROP TABLE IF EXISTS shuan_ledger_bench_events;
          CREATE TABLE shuan_ledger_bench_events (
@@ -131,7 +151,7 @@ fn pg_rate(url: &str, threads: u64, secs: f64) -> f64 {
     let rate = total.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
     c.batch_execute("DROP TABLE shuan_ledger_bench_events")
         .unwrap();
-    rate
+    (rate, threads)
 }
 
 fn main() {
@@ -177,7 +197,11 @@ fn main() {
         for &per_call in &per_calls {
             let r = ledger_rate(&base, threads, per_call, secs);
             let (p, ratio) = match pg_r {
-                Some(p) => (format!("{p:.0}"), format!("{:.1}×", r / p)),
+                Some((p, n)) if n < threads => (
+                    format!("{p:.0} ({n} clients: server limit)"),
+                    format!("{:.1}×", r / p),
+                ),
+                Some((p, _)) => (format!("{p:.0}"), format!("{:.1}×", r / p)),
                 None => ("-".into(), "-".into()),
             };
             println!("| {threads} | {per_call} | {r:.0} | {p} | {ratio} |");
@@ -200,24 +224,23 @@ fn main() {
     }
     l.close().unwrap();
     let _ = verify(dir.path(), &key.verifying_key(), &VerifyOptions::default()); // warm the page cache
+    let cpu0 = process_cpu_seconds();
     let rep = verify(dir.path(), &key.verifying_key(), &VerifyOptions::default()).unwrap();
+    let verify_cpu = process_cpu_seconds() - cpu0;
     assert!(rep.ok());
     let verify_mbs = rep.bytes as f64 / 1e6 / rep.seconds;
-    let cpu = |f: &dyn Fn()| {
-        let t = Instant::now();
-        f();
-        t.elapsed().as_secs_f64()
-    };
-    let one = cpu(&|| {
-        let r = verify_with_threads(
-            dir.path(),
-            &key.verifying_key(),
-            &VerifyOptions::default(),
-            1,
-        )
-        .unwrap();
-        assert!(r.ok());
-    });
+    let t = Instant::now();
+    let cpu0 = process_cpu_seconds();
+    let r = verify_with_threads(
+        dir.path(),
+        &key.verifying_key(),
+        &VerifyOptions::default(),
+        1,
+    )
+    .unwrap();
+    let one_cpu = process_cpu_seconds() - cpu0;
+    let one = t.elapsed().as_secs_f64();
+    assert!(r.ok());
     let one_mbs = rep.bytes as f64 / 1e6 / one;
     let buf = vec![0x5au8; 64 << 20];
     let t = Instant::now();
@@ -234,6 +257,10 @@ fn main() {
         rep.bytes as f64 / 1e6,
         rep.seconds,
         100.0 * verify_mbs / sm3_mbs
+    );
+    println!(
+        "verify CPU time: {verify_cpu:.2} s on all cores, {one_cpu:.2} s on one thread (load average {})",
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split(' ').next().unwrap_or("?")
     );
     println!(
         "verify on one thread: {one_mbs:.0} MB/s = {:.0}% of raw SM3 (each record costs its leaf hash and one Merkle node hash: {} SM3 bytes per {} file bytes)",

@@ -345,15 +345,20 @@ pub fn verify_with_threads(
     let structural = std::thread::scope(|scope| -> Result<Option<Finding>, LedgerError> {
         let mut senders = Vec::new();
         let mut workers = Vec::new();
+        // Checked blocks come back for reuse: fresh 4 MiB buffers would cost a page
+        // fault per page.
+        let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
         if threads > 1 {
             for _ in 0..threads {
                 let (tx, rx) = mpsc::sync_channel::<Batch>(2);
                 senders.push(tx);
+                let spare_tx = spare_tx.clone();
                 workers.push(scope.spawn(move || -> Option<Finding> {
                     for b in rx {
                         if let Some(f) = check_batch(&b) {
                             return Some(f);
                         }
+                        let _ = spare_tx.send(b.data);
                     }
                     None
                 }));
@@ -364,10 +369,8 @@ pub fn verify_with_threads(
         // Hands a block over for checking; false once a problem was found.
         let mut send = |b: Batch| -> bool {
             if senders.is_empty() {
-                if b.items.is_empty() {
-                    return true;
-                }
                 inline_problem = check_batch(&b);
+                let _ = spare_tx.send(b.data);
                 return inline_problem.is_none();
             }
             let ok = senders[next_worker].send(b).is_ok();
@@ -430,7 +433,10 @@ pub fn verify_with_threads(
             let mut src = reader.into_inner();
             let mut carry: Vec<u8> = Vec::new();
             loop {
-                let mut block = Vec::with_capacity(carry.len() + BLOCK_BYTES);
+                let mut block = spare_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(carry.len() + BLOCK_BYTES));
+                block.clear();
                 block.extend_from_slice(&carry);
                 let eof = fill(&mut src, &mut block, BLOCK_BYTES).map_err(io)?;
                 let mut batch = Batch {
