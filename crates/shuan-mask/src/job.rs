@@ -530,12 +530,15 @@ fn worker(
         let next = work_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
         let Ok(mut batch) = next else { break };
         let rows = &mut batch.rows[..batch.len];
-        if !failed.load(Ordering::Relaxed) {
+        // Once the job has failed, batches are only drained: an unmasked row must never
+        // reach the sink, not even its temporary file.
+        let masked = !failed.load(Ordering::Relaxed);
+        if masked {
             masker.mask_rows(rows, batch.first_row, &mut stats, &mut scratch);
         }
         batch.encoded.clear();
         let mut encode_error = None;
-        if let Some(enc) = encoder.as_mut() {
+        if let (true, Some(enc)) = (masked, encoder.as_mut()) {
             if let Err(e) = enc.encode(rows, &mut batch.encoded) {
                 encode_error = Some(JobError::Mask(e));
             }
@@ -544,7 +547,7 @@ fn worker(
         while st.next_seq != batch.seq {
             st = turn.wait(st).unwrap_or_else(|p| p.into_inner());
         }
-        if st.error.is_none() {
+        if masked && st.error.is_none() && !failed.load(Ordering::Relaxed) {
             if let Err(e) = encode_error.map_or_else(
                 || write_batch(&mut st, rows, &batch.encoded, encoder.is_some()),
                 Err,
@@ -912,6 +915,42 @@ mod tests {
                 expected,
                 "threads {threads}"
             );
+        }
+    }
+
+    /// Records what reaches a sink.
+    struct Recorder(std::sync::Arc<Mutex<Vec<Vec<Option<String>>>>>);
+    impl RowSink for Recorder {
+        fn write_row(&mut self, row: &[Option<String>]) -> Result<()> {
+            self.0.lock().unwrap().push(row.to_vec());
+            Ok(())
+        }
+        fn finish(self: Box<Self>) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn after_a_read_error_no_unmasked_row_reaches_the_sink() {
+        let plan = phone_plan();
+        let keys = MaskKeys::from_master(&[9; 32]);
+        for threads in [1, 2, 4] {
+            let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+            let masker = Masker::new(&plan, Some(&keys), None)
+                .unwrap()
+                .with_threads(threads);
+            let mut reader = MemReader::new(&["id", "phone", "name"], people(20_000), Some(15_000));
+            let sink = Box::new(Recorder(seen.clone()));
+            assert!(run(&mut reader, masker, sink, JobHooks::default()).is_err());
+            let rows = seen.lock().unwrap();
+            assert!(rows.len() < 15_000);
+            for row in rows.iter() {
+                let phone = row[1].as_deref().unwrap();
+                assert!(
+                    phone.contains("****"),
+                    "unmasked {phone} with {threads} threads"
+                );
+            }
         }
     }
 
