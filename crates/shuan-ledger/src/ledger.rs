@@ -100,7 +100,7 @@ struct State {
     /// The group that `buf` belongs to, and its waiting appenders in arrival order.
     group: Arc<Group>,
     group_waiters: Vec<Thread>,
-    /// Threads waiting for the commit in progress to end (to commit themselves).
+    /// Threads waiting for every commit in flight to end (`checkpoint` commits alone).
     lead_waiters: Vec<Thread>,
     durable: Seq,
     /// Commits under way (written or being written, `fdatasync` not yet returned).
