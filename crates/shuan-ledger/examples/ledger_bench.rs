@@ -1,11 +1,16 @@
-//! Ledger benchmark: durable appends/s with 1, 8 and 64 concurrent appenders (one event
-//! per call, and 100 events per call), verify MB/s beside raw SM3 MB/s, and the same events
-//! inserted into PostgreSQL (one row per event, each committed) in the same run.
+//! Ledger benchmark: durable appends/s with 1, 8, 64 and 256 concurrent appenders as OS
+//! threads (`append`, blocking) and 64 and 256 as tasks on a tokio runtime with one worker
+//! per core (`append_async`), one event per call and 100 events per call; verify MB/s
+//! beside raw SM3 MB/s; and the same events inserted into PostgreSQL in the same run (one
+//! row per event, each committed), by as many blocking clients (`postgres`, one thread
+//! each) or async clients (`tokio-postgres`, one task and one connection each).
 //!
 //! `cargo run --release -p shuan-ledger --example ledger_bench -- [--postgres URL]
-//!  [--seconds S] [--verify-mb MB] [--dir DIR]`; driven by `bench/ledger-vs-postgres.sh`.
+//!  [--seconds S] [--verify-mb MB] [--dir DIR] [--threads 1,8,64,256] [--tasks 64,256]
+//!  [--per-call 1,100]`; driven by `bench/ledger-vs-postgres.sh`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use shuan_crypto::sm2::SigningKey;
@@ -52,6 +57,16 @@ fn process_cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// The 1-minute load average.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split(' ')
+        .next()
+        .unwrap_or("?")
+        .to_string()
+}
+
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
@@ -59,15 +74,21 @@ fn arg(name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-fn ledger_rate(base: &std::path::Path, threads: u64, per_call: u64, secs: f64) -> f64 {
-    let dir = tempfile::tempdir_in(base).unwrap();
+fn bench_options() -> Options {
     let mut opts = Options::default();
     if let Some(n) = arg("--syncs").and_then(|s| s.parse().ok()) {
         opts.concurrent_syncs = n;
     }
-    let ledger = Ledger::open_with(dir.path(), SigningKey::generate(), opts).unwrap();
+    opts
+}
+
+/// Durable events/s and CPU microseconds (all threads of this process) per event.
+fn ledger_rate(base: &std::path::Path, threads: u64, per_call: u64, secs: f64) -> (f64, f64) {
+    let dir = tempfile::tempdir_in(base).unwrap();
+    let ledger = Ledger::open_with(dir.path(), SigningKey::generate(), bench_options()).unwrap();
     let stop = AtomicBool::new(false);
     let total = AtomicU64::new(0);
+    let cpu0 = process_cpu_seconds();
     let start = Instant::now();
     std::thread::scope(|s| {
         for t in 0..threads {
@@ -85,14 +106,86 @@ fn ledger_rate(base: &std::path::Path, threads: u64, per_call: u64, secs: f64) -
         std::thread::sleep(Duration::from_secs_f64(secs));
         stop.store(true, Ordering::Relaxed);
     });
-    let rate = total.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
+    let n = total.load(Ordering::Relaxed) as f64;
+    let rate = n / start.elapsed().as_secs_f64();
+    let cpu_us = (process_cpu_seconds() - cpu0) * 1e6 / n;
     ledger.close().unwrap();
-    rate
+    (rate, cpu_us)
 }
 
-/// Committed rows/s with `threads` clients, or fewer if the server does not accept that
-/// many connections (returns the number used).
-fn pg_rate(url: &str, threads: u64, secs: f64) -> (f64, u64) {
+fn runtime() -> tokio::runtime::Runtime {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// [`ledger_rate`] with `tasks` async appenders (`append_async`) on a tokio runtime with
+/// one worker thread per core.
+fn ledger_async_rate(base: &std::path::Path, tasks: u64, per_call: u64, secs: f64) -> (f64, f64) {
+    let dir = tempfile::tempdir_in(base).unwrap();
+    let ledger =
+        Arc::new(Ledger::open_with(dir.path(), SigningKey::generate(), bench_options()).unwrap());
+    let rt = runtime();
+    let stop = Arc::new(AtomicBool::new(false));
+    let total = Arc::new(AtomicU64::new(0));
+    let cpu0 = process_cpu_seconds();
+    let start = Instant::now();
+    let handles: Vec<_> = (0..tasks)
+        .map(|t| {
+            let (ledger, stop, total) = (ledger.clone(), stop.clone(), total.clone());
+            rt.spawn(async move {
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    if per_call == 1 {
+                        ledger
+                            .append_async(&event(t, i))
+                            .await
+                            .expect("durable append");
+                    } else {
+                        let evs: Vec<Event> = (0..per_call).map(|k| event(t, i + k)).collect();
+                        ledger
+                            .append_batch_async(&evs)
+                            .await
+                            .expect("durable append");
+                    }
+                    i += per_call;
+                    total.fetch_add(per_call, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs_f64(secs));
+    stop.store(true, Ordering::Relaxed);
+    rt.block_on(async {
+        for h in handles {
+            h.await.unwrap();
+        }
+    });
+    let n = total.load(Ordering::Relaxed) as f64;
+    let rate = n / start.elapsed().as_secs_f64();
+    let cpu_us = (process_cpu_seconds() - cpu0) * 1e6 / n;
+    drop(rt);
+    Arc::into_inner(ledger).unwrap().close().unwrap();
+    (rate, cpu_us)
+}
+
+const PG_TABLE: &str = "DROP TABLE IF EXISTS shuan_ledger_bench_events;
+    CREATE TABLE shuan_ledger_bench_events (
+        seq bigserial PRIMARY KEY, time timestamptz NOT NULL, actor_kind text, actor text,
+        department text, role text, action text, object text, purpose text, outcome text,
+        client_address text, client_agent text, request_id text, details jsonb)";
+
+const PG_INSERT: &str =
+    "INSERT INTO shuan_ledger_bench_events (time, actor_kind, actor, department, role,
+    action, object, purpose, outcome, client_address, client_agent, request_id, details)
+    VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::jsonb)";
+
+/// Creates the bench table; returns how many clients the server accepts besides ours
+/// (`max_connections` minus 10 reserved).
+fn pg_prepare(url: &str, wanted: u64) -> (postgres::Client, u64) {
     let mut c = postgres::Client::connect(url, postgres::NoTls).expect("connect to PostgreSQL");
     let max: u64 = c
         .query_one(
@@ -100,16 +193,90 @@ fn pg_rate(url: &str, threads: u64, secs: f64) -> (f64, u64) {
             &[],
         )
         .map(|r| r.get::<_, i64>(0).max(1) as u64)
-        .unwrap_or(threads);
-    let threads = threads.min(max);
-    c.batch_execute(
-        "DROP TABLE IF EXISTS shuan_ledger_bench_events;
-         CREATE TABLE shuan_ledger_bench_events (
-            seq bigserial PRIMARY KEY, time timestamptz NOT NULL, actor_kind text, actor text,
-            department text, role text, action text, object text, purpose text, outcome text,
-            client_address text, client_agent text, request_id text, details jsonb)",
-    )
-    .unwrap();
+        .unwrap_or(wanted);
+    c.batch_execute(PG_TABLE).unwrap();
+    (c, wanted.min(max))
+}
+
+/// Committed rows/s with `tasks` async clients, each a tokio task with its own
+/// `tokio-postgres` connection, one autocommitted INSERT per event, on the same runtime
+/// shape as [`ledger_async_rate`]; fewer clients if the server does not accept that many
+/// connections (returns the number used).
+fn pg_async_rate(url: &str, tasks: u64, secs: f64) -> (f64, u64) {
+    let (mut c, tasks) = pg_prepare(url, tasks);
+    let rt = runtime();
+    let stop = Arc::new(AtomicBool::new(false));
+    let total = Arc::new(AtomicU64::new(0));
+    // Connect first, so the timed part holds only INSERTs (as the threads' rows do not
+    // either: their connect time is small beside 3 s, but 256 connects are not).
+    let clients: Vec<_> = rt.block_on(async {
+        let mut v = Vec::new();
+        for _ in 0..tasks {
+            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .expect("connect");
+            tokio::spawn(conn);
+            let st = client.prepare(PG_INSERT).await.unwrap();
+            v.push((client, st));
+        }
+        v
+    });
+    let start = Instant::now();
+    let handles: Vec<_> = clients
+        .into_iter()
+        .enumerate()
+        .map(|(t, (client, st))| {
+            let (stop, total) = (stop.clone(), total.clone());
+            rt.spawn(async move {
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let e = event(t as u64, i);
+                    let cl = e.client.clone().unwrap();
+                    let details = serde_json::Value::Object(e.details.clone()).to_string();
+                    client
+                        .execute(
+                            &st,
+                            &[
+                                &"user",
+                                &e.actor.id,
+                                &e.actor.department,
+                                &e.actor.role,
+                                &e.action,
+                                &e.object,
+                                &e.purpose,
+                                &e.outcome.as_str(),
+                                &cl.address,
+                                &cl.agent,
+                                &e.request_id,
+                                &details,
+                            ],
+                        )
+                        .await
+                        .unwrap();
+                    i += 1;
+                    total.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs_f64(secs));
+    stop.store(true, Ordering::Relaxed);
+    rt.block_on(async {
+        for h in handles {
+            h.await.unwrap();
+        }
+    });
+    let rate = total.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
+    drop(rt);
+    c.batch_execute("DROP TABLE shuan_ledger_bench_events")
+        .unwrap();
+    (rate, tasks)
+}
+
+/// Committed rows/s with `threads` clients, or fewer if the server does not accept that
+/// many connections (returns the number used).
+fn pg_rate(url: &str, threads: u64, secs: f64) -> (f64, u64) {
+    let (mut c, threads) = pg_prepare(url, threads);
     let stop = AtomicBool::new(false);
     let total = AtomicU64::new(0);
     let start = Instant::now();
@@ -118,13 +285,7 @@ fn pg_rate(url: &str, threads: u64, secs: f64) -> (f64, u64) {
             let (stop, total) = (&stop, &total);
             s.spawn(move || {
                 let mut c = postgres::Client::connect(url, postgres::NoTls).expect("connect");
-                let st = c
-                    .prepare(
-                        "INSERT INTO shuan_ledger_bench_events (time, actor_kind, actor, department, role,
-                         action, object, purpose, outcome, client_address, client_agent, request_id, details)
-                         VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::jsonb)",
-                    )
-                    .unwrap();
+                let st = c.prepare(PG_INSERT).unwrap();
                 let mut i = 0;
                 while !stop.load(Ordering::Relaxed) {
                     let e = event(t, i);
@@ -134,9 +295,18 @@ fn pg_rate(url: &str, threads: u64, secs: f64) -> (f64, u64) {
                     c.execute(
                         &st,
                         &[
-                            &"user", &e.actor.id, &e.actor.department, &e.actor.role, &e.action,
-                            &e.object, &e.purpose, &e.outcome.as_str(), &client.address,
-                            &client.agent, &e.request_id, &details,
+                            &"user",
+                            &e.actor.id,
+                            &e.actor.department,
+                            &e.actor.role,
+                            &e.action,
+                            &e.object,
+                            &e.purpose,
+                            &e.outcome.as_str(),
+                            &client.address,
+                            &client.agent,
+                            &e.request_id,
+                            &details,
                         ],
                     )
                     .unwrap();
@@ -183,8 +353,8 @@ fn main() {
         base.display()
     );
     println!();
-    println!("| appenders | events per call | shuan ledger durable events/s | PostgreSQL committed rows/s | ratio |");
-    println!("|---:|---:|---:|---:|---:|");
+    println!("| appenders | events per call | shuan ledger durable events/s | ledger CPU µs/event | PostgreSQL committed rows/s | ratio | load average |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     // `--threads 1,8,64` (default) and `--per-call 1,100` (default) choose the rows.
     let list = |name: &str, default: &[u64]| -> Vec<u64> {
         arg(name)
@@ -192,19 +362,41 @@ fn main() {
             .unwrap_or_else(|| default.to_vec())
     };
     let per_calls = list("--per-call", &[1, 100]);
-    for threads in list("--threads", &[1, 8, 64, 256]) {
-        let pg_r = pg.as_deref().map(|u| pg_rate(u, threads, secs));
+    let rows = list("--threads", &[1, 8, 64, 256])
+        .into_iter()
+        .map(|n| (n, false))
+        .chain(list("--tasks", &[64, 256]).into_iter().map(|n| (n, true)));
+    for (n, is_async) in rows {
+        let pg_r = pg.as_deref().map(|u| {
+            if is_async {
+                pg_async_rate(u, n, secs)
+            } else {
+                pg_rate(u, n, secs)
+            }
+        });
         for &per_call in &per_calls {
-            let r = ledger_rate(&base, threads, per_call, secs);
+            let (r, cpu_us) = if is_async {
+                ledger_async_rate(&base, n, per_call, secs)
+            } else {
+                ledger_rate(&base, n, per_call, secs)
+            };
             let (p, ratio) = match pg_r {
-                Some((p, n)) if n < threads => (
-                    format!("{p:.0} ({n} clients: server limit)"),
+                Some((p, used)) if used < n => (
+                    format!("{p:.0} ({used} clients: server limit)"),
                     format!("{:.1}×", r / p),
                 ),
                 Some((p, _)) => (format!("{p:.0}"), format!("{:.1}×", r / p)),
                 None => ("-".into(), "-".into()),
             };
-            println!("| {threads} | {per_call} | {r:.0} | {p} | {ratio} |");
+            let who = if is_async {
+                format!("{n} async tasks")
+            } else {
+                format!("{n} threads")
+            };
+            println!(
+                "| {who} | {per_call} | {r:.0} | {cpu_us:.1} | {p} | {ratio} | {} |",
+                load_average()
+            );
         }
     }
 
@@ -260,7 +452,7 @@ fn main() {
     );
     println!(
         "verify CPU time: {verify_cpu:.2} s on all cores, {one_cpu:.2} s on one thread (load average {})",
-        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split(' ').next().unwrap_or("?")
+        load_average()
     );
     println!(
         "verify on one thread: {one_mbs:.0} MB/s = {:.0}% of raw SM3 (each record costs its leaf hash and one Merkle node hash: {} SM3 bytes per {} file bytes)",

@@ -3,11 +3,15 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
+use std::future::Future;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::thread::Thread;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
 use shuan_crypto::sm2::SigningKey;
@@ -72,18 +76,23 @@ pub struct Recovery {
 }
 
 /// The appenders whose records go out in one write + `fdatasync`. The committing thread
-/// publishes the outcome once; waiters then wake each other in a binary tree (waiter `i`
-/// wakes `2i+1` and `2i+2`), so no thread wakes them all and none of them needs the
-/// state lock to learn the outcome.
+/// publishes the outcome once. Appender threads then wake each other in a binary tree
+/// (waiter `i` wakes `2i+1` and `2i+2`), so no thread wakes them all and none of them
+/// needs the state lock to learn the outcome. Async appenders' wakers are all woken by
+/// the publisher: a waker only schedules a task, and a task whose future was dropped
+/// would never pass a tree wake-up on.
 #[derive(Default)]
 struct Group {
-    waiters: OnceLock<Vec<Thread>>,
+    threads: OnceLock<Vec<Thread>>,
+    /// Registered while the group is open (under the state lock), updated by re-polls,
+    /// taken by `publish` after the outcome is set.
+    tasks: Mutex<Vec<Waker>>,
     outcome: OnceLock<Result<(), String>>,
 }
 
 impl Group {
     fn wake_children(&self, index: usize) {
-        if let Some(ws) = self.waiters.get() {
+        if let Some(ws) = self.threads.get() {
             for c in [2 * index + 1, 2 * index + 2] {
                 if let Some(t) = ws.get(c) {
                     t.unpark();
@@ -97,11 +106,19 @@ struct State {
     next_seq: Seq,
     /// Encoded entries not yet handed to the file (their hashes still zero).
     buf: Vec<u8>,
-    /// The group that `buf` belongs to, and its waiting appenders in arrival order.
+    /// The group that `buf` belongs to, and its waiting appender threads in arrival
+    /// order (its async appenders are in `group.tasks`).
     group: Arc<Group>,
     group_waiters: Vec<Thread>,
     /// Threads waiting for every commit in flight to end (`checkpoint` commits alone).
+    /// While one waits, no new commit starts.
     lead_waiters: Vec<Thread>,
+    /// Committer threads parked for lack of work, and how many were woken and have not
+    /// yet looked at the state.
+    idle_committers: Vec<Thread>,
+    waking_committers: usize,
+    /// The ledger is being dropped: committer threads return.
+    stop: bool,
     durable: Seq,
     /// Commits under way (written or being written, `fdatasync` not yet returned).
     in_flight: usize,
@@ -156,14 +173,8 @@ const MAX_LEAD_ROUNDS: u32 = 8;
 /// Default of [`Options::concurrent_syncs`].
 pub const DEFAULT_CONCURRENT_SYNCS: usize = 2;
 
-/// An open audit ledger (审计日志) that appends records durably.
-///
-/// Shared between threads by reference (`&Ledger` is `Sync`); concurrent [`append`]s share
-/// one write and one `fdatasync` (group commit). Only one process can have a ledger
-/// directory open at a time.
-///
-/// [`append`]: Ledger::append
-pub struct Ledger {
+/// What the appenders and the committer threads share.
+struct Core {
     dir: PathBuf,
     meta: LedgerMeta,
     key: SigningKey,
@@ -172,6 +183,315 @@ pub struct Ledger {
     state: Mutex<State>,
     writer: Mutex<Writer>,
     _lock: File,
+}
+
+/// An open audit ledger (审计日志) that appends records durably.
+///
+/// Shared between threads by reference (`&Ledger` is `Sync`); concurrent appends share
+/// one write and one `fdatasync` (group commit). [`append`] blocks its thread until the
+/// record is durable; [`append_async`] returns a future that never blocks the executor:
+/// commits for async appenders are led by committer threads, started with the first
+/// async append and stopped when the ledger is closed or dropped. Only one process can
+/// have a ledger directory open at a time.
+///
+/// [`append`]: Ledger::append
+/// [`append_async`]: Ledger::append_async
+pub struct Ledger {
+    core: Arc<Core>,
+    committers: Mutex<Vec<JoinHandle<()>>>,
+    committers_started: AtomicBool,
+}
+
+impl Ledger {
+    /// Opens the ledger in `dir` (creating it if empty) with default [`Options`]; the node
+    /// key signs checkpoints. A torn final record from a crash is cut off (and saved under
+    /// `recovered/`); damage anywhere else is an error.
+    pub fn open(dir: impl AsRef<Path>, key: SigningKey) -> Result<Ledger, LedgerError> {
+        Self::open_with(dir, key, Options::default())
+    }
+
+    /// [`Ledger::open`] with explicit options.
+    pub fn open_with(
+        dir: impl AsRef<Path>,
+        key: SigningKey,
+        opts: Options,
+    ) -> Result<Ledger, LedgerError> {
+        Ok(Ledger {
+            core: Arc::new(Core::open_with(dir, key, opts)?),
+            committers: Mutex::new(Vec::new()),
+            committers_started: AtomicBool::new(false),
+        })
+    }
+
+    /// The ledger directory.
+    pub fn dir(&self) -> &Path {
+        &self.core.dir
+    }
+
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.core.key
+    }
+
+    /// The identity of this ledger.
+    pub fn meta(&self) -> &LedgerMeta {
+        &self.core.meta
+    }
+
+    /// What opening had to repair.
+    pub fn recovery(&self) -> &Recovery {
+        &self.core.recovery
+    }
+
+    /// Number of durable records (= the last durable sequence number).
+    pub fn len(&self) -> u64 {
+        self.core.len()
+    }
+
+    /// True if no record has been appended yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends one event and returns its sequence number once it is durable (fsynced).
+    /// Fail-closed: any error means the record may not be stored, and the caller should
+    /// refuse the audited action. Blocks the calling thread; in async code use
+    /// [`Ledger::append_async`].
+    pub fn append(&self, event: &Event) -> Result<Seq, LedgerError> {
+        let p = event.prepare()?;
+        self.core.append_prepared(std::slice::from_ref(&p))
+    }
+
+    /// Appends events in order; returns the last sequence number once all are durable
+    /// (`None` for an empty batch).
+    pub fn append_batch(&self, events: &[Event]) -> Result<Option<Seq>, LedgerError> {
+        if events.is_empty() {
+            return Ok(None);
+        }
+        let prepared = events
+            .iter()
+            .map(Event::prepare)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.core.append_prepared(&prepared).map(Some)
+    }
+
+    /// Appends already-prepared events (see [`Event::prepare`]); returns the last
+    /// sequence number once all are durable. `prepared` must not be empty.
+    pub fn append_prepared(&self, prepared: &[PreparedEvent]) -> Result<Seq, LedgerError> {
+        self.core.append_prepared(prepared)
+    }
+
+    /// The async form of [`Ledger::append`]: the future resolves to the event's sequence
+    /// number once the record is durable (fsynced), with the same fail-closed meaning of
+    /// an error. The event is checked and serialized now; the record is numbered and
+    /// queued when the future is first polled, and the task is woken when its group
+    /// commit's outcome is out. No executor thread waits for I/O or `fdatasync`.
+    ///
+    /// Dropping the future after its first poll does not withdraw the record: it may
+    /// still be stored, and must be treated as an unacknowledged append.
+    pub fn append_async(&self, event: &Event) -> Append<'_> {
+        Append {
+            ledger: self,
+            step: AppendStep::Start(event.prepare().map(|p| vec![p]).map_err(Into::into)),
+        }
+    }
+
+    /// The async form of [`Ledger::append_batch`]: resolves to the last sequence number
+    /// once all events are durable (`None` for an empty batch, without waiting). The
+    /// events are checked and serialized now, so the future does not borrow them.
+    pub fn append_batch_async(
+        &self,
+        events: &[Event],
+    ) -> impl Future<Output = Result<Option<Seq>, LedgerError>> + Send + '_ {
+        let prepared = events
+            .iter()
+            .map(Event::prepare)
+            .collect::<Result<Vec<_>, _>>();
+        async move {
+            let prepared = prepared?;
+            if prepared.is_empty() {
+                return Ok(None);
+            }
+            self.append_prepared_async(prepared).await.map(Some)
+        }
+    }
+
+    /// The async form of [`Ledger::append_prepared`]: resolves to the last sequence
+    /// number once all are durable. `prepared` must not be empty.
+    pub fn append_prepared_async(&self, prepared: Vec<PreparedEvent>) -> Append<'_> {
+        assert!(
+            !prepared.is_empty(),
+            "append_prepared_async needs at least one event"
+        );
+        Append {
+            ledger: self,
+            step: AppendStep::Start(Ok(prepared)),
+        }
+    }
+
+    /// Writes all pending records durably and signs a checkpoint of the whole ledger
+    /// (of at least every record appended before the call: a concurrent commit may sign
+    /// a larger one first). Blocks the calling thread until no commit is in flight; new
+    /// commits wait for it.
+    pub fn checkpoint(&self) -> Result<Checkpoint, LedgerError> {
+        self.core.checkpoint()
+    }
+
+    /// Signs a final checkpoint if records were added since the last one, stops the
+    /// committer threads, cuts the segment's preallocated space, then closes.
+    pub fn close(self) -> Result<(), LedgerError> {
+        self.core.final_checkpoint()?;
+        self.stop_committers();
+        self.core.cut_padding()
+    }
+
+    /// Starts the committer threads (one per commit that may be in flight) if they are
+    /// not running yet.
+    fn start_committers(&self) -> Result<(), LedgerError> {
+        if self.committers_started.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut handles = self
+            .committers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if handles.is_empty() {
+            for i in 0..self.core.max_in_flight() {
+                let core = Arc::clone(&self.core);
+                match std::thread::Builder::new()
+                    .name(format!("ledger-commit-{i}"))
+                    .spawn(move || core.run_committer())
+                {
+                    Ok(h) => handles.push(h),
+                    // One committer is enough to make progress (without overlapping
+                    // `fdatasync`s); none is an error.
+                    Err(e) if handles.is_empty() => {
+                        return Err(LedgerError::Failed(format!(
+                            "cannot start the ledger's committer thread: {e}"
+                        )))
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        self.committers_started.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Tells the committer threads to return and waits for them (each finishes the
+    /// commit it may be leading).
+    fn stop_committers(&self) {
+        let handles = std::mem::take(
+            &mut *self
+                .committers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        if handles.is_empty() {
+            return;
+        }
+        self.core
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .stop = true;
+        for h in &handles {
+            h.thread().unpark();
+        }
+        for h in handles {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        self.stop_committers();
+    }
+}
+
+/// The future of an async append ([`Ledger::append_async`] and friends): the last
+/// sequence number once every record is durable.
+#[must_use = "the record is not queued until the future is polled"]
+pub struct Append<'a> {
+    ledger: &'a Ledger,
+    step: AppendStep,
+}
+
+enum AppendStep {
+    /// Not yet queued.
+    Start(Result<Vec<PreparedEvent>, LedgerError>),
+    /// Queued in `group`, as its task `index`; `target` is the last sequence number.
+    Queued {
+        group: Arc<Group>,
+        index: usize,
+        target: Seq,
+    },
+    Done,
+}
+
+impl Future for Append<'_> {
+    type Output = Result<Seq, LedgerError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        match std::mem::replace(&mut this.step, AppendStep::Done) {
+            AppendStep::Start(prepared) => {
+                let prepared = match prepared {
+                    Ok(p) => p,
+                    Err(e) => return Poll::Ready(Err(e)),
+                };
+                if let Err(e) = this.ledger.start_committers() {
+                    return Poll::Ready(Err(e));
+                }
+                match this.ledger.core.enqueue_async(&prepared, cx.waker()) {
+                    Ok((group, index, target)) => {
+                        this.step = AppendStep::Queued {
+                            group,
+                            index,
+                            target,
+                        };
+                        Poll::Pending
+                    }
+                    Err(e) => Poll::Ready(Err(e)),
+                }
+            }
+            AppendStep::Queued {
+                group,
+                index,
+                target,
+            } => {
+                let outcome = match group.outcome.get() {
+                    Some(o) => o,
+                    None => {
+                        let mut tasks = group.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+                        match group.outcome.get() {
+                            Some(o) => o,
+                            None => {
+                                // Polled again before the outcome: keep the waker current.
+                                if let Some(w) = tasks.get_mut(index) {
+                                    if !w.will_wake(cx.waker()) {
+                                        w.clone_from(cx.waker());
+                                    }
+                                }
+                                drop(tasks);
+                                this.step = AppendStep::Queued {
+                                    group,
+                                    index,
+                                    target,
+                                };
+                                return Poll::Pending;
+                            }
+                        }
+                    }
+                };
+                Poll::Ready(match outcome {
+                    Ok(()) => Ok(target),
+                    Err(f) => Err(LedgerError::Failed(f.clone())),
+                })
+            }
+            AppendStep::Done => panic!("ledger append future polled after completion"),
+        }
+    }
 }
 
 fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> LedgerError + 'a {
@@ -264,20 +584,15 @@ fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, LedgerError> {
         .map_err(|_| LedgerError::Failed("a thread panicked while appending".into()))
 }
 
-impl Ledger {
+impl Core {
     /// Opens the ledger in `dir` (creating it if empty) with default [`Options`]; the node
     /// key signs checkpoints. A torn final record from a crash is cut off (and saved under
     /// `recovered/`); damage anywhere else is an error.
-    pub fn open(dir: impl AsRef<Path>, key: SigningKey) -> Result<Ledger, LedgerError> {
-        Self::open_with(dir, key, Options::default())
-    }
-
-    /// [`Ledger::open`] with explicit options.
-    pub fn open_with(
+    fn open_with(
         dir: impl AsRef<Path>,
         key: SigningKey,
         opts: Options,
-    ) -> Result<Ledger, LedgerError> {
+    ) -> Result<Core, LedgerError> {
         let dir = dir.as_ref().to_path_buf();
         if opts.retention_days < MIN_RETENTION_DAYS {
             return Err(LedgerError::RetentionTooShort(opts.retention_days));
@@ -450,7 +765,7 @@ impl Ledger {
         remove_stale_temp_segments(&dir);
 
         let durable = seq - 1;
-        Ok(Ledger {
+        Ok(Core {
             dir,
             meta,
             key,
@@ -462,6 +777,9 @@ impl Ledger {
                 group: Arc::default(),
                 group_waiters: Vec::new(),
                 lead_waiters: Vec::new(),
+                idle_committers: Vec::new(),
+                waking_committers: 0,
+                stop: false,
                 durable,
                 in_flight: 0,
                 next_commit: 0,
@@ -490,74 +808,58 @@ impl Ledger {
         self.opts.concurrent_syncs.max(1)
     }
 
-    /// The ledger directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    pub(crate) fn signing_key(&self) -> &SigningKey {
-        &self.key
-    }
-
-    /// The identity of this ledger.
-    pub fn meta(&self) -> &LedgerMeta {
-        &self.meta
-    }
-
-    /// What opening had to repair.
-    pub fn recovery(&self) -> &Recovery {
-        &self.recovery
-    }
-
-    /// Number of durable records (= the last durable sequence number).
-    pub fn len(&self) -> u64 {
+    fn len(&self) -> u64 {
         self.state.lock().map(|s| s.durable).unwrap_or(0)
     }
 
-    /// True if no record has been appended yet.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// True if a new commit may start now: records are queued, a commit slot is free,
+    /// and no checkpoint is waiting for the commits in flight to end (else a steady
+    /// stream of commits could keep `in_flight` above zero and starve it).
+    fn may_lead(&self, st: &State) -> bool {
+        !st.buf.is_empty() && st.in_flight < self.max_in_flight() && st.lead_waiters.is_empty()
     }
 
-    /// Appends one event and returns its sequence number once it is durable (fsynced).
-    /// Fail-closed: any error means the record may not be stored, and the caller should
-    /// refuse the audited action.
-    pub fn append(&self, event: &Event) -> Result<Seq, LedgerError> {
-        let p = event.prepare()?;
-        self.append_prepared(std::slice::from_ref(&p))
-    }
-
-    /// Appends events in order; returns the last sequence number once all are durable
-    /// (`None` for an empty batch).
-    pub fn append_batch(&self, events: &[Event]) -> Result<Option<Seq>, LedgerError> {
-        if events.is_empty() {
-            return Ok(None);
+    /// Takes an idle committer thread to wake, unless enough are awake to fill the free
+    /// commit slots (one wake per group, not one per appender).
+    fn idle_committer(&self, st: &mut State) -> Option<Thread> {
+        if st.in_flight + st.waking_committers >= self.max_in_flight() {
+            return None;
         }
-        let prepared = events
-            .iter()
-            .map(Event::prepare)
-            .collect::<Result<Vec<_>, _>>()?;
-        self.append_prepared(&prepared).map(Some)
+        let t = st.idle_committers.pop()?;
+        st.waking_committers += 1;
+        Some(t)
     }
 
-    /// Appends already-prepared events (see [`Event::prepare`]); returns the last
-    /// sequence number once all are durable. `prepared` must not be empty.
-    pub fn append_prepared(&self, prepared: &[PreparedEvent]) -> Result<Seq, LedgerError> {
-        assert!(
-            !prepared.is_empty(),
-            "append_prepared needs at least one event"
-        );
-        let mut st = lock(&self.state)?;
-        if let Some(f) = &st.failed {
-            return Err(LedgerError::Failed(f.clone()));
+    /// Who must run once a leader stops (chosen under the state lock, woken after it is
+    /// released): checkpoints waiting for the last commit in flight; else, if a commit
+    /// may start, an appender thread of the open group, or an idle committer thread
+    /// when the group has only async appenders.
+    fn successors(&self, st: &mut State) -> Vec<Thread> {
+        if !st.lead_waiters.is_empty() {
+            // With commits still in flight, the leader of the last one to end wakes them.
+            return if st.in_flight == 0 {
+                std::mem::take(&mut st.lead_waiters)
+            } else {
+                Vec::new()
+            };
         }
+        if !self.may_lead(st) {
+            return Vec::new();
+        }
+        match st.group_waiters.first() {
+            Some(t) => vec![t.clone()],
+            None => self.idle_committer(st).into_iter().collect(),
+        }
+    }
+
+    /// Numbers and encodes `prepared` into the open group; returns the last sequence
+    /// number. Only the numbering and the bytes are settled here; the committing thread
+    /// fills in the leaf hashes (the chain) outside the state lock, which every appender
+    /// needs.
+    fn enqueue(st: &mut State, prepared: &[PreparedEvent]) -> Seq {
         let now = Timestamp::now();
-        // Only the numbering and the bytes are settled here; the committing thread
-        // fills in the leaf hashes (the chain) outside this lock, which every appender
-        // needs.
         for p in prepared {
             let seq = st.next_seq;
-            let st = &mut *st;
             let start = st.buf.len();
             encode_entry_header(&mut st.buf, 0);
             p.finish_into(&mut st.buf, seq, now);
@@ -566,7 +868,19 @@ impl Ledger {
             st.buf.extend_from_slice(&[0u8; 32]);
             st.next_seq += 1;
         }
-        let target = st.next_seq - 1;
+        st.next_seq - 1
+    }
+
+    fn append_prepared(&self, prepared: &[PreparedEvent]) -> Result<Seq, LedgerError> {
+        assert!(
+            !prepared.is_empty(),
+            "append_prepared needs at least one event"
+        );
+        let mut st = lock(&self.state)?;
+        if let Some(f) = &st.failed {
+            return Err(LedgerError::Failed(f.clone()));
+        }
+        let target = Self::enqueue(&mut st, prepared);
         let group = Arc::clone(&st.group);
         let index = st.group_waiters.len();
         st.group_waiters.push(std::thread::current());
@@ -588,8 +902,8 @@ impl Ledger {
                 held = Some(st);
                 continue;
             }
-            if st.in_flight < self.max_in_flight() && !st.buf.is_empty() {
-                held = Some(self.lead(st, false)?);
+            if self.may_lead(&st) {
+                held = Some(self.lead(st, false, MAX_LEAD_ROUNDS)?);
                 continue;
             }
             drop(st);
@@ -599,38 +913,115 @@ impl Ledger {
         }
     }
 
-    /// Writes all pending records durably and signs a checkpoint of the whole ledger.
-    pub fn checkpoint(&self) -> Result<Checkpoint, LedgerError> {
+    /// Queues `prepared` for an async appender whose task `waker` is woken once the
+    /// group's outcome is out; wakes a committer thread if a commit may start, since no
+    /// appender thread may be there to lead. Returns the group, the appender's place
+    /// among its tasks, and the last sequence number.
+    fn enqueue_async(
+        &self,
+        prepared: &[PreparedEvent],
+        waker: &Waker,
+    ) -> Result<(Arc<Group>, usize, Seq), LedgerError> {
+        let mut st = lock(&self.state)?;
+        if let Some(f) = &st.failed {
+            return Err(LedgerError::Failed(f.clone()));
+        }
+        let target = Self::enqueue(&mut st, prepared);
+        let group = Arc::clone(&st.group);
+        let index = {
+            let mut tasks = group.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+            tasks.push(waker.clone());
+            tasks.len() - 1
+        };
+        let wake = if self.may_lead(&st) {
+            self.idle_committer(&mut st)
+        } else {
+            None
+        };
+        drop(st);
+        if let Some(t) = wake {
+            t.unpark();
+        }
+        Ok((group, index, target))
+    }
+
+    /// Body of a committer thread: leads commits whenever records are queued and a
+    /// commit may start, parks otherwise, and returns once the ledger is dropped.
+    fn run_committer(&self) {
+        let me = std::thread::current();
+        let Ok(mut st) = lock(&self.state) else {
+            return;
+        };
+        loop {
+            if st.stop {
+                return;
+            }
+            if self.may_lead(&st) {
+                // No caller waits on this thread, so it leads for as long as there is
+                // work (`lead` still stops for a waiting checkpoint).
+                st = match self.lead(st, false, u32::MAX) {
+                    Ok(st) => st,
+                    Err(_) => return,
+                };
+                continue;
+            }
+            if !st.idle_committers.iter().any(|t| t.id() == me.id()) {
+                st.idle_committers.push(me.clone());
+            }
+            drop(st);
+            std::thread::park();
+            st = match lock(&self.state) {
+                Ok(st) => st,
+                Err(_) => return,
+            };
+            if !st.idle_committers.iter().any(|t| t.id() == me.id()) {
+                // Taken off the idle list by `idle_committer`, which counted the wake.
+                st.waking_committers = st.waking_committers.saturating_sub(1);
+            }
+        }
+    }
+
+    fn checkpoint(&self) -> Result<Checkpoint, LedgerError> {
+        let me = std::thread::current();
         let mut st = lock(&self.state)?;
         loop {
-            if let Some(f) = &st.failed {
-                return Err(LedgerError::Failed(f.clone()));
+            st.lead_waiters.retain(|t| t.id() != me.id());
+            if let Some(f) = st.failed.clone() {
+                // Records queued behind the gate this checkpoint set still need a
+                // leader to fail them.
+                let next = self.successors(&mut st);
+                drop(st);
+                for t in next {
+                    t.unpark();
+                }
+                return Err(LedgerError::Failed(f));
             }
             if st.in_flight == 0 {
                 let size = st.next_seq - 1;
-                st = self.lead(st, true)?;
+                st = self.lead(st, true, MAX_LEAD_ROUNDS)?;
                 if let Some(f) = &st.failed {
                     return Err(LedgerError::Failed(f.clone()));
                 }
                 drop(st);
+                // A commit that ended after ours may have signed a larger tree first, in
+                // which case ours was not written: that one covers these records too.
                 let cps = read_checkpoint_file(&self.dir)?;
                 return cps
                     .checkpoints
                     .into_iter()
                     .map(|(_, c)| c)
-                    .rfind(|c| c.size == size)
+                    .rfind(|c| c.size >= size)
                     .ok_or_else(|| LedgerError::Failed("checkpoint was not written".into()));
             }
-            st.lead_waiters.push(std::thread::current());
+            st.lead_waiters.push(me.clone());
             drop(st);
             std::thread::park();
             st = lock(&self.state)?;
         }
     }
 
-    /// Signs a final checkpoint if records were added since the last one, cuts the
-    /// segment's preallocated space, then closes.
-    pub fn close(self) -> Result<(), LedgerError> {
+    /// Signs a final checkpoint if records were added since the last one.
+    fn final_checkpoint(&self) -> Result<(), LedgerError> {
         let need = {
             let st = lock(&self.state)?;
             st.failed.is_none() && (st.next_seq - 1 > st.last_checkpoint_size || !st.buf.is_empty())
@@ -638,6 +1029,11 @@ impl Ledger {
         if need {
             self.checkpoint()?;
         }
+        Ok(())
+    }
+
+    /// Cuts the segment's preallocated space (on close).
+    fn cut_padding(&self) -> Result<(), LedgerError> {
         let mut w = lock(&self.writer)?;
         if w.file_len > w.segment_len {
             // Zero padding is valid (the next open keeps using it); cutting it only keeps
@@ -655,26 +1051,24 @@ impl Ledger {
     }
 
     /// Runs group commits as a leader: the first round commits what is queued (the
-    /// caller's records, and a checkpoint if `force_checkpoint`); further rounds commit
-    /// what arrived meanwhile. Then hands over to the next waiting appender.
+    /// caller's records, and a checkpoint if `force_checkpoint`); further rounds, at most
+    /// `max_rounds` in all, commit what arrived meanwhile. Then hands over (see
+    /// [`Core::successors`]).
     fn lead<'a>(
         &'a self,
         mut st: MutexGuard<'a, State>,
         force_checkpoint: bool,
+        max_rounds: u32,
     ) -> Result<MutexGuard<'a, State>, LedgerError> {
         let mut rounds = 0;
         loop {
             st = self.commit(st, force_checkpoint && rounds == 0)?;
             rounds += 1;
-            if st.buf.is_empty()
-                || st.failed.is_some()
-                || rounds >= MAX_LEAD_ROUNDS
-                || st.in_flight >= self.max_in_flight()
-            {
+            if st.failed.is_some() || rounds >= max_rounds || !self.may_lead(&st) {
                 break;
             }
         }
-        if st.failed.is_some() && !st.group_waiters.is_empty() {
+        if st.failed.is_some() && !st.buf.is_empty() {
             // Records queued after the failure cannot be stored either.
             let f = st.failed.clone().unwrap_or_default();
             let group = std::mem::take(&mut st.group);
@@ -682,18 +1076,9 @@ impl Ledger {
             st.buf.clear();
             publish(&group, waiters, Err(f));
         }
-        let next = if st.in_flight < self.max_in_flight() {
-            st.group_waiters.first().cloned()
-        } else {
-            None
-        };
-        let others = if st.in_flight == 0 {
-            std::mem::take(&mut st.lead_waiters)
-        } else {
-            Vec::new()
-        };
+        let next = self.successors(&mut st);
         drop(st);
-        for t in next.into_iter().chain(others) {
+        for t in next {
             t.unpark();
         }
         lock(&self.state)
@@ -955,11 +1340,11 @@ impl Ledger {
     }
 }
 
-/// Hands a group's outcome to its appenders and wakes the first of them; they wake the
-/// rest (see [`Group`]).
+/// Hands a group's outcome to its appenders: wakes the first appender thread, which
+/// wakes the other threads (see [`Group`]), and every async appender's task.
 fn publish(group: &Group, waiters: Vec<Thread>, outcome: Result<(), String>) {
     let first = waiters.first().cloned();
-    let _ = group.waiters.set(waiters);
+    let _ = group.threads.set(waiters);
     let _ = group.outcome.set(outcome);
     if let Some(t) = first {
         if t.id() != std::thread::current().id() {
@@ -967,6 +1352,12 @@ fn publish(group: &Group, waiters: Vec<Thread>, outcome: Result<(), String>) {
         } else {
             group.wake_children(0);
         }
+    }
+    // Taken after the outcome is set: a re-poll that finds no outcome under this lock
+    // has its waker here before the publisher takes them.
+    let tasks = std::mem::take(&mut *group.tasks.lock().unwrap_or_else(PoisonError::into_inner));
+    for w in tasks {
+        w.wake();
     }
 }
 
@@ -1060,4 +1451,106 @@ fn save_tail(dir: &Path, seg: &Path, from: u64) -> Result<PathBuf, LedgerError> 
     let out = rec_dir.join(name);
     write_atomic(&out, &tail)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Actor, ActorKind, Outcome};
+
+    fn event(i: u64) -> Event {
+        Event {
+            time: None,
+            actor: Actor {
+                kind: ActorKind::System,
+                id: format!("job{i}"),
+                department: None,
+                role: None,
+            },
+            action: "mask".into(),
+            object: "file:/data/x.csv".into(),
+            purpose: None,
+            outcome: Outcome::Allowed,
+            client: None,
+            request_id: None,
+            details: Default::default(),
+        }
+    }
+
+    /// Every write fails from here on, as on a full disk (`/dev/full` answers ENOSPC).
+    fn fill_disk(l: &Ledger) {
+        let full = OpenOptions::new().write(true).open("/dev/full").unwrap();
+        l.core.writer.lock().unwrap().segment = Arc::new(full);
+    }
+
+    #[test]
+    fn a_failed_write_fails_async_and_blocking_appenders_and_acknowledges_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = SigningKey::generate();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let l = Arc::new(Ledger::open(dir.path(), key.clone()).unwrap());
+        for i in 0..10 {
+            l.append(&event(i)).unwrap();
+        }
+        // Starts the committer threads.
+        assert_eq!(rt.block_on(l.append_async(&event(10))).unwrap(), 11);
+        fill_disk(&l);
+
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let l = Arc::clone(&l);
+                std::thread::spawn(move || {
+                    (0..5)
+                        .map(|i| l.append(&event(1000 + t * 10 + i)).is_err())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let tasks: Vec<_> = (0..64)
+            .map(|i| {
+                let l = Arc::clone(&l);
+                rt.spawn(async move {
+                    let single = l.append_async(&event(100 + i)).await;
+                    let batch = l
+                        .append_batch_async(&[event(200 + i), event(300 + i)])
+                        .await;
+                    (single, batch)
+                })
+            })
+            .collect();
+        let results = rt.block_on(async {
+            let mut v = Vec::new();
+            for t in tasks {
+                v.push(t.await.unwrap());
+            }
+            v
+        });
+        for (single, batch) in results {
+            assert!(single.is_err(), "acknowledged on a full disk: {single:?}");
+            assert!(batch.is_err(), "acknowledged on a full disk: {batch:?}");
+        }
+        for t in threads {
+            assert!(t.join().unwrap().into_iter().all(|failed| failed));
+        }
+        assert_eq!(l.len(), 11);
+        // Fail-closed until reopened.
+        assert!(matches!(
+            rt.block_on(l.append_async(&event(1))),
+            Err(LedgerError::Failed(_))
+        ));
+        assert!(l.append(&event(1)).is_err());
+        assert!(l.checkpoint().is_err());
+        // Dropping stops the committer threads (a hang here fails the test by timeout).
+        drop(Arc::into_inner(l).unwrap());
+
+        let l = Ledger::open(dir.path(), key.clone()).unwrap();
+        assert_eq!(l.len(), 11);
+        l.close().unwrap();
+        let r = crate::verify(dir.path(), &key.verifying_key(), &Default::default()).unwrap();
+        assert!(r.ok());
+        assert_eq!(r.records, 11);
+    }
 }

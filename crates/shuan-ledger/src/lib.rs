@@ -44,7 +44,7 @@ pub mod verify;
 
 pub use checkpoint::{Checkpoint, LedgerMeta, Proof, ProofError, MIN_RETENTION_DAYS};
 pub use error::LedgerError;
-pub use ledger::{Ledger, Options, Recovery};
+pub use ledger::{Append, Ledger, Options, Recovery};
 pub use query::Filter;
 pub use record::{Actor, ActorKind, Client, Event, Outcome, Record, RecordError, Seq};
 pub use time::Timestamp;
