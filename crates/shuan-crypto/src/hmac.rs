@@ -70,6 +70,19 @@ impl HmacSm3 {
         tag
     }
 
+    /// The tags of many messages under this key (as [`HmacSm3::mac`] one by one),
+    /// computed side by side in vector lanes where the CPU allows (see
+    /// [`crate::sm3::digest_many`]): several times faster for short values, which is what
+    /// masking pseudonymizes. `out` must be as long as `msgs`.
+    pub fn mac_many(&self, msgs: &[&[u8]], out: &mut [[u8; 32]]) {
+        assert_eq!(msgs.len(), out.len(), "one tag per message");
+        // The inner digests are secret-derived: held zeroized-on-drop.
+        let mut inner = Zeroizing::new(vec![[0u8; 32]; msgs.len()]);
+        self.inner.digest_many_with(msgs, &mut inner);
+        let refs: Vec<&[u8]> = inner.iter().map(|d| &d[..]).collect();
+        self.outer.digest_many_with(&refs, out);
+    }
+
     /// Finish and compare with `expected` in constant time.
     pub fn verify(self, expected: &[u8]) -> Result<(), crate::CryptoError> {
         let tag = self.finalize();
@@ -103,6 +116,22 @@ mod tests {
             hex(&hmac_sm3(b"key", b"message")),
             "34c90b291a80b7fd7f2be43d683935bab9d149164666c4ef8857c815cf2ef832"
         );
+    }
+
+    #[test]
+    fn mac_many_equals_rfc2104() {
+        for key in [&b"k"[..], &[7u8; 64][..], &[9u8; 100][..]] {
+            let m = HmacSm3::new(key);
+            let msgs: Vec<Vec<u8>> = (0..70usize)
+                .map(|i| (0..(i * 5) % 130).map(|j| (i * 31 + j) as u8).collect())
+                .collect();
+            let refs: Vec<&[u8]> = msgs.iter().map(|v| v.as_slice()).collect();
+            let mut out = vec![[0u8; 32]; refs.len()];
+            m.mac_many(&refs, &mut out);
+            for (msg, tag) in refs.iter().zip(&out) {
+                assert_eq!(*tag, rfc2104(key, msg));
+            }
+        }
     }
 
     /// RFC 2104 spelled out with one-shot SM3: H((K ^ opad) || H((K ^ ipad) || m)).

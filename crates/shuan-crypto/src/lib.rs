@@ -16,6 +16,7 @@ pub mod modes;
 pub mod node;
 pub mod rand;
 mod simd;
+mod simd_sm3;
 pub mod sm2;
 mod sm2_verify;
 pub mod sm3;
