@@ -116,6 +116,40 @@ impl MaskKeys {
     pub fn pseudonym_mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         mac(&self.pseudonym, parts)
     }
+    /// [`MaskKeys::pseudonym_mac`]`(&[namespace, v])` for every `v` of `values`, into
+    /// `out` (cleared first), computed side by side in vector lanes
+    /// ([`HmacSm3::mac_many`]): a masking job hashes a batch's values of one column at
+    /// once, several times faster than one by one.
+    pub fn pseudonym_macs<'v>(
+        &self,
+        namespace: &[u8],
+        values: impl IntoIterator<Item = &'v [u8]>,
+        out: &mut Vec<[u8; 32]>,
+    ) {
+        // The values are laid out as `mac` would (length-prefixed parts), one after the
+        // other in one buffer, zeroized when dropped.
+        let mut arena = Zeroizing::new(Vec::new());
+        let mut ends = Vec::new();
+        for v in values {
+            for p in [namespace, v] {
+                arena.extend_from_slice(&(p.len() as u32).to_be_bytes());
+                arena.extend_from_slice(p);
+            }
+            ends.push(arena.len());
+        }
+        let mut start = 0;
+        let msgs: Vec<&[u8]> = ends
+            .iter()
+            .map(|&end| {
+                let m = &arena[start..end];
+                start = end;
+                m
+            })
+            .collect();
+        out.clear();
+        out.resize(msgs.len(), [0; 32]);
+        self.pseudonym.mac_many(&msgs, out);
+    }
     /// Keyed hash for date shifts.
     pub fn date_shift_mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         mac(&self.date_shift, parts)
@@ -175,6 +209,20 @@ mod tests {
             k.pseudonym_mac(&[b"ab", b"c"]),
             k.pseudonym_mac(&[b"a", b"bc"])
         );
+    }
+
+    #[test]
+    fn pseudonym_macs_equal_one_by_one() {
+        let k = MaskKeys::from_hex(&"5a".repeat(32), "test").unwrap();
+        let values: Vec<String> = (0..300).map(|i| "9".repeat(i % 90)).collect();
+        let mut tags = Vec::new();
+        k.pseudonym_macs(b"id", values.iter().map(|v| v.as_bytes()), &mut tags);
+        assert_eq!(tags.len(), values.len());
+        for (v, t) in values.iter().zip(&tags) {
+            assert_eq!(*t, k.pseudonym_mac(&[b"id", v.as_bytes()]));
+        }
+        k.pseudonym_macs(b"id", std::iter::empty(), &mut tags);
+        assert!(tags.is_empty());
     }
 
     #[test]

@@ -138,6 +138,9 @@ pub struct ApplyCtx<'a> {
     pub row: u64,
     /// Column name (noise input).
     pub column: &'a str,
+    /// For a pseudonym, its keyed hash computed beforehand for a whole batch
+    /// ([`MaskKeys::pseudonym_macs`]); must equal `pseudonym_mac(&[namespace, value])`.
+    pub pseudonym_tag: Option<&'a [u8; 32]>,
 }
 
 impl Operator {
@@ -209,7 +212,15 @@ impl Operator {
                 prefix,
                 format,
                 namespace,
-            } => pseudonym_into(need_keys()?, prefix, format, namespace, value, out),
+            } => pseudonym_into(
+                need_keys()?,
+                prefix,
+                format,
+                namespace,
+                value,
+                ctx.pseudonym_tag,
+                out,
+            ),
             Operator::Fpe { alphabet, tweak } => out.push_str(&transform(
                 &need_keys()?.fpe_cipher(),
                 *alphabet,
@@ -313,15 +324,20 @@ const GIVEN: &str = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超�
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+#[allow(clippy::too_many_arguments)]
 fn pseudonym_into(
     keys: &MaskKeys,
     prefix: &str,
     format: &PseudonymFormat,
     namespace: &str,
     value: &str,
+    precomputed: Option<&[u8; 32]>,
     out: &mut String,
 ) {
-    let tag = keys.pseudonym_mac(&[namespace.as_bytes(), value.as_bytes()]);
+    let tag = match precomputed {
+        Some(t) => *t,
+        None => keys.pseudonym_mac(&[namespace.as_bytes(), value.as_bytes()]),
+    };
     match format {
         PseudonymFormat::Hex { len } => {
             out.reserve(prefix.len() + len);
@@ -788,6 +804,7 @@ mod tests {
             entity: Some(e),
             row: 0,
             column: "d",
+            pseudonym_tag: None,
         };
         let a1 = op
             .apply("2020-01-10", Some(&k), &ctx("P1"))

@@ -6,7 +6,7 @@ use shuan_mask::{Alphabet, MaskKeys};
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(value) = std::str::from_utf8(data) else { return };
     let keys = MaskKeys::from_master(&[7; 32]);
-    let ctx = ApplyCtx { entity: Some("e"), row: 1, column: "c" };
+    let ctx = ApplyCtx { entity: Some("e"), row: 1, column: "c", pseudonym_tag: None };
     let ops = [
         Operator::Partial { keep_first: 3, keep_last: 4, mask_char: '*', fixed: None },
         Operator::Pseudonym { prefix: String::new(), format: PseudonymFormat::Digits, namespace: String::new() },
