@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Audit ledger benchmark against PostgreSQL on the same machine, in the same run:
-#  - durable appends/s with 1, 8, 64 and 256 concurrent appenders (1 and 100 events per
-#    call) vs the same events INSERTed into PostgreSQL by as many clients, one row per
-#    event, each committed;
+#  - durable appends/s with 1, 8, 64 and 256 concurrent appenders as OS threads (blocking
+#    `append`) and 64 and 256 as tasks on a tokio runtime with one worker per core
+#    (`append_async`), 1 and 100 events per call, vs the same events INSERTed into
+#    PostgreSQL by as many clients (threads with `postgres`, or tasks with one
+#    `tokio-postgres` connection each, up to the server's connection limit), one row per
+#    event, each committed; with the ledger's CPU time per event and the load average;
 #  - `shuan audit append` streaming JSON lines from stdin (group commit, durable);
 #  - verify MB/s (all cores, and on one thread) beside raw single-threaded SM3 MB/s.
 # Usage: bench/ledger-vs-postgres.sh [seconds-per-run] [verify-MB]

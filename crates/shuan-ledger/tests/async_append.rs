@@ -46,12 +46,20 @@ fn verified_count(dir: &std::path::Path, key: &SigningKey) -> u64 {
 
 #[test]
 fn async_and_blocking_appenders_and_checkpoints_at_once() {
+    // One commit at a time (a single committer thread), the default, and more.
+    for syncs in [1, 2, 3] {
+        mixed_appenders(syncs);
+    }
+}
+
+fn mixed_appenders(concurrent_syncs: usize) {
     let dir = tempfile::tempdir().unwrap();
     let key = SigningKey::generate();
     let opts = Options {
         // Small segments and frequent checkpoints: rolls and signing happen under load.
         segment_max_bytes: 64 << 10,
         checkpoint_every_records: 500,
+        concurrent_syncs,
         ..Options::default()
     };
     let ledger = Arc::new(Ledger::open_with(dir.path(), key.clone(), opts).unwrap());
