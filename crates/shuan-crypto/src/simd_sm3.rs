@@ -90,17 +90,54 @@ pub(crate) fn compress(lanes: usize, state: &mut SlicedState, w: &SlicedBlock) {
     unreachable!("multi-lane SM3 kernel for {lanes} lanes is not available on this CPU");
 }
 
-/// `rol(T_j, j mod 32)`, as in `sm3.rs` (kept here so the kernels stay self-contained).
-const T_ROT: [u32; 64] = {
-    let mut t = [0u32; 64];
-    let mut j = 0;
-    while j < 64 {
-        let tj: u32 = if j < 16 { 0x79cc4519 } else { 0x7a879d8a };
-        t[j] = tj.rotate_left((j % 32) as u32);
-        j += 1;
-    }
-    t
-};
+use crate::sm3::T_ROT;
+
+/// The compression function on word-sliced vectors, shared by both kernels: they differ
+/// only in the vector type and in how each operation is spelled (`xor3`, `maj` and `ch`
+/// are single `vpternlogd`s with AVX-512; `rol` is `vprold` there and two shifts and an
+/// OR with AVX2). GB/T 32905 §5.3.3: 52 expanded words, 64 rounds, state XORed in.
+macro_rules! sm3_kernel_body {
+    ($state:ident, $w_in:ident, $V:ty, zero = $zero:expr, splat = $splat:expr,
+     xor = $xor:expr, add = $add:expr, xor3 = $xor3:expr, maj = $maj:expr, ch = $ch:expr,
+     rol = $rol:ident, load = $load:ident, store = $store:ident) => {{
+        let (xor, add, xor3, maj, ch, splat) = ($xor, $add, $xor3, $maj, $ch, $splat);
+        let p0 = |x| xor3(x, $rol!(x, 9), $rol!(x, 17));
+        let p1 = |x| xor3(x, $rol!(x, 15), $rol!(x, 23));
+        let mut w: [$V; 68] = [$zero; 68];
+        for i in 0..16 {
+            w[i] = $load!(&$w_in[i]);
+        }
+        for j in 16..68 {
+            let x = xor3(w[j - 16], w[j - 9], $rol!(w[j - 3], 15));
+            w[j] = xor3(p1(x), $rol!(w[j - 13], 7), w[j - 6]);
+        }
+        let v: [$V; 8] = std::array::from_fn(|i| $load!(&$state[i]));
+        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = v;
+        for j in 0..64 {
+            let (ff, gg) = if j < 16 {
+                (xor3(a, b, c), xor3(e, f, g))
+            } else {
+                (maj(a, b, c), ch(e, f, g))
+            };
+            let a12 = $rol!(a, 12);
+            let ss1 = $rol!(add(add(a12, e), splat(T_ROT[j])), 7);
+            let ss2 = xor(ss1, a12);
+            let tt1 = add(add(ff, d), add(ss2, xor(w[j], w[j + 4])));
+            let tt2 = add(add(gg, h), add(ss1, w[j]));
+            d = c;
+            c = $rol!(b, 9);
+            b = a;
+            a = tt1;
+            h = g;
+            g = $rol!(f, 19);
+            f = e;
+            e = p0(tt2);
+        }
+        for (i, x) in [a, b, c, d, e, f, g, h].into_iter().enumerate() {
+            $store!(&mut $state[i], xor(x, v[i]));
+        }
+    }};
+}
 
 // ---------------------------------------------------------------------------------------
 // AVX-512: 16 lanes.
@@ -129,58 +166,22 @@ unsafe fn compress16_avx512(state: &mut SlicedState, w_in: &SlicedBlock) {
             _mm512_rol_epi32::<$n>($x)
         };
     }
-    let xor = |a, b| _mm512_xor_si512(a, b);
-    let add = |a, b| _mm512_add_epi32(a, b);
-    let p0 = |x| _mm512_ternarylogic_epi32::<0x96>(x, rol!(x, 9), rol!(x, 17));
-    let p1 = |x| _mm512_ternarylogic_epi32::<0x96>(x, rol!(x, 15), rol!(x, 23));
-
-    let mut w = [_mm512_setzero_si512(); 68];
-    for i in 0..16 {
-        w[i] = load!(&w_in[i]);
-    }
-    for j in 16..68 {
-        let x = _mm512_ternarylogic_epi32::<0x96>(w[j - 16], w[j - 9], rol!(w[j - 3], 15));
-        w[j] = _mm512_ternarylogic_epi32::<0x96>(p1(x), rol!(w[j - 13], 7), w[j - 6]);
-    }
-    let v: [__m512i; 8] = std::array::from_fn(|i| load!(&state[i]));
-    let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = v;
-    macro_rules! round {
-        ($j:expr, $ff:expr, $gg:expr) => {{
-            let j = $j;
-            let a12 = rol!(a, 12);
-            let ss1 = rol!(add(add(a12, e), _mm512_set1_epi32(T_ROT[j] as i32)), 7);
-            let ss2 = xor(ss1, a12);
-            let tt1 = add(add($ff, d), add(ss2, xor(w[j], w[j + 4])));
-            let tt2 = add(add($gg, h), add(ss1, w[j]));
-            d = c;
-            c = rol!(b, 9);
-            b = a;
-            a = tt1;
-            h = g;
-            g = rol!(f, 19);
-            f = e;
-            e = p0(tt2);
-        }};
-    }
-    for j in 0..16 {
-        // FF = GG = x ^ y ^ z (truth table 0x96).
-        round!(
-            j,
-            _mm512_ternarylogic_epi32::<0x96>(a, b, c),
-            _mm512_ternarylogic_epi32::<0x96>(e, f, g)
-        );
-    }
-    for j in 16..64 {
-        // FF = majority (0xE8); GG = e ? f : g (0xCA).
-        round!(
-            j,
-            _mm512_ternarylogic_epi32::<0xE8>(a, b, c),
-            _mm512_ternarylogic_epi32::<0xCA>(e, f, g)
-        );
-    }
-    for (i, x) in [a, b, c, d, e, f, g, h].into_iter().enumerate() {
-        store!(&mut state[i], xor(x, v[i]));
-    }
+    sm3_kernel_body!(
+        state,
+        w_in,
+        __m512i,
+        zero = _mm512_setzero_si512(),
+        splat = |t: u32| _mm512_set1_epi32(t as i32),
+        xor = |a, b| _mm512_xor_si512(a, b),
+        add = |a, b| _mm512_add_epi32(a, b),
+        // Truth tables: x^y^z = 0x96, majority = 0xE8, x ? y : z = 0xCA.
+        xor3 = |a, b, c| _mm512_ternarylogic_epi32::<0x96>(a, b, c),
+        maj = |a, b, c| _mm512_ternarylogic_epi32::<0xE8>(a, b, c),
+        ch = |a, b, c| _mm512_ternarylogic_epi32::<0xCA>(a, b, c),
+        rol = rol,
+        load = load,
+        store = store
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -215,51 +216,21 @@ unsafe fn compress8_avx2(state: &mut SlicedState, w_in: &SlicedBlock) {
         }};
     }
     let xor = |a, b| _mm256_xor_si256(a, b);
-    let add = |a, b| _mm256_add_epi32(a, b);
     let and = |a, b| _mm256_and_si256(a, b);
     let or = |a, b| _mm256_or_si256(a, b);
-    let p0 = |x| xor(xor(x, rol!(x, 9)), rol!(x, 17));
-    let p1 = |x| xor(xor(x, rol!(x, 15)), rol!(x, 23));
-
-    let mut w = [_mm256_setzero_si256(); 68];
-    for i in 0..16 {
-        w[i] = load!(&w_in[i]);
-    }
-    for j in 16..68 {
-        let x = xor(xor(w[j - 16], w[j - 9]), rol!(w[j - 3], 15));
-        w[j] = xor(xor(p1(x), rol!(w[j - 13], 7)), w[j - 6]);
-    }
-    let v: [__m256i; 8] = std::array::from_fn(|i| load!(&state[i]));
-    let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = v;
-    macro_rules! round {
-        ($j:expr, $ff:expr, $gg:expr) => {{
-            let j = $j;
-            let a12 = rol!(a, 12);
-            let ss1 = rol!(add(add(a12, e), _mm256_set1_epi32(T_ROT[j] as i32)), 7);
-            let ss2 = xor(ss1, a12);
-            let tt1 = add(add($ff, d), add(ss2, xor(w[j], w[j + 4])));
-            let tt2 = add(add($gg, h), add(ss1, w[j]));
-            d = c;
-            c = rol!(b, 9);
-            b = a;
-            a = tt1;
-            h = g;
-            g = rol!(f, 19);
-            f = e;
-            e = p0(tt2);
-        }};
-    }
-    for j in 0..16 {
-        round!(j, xor(xor(a, b), c), xor(xor(e, f), g));
-    }
-    for j in 16..64 {
-        round!(
-            j,
-            or(and(a, b), and(c, or(a, b))),
-            xor(and(xor(f, g), e), g)
-        );
-    }
-    for (i, x) in [a, b, c, d, e, f, g, h].into_iter().enumerate() {
-        store!(&mut state[i], xor(x, v[i]));
-    }
+    sm3_kernel_body!(
+        state,
+        w_in,
+        __m256i,
+        zero = _mm256_setzero_si256(),
+        splat = |t: u32| _mm256_set1_epi32(t as i32),
+        xor = xor,
+        add = |a, b| _mm256_add_epi32(a, b),
+        xor3 = |a, b, c| xor(xor(a, b), c),
+        maj = |a, b, c| or(and(a, b), and(c, or(a, b))),
+        ch = |a, b, c| xor(and(xor(b, c), a), c),
+        rol = rol,
+        load = load,
+        store = store
+    );
 }

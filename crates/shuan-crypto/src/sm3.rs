@@ -12,7 +12,7 @@ const IV: [u32; 8] = [
 ];
 
 /// `rol(T_j, j mod 32)` for every round, computed at compile time.
-const T_ROT: [u32; 64] = {
+pub(crate) const T_ROT: [u32; 64] = {
     let mut t = [0u32; 64];
     let mut j = 0;
     while j < 64 {
