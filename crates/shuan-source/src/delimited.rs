@@ -372,7 +372,7 @@ impl DelimitedReader {
                 // One validation of the whole record: its fields are all valid exactly
                 // when the concatenation is and every field boundary is a char boundary,
                 // which `str::get` checks.
-                let Ok(all) = std::str::from_utf8(self.record.as_slice()) else {
+                let Ok(all) = simdutf8::basic::from_utf8(self.record.as_slice()) else {
                     return Err(self.encoding_error());
                 };
                 let mut start = 0;
