@@ -388,10 +388,10 @@ fn main() {
                 Some((p, _)) => (format!("{p:.0}"), format!("{:.1}×", r / p)),
                 None => ("-".into(), "-".into()),
             };
-            let who = if is_async {
-                format!("{n} async tasks")
-            } else {
-                format!("{n} threads")
+            let who = match (is_async, n) {
+                (true, _) => format!("{n} async tasks"),
+                (false, 1) => "1 thread".to_string(),
+                (false, _) => format!("{n} threads"),
             };
             println!(
                 "| {who} | {per_call} | {r:.0} | {cpu_us:.1} | {p} | {ratio} | {} |",

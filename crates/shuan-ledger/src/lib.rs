@@ -4,6 +4,8 @@
 //! SM2-signed checkpoints, inclusion and consistency proofs, verification, query and
 //! export, retention and archiving. Group commit makes [`Ledger::append`] return only
 //! once the record is durable; any failure is an error (fail-closed).
+//! [`Ledger::append_async`] is the same for async code: its future resolves once the
+//! record is durable, and no executor thread waits for I/O meanwhile.
 //! Must not: lose an acknowledged record, or accept a retention below 180 days.
 //!
 //! ```no_run
