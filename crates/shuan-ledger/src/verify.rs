@@ -381,6 +381,14 @@ pub fn verify_with_threads(
         let nsegs = segs.len();
         'segs: for (si, seg) in segs.iter().enumerate() {
             report.segments += 1;
+            // The signed digest covers the compressed bytes: check it before inflating, so
+            // an altered archive is reported as such rather than as a deflate error.
+            if seg.archived {
+                if let Err(why) = crate::retention::check_archive_signature(&seg.path, key, &id) {
+                    hash_problem = Some(finding(Some(expect), &seg.path, None, why));
+                    break;
+                }
+            }
             let reader = match open_segment(seg) {
                 Ok(r) => r,
                 Err(ScanError::Io(source)) => {
@@ -416,12 +424,6 @@ pub fn verify_with_threads(
                     "segment header does not continue the previous segment's chain".into(),
                 ));
                 break;
-            }
-            if seg.archived {
-                if let Err(why) = crate::retention::check_archive_signature(&seg.path, key, &id) {
-                    hash_problem = Some(finding(Some(expect), &seg.path, None, why));
-                    break;
-                }
             }
             let last_segment = si + 1 == nsegs;
             let io = |source| LedgerError::Io {
