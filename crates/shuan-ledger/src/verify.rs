@@ -14,7 +14,7 @@ use crate::checkpoint::Checkpoint;
 use crate::error::LedgerError;
 use crate::hash::Hash;
 use crate::ledger::{read_checkpoint_file, read_meta, CHECKPOINT_FILE, META_FILE};
-use crate::merkle::{empty_root, leaf_hash, Frontier};
+use crate::merkle::{empty_root, Frontier};
 use crate::reader::{open_segment, segments};
 use crate::record::{Record, Seq, MAX_RECORD_BYTES};
 use crate::segment::ScanError;
@@ -140,10 +140,27 @@ fn fill(r: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bool> {
 /// Checks one batch: every leaf hash from the stored previous hash, canonical form and
 /// numbering. Returns the first problem.
 fn check_batch(b: &Batch) -> Option<Finding> {
-    let mut prev = b.prev;
-    for &(seq, start, len, offset, stored) in &b.items {
+    // Every entry stores its leaf hash, so the leaf inputs `0x00 || prev || body` are all
+    // known up front and are hashed side by side (multi-lane SM3), then checked in order.
+    let prefixes: Vec<[u8; 33]> = std::iter::once(b.prev)
+        .chain(b.items.iter().map(|item| item.4))
+        .take(b.items.len())
+        .map(|prev| {
+            let mut p = [0u8; 33];
+            p[1..].copy_from_slice(&prev);
+            p
+        })
+        .collect();
+    let inputs: Vec<[&[u8]; 2]> = prefixes
+        .iter()
+        .zip(&b.items)
+        .map(|(p, &(_, start, len, _, _))| [&p[..], &b.data[start..start + len]])
+        .collect();
+    let mut leaves = vec![[0u8; 32]; inputs.len()];
+    crate::hash::sm3_many(&inputs, &mut leaves);
+    for (&(seq, start, len, offset, stored), leaf) in b.items.iter().zip(&leaves) {
         let body = &b.data[start..start + len];
-        if leaf_hash(&prev, body) != stored {
+        if *leaf != stored {
             let problem = match quick_seq(body) {
                 Some(found) if found != seq => format!(
                     "found record {found} where record {seq} belongs: records deleted, inserted or reordered"
@@ -168,7 +185,6 @@ fn check_batch(b: &Batch) -> Option<Finding> {
                 }
             }
         }
-        prev = stored;
     }
     None
 }
