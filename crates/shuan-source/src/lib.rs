@@ -276,6 +276,24 @@ const MAX_WARNINGS: usize = 10;
 /// also outnumber the good rows).
 const BAD_ROW_TOLERANCE: u64 = 1000;
 
+/// Fills in a database table's row count after sampling: the server's estimate when it is
+/// at least [`DB_EXACT_COUNT_LIMIT`] (an exact count would scan the whole table), else an
+/// exact `COUNT(*)` from `count_exactly`.
+pub(crate) fn set_db_row_count(
+    sample: &mut TableSample,
+    estimate: Option<u64>,
+    count_exactly: impl FnOnce() -> Result<Option<u64>, SourceError>,
+) -> Result<(), SourceError> {
+    match estimate {
+        Some(estimate) if estimate >= DB_EXACT_COUNT_LIMIT => {
+            sample.row_count = Some(estimate);
+            sample.row_count_estimated = true;
+        }
+        _ => sample.row_count = count_exactly()?,
+    }
+    Ok(())
+}
+
 /// Collects a sample from a reader. With `read_to_end`, keeps counting rows after every
 /// column is full (exact row count); otherwise stops as soon as all columns are full.
 pub(crate) fn sample_rows(

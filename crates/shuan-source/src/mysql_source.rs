@@ -16,8 +16,8 @@ use mysql::{Conn, Opts, OptsBuilder, QueryResult, Text, UrlError, Value};
 use crate::db_url::{quote_backtick, redact_url};
 use crate::sqlite::sample_limit;
 use crate::{
-    sample_rows, ColumnMeta, Locator, RowPosition, RowReader, Source, SourceError, SourceOptions,
-    TableRef, TableSample, DB_EXACT_COUNT_LIMIT,
+    sample_rows, set_db_row_count, ColumnMeta, Locator, RowPosition, RowReader, Source,
+    SourceError, SourceOptions, TableRef, TableSample,
 };
 
 const PROGRESS_ROWS: u64 = 10_000;
@@ -216,23 +216,16 @@ impl Source for MysqlSource {
             let mut reader = self.reader(table, Some(sample_limit(per_column)))?;
             sample_rows(table, &mut reader, per_column, false)?
         };
-        match estimate {
-            Some(estimate) if estimate >= DB_EXACT_COUNT_LIMIT => {
-                sample.row_count = Some(estimate);
-                sample.row_count_estimated = true;
-            }
-            _ => {
-                let sql = format!(
-                    "SELECT COUNT(*) FROM {}.{}",
-                    quote_backtick(&schema),
-                    quote_backtick(&name)
-                );
-                let count: Option<u64> = self.conn.query_first(sql).map_err(|e| {
-                    self.db_error(format!("{}: cannot count rows: {e}", table.name))
-                })?;
-                sample.row_count = count;
-            }
-        }
+        set_db_row_count(&mut sample, estimate, || {
+            let sql = format!(
+                "SELECT COUNT(*) FROM {}.{}",
+                quote_backtick(&schema),
+                quote_backtick(&name)
+            );
+            self.conn
+                .query_first(sql)
+                .map_err(|e| self.db_error(format!("{}: cannot count rows: {e}", table.name)))
+        })?;
         Ok(sample)
     }
 }

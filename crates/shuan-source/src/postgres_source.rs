@@ -16,8 +16,8 @@ use postgres::{Client, NoTls, RowIter};
 use crate::db_url::{quote_double, redact_url};
 use crate::sqlite::sample_limit;
 use crate::{
-    sample_rows, ColumnMeta, Locator, RowPosition, RowReader, Source, SourceError, SourceOptions,
-    TableRef, TableSample, DB_EXACT_COUNT_LIMIT,
+    sample_rows, set_db_row_count, ColumnMeta, Locator, RowPosition, RowReader, Source,
+    SourceError, SourceOptions, TableRef, TableSample,
 };
 
 const PROGRESS_ROWS: u64 = 10_000;
@@ -236,31 +236,25 @@ impl Source for PostgresSource {
             let mut reader = self.reader(table, Some(sample_limit(per_column)))?;
             sample_rows(table, &mut reader, per_column, false)?
         };
-        match estimate {
-            Some(estimate) if estimate >= DB_EXACT_COUNT_LIMIT => {
-                sample.row_count = Some(estimate);
-                sample.row_count_estimated = true;
-            }
-            _ => {
-                let sql = format!(
-                    "SELECT count(*) FROM {}.{}",
-                    quote_double(&schema),
-                    quote_double(&name)
-                );
-                let count: i64 = self
-                    .client
-                    .query_one(sql.as_str(), &[])
-                    .map_err(|e| {
-                        self.db_error(format!(
-                            "{}: cannot count rows: {}",
-                            table.name,
-                            pg_message(&e)
-                        ))
-                    })?
-                    .get(0);
-                sample.row_count = Some(count.max(0) as u64);
-            }
-        }
+        set_db_row_count(&mut sample, estimate, || {
+            let sql = format!(
+                "SELECT count(*) FROM {}.{}",
+                quote_double(&schema),
+                quote_double(&name)
+            );
+            let count: i64 = self
+                .client
+                .query_one(sql.as_str(), &[])
+                .map_err(|e| {
+                    self.db_error(format!(
+                        "{}: cannot count rows: {}",
+                        table.name,
+                        pg_message(&e)
+                    ))
+                })?
+                .get(0);
+            Ok(Some(count.max(0) as u64))
+        })?;
         Ok(sample)
     }
 }
