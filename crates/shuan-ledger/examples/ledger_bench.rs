@@ -178,6 +178,32 @@ const PG_TABLE: &str = "DROP TABLE IF EXISTS shuan_ledger_bench_events;
         department text, role text, action text, object text, purpose text, outcome text,
         client_address text, client_agent text, request_id text, details jsonb)";
 
+/// The values of one event as PG_INSERT's parameters (the same for both clients; `None`
+/// is SQL NULL).
+fn pg_row(e: &Event) -> [Option<String>; 12] {
+    let client = e.client.clone().unwrap_or_default();
+    [
+        Some("user".into()),
+        Some(e.actor.id.clone()),
+        e.actor.department.clone(),
+        e.actor.role.clone(),
+        Some(e.action.clone()),
+        Some(e.object.clone()),
+        e.purpose.clone(),
+        Some(e.outcome.as_str().into()),
+        client.address,
+        client.agent,
+        e.request_id.clone(),
+        Some(serde_json::Value::Object(e.details.clone()).to_string()),
+    ]
+}
+
+fn pg_params(row: &[Option<String>; 12]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    row.iter()
+        .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+        .collect()
+}
+
 const PG_INSERT: &str =
     "INSERT INTO shuan_ledger_bench_events (time, actor_kind, actor, department, role,
     action, object, purpose, outcome, client_address, client_agent, request_id, details)
@@ -230,29 +256,8 @@ fn pg_async_rate(url: &str, tasks: u64, secs: f64) -> (f64, u64) {
             rt.spawn(async move {
                 let mut i = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    let e = event(t as u64, i);
-                    let cl = e.client.clone().unwrap();
-                    let details = serde_json::Value::Object(e.details.clone()).to_string();
-                    client
-                        .execute(
-                            &st,
-                            &[
-                                &"user",
-                                &e.actor.id,
-                                &e.actor.department,
-                                &e.actor.role,
-                                &e.action,
-                                &e.object,
-                                &e.purpose,
-                                &e.outcome.as_str(),
-                                &cl.address,
-                                &cl.agent,
-                                &e.request_id,
-                                &details,
-                            ],
-                        )
-                        .await
-                        .unwrap();
+                    let row = pg_row(&event(t as u64, i));
+                    client.execute(&st, &pg_params(&row)).await.unwrap();
                     i += 1;
                     total.fetch_add(1, Ordering::Relaxed);
                 }
@@ -288,28 +293,9 @@ fn pg_rate(url: &str, threads: u64, secs: f64) -> (f64, u64) {
                 let st = c.prepare(PG_INSERT).unwrap();
                 let mut i = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    let e = event(t, i);
-                    let client = e.client.clone().unwrap();
-                    let details = serde_json::Value::Object(e.details.clone()).to_string();
+                    let row = pg_row(&event(t, i));
                     // Autocommit: each INSERT is its own committed (fsynced) transaction.
-                    c.execute(
-                        &st,
-                        &[
-                            &"user",
-                            &e.actor.id,
-                            &e.actor.department,
-                            &e.actor.role,
-                            &e.action,
-                            &e.object,
-                            &e.purpose,
-                            &e.outcome.as_str(),
-                            &client.address,
-                            &client.agent,
-                            &e.request_id,
-                            &details,
-                        ],
-                    )
-                    .unwrap();
+                    c.execute(&st, &pg_params(&row)).unwrap();
                     i += 1;
                     total.fetch_add(1, Ordering::Relaxed);
                 }
