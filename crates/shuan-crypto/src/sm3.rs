@@ -1008,11 +1008,13 @@ pub fn kdf(z: &[u8], out: &mut [u8]) {
 // ---------------------------------------------------------------------------------------
 // Many messages at once.
 
-/// One message of a multi-lane run: hashing continues from `state`, after `absorbed`
-/// bytes (a multiple of 64) went into it, over the concatenation of `parts`.
+/// One message of a multi-lane run: hashing continues from `start`, after `absorbed`
+/// bytes (a multiple of 64) went into it, over the concatenation of `parts`. `start` is
+/// borrowed, not copied, so key-derived states (HMAC pads) stay only in their hasher,
+/// which zeroizes them.
 #[derive(Clone, Copy)]
 struct Job<'a> {
-    state: [u32; 8],
+    start: &'a [u32; 8],
     absorbed: u64,
     parts: [&'a [u8]; 3],
 }
@@ -1090,7 +1092,7 @@ fn run_jobs(lanes: usize, jobs: &[Job<'_>], out: &mut [[u8; 32]]) {
     assert_eq!(jobs.len(), out.len(), "one output per message");
     if lanes == 0 || jobs.len() < 2 {
         for (j, o) in jobs.iter().zip(out.iter_mut()) {
-            *o = j.finish_scalar(j.state, 0);
+            *o = j.finish_scalar(*j.start, 0);
         }
         return;
     }
@@ -1104,7 +1106,7 @@ fn run_jobs(lanes: usize, jobs: &[Job<'_>], out: &mut [[u8; 32]]) {
         for (l, slot) in slots.iter_mut().enumerate().take(lanes) {
             if slot.is_none() && next < jobs.len() {
                 let job = &jobs[next];
-                for (i, word) in job.state.iter().enumerate() {
+                for (i, word) in job.start.iter().enumerate() {
                     state[i][l] = *word;
                 }
                 *slot = Some(Slot {
@@ -1167,7 +1169,7 @@ pub fn digest_many(msgs: &[[&[u8]; 2]], out: &mut [[u8; 32]]) {
     let jobs: Vec<Job<'_>> = msgs
         .iter()
         .map(|[a, b]| Job {
-            state: IV,
+            start: &IV,
             absorbed: 0,
             parts: [a, b, &[]],
         })
@@ -1189,7 +1191,7 @@ impl Sm3 {
         let jobs: Vec<Job<'_>> = msgs
             .iter()
             .map(|m| Job {
-                state: self.state,
+                start: &self.state,
                 absorbed,
                 parts: [pending, m, &[]],
             })
@@ -1328,7 +1330,7 @@ mod tests {
                 let jobs: Vec<Job<'_>> = parts
                     .iter()
                     .map(|[a, b]| Job {
-                        state: IV,
+                        start: &IV,
                         absorbed: 0,
                         parts: [a, &[], b],
                     })
