@@ -41,7 +41,11 @@ pub(crate) fn lanes() -> usize {
             .ok()
             .and_then(|v| v.parse::<usize>().ok())
             .unwrap_or(MAX_LANES);
-        detect().min(cap)
+        // Only widths with a kernel: any other setting rounds down to one.
+        [16, 8]
+            .into_iter()
+            .find(|&w| w <= cap && detect() >= w)
+            .unwrap_or(0)
     })
 }
 
