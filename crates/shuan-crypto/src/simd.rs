@@ -1,8 +1,8 @@
 //! Vectorised, constant-time SM4 for bulk work (CTR, GCM, XTS, CBC decryption).
 //!
-//! This is the only module of the crate that uses `unsafe`. It computes SM4's S-box
-//! without tables, through the fact that the SM4 S-box is affine-equivalent to
-//! inversion in GF(2^8):
+//! This module and `simd_sm3.rs` are the only ones of the crate that use `unsafe`. It
+//! computes SM4's S-box without tables, through the fact that the SM4 S-box is
+//! affine-equivalent to inversion in GF(2^8):
 //!
 //! ```text
 //! S(x) = A · inv_F(A·x ⊕ 0xD3) ⊕ 0xD3        F = GF(2)[t]/(t^8+t^7+t^6+t^5+t^4+t^2+1)
