@@ -14,7 +14,7 @@ use crate::checkpoint::Checkpoint;
 use crate::error::LedgerError;
 use crate::hash::Hash;
 use crate::ledger::{read_checkpoint_file, read_meta, CHECKPOINT_FILE, META_FILE};
-use crate::merkle::{empty_root, Frontier};
+use crate::merkle::{empty_root, leaf_hashes, Frontier};
 use crate::reader::{open_segment, segments};
 use crate::record::{Record, Seq, MAX_RECORD_BYTES};
 use crate::segment::ScanError;
@@ -140,26 +140,18 @@ fn fill(r: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bool> {
 /// Checks one batch: every leaf hash from the stored previous hash, canonical form and
 /// numbering. Returns the first problem.
 fn check_batch(b: &Batch) -> Option<Finding> {
-    // Every entry stores its leaf hash, so the leaf inputs `0x00 || prev || body` are all
-    // known up front and are hashed side by side (multi-lane SM3), then checked in order.
-    let prefixes: Vec<[u8; 33]> = std::iter::once(b.prev)
-        .chain(b.items.iter().map(|item| item.4))
-        .take(b.items.len())
-        .map(|prev| {
-            let mut p = [0u8; 33];
-            p[1..].copy_from_slice(&prev);
-            p
-        })
-        .collect();
-    let inputs: Vec<[&[u8]; 2]> = prefixes
-        .iter()
+    // Every entry stores its leaf hash, so every leaf's inputs (the stored hash before it
+    // and its body) are known up front: hashed side by side, then checked in order.
+    let leaves: Vec<(&Hash, &[u8])> = std::iter::once(&b.prev)
+        .chain(b.items.iter().map(|item| &item.4))
         .zip(&b.items)
-        .map(|(p, &(_, start, len, _, _))| [&p[..], &b.data[start..start + len]])
+        .map(|(prev, &(_, start, len, _, _))| (prev, &b.data[start..start + len]))
         .collect();
-    let mut leaves = vec![[0u8; 32]; inputs.len()];
-    crate::hash::sm3_many(&inputs, &mut leaves);
-    for (&(seq, start, len, offset, stored), leaf) in b.items.iter().zip(&leaves) {
-        let body = &b.data[start..start + len];
+    let mut hashes = vec![[0u8; 32]; leaves.len()];
+    leaf_hashes(&leaves, &mut hashes);
+    for ((&(seq, _, _, offset, stored), &(_, body)), leaf) in
+        b.items.iter().zip(&leaves).zip(&hashes)
+    {
         if *leaf != stored {
             let problem = match quick_seq(body) {
                 Some(found) if found != seq => format!(
