@@ -126,26 +126,18 @@ impl MaskKeys {
         values: impl IntoIterator<Item = &'v [u8]>,
         out: &mut Vec<[u8; 32]>,
     ) {
-        // The values are laid out as `mac` would (length-prefixed parts), one after the
-        // other in one buffer, zeroized when dropped.
+        // The messages `mac` would hash, one after the other in one buffer (zeroized when
+        // dropped); `bounds` holds where each starts and, last, where the final one ends.
         let mut arena = Zeroizing::new(Vec::new());
-        let mut ends = Vec::new();
+        let mut bounds = vec![0];
         for v in values {
-            for p in [namespace, v] {
-                arena.extend_from_slice(&(p.len() as u32).to_be_bytes());
-                arena.extend_from_slice(p);
-            }
-            ends.push(arena.len());
+            let parts = [namespace, v];
+            let at = arena.len();
+            arena.resize(at + encoded_len(&parts), 0);
+            encode_parts(&parts, &mut arena[at..]);
+            bounds.push(arena.len());
         }
-        let mut start = 0;
-        let msgs: Vec<&[u8]> = ends
-            .iter()
-            .map(|&end| {
-                let m = &arena[start..end];
-                start = end;
-                m
-            })
-            .collect();
+        let msgs: Vec<&[u8]> = bounds.windows(2).map(|w| &arena[w[0]..w[1]]).collect();
         out.clear();
         out.resize(msgs.len(), [0; 32]);
         self.pseudonym.mac_many(&msgs, out);
@@ -168,19 +160,30 @@ impl MaskKeys {
     }
 }
 
-/// HMAC over length-prefixed parts, so ("ab","c") and ("a","bc") differ.
+/// Length of the message `mac` hashes for `parts`.
+fn encoded_len(parts: &[&[u8]]) -> usize {
+    parts.iter().map(|p| 4 + p.len()).sum()
+}
+
+/// The message `mac` hashes: each part preceded by its length (u32, big-endian), so
+/// ("ab","c") and ("a","bc") differ. `dst` is exactly [`encoded_len`] bytes.
+fn encode_parts(parts: &[&[u8]], dst: &mut [u8]) {
+    let mut at = 0;
+    for p in parts {
+        dst[at..at + 4].copy_from_slice(&(p.len() as u32).to_be_bytes());
+        dst[at + 4..at + 4 + p.len()].copy_from_slice(p);
+        at += 4 + p.len();
+    }
+}
+
+/// HMAC over length-prefixed parts ([`encode_parts`]).
 fn mac(base: &HmacSm3, parts: &[&[u8]]) -> [u8; 32] {
     // Short messages (a namespace and an ID number) are laid out on the stack and MACed
     // in one call; the value is zeroized afterwards like the hasher's buffer would be.
-    let len: usize = parts.iter().map(|p| 4 + p.len()).sum();
+    let len = encoded_len(parts);
     let mut buf = [0u8; 64];
     if len <= buf.len() {
-        let mut at = 0;
-        for p in parts {
-            buf[at..at + 4].copy_from_slice(&(p.len() as u32).to_be_bytes());
-            buf[at + 4..at + 4 + p.len()].copy_from_slice(p);
-            at += 4 + p.len();
-        }
+        encode_parts(parts, &mut buf[..len]);
         let tag = base.mac(&buf[..len]);
         zeroize::Zeroize::zeroize(&mut buf[..len]);
         return tag;
