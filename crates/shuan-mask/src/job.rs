@@ -211,6 +211,8 @@ impl<'a> Masker<'a> {
     }
 
     /// Mask one row in place; suppressed columns are removed.
+    /// (Hashes one value at a time, without the batch precomputation: the reference
+    /// the batch paths are tested against.)
     pub fn mask_row(&mut self, row: &mut Vec<Option<String>>, row_no: u64) {
         let mut stats = std::mem::take(&mut self.stats);
         let mut scratch = Scratch::default();
@@ -226,13 +228,18 @@ impl<'a> Masker<'a> {
         self.stats = stats;
     }
 
+    /// Mask rows numbered from `first_row` in the calling thread, into `self.stats`.
+    fn mask_in_this_thread(&mut self, rows: &mut [Vec<Option<String>>], first_row: u64) {
+        let mut stats = std::mem::take(&mut self.stats);
+        let mut scratch = Scratch::default();
+        self.mask_rows(rows, first_row, &mut stats, &mut scratch);
+        self.stats = stats;
+    }
+
     /// Mask a batch of rows (numbered from `first_row`) using the worker threads.
     pub fn mask_batch(&mut self, rows: &mut [Vec<Option<String>>], first_row: u64) {
         if self.threads <= 1 || rows.len() < 256 {
-            let mut stats = std::mem::take(&mut self.stats);
-            let mut scratch = Scratch::default();
-            self.mask_rows(rows, first_row, &mut stats, &mut scratch);
-            self.stats = stats;
+            self.mask_in_this_thread(rows, first_row);
             return;
         }
         let chunk = rows.len().div_ceil(self.threads);
