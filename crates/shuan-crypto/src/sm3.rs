@@ -941,10 +941,7 @@ impl Sm3 {
         block[BLOCK_LEN - 8..].copy_from_slice(&total.wrapping_mul(8).to_be_bytes());
         let mut state = self.state;
         compress(&mut state, &block);
-        let mut out = [0u8; 32];
-        for (o, s) in out.chunks_exact_mut(4).zip(state) {
-            o.copy_from_slice(&s.to_be_bytes());
-        }
+        let out = state_bytes(&state);
         // The block and the state may be key-derived (HMAC pads).
         zeroize::Zeroize::zeroize(&mut block);
         zeroize::Zeroize::zeroize(&mut state);
@@ -966,11 +963,7 @@ impl Sm3 {
         self.update(&bits.to_be_bytes());
         self.total = total;
         debug_assert_eq!(self.buf_len, 0);
-        let mut out = [0u8; 32];
-        for (o, s) in out.chunks_exact_mut(4).zip(self.state) {
-            o.copy_from_slice(&s.to_be_bytes());
-        }
-        out
+        state_bytes(&self.state)
     }
 }
 
@@ -1024,9 +1017,8 @@ impl Job<'_> {
         self.parts.iter().map(|p| p.len()).sum()
     }
 
-    /// Number of 64-byte blocks once padded (the 0x80 byte and the 8-byte bit length).
     fn blocks(&self) -> usize {
-        (self.len() + 9).div_ceil(BLOCK_LEN)
+        padded_blocks(self.len())
     }
 
     /// Block `k` of the padded message.
@@ -1045,7 +1037,7 @@ impl Job<'_> {
         if (start..end).contains(&len) {
             out[len - start] = 0x80;
         }
-        if k + 1 == (len + 9).div_ceil(BLOCK_LEN) {
+        if k + 1 == padded_blocks(len) {
             let bits = self.absorbed.wrapping_add(len as u64).wrapping_mul(8);
             out[BLOCK_LEN - 8..].copy_from_slice(&bits.to_be_bytes());
         }
@@ -1064,6 +1056,12 @@ impl Job<'_> {
         zeroize::Zeroize::zeroize(&mut state);
         out
     }
+}
+
+/// Number of 64-byte blocks of a `len`-byte message once padded (the 0x80 byte and the
+/// 8-byte bit length).
+fn padded_blocks(len: usize) -> usize {
+    (len + 9).div_ceil(BLOCK_LEN)
 }
 
 fn state_bytes(state: &[u32; 8]) -> [u8; 32] {
