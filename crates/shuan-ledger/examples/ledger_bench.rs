@@ -113,6 +113,22 @@ fn ledger_rate(base: &std::path::Path, threads: u64, per_call: u64, secs: f64) -
     (rate, cpu_us)
 }
 
+/// Lets the spawned tasks run for `secs`, then raises `stop` and waits for all of them.
+fn stop_after(
+    rt: &tokio::runtime::Runtime,
+    secs: f64,
+    stop: &AtomicBool,
+    handles: Vec<tokio::task::JoinHandle<()>>,
+) {
+    std::thread::sleep(Duration::from_secs_f64(secs));
+    stop.store(true, Ordering::Relaxed);
+    rt.block_on(async {
+        for h in handles {
+            h.await.unwrap();
+        }
+    });
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     tokio::runtime::Builder::new_multi_thread()
@@ -157,13 +173,7 @@ fn ledger_async_rate(base: &std::path::Path, tasks: u64, per_call: u64, secs: f6
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_secs_f64(secs));
-    stop.store(true, Ordering::Relaxed);
-    rt.block_on(async {
-        for h in handles {
-            h.await.unwrap();
-        }
-    });
+    stop_after(&rt, secs, &stop, handles);
     let n = total.load(Ordering::Relaxed) as f64;
     let rate = n / start.elapsed().as_secs_f64();
     let cpu_us = (process_cpu_seconds() - cpu0) * 1e6 / n;
@@ -264,13 +274,7 @@ fn pg_async_rate(url: &str, tasks: u64, secs: f64) -> (f64, u64) {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_secs_f64(secs));
-    stop.store(true, Ordering::Relaxed);
-    rt.block_on(async {
-        for h in handles {
-            h.await.unwrap();
-        }
-    });
+    stop_after(&rt, secs, &stop, handles);
     let rate = total.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
     drop(rt);
     c.batch_execute("DROP TABLE shuan_ledger_bench_events")
