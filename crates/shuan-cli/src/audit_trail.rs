@@ -12,6 +12,7 @@
 //! never while it works, and concurrent commands wait for each other only that long.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
@@ -30,6 +31,7 @@ pub const DEPARTMENT_ENV: &str = "SHUAN_DEPARTMENT";
 pub const ROLE_ENV: &str = "SHUAN_ROLE";
 
 /// The ledger a command writes its records to.
+#[derive(Clone)]
 pub struct AuditTrail {
     dir: PathBuf,
     key: SigningKey,
@@ -62,6 +64,10 @@ impl AuditTrail {
                 trail.dir.display()
             )
         })?;
+        *pending() = Some(Pending {
+            trail: trail.clone(),
+            action: None,
+        });
         if ledger.recovery().torn_bytes > 0 {
             eprintln!(
                 "note: the audit ledger had an incomplete final write from a crash; {} bytes \
@@ -90,6 +96,14 @@ impl AuditTrail {
         }
     }
 
+    /// Names the action under way, so that an interrupt (Ctrl-C, SIGTERM) records it
+    /// with outcome `error`; the action's own record replaces this.
+    pub fn begin(&self, action: &str, object: &str) {
+        if let Some(p) = pending().as_mut() {
+            p.action = Some((action.to_string(), object.to_string()));
+        }
+    }
+
     /// Appends one record and returns its sequence number once it is durable; the
     /// ledger is closed again at once, signing a checkpoint over the record.
     pub fn record(
@@ -97,8 +111,12 @@ impl AuditTrail {
         action: &str,
         object: &str,
         outcome: Outcome,
-        details: Map<String, Value>,
+        mut details: Map<String, Value>,
     ) -> Result<u64> {
+        if let Some(p) = pending().as_mut() {
+            p.action = None;
+        }
+        details.insert("os_account".into(), os_account());
         let event = Event {
             time: None,
             actor: self.actor.clone(),
@@ -160,14 +178,79 @@ impl AuditTrail {
     }
 }
 
-/// The acting user: the OS account, with department and role from the environment.
+/// The acting user: the login name from the environment (`$USER`), else the account of
+/// the process's real uid, with department and role from the environment. The real uid's
+/// account is recorded in every record's details as well (`os_account`), since `$USER` is
+/// whatever the caller set.
 pub fn current_actor() -> Actor {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let id = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| env(k))
+        .or_else(|| account_name(real_uid()))
+        .unwrap_or_else(|| format!("uid:{}", real_uid()));
     Actor {
         kind: ActorKind::User,
-        id: shuan_mask::log::current_user(),
+        id,
         department: env(DEPARTMENT_ENV),
         role: env(ROLE_ENV),
+    }
+}
+
+fn real_uid() -> u32 {
+    rustix::process::getuid().as_raw()
+}
+
+/// The account of a uid, from /etc/passwd (no NSS lookups: a directory service may be
+/// slow or down, and the uid itself is always recorded).
+fn account_name(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        let id: u32 = f.nth(1)?.parse().ok()?;
+        (id == uid).then(|| name.to_string())
+    })
+}
+
+/// `{"uid": 1000, "name": "zhang"}` of the process's real uid.
+fn os_account() -> Value {
+    let uid = real_uid();
+    serde_json::json!({ "uid": uid, "name": account_name(uid) })
+}
+
+/// What an interrupt handler needs to record the interrupted action.
+struct Pending {
+    trail: AuditTrail,
+    /// (action, object) under way, if the command said.
+    action: Option<(String, String)>,
+}
+
+fn pending() -> MutexGuard<'static, Option<Pending>> {
+    static PENDING: Mutex<Option<Pending>> = Mutex::new(None);
+    PENDING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Called from the signal handler: records that the audited command `command_path` was
+/// interrupted by `signal` (outcome `error`). Commands that never opened the audit trail
+/// touched no protected data or keys and are not recorded.
+pub fn record_interruption(command_path: &str, signal: &str) {
+    let Some(p) = pending().take() else {
+        return;
+    };
+    let (action, object) = p
+        .action
+        .unwrap_or_else(|| (command_path.to_string(), String::new()));
+    let details = crate::details! {
+        "error" => format!("interrupted by {signal} before it finished; its temporary files were removed"),
+        "signal" => signal,
+        "command" => command_path,
+    };
+    match p.trail.record(&action, &object, Outcome::Error, details) {
+        Ok(_) => eprintln!("interrupted ({signal}): recorded in the audit ledger"),
+        Err(e) => {
+            eprintln!("interrupted ({signal}); the interruption could not be recorded: {e:#}")
+        }
     }
 }
 

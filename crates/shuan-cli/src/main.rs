@@ -8,6 +8,7 @@ mod audit_trail;
 mod cmd;
 mod context;
 mod demo_data;
+mod exit;
 mod mask_support;
 mod output;
 mod progress;
@@ -15,7 +16,7 @@ mod scanner;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// shuan (数安) — government data security platform (政务数据安全平台).
 ///
@@ -69,9 +70,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let command_path = command_path(&matches);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     context::init_tracing(&cli.global);
     let ctx = context::Context::new(&cli.global);
+    start_cleanup(&ctx, command_path);
     let result = match cli.command {
         Command::Demo(args) => cmd::demo::run(&ctx, args),
         Command::Scan(args) => cmd::scan::run(&ctx, args),
@@ -89,9 +96,49 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // A reader that went away (`shuan detect big.txt | head`) is not a failure.
+        Err(err) if exit::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::from(1)
+            ExitCode::from(exit::FAILED)
         }
+    }
+}
+
+/// "crypto decrypt", "scan" …: names the interrupted action when no record says more.
+fn command_path(matches: &clap::ArgMatches) -> String {
+    let mut words = Vec::new();
+    let mut m = matches;
+    while let Some((name, sub)) = m.subcommand() {
+        words.push(name.to_string());
+        m = sub;
+    }
+    words.join(" ")
+}
+
+/// Temporaries never outlive a command: those a killed run left are removed now, and
+/// this run's are removed on SIGINT/SIGTERM/SIGHUP, after which the interruption is
+/// recorded in the audit ledger (if the command is an audited one).
+fn start_cleanup(ctx: &context::Context, command_path: String) {
+    let journal = ctx.data_dir.join("run");
+    if ctx.data_dir.is_dir() {
+        for p in shuan_output::sweep_journal_dir(&journal) {
+            eprintln!(
+                "note: removed {}, left by an interrupted shuan command",
+                p.display()
+            );
+        }
+        if let Err(e) = shuan_output::set_journal_dir(&journal) {
+            tracing::warn!(
+                "cannot keep a journal of temporaries in {}: {e}",
+                journal.display()
+            );
+        }
+    }
+    let handler = shuan_output::install_interrupt_handler(move |signal| {
+        audit_trail::record_interruption(&command_path, signal);
+    });
+    if let Err(e) = handler {
+        tracing::warn!("cannot handle interrupt signals: {e}");
     }
 }

@@ -1,22 +1,129 @@
 //! Output helpers: where results go (stdout or `--out FILE`) and aligned text tables that
 //! count Chinese characters as two columns wide.
+//!
+//! Every `--out FILE` goes through [`Output::open`]: the file may not be one of the
+//! command's inputs nor lie in the data directory, an existing file is replaced only with
+//! `--force`, and the result is written to a temporary beside it that takes the real name
+//! only when the command succeeds ([`Output::finish`]) — an error or Ctrl-C leaves
+//! nothing half-written (`shuan-output`).
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::io::{self, BufWriter, Stdout, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
+use shuan_output::{AtomicFile, OutputRules};
 
-/// Opens `--out FILE` (created or truncated) or stdout.
-pub fn writer(out: Option<&Path>) -> Result<Box<dyn Write>> {
-    Ok(match out {
-        Some(path) => {
-            Box::new(BufWriter::new(File::create(path).with_context(|| {
-                format!("cannot create output file {}", path.display())
-            })?))
+use crate::context::Context;
+
+/// The rules every output of a command is held to: not an input, not in the data
+/// directory, no replacing without `--force`.
+pub fn rules<I, P>(ctx: &Context, inputs: I, force: bool) -> OutputRules
+where
+    I: IntoIterator<Item = P>,
+    P: Into<PathBuf>,
+{
+    OutputRules::new()
+        .inputs(inputs)
+        .protect_dir(&ctx.data_dir)
+        .force(force)
+}
+
+/// Where a command's result goes.
+pub enum Output {
+    /// Standard output.
+    Stdout(BufWriter<Stdout>),
+    /// `--out FILE`, under construction.
+    File(AtomicFile),
+}
+
+impl Output {
+    /// Stdout when `out` is `None` or `-`, else `out` checked against `rules` and written
+    /// through a temporary.
+    pub fn open(out: Option<&Path>, rules: &OutputRules) -> Result<Output> {
+        Ok(match out {
+            Some(path) if path.as_os_str() != "-" => Output::File(AtomicFile::create(path, rules)?),
+            _ => Output::Stdout(BufWriter::new(io::stdout())),
+        })
+    }
+
+    /// Like [`Output::open`], a file made owner-only (0600): plaintext, secrets.
+    pub fn open_private(out: Option<&Path>, rules: &OutputRules) -> Result<Output> {
+        Ok(match out {
+            Some(path) if path.as_os_str() != "-" => {
+                Output::File(AtomicFile::create_private(path, rules)?)
+            }
+            _ => Output::Stdout(BufWriter::new(io::stdout())),
+        })
+    }
+
+    /// The result is complete: flush stdout, or move the file into place.
+    pub fn finish(self) -> Result<()> {
+        match self {
+            Output::Stdout(mut w) => w.flush().context("writing to standard output"),
+            Output::File(f) => {
+                let target = f.target().to_path_buf();
+                f.commit()
+                    .with_context(|| format!("cannot write {}", target.display()))
+            }
         }
-        None => Box::new(BufWriter::new(io::stdout().lock())),
-    })
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Stdout(w) => w.write(buf),
+            Output::File(f) => f.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.write_all(buf),
+            Output::File(f) => f.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.flush(),
+            Output::File(f) => f.flush(),
+        }
+    }
+}
+
+/// `--out FILE` and `--force`, for commands whose only inputs are shuan's own records.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct OutArgs {
+    /// Write to FILE instead of stdout (not inside the data directory).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+}
+
+impl OutArgs {
+    /// Stdout or the checked `--out FILE`; `also_protected` (e.g. a ledger directory given
+    /// with `--dir`) is kept out of reach like the data directory.
+    pub fn open(&self, ctx: &Context, also_protected: &Path) -> Result<Output> {
+        let rules = rules(ctx, Vec::<PathBuf>::new(), self.force).protect_dir(also_protected);
+        Output::open(self.out.as_deref(), &rules)
+    }
+}
+
+/// `--format` of commands that print a report: a table for people, or JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Text for people.
+    Table,
+    /// JSON.
+    Json,
+}
+
+/// Standard output, buffered (for commands with no `--out`).
+pub fn stdout() -> Output {
+    Output::Stdout(BufWriter::new(io::stdout()))
 }
 
 /// Display width on a terminal: East Asian wide characters count 2.

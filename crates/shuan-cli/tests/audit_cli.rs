@@ -81,9 +81,11 @@ fn append_count_verify_prove_query_export() {
     assert!(text(&out).contains("100 records"));
 
     // Inclusion proof, checked elsewhere with only the public key.
-    let proof = data.path().join("proof.json");
+    // Outputs may not go into the data directory: proofs are written beside it.
+    let outside = tempfile::tempdir().unwrap();
+    let proof = outside.path().join("proof.json");
     let out = shuan(data.path())
-        .args(["audit", "prove", "42", "-o"])
+        .args(["audit", "prove", "42", "--out"])
         .arg(&proof)
         .output()
         .unwrap();
@@ -114,7 +116,7 @@ fn append_count_verify_prove_query_export() {
         .arg(&pubkey)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
 
     // More records, a checkpoint, then a consistency proof between the two.
     let mut c = shuan(data.path());
@@ -126,9 +128,17 @@ fn append_count_verify_prove_query_export() {
         .output()
         .unwrap();
     assert!(text(&out).contains("\"size\":130"), "{}", text(&out));
-    let cproof = data.path().join("consistency.json");
+    let cproof = outside.path().join("consistency.json");
     let out = shuan(data.path())
-        .args(["audit", "consistency", "--old", "100", "--new", "130", "-o"])
+        .args([
+            "audit",
+            "consistency",
+            "--old",
+            "100",
+            "--new",
+            "130",
+            "--out",
+        ])
         .arg(&cproof)
         .output()
         .unwrap();
@@ -250,10 +260,10 @@ fn append_count_verify_prove_query_export() {
         .args(["audit", "verify"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(3));
     assert!(text(&out).contains("record 77:"), "{}", text(&out));
     let out = shuan(data.path())
-        .args(["audit", "verify", "--json"])
+        .args(["audit", "verify", "--format", "json"])
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -71,6 +71,7 @@ fn key_crypto_backup_and_scan_operations_are_in_the_ledger() {
             "--key-id",
             "hukou",
             plain.to_str().unwrap(),
+            "--out",
             sealed.to_str().unwrap(),
         ],
     ));
@@ -81,6 +82,7 @@ fn key_crypto_backup_and_scan_operations_are_in_the_ledger() {
             "crypto",
             "decrypt",
             sealed.to_str().unwrap(),
+            "--out",
             back.to_str().unwrap(),
         ],
     ));
@@ -96,6 +98,7 @@ fn key_crypto_backup_and_scan_operations_are_in_the_ledger() {
             "crypto",
             "decrypt",
             bad.to_str().unwrap(),
+            "--out",
             tmp.path().join("bad.csv").to_str().unwrap(),
         ],
     );

@@ -62,7 +62,7 @@ fn digest_and_enc_match_openssl() {
     std::fs::write(&f, &data).unwrap();
 
     let ours = ok(shuan(
-        d.path(),
+        &d.path().join("data"),
         &["crypto", "digest", "--alg", "sm3", s(&f)],
     ));
     let theirs = openssl(&["dgst", "-sm3", "-r", s(&f)]);
@@ -77,7 +77,7 @@ fn digest_and_enc_match_openssl() {
     for cipher in ["sm4-ctr", "sm4-cbc"] {
         let out = d.path().join(format!("{cipher}.shuan"));
         ok(shuan(
-            d.path(),
+            &d.path().join("data"),
             &[
                 "crypto",
                 "enc",
@@ -110,7 +110,7 @@ fn digest_and_enc_match_openssl() {
         );
         let back = d.path().join(format!("{cipher}.back"));
         ok(shuan(
-            d.path(),
+            &d.path().join("data"),
             &[
                 "crypto",
                 "enc",
@@ -132,7 +132,7 @@ fn digest_and_enc_match_openssl() {
     // Wrong key on CBC: a padding error, not garbage output with exit 0.
     let out = d.path().join("sm4-cbc.shuan");
     let bad = shuan(
-        d.path(),
+        &d.path().join("data"),
         &[
             "crypto",
             "enc",
@@ -151,7 +151,7 @@ fn digest_and_enc_match_openssl() {
     );
     assert!(!bad.status.success());
     let bad = shuan(
-        d.path(),
+        &d.path().join("data"),
         &[
             "crypto", "enc", "--cipher", "sm4-ctr", "-K", "zz", "--iv", iv,
         ],
@@ -174,7 +174,7 @@ fn sm2_sign_verify_both_directions_with_openssl() {
     );
     std::fs::write(&msg, b"shuan interop message\n").unwrap();
     ok(shuan(
-        d.path(),
+        &d.path().join("data"),
         &["crypto", "keygen", "--out", s(&key), "--pub-out", s(&pubk)],
     ));
     #[cfg(unix)]
@@ -186,13 +186,16 @@ fn sm2_sign_verify_both_directions_with_openssl() {
         );
     }
     assert!(
-        !shuan(d.path(), &["crypto", "keygen", "--out", s(&key)])
-            .status
-            .success(),
+        !shuan(
+            &d.path().join("data"),
+            &["crypto", "keygen", "--out", s(&key)]
+        )
+        .status
+        .success(),
         "keys are not overwritten"
     );
     ok(shuan(
-        d.path(),
+        &d.path().join("data"),
         &[
             "crypto",
             "sign",
@@ -220,7 +223,7 @@ fn sm2_sign_verify_both_directions_with_openssl() {
         String::from_utf8_lossy(&v.stdout)
     );
     ok(shuan(
-        d.path(),
+        &d.path().join("data"),
         &[
             "crypto",
             "verify",
@@ -258,7 +261,7 @@ fn sm2_sign_verify_both_directions_with_openssl() {
     .status
     .success());
     ok(shuan(
-        d.path(),
+        &d.path().join("data"),
         &[
             "crypto",
             "verify",
@@ -271,7 +274,7 @@ fn sm2_sign_verify_both_directions_with_openssl() {
     ));
     std::fs::write(&msg, b"shuan interop message!\n").unwrap();
     let bad = shuan(
-        d.path(),
+        &d.path().join("data"),
         &[
             "crypto",
             "verify",
@@ -282,7 +285,11 @@ fn sm2_sign_verify_both_directions_with_openssl() {
             s(&osig),
         ],
     );
-    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(
+        bad.status.code(),
+        Some(3),
+        "a bad signature is 'checked and invalid'"
+    );
 }
 
 #[test]
@@ -298,15 +305,24 @@ fn keyring_envelope_rotate_destroy() {
     let content: Vec<u8> = b"id,name,phone\n1,zhang,13800000000\n".repeat(5000);
     std::fs::write(&plain, &content).unwrap();
     let enc1 = d.path().join("p.v1.enc");
-    ok(shuan(&data, &["crypto", "encrypt", s(&plain), s(&enc1)]));
+    ok(shuan(
+        &data,
+        &["crypto", "encrypt", s(&plain), "--out", s(&enc1)],
+    ));
     assert!(std::fs::read(&enc1).unwrap().starts_with(b"SHUANENC"));
 
     ok(shuan(&data, &["keys", "rotate"]));
     let enc2 = d.path().join("p.v2.enc");
-    ok(shuan(&data, &["crypto", "encrypt", s(&plain), s(&enc2)]));
+    ok(shuan(
+        &data,
+        &["crypto", "encrypt", s(&plain), "--out", s(&enc2)],
+    ));
     for enc in [&enc1, &enc2] {
         let out = d.path().join("out.csv");
-        ok(shuan(&data, &["crypto", "decrypt", s(enc), s(&out)]));
+        ok(shuan(
+            &data,
+            &["crypto", "decrypt", s(enc), "--out", s(&out), "--force"],
+        ));
         assert!(
             std::fs::read(&out).unwrap() == content,
             "old and new versions decrypt"
@@ -322,7 +338,10 @@ fn keyring_envelope_rotate_destroy() {
     let tampered = d.path().join("t.enc");
     std::fs::write(&tampered, &bytes).unwrap();
     let out = d.path().join("t.csv");
-    let r = shuan(&data, &["crypto", "decrypt", s(&tampered), s(&out)]);
+    let r = shuan(
+        &data,
+        &["crypto", "decrypt", s(&tampered), "--out", s(&out)],
+    );
     assert!(!r.status.success());
     assert!(
         String::from_utf8_lossy(&r.stderr).contains("tampered"),
@@ -330,7 +349,7 @@ fn keyring_envelope_rotate_destroy() {
         String::from_utf8_lossy(&r.stderr)
     );
     assert!(!out.exists());
-    let r = shuan(&data, &["crypto", "decrypt", s(&plain), s(&out)]);
+    let r = shuan(&data, &["crypto", "decrypt", s(&plain), "--out", s(&out)]);
     assert!(String::from_utf8_lossy(&r.stderr).contains("not a shuan encrypted file"));
 
     // Crypto-shredding version 1: its file is unrecoverable, version 2 still works.
@@ -344,7 +363,7 @@ fn keyring_envelope_rotate_destroy() {
         &data,
         &["keys", "destroy", "default", "--key-version", "1", "--yes"],
     ));
-    let r = shuan(&data, &["crypto", "decrypt", s(&enc1), s(&out)]);
+    let r = shuan(&data, &["crypto", "decrypt", s(&enc1), "--out", s(&out)]);
     assert!(!r.status.success());
     assert!(
         String::from_utf8_lossy(&r.stderr).contains("destroyed"),
@@ -352,7 +371,10 @@ fn keyring_envelope_rotate_destroy() {
         String::from_utf8_lossy(&r.stderr)
     );
     assert!(!out.exists());
-    ok(shuan(&data, &["crypto", "decrypt", s(&enc2), s(&out)]));
+    ok(shuan(
+        &data,
+        &["crypto", "decrypt", s(&enc2), "--out", s(&out)],
+    ));
 
     // Another keyring (another KEK and keys) cannot decrypt.
     let other = d.path().join("other");
@@ -360,7 +382,13 @@ fn keyring_envelope_rotate_destroy() {
     ok(shuan(&other, &["keys", "rotate"]));
     let r = shuan(
         &other,
-        &["crypto", "decrypt", s(&enc2), s(&d.path().join("o.csv"))],
+        &[
+            "crypto",
+            "decrypt",
+            s(&enc2),
+            "--out",
+            s(&d.path().join("o.csv")),
+        ],
     );
     assert!(
         String::from_utf8_lossy(&r.stderr).contains("wrong key"),

@@ -274,7 +274,10 @@ fn catalogue_exports_important_data_as_csv_and_json() {
     let csv = fs::read_to_string(&csv_path).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 2, "header + people: {csv}");
-    assert!(lines[0].starts_with("数据源,表,级别"), "{csv}");
+    assert!(
+        lines[0].starts_with("\u{feff}数据源,表,级别"),
+        "BOM, then the header: {csv}"
+    );
     assert!(
         lines[1].contains("people") && lines[1].contains("重要数据") && lines[1].contains("sfzh"),
         "{csv}"

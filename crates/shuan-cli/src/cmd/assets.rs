@@ -39,9 +39,20 @@ pub struct FormatArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = AssetsFormat::Table)]
     pub format: AssetsFormat,
-    /// Write to FILE instead of stdout.
+    /// Write to FILE instead of stdout (not inside the data directory).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+}
+
+impl FormatArgs {
+    /// Stdout or `--out FILE`, checked before anything is written.
+    fn open(&self, ctx: &Context) -> Result<output::Output> {
+        let rules = output::rules(ctx, Vec::<PathBuf>::new(), self.force);
+        output::Output::open(self.out.as_deref(), &rules)
+    }
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -78,13 +89,18 @@ pub fn run(ctx: &Context, cmd: AssetsCommand) -> Result<ExitCode> {
     let store = Store::open(&ctx.data_dir)
         .with_context(|| format!("cannot open the inventory in {}", ctx.data_dir.display()))?;
     match cmd {
-        AssetsCommand::List(f) => list(&store, &f),
-        AssetsCommand::Show { table, source, fmt } => show(&store, &table, source.as_deref(), &fmt),
-        AssetsCommand::Diff { source, fmt } => diff(&store, source.as_deref(), &fmt),
-        AssetsCommand::Catalogue(f) => catalogue(&store, &f),
-        AssetsCommand::Scans(f) => scans(&store, &f),
+        AssetsCommand::List(f) => list(ctx, &store, &f),
+        AssetsCommand::Show { table, source, fmt } => {
+            show(ctx, &store, &table, source.as_deref(), &fmt)
+        }
+        AssetsCommand::Diff { source, fmt } => diff(ctx, &store, source.as_deref(), &fmt),
+        AssetsCommand::Catalogue(f) => catalogue(ctx, &store, &f),
+        AssetsCommand::Scans(f) => scans(ctx, &store, &f),
     }
 }
+
+/// The UTF-8 byte-order mark.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 fn empty_hint(out: &mut dyn Write) -> Result<()> {
     writeln!(
@@ -100,9 +116,9 @@ fn json_out<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> Result<()> {
     Ok(())
 }
 
-fn list(store: &Store, f: &FormatArgs) -> Result<ExitCode> {
+fn list(ctx: &Context, store: &Store, f: &FormatArgs) -> Result<ExitCode> {
     let entries = store.list()?;
-    let mut out = output::writer(f.out.as_deref())?;
+    let mut out = f.open(ctx)?;
     match f.format {
         AssetsFormat::Json => json_out(&mut out, &entries)?,
         AssetsFormat::Csv => {
@@ -163,11 +179,17 @@ fn list(store: &Store, f: &FormatArgs) -> Result<ExitCode> {
             }
         }
     }
-    out.flush()?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn show(store: &Store, table: &str, source: Option<&str>, f: &FormatArgs) -> Result<ExitCode> {
+fn show(
+    ctx: &Context,
+    store: &Store,
+    table: &str,
+    source: Option<&str>,
+    f: &FormatArgs,
+) -> Result<ExitCode> {
     let source = match source {
         Some(s) => Some(resolve_source(store, s)?),
         None => None,
@@ -182,7 +204,7 @@ fn show(store: &Store, table: &str, source: Option<&str>, f: &FormatArgs) -> Res
         );
         return Ok(ExitCode::from(1));
     }
-    let mut out = output::writer(f.out.as_deref())?;
+    let mut out = f.open(ctx)?;
     match f.format {
         AssetsFormat::Json => json_out(&mut out, &found)?,
         AssetsFormat::Csv => {
@@ -272,11 +294,11 @@ fn show(store: &Store, table: &str, source: Option<&str>, f: &FormatArgs) -> Res
             }
         }
     }
-    out.flush()?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn diff(store: &Store, source: Option<&str>, f: &FormatArgs) -> Result<ExitCode> {
+fn diff(ctx: &Context, store: &Store, source: Option<&str>, f: &FormatArgs) -> Result<ExitCode> {
     let sources: Vec<String> = match source {
         Some(s) => vec![resolve_source(store, s)?],
         None => {
@@ -296,7 +318,7 @@ fn diff(store: &Store, source: Option<&str>, f: &FormatArgs) -> Result<ExitCode>
             }
         }
     }
-    let mut out = output::writer(f.out.as_deref())?;
+    let mut out = f.open(ctx)?;
     match f.format {
         AssetsFormat::Json => json_out(&mut out, &diffs)?,
         AssetsFormat::Csv => {
@@ -379,17 +401,19 @@ fn diff(store: &Store, source: Option<&str>, f: &FormatArgs) -> Result<ExitCode>
             }
         }
     }
-    out.flush()?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn catalogue(store: &Store, f: &FormatArgs) -> Result<ExitCode> {
+fn catalogue(ctx: &Context, store: &Store, f: &FormatArgs) -> Result<ExitCode> {
     let entries = store.catalogue()?;
-    let mut out = output::writer(f.out.as_deref())?;
+    let mut out = f.open(ctx)?;
     match f.format {
         AssetsFormat::Json => json_out(&mut out, &entries)?,
         AssetsFormat::Csv => {
-            // Chinese headers: the catalogue is filed with the supervisor as a spreadsheet.
+            // Chinese headers: the catalogue is filed with the supervisor as a spreadsheet,
+            // and Excel on Chinese Windows reads UTF-8 only after a byte-order mark.
+            out.write_all(UTF8_BOM)?;
             let mut w = csv::Writer::from_writer(&mut out);
             w.write_record([
                 "数据源",
@@ -439,7 +463,7 @@ fn catalogue(store: &Store, f: &FormatArgs) -> Result<ExitCode> {
             }
         }
     }
-    out.flush()?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -473,9 +497,9 @@ fn category_labels(ids: &[String]) -> String {
         .join("、")
 }
 
-fn scans(store: &Store, f: &FormatArgs) -> Result<ExitCode> {
+fn scans(ctx: &Context, store: &Store, f: &FormatArgs) -> Result<ExitCode> {
     let scans = store.scans(None)?;
-    let mut out = output::writer(f.out.as_deref())?;
+    let mut out = f.open(ctx)?;
     match f.format {
         AssetsFormat::Json => json_out(&mut out, &scans)?,
         AssetsFormat::Csv => {
@@ -510,6 +534,6 @@ fn scans(store: &Store, f: &FormatArgs) -> Result<ExitCode> {
             }
         }
     }
-    out.flush()?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }

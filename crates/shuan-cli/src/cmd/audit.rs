@@ -20,7 +20,7 @@ use shuan_ledger::{
 use crate::context::Context;
 
 /// Exit code when verification finds a problem or a proof does not hold.
-const EXIT_INVALID: u8 = 2;
+const EXIT_INVALID: u8 = crate::exit::INVALID;
 
 #[derive(Args, Debug, Clone)]
 pub struct DirArg {
@@ -112,9 +112,9 @@ pub enum AuditCommand {
         /// reveals deleted or rewritten recent records. Repeatable.
         #[arg(long, value_name = "FILE")]
         anchor: Vec<PathBuf>,
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = crate::output::ReportFormat::Table)]
+        format: crate::output::ReportFormat,
     },
     /// Emit an inclusion proof (包含证明) of record SEQ, checkable with the public key only.
     Prove {
@@ -122,9 +122,8 @@ pub enum AuditCommand {
         dir: DirArg,
         /// Sequence number of the record.
         seq: u64,
-        /// Write the proof here instead of stdout.
-        #[arg(long, short)]
-        output: Option<PathBuf>,
+        #[command(flatten)]
+        out: crate::output::OutArgs,
     },
     /// Emit a consistency proof (一致性证明) that a later checkpoint extends an earlier one.
     Consistency {
@@ -136,9 +135,8 @@ pub enum AuditCommand {
         /// Size of the later checkpoint (default: the latest).
         #[arg(long)]
         new: Option<u64>,
-        /// Write the proof here instead of stdout.
-        #[arg(long, short)]
-        output: Option<PathBuf>,
+        #[command(flatten)]
+        out: crate::output::OutArgs,
     },
     /// Check a proof from `prove` or `consistency` with only the public key.
     CheckProof {
@@ -169,9 +167,8 @@ pub enum AuditCommand {
         /// Output format.
         #[arg(long, value_enum, default_value = "jsonl")]
         format: ExportFormat,
-        /// Write here instead of stdout.
-        #[arg(long, short)]
-        output: Option<PathBuf>,
+        #[command(flatten)]
+        out: crate::output::OutArgs,
     },
     /// Sign a checkpoint now and print it (publish it, e.g. to the supervising bureau).
     Checkpoint {
@@ -254,15 +251,6 @@ fn filter(f: &FilterArgs) -> Result<Filter> {
     })
 }
 
-fn out_writer(output: &Option<PathBuf>) -> Result<Box<dyn Write>> {
-    Ok(match output {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    })
-}
-
 pub fn run(ctx: &Context, cmd: AuditCommand) -> Result<ExitCode> {
     match cmd {
         AuditCommand::Append { dir, progress } => append(ctx, &dir, progress),
@@ -275,9 +263,15 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> Result<ExitCode> {
             dir,
             key,
             anchor,
-            json,
-        } => verify(ctx, &dir, &key, &anchor, json),
-        AuditCommand::Prove { dir, seq, output } => {
+            format,
+        } => verify(
+            ctx,
+            &dir,
+            &key,
+            &anchor,
+            format == crate::output::ReportFormat::Json,
+        ),
+        AuditCommand::Prove { dir, seq, out } => {
             let d = ledger_dir(ctx, &dir);
             let covered = prove::checkpoints(&d)?
                 .last()
@@ -294,14 +288,9 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> Result<ExitCode> {
                 ledger.checkpoint()?;
             }
             let proof = prove::prove_inclusion(&d, seq, None)?;
-            write_json(&output, &proof)
+            write_json(ctx, &d, &out, &proof)
         }
-        AuditCommand::Consistency {
-            dir,
-            old,
-            new,
-            output,
-        } => {
+        AuditCommand::Consistency { dir, old, new, out } => {
             let d = ledger_dir(ctx, &dir);
             let cps = prove::checkpoints(&d)?;
             let pick = |size: Option<u64>, first: bool| -> Result<Checkpoint> {
@@ -316,7 +305,7 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> Result<ExitCode> {
                 })
             };
             let proof = prove::prove_consistency(&d, &pick(old, true)?, &pick(new, false)?)?;
-            write_json(&output, &proof)
+            write_json(ctx, &d, &out, &proof)
         }
         AuditCommand::CheckProof { proof, key } => {
             let text = if proof.as_os_str() == "-" {
@@ -348,12 +337,12 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> Result<ExitCode> {
             dir,
             filter: f,
             format,
-            output,
+            out: out_args,
         } => {
             let d = ledger_dir(ctx, &dir);
             let f = filter(&f)?;
             let host = query::hostname();
-            let mut out = out_writer(&output)?;
+            let mut out = out_args.open(ctx, &d)?;
             let mut n = 0u64;
             for r in reader::records(&d, 1)? {
                 let r = r?;
@@ -369,8 +358,8 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> Result<ExitCode> {
                 }
                 n += 1;
             }
-            out.flush()?;
-            if output.is_some() {
+            out.finish()?;
+            if out_args.out.is_some() {
                 eprintln!("exported {n} records");
             }
             Ok(ExitCode::SUCCESS)
@@ -406,11 +395,17 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> Result<ExitCode> {
     }
 }
 
-fn write_json<T: serde::Serialize>(output: &Option<PathBuf>, v: &T) -> Result<ExitCode> {
-    let mut out = out_writer(output)?;
-    serde_json::to_writer_pretty(&mut out, v)?;
-    out.write_all(b"\n")?;
-    out.flush()?;
+/// Writes `v` as JSON to stdout or `--out` (never into the ledger directory `ledger`).
+fn write_json<T: serde::Serialize>(
+    ctx: &Context,
+    ledger: &Path,
+    out: &crate::output::OutArgs,
+    v: &T,
+) -> Result<ExitCode> {
+    let mut w = out.open(ctx, ledger)?;
+    serde_json::to_writer_pretty(&mut w, v)?;
+    w.write_all(b"\n")?;
+    w.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,7 +3,7 @@
 //! keyring's data keys.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -14,8 +14,11 @@ use shuan_crypto::modes::{CbcDecryptor, CbcEncryptor, Sm4Ctr};
 use shuan_crypto::sm2::{Signature, SigningKey, VerifyingKey};
 use shuan_crypto::zeroize::Zeroizing;
 
+use shuan_output::AtomicFile;
+
 use crate::audit_trail::{path_object, AuditTrail};
 use crate::context::Context;
+use crate::output;
 
 #[derive(Subcommand)]
 pub enum CryptoCommand {
@@ -32,9 +35,20 @@ pub enum CryptoCommand {
         /// Cipher and mode (CBC uses PKCS#7 padding, as OpenSSL does).
         #[arg(long, value_enum)]
         cipher: EncCipher,
-        /// Key, 32 hex digits (16 bytes).
-        #[arg(short = 'K', value_name = "HEX")]
-        key: String,
+        /// Key, 32 hex digits (16 bytes), as OpenSSL's `-K`. A key on the command line is
+        /// visible to every user through `ps`: prefer --key-file or $SHUAN_SM4_KEY.
+        #[arg(
+            short = 'K',
+            value_name = "HEX",
+            env = "SHUAN_SM4_KEY",
+            hide_env_values = true,
+            required_unless_present = "key_file",
+            conflicts_with = "key_file"
+        )]
+        key: Option<String>,
+        /// File holding the key as 32 hex digits (one line; mode 0600 recommended).
+        #[arg(long, value_name = "FILE")]
+        key_file: Option<PathBuf>,
         /// IV / initial counter block, 32 hex digits.
         #[arg(long, value_name = "HEX")]
         iv: String,
@@ -44,9 +58,12 @@ pub enum CryptoCommand {
         /// Input file (default stdin).
         #[arg(long = "in", value_name = "FILE")]
         input: Option<PathBuf>,
-        /// Output file (default stdout).
+        /// Output file (default stdout); never the input, never replaced without --force.
         #[arg(long = "out", value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Replace the output file if it exists.
+        #[arg(long, requires = "output")]
+        force: bool,
     },
     /// Generate an SM2 key pair: PKCS#8 private key (mode 0600) and SPKI public key, PEM.
     Keygen {
@@ -67,8 +84,11 @@ pub enum CryptoCommand {
         /// Signature output (DER).
         #[arg(long, value_name = "SIG.der")]
         out: PathBuf,
+        /// Replace the signature file if it exists.
+        #[arg(long)]
+        force: bool,
     },
-    /// Verify an SM2 signature (验签). Exit 0 if valid, 1 if not.
+    /// Verify an SM2 signature (验签). Exit 0 if valid, 3 if not, 1 if it could not be checked.
     Verify {
         /// SM2 public key (SPKI PEM) or private key.
         #[arg(long, value_name = "PUB.pem")]
@@ -87,7 +107,11 @@ pub enum CryptoCommand {
         /// Plaintext file.
         input: PathBuf,
         /// Encrypted output file.
+        #[arg(long = "out", value_name = "FILE")]
         output: PathBuf,
+        /// Replace the output file if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Decrypt a shuan envelope file; OUT appears only if every chunk authenticates.
     Decrypt {
@@ -96,8 +120,12 @@ pub enum CryptoCommand {
         key_id: Option<String>,
         /// Encrypted file.
         input: PathBuf,
-        /// Plaintext output file.
+        /// Plaintext output file (mode 0600).
+        #[arg(long = "out", value_name = "FILE")]
         output: PathBuf,
+        /// Replace the output file if it exists.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -132,29 +160,63 @@ pub fn run(ctx: &Context, cmd: CryptoCommand) -> anyhow::Result<ExitCode> {
         CryptoCommand::Enc {
             cipher,
             key,
+            key_file,
             iv,
             decrypt,
             input,
             output,
+            force,
         } => {
-            let key = parse_hex16(&key, "-K key")?;
+            let key = match (key, key_file) {
+                (Some(k), _) => parse_hex16(&Zeroizing::new(k), "-K key")?,
+                (None, Some(f)) => {
+                    let text = Zeroizing::new(
+                        std::fs::read_to_string(&f)
+                            .with_context(|| format!("reading the key file {}", f.display()))?,
+                    );
+                    parse_hex16(&text, &format!("the key in {}", f.display()))?
+                }
+                (None, None) => bail!("give the key with --key-file FILE or $SHUAN_SM4_KEY"),
+            };
             let iv = parse_hex16(&iv, "--iv")?;
+            let rules = output::rules(ctx, input.iter().cloned(), force);
             let mut r = open_input(input.as_deref())?;
-            let mut w = open_output(output.as_deref())?;
+            let mut w = output::Output::open_private(output.as_deref(), &rules)?;
             raw_enc(cipher, &key, &iv, decrypt, &mut r, &mut w)?;
-            w.flush().context("writing output")?;
+            w.finish()?;
             Ok(ExitCode::SUCCESS)
         }
         CryptoCommand::Keygen { out, pub_out } => {
+            // Keys are never replaced: no --force here.
+            let rules = output::rules(ctx, Vec::<PathBuf>::new(), false);
+            if pub_out.as_deref() == Some(out.as_path()) {
+                bail!("--out and --pub-out name the same file {}", out.display());
+            }
+            // Both checked before either is written.
+            rules.check(&out)?;
+            if let Some(p) = &pub_out {
+                rules.check(p)?;
+            }
             let key = SigningKey::try_generate()?;
-            write_new_private(&out, key.to_pkcs8_pem().as_bytes())?;
+            let pem = key.to_pkcs8_pem();
+            shuan_output::write_file_private(&out, &rules, pem.as_bytes())?;
             if let Some(p) = pub_out {
-                std::fs::write(&p, key.verifying_key().to_public_key_pem())
-                    .with_context(|| format!("writing {}", p.display()))?;
+                shuan_output::write_file(
+                    &p,
+                    &rules,
+                    key.verifying_key().to_public_key_pem().as_bytes(),
+                )?;
             }
             Ok(ExitCode::SUCCESS)
         }
-        CryptoCommand::Sign { key, file, out } => {
+        CryptoCommand::Sign {
+            key,
+            file,
+            out,
+            force,
+        } => {
+            let rules = output::rules(ctx, [key.clone(), file.clone()], force);
+            rules.check(&out)?;
             let pem = Zeroizing::new(
                 std::fs::read_to_string(&key)
                     .with_context(|| format!("reading {}", key.display()))?,
@@ -162,8 +224,7 @@ pub fn run(ctx: &Context, cmd: CryptoCommand) -> anyhow::Result<ExitCode> {
             let sk =
                 SigningKey::from_pkcs8_pem(&pem).with_context(|| format!("{}", key.display()))?;
             let e = hash_for_sm2(&sk.verifying_key(), &file)?;
-            std::fs::write(&out, sk.sign_digest(&e).to_der())
-                .with_context(|| format!("writing {}", out.display()))?;
+            shuan_output::write_file(&out, &rules, &sk.sign_digest(&e).to_der())?;
             Ok(ExitCode::SUCCESS)
         }
         CryptoCommand::Verify { key, file, sig } => {
@@ -178,7 +239,7 @@ pub fn run(ctx: &Context, cmd: CryptoCommand) -> anyhow::Result<ExitCode> {
                 }
                 Err(err) => {
                     println!("Verification failure: {err}");
-                    Ok(ExitCode::from(1))
+                    Ok(ExitCode::from(crate::exit::INVALID))
                 }
             }
         }
@@ -186,24 +247,33 @@ pub fn run(ctx: &Context, cmd: CryptoCommand) -> anyhow::Result<ExitCode> {
             key_id,
             input,
             output,
+            force,
         } => {
+            let rules = output::rules(ctx, [input.clone()], force);
+            rules.check(&output)?;
             let trail = AuditTrail::open(ctx)?;
-            let kr = crate::cmd::keys::open_keyring(ctx)?;
-            let id = key_id.unwrap_or_else(|| kr.default_key_id().to_string());
-            let (version, key) = kr.active_key(&id)?;
-            let res = envelope::encrypt_file(&id, version, &key, &input, &output)
-                .with_context(|| format!("encrypting {} to {}", input.display(), output.display()));
-            let n = trail.record_result(
-                "encrypt",
-                &path_object(&input),
-                crate::details! {
-                    "output" => path_object(&output),
-                    "key_id" => id,
-                    "key_version" => version,
-                    "cipher" => "SM4-GCM",
-                },
-                res,
-            )?;
+            let object = path_object(&input);
+            trail.begin("encrypt", &object);
+            let mut details = crate::details! {
+                "output" => path_object(&output),
+                "cipher" => "SM4-GCM",
+            };
+            // Every failure from here on — a wrong passphrase, an unknown key id, a read
+            // error — is recorded, not only the successful encryption.
+            let res = (|| {
+                let kr = crate::cmd::keys::open_keyring(ctx)?;
+                let id = key_id.unwrap_or_else(|| kr.default_key_id().to_string());
+                details.insert("key_id".into(), id.clone().into());
+                let (version, key) = kr.active_key(&id)?;
+                details.insert("key_version".into(), version.into());
+                let mut r = open_input(Some(&input))?;
+                let mut w = AtomicFile::create(&output, &rules)?;
+                let n = envelope::encrypt(&id, version, &key, &mut r, &mut w)
+                    .with_context(|| format!("encrypting {}", input.display()))?;
+                w.commit()?;
+                anyhow::Ok((n, id, version))
+            })();
+            let (n, id, version) = trail.record_result("encrypt", &object, details, res)?;
             trail.close()?;
             eprintln!(
                 "encrypted {n} bytes under key '{id}' version {version} (SM4-GCM) -> {}",
@@ -215,35 +285,40 @@ pub fn run(ctx: &Context, cmd: CryptoCommand) -> anyhow::Result<ExitCode> {
             key_id,
             input,
             output,
+            force,
         } => {
+            let rules = output::rules(ctx, [input.clone()], force);
+            rules.check(&output)?;
             let trail = AuditTrail::open(ctx)?;
-            let kr = crate::cmd::keys::open_keyring(ctx)?;
-            let mut used = None;
-            let res = envelope::decrypt_file(&input, &output, |h| {
-                used = Some((h.key_id.clone(), h.key_version));
+            let object = path_object(&input);
+            trail.begin("decrypt", &object);
+            let mut details = crate::details! { "output" => path_object(&output) };
+            let res = (|| {
+                let kr = crate::cmd::keys::open_keyring(ctx)?;
+                let mut r = open_input(Some(&input))?;
+                let header = envelope::Header::read_from(&mut r)
+                    .with_context(|| format!("{} is not a shuan envelope", input.display()))?;
+                details.insert("key_id".into(), header.key_id.clone().into());
+                details.insert("key_version".into(), header.key_version.into());
                 if let Some(want) = &key_id {
-                    if want != &h.key_id {
+                    if want != &header.key_id {
                         return Err(EnvelopeError::WrongKey {
-                            key_id: h.key_id.clone(),
-                            key_version: h.key_version,
-                        });
+                            key_id: header.key_id.clone(),
+                            key_version: header.key_version,
+                        })
+                        .with_context(|| format!("--key-id {want}"));
                     }
                 }
-                kr.key(&h.key_id, h.key_version)
-                    .map_err(|e| EnvelopeError::KeyUnavailable(e.to_string()))
-            })
-            .with_context(|| format!("decrypting {}", input.display()));
-            let (used_id, used_version) = used.unzip();
-            let n = trail.record_result(
-                "decrypt",
-                &path_object(&input),
-                crate::details! {
-                    "output" => path_object(&output),
-                    "key_id" => used_id,
-                    "key_version" => used_version,
-                },
-                res,
-            )?;
+                let key = kr.key(&header.key_id, header.key_version)?;
+                // Plaintext: owner-only, and under its real name only once every chunk
+                // has authenticated.
+                let mut w = AtomicFile::create_private(&output, &rules)?;
+                let n = envelope::decrypt(&header, &key, &mut r, &mut w)
+                    .with_context(|| format!("decrypting {}", input.display()))?;
+                w.commit()?;
+                anyhow::Ok(n)
+            })();
+            let n = trail.record_result("decrypt", &object, details, res)?;
             trail.close()?;
             eprintln!("decrypted {n} bytes -> {}", output.display());
             Ok(ExitCode::SUCCESS)
@@ -344,37 +419,6 @@ fn open_input(path: Option<&Path>) -> anyhow::Result<Box<dyn Read>> {
             File::open(p).with_context(|| format!("opening {}", p.display()))?,
         ))),
     }
-}
-
-fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
-    match path {
-        None => Ok(Box::new(BufWriter::new(std::io::stdout().lock()))),
-        Some(p) if p.as_os_str() == "-" => Ok(Box::new(BufWriter::new(std::io::stdout().lock()))),
-        Some(p) => Ok(Box::new(BufWriter::with_capacity(
-            1 << 16,
-            File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        ))),
-    }
-}
-
-/// Create a new file with mode 0600 (refusing to overwrite an existing key).
-fn write_new_private(path: &Path, data: &[u8]) -> anyhow::Result<()> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let mut f = o.open(path).with_context(|| {
-        format!(
-            "creating {} (it must not exist already; keys are never overwritten)",
-            path.display()
-        )
-    })?;
-    f.write_all(data)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
 }
 
 fn parse_hex16(s: &str, what: &str) -> anyhow::Result<Zeroizing<[u8; 16]>> {

@@ -76,7 +76,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
     let saved = super::scan::save(ctx, &trail, &outcome.results, &settings)?;
     trail.close()?;
 
-    let mut out = output::writer(None)?;
+    let mut out = output::stdout();
     writeln!(out, "数安 shuan 演示：某县政务部门数据资产发现与分类分级")?;
     writeln!(
         out,
@@ -112,7 +112,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
         out,
         "  shuan {dd} assets diff '{spec}'          # 与上次扫描比对"
     )?;
-    out.flush()?;
+    out.finish()?;
     Ok(if outcome.failed {
         ExitCode::from(1)
     } else {

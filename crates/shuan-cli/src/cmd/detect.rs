@@ -67,6 +67,14 @@ pub struct DetectArgs {
     /// Report findings at or above this confidence (0–1).
     #[arg(long, default_value_t = shuan_detect::REPORT_CONFIDENCE, value_name = "X")]
     pub min_confidence: f32,
+
+    /// Write the findings to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -76,9 +84,14 @@ pub struct RedactArgs {
     #[arg(value_name = "FILE")]
     pub file: Option<String>,
 
-    /// Write the redacted text to FILE instead of stdout.
+    /// Write the redacted text to FILE instead of stdout; it appears only once the whole
+    /// input was redacted.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 /// Chunks end at a line break once at least this much is buffered.
@@ -193,7 +206,16 @@ struct JsonFinding<'a> {
     file: Option<&'a str>,
 }
 
-pub fn run_detect(_ctx: &Context, args: DetectArgs) -> Result<ExitCode> {
+/// The files among `names` (not `-`), as inputs an output may not replace.
+fn input_files(names: &[String]) -> Vec<PathBuf> {
+    names
+        .iter()
+        .filter(|n| n.as_str() != "-")
+        .map(PathBuf::from)
+        .collect()
+}
+
+pub fn run_detect(ctx: &Context, args: DetectArgs) -> Result<ExitCode> {
     if !(0.0..=1.0).contains(&args.min_confidence) {
         return Ok(super::scan::usage_error(
             "--min-confidence must be between 0 and 1",
@@ -206,7 +228,8 @@ pub fn run_detect(_ctx: &Context, args: DetectArgs) -> Result<ExitCode> {
     };
     let many = files.len() > 1;
     let scanner = TextScanner::new().with_min_confidence(args.min_confidence);
-    let mut out = output::writer(None)?;
+    let rules = output::rules(ctx, input_files(&files), args.force);
+    let mut out = output::Output::open(args.out.as_deref(), &rules)?;
     let mut failed = false;
     let mut total = 0usize;
     for name in &files {
@@ -225,6 +248,10 @@ pub fn run_detect(_ctx: &Context, args: DetectArgs) -> Result<ExitCode> {
             &mut total,
         );
         if let Err(e) = res {
+            if crate::exit::is_broken_pipe(&e) {
+                // The reader went away (`| head`): stop quietly, as other filters do.
+                return Ok(ExitCode::SUCCESS);
+            }
             out.flush().ok();
             eprintln!("error: {e:#}");
             failed = true;
@@ -233,7 +260,7 @@ pub fn run_detect(_ctx: &Context, args: DetectArgs) -> Result<ExitCode> {
     if args.format == DetectFormat::Text && total == 0 && !failed {
         writeln!(out, "未发现敏感数据 (no sensitive data found)")?;
     }
-    out.flush()?;
+    out.finish()?;
     Ok(if failed {
         ExitCode::from(1)
     } else {
@@ -304,7 +331,7 @@ fn detect_one(
     Ok(())
 }
 
-pub fn run_redact(_ctx: &Context, args: RedactArgs) -> Result<ExitCode> {
+pub fn run_redact(ctx: &Context, args: RedactArgs) -> Result<ExitCode> {
     let name = args.file.clone().unwrap_or_else(|| "-".into());
     let label = if name == "-" {
         "<stdin>".to_string()
@@ -319,7 +346,8 @@ pub fn run_redact(_ctx: &Context, args: RedactArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    let mut out = output::writer(args.out.as_deref())?;
+    let rules = output::rules(ctx, input_files(std::slice::from_ref(&name)), args.force);
+    let mut out = output::Output::open(args.out.as_deref(), &rules)?;
     let mut findings = Vec::new();
     let mut count = 0usize;
     loop {
@@ -331,13 +359,17 @@ pub fn run_redact(_ctx: &Context, args: RedactArgs) -> Result<ExitCode> {
             }
             Ok(None) => break,
             Err(e) => {
-                out.flush().ok();
+                // `out` is dropped unfinished: a `--out` file does not appear at all
+                // (on stdout, what was written stays written).
+                if let output::Output::Stdout(_) = out {
+                    out.finish().ok();
+                }
                 eprintln!("error: {e:#}");
                 return Ok(ExitCode::from(1));
             }
         }
     }
-    out.flush()?;
+    out.finish()?;
     tracing::info!("{label}: {count} finding(s) masked");
     Ok(ExitCode::SUCCESS)
 }

@@ -73,9 +73,14 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
     pub format: ScanFormat,
 
-    /// Write the output to FILE instead of stdout.
+    /// Write the output to FILE instead of stdout (never a scanned file, never inside
+    /// the data directory).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
 
     /// Record the result in the inventory (数据资产清单) under the data directory.
     #[arg(long)]
@@ -97,7 +102,7 @@ pub struct ScanArgs {
 /// Exit status 2 with a message: a usage error found after parsing.
 pub fn usage_error(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {msg}");
-    ExitCode::from(2)
+    ExitCode::from(crate::exit::USAGE)
 }
 
 pub fn run(ctx: &Context, args: ScanArgs) -> Result<ExitCode> {
@@ -128,6 +133,18 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<ExitCode> {
         jobs: args.jobs.map(usize::from).unwrap_or_else(default_jobs),
         source_options,
     };
+    // The output is checked before any source is read: a scan of hours must not end in
+    // "cannot write the report". Sources that are files are inputs it may not replace.
+    let inputs: Vec<PathBuf> = args
+        .sources
+        .iter()
+        .filter(|s| !s.contains("://"))
+        .map(PathBuf::from)
+        .collect();
+    let rules = output::rules(ctx, inputs, args.force);
+    if let Some(out) = &args.out {
+        rules.check(out)?;
+    }
     // Fail-closed: a scan whose result is to be saved is recorded in the audit ledger, so
     // an unwritable ledger stops it before any source is read.
     let trail = if args.save {
@@ -138,14 +155,13 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<ExitCode> {
     let outcome = scan_all(&args.sources, &settings, &progress);
     progress.finish();
 
-    let mut out = output::writer(args.out.as_deref())?;
+    let mut out = output::Output::open(args.out.as_deref(), &rules)?;
     match args.format {
         ScanFormat::Table => write_text(&mut out, &outcome.results, &settings.profile)?,
         ScanFormat::Json => write_json(&mut out, &outcome.results, &settings.profile)?,
         ScanFormat::Csv => write_csv(&mut out, &outcome.results, &settings.profile)?,
     }
-    out.flush().context("cannot write the scan result")?;
-    drop(out);
+    out.finish().context("cannot write the scan result")?;
 
     if let Some(trail) = trail {
         for (source, id) in save(ctx, &trail, &outcome.results, &settings)? {
