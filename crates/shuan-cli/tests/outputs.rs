@@ -389,3 +389,36 @@ fn after_sigkill_the_next_command_removes_what_was_left() {
         temporaries(d.path())
     );
 }
+
+#[test]
+fn the_redact_help_example_is_what_redact_prints() {
+    let d = tempfile::tempdir().unwrap();
+    let help = ok(shuan(&d.path().join("data"), &["redact", "--help"]));
+    let help = String::from_utf8(help.stdout).unwrap();
+    let lines: Vec<&str> = help.lines().map(str::trim).collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("echo '") && l.ends_with("| shuan redact"))
+        .expect("an echo example in redact --help");
+    let input = lines[at]
+        .strip_prefix("echo '")
+        .and_then(|l| l.split_once("' |"))
+        .unwrap()
+        .0;
+    let expected = lines[at + 1]
+        .strip_prefix("# → ")
+        .expect("its result below it");
+    let mut child = shuan_cmd(&d.path().join("data"))
+        .arg("redact")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        format!("{input}\n").as_bytes(),
+    )
+    .unwrap();
+    let o = ok(child.wait_with_output().unwrap());
+    assert_eq!(String::from_utf8(o.stdout).unwrap().trim_end(), expected);
+}

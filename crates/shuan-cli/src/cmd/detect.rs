@@ -37,8 +37,10 @@ Examples:
   # Check a text before pasting it into an AI tool or sending it outside (R-31)
   shuan redact report.txt > report.redacted.txt
 
-  echo '张三的身份证号11010519491231002X，电话13800138000' | shuan redact
-  # → 张*的身份证号110105********002X，电话138****8000
+  echo '申请人张三，身份证号11010519491231002X，电话13800138000' | shuan redact
+  # → 申请人张*，身份证号110105********002X，电话138****8000
+
+  shuan redact letter.txt --out letter.redacted.txt   # appears only when complete
 
 Each finding is replaced by a masked form that keeps a hint of what it was; everything
 else is copied unchanged. Weak findings (e.g. a card-shaped number failing Luhn) are
