@@ -236,6 +236,7 @@ fn pending() -> MutexGuard<'static, Option<Pending>> {
 /// touched no protected data or keys and are not recorded.
 pub fn record_interruption(command_path: &str, signal: &str) {
     let Some(p) = pending().take() else {
+        eprintln!("interrupted ({signal}) before any audited action began");
         return;
     };
     let (action, object) = p

@@ -121,20 +121,13 @@ fn command_path(matches: &clap::ArgMatches) -> String {
 /// recorded in the audit ledger (if the command is an audited one).
 fn start_cleanup(ctx: &context::Context, command_path: String) {
     let journal = ctx.data_dir.join("run");
-    if ctx.data_dir.is_dir() {
-        for p in shuan_output::sweep_journal_dir(&journal) {
-            eprintln!(
-                "note: removed {}, left by an interrupted shuan command",
-                p.display()
-            );
-        }
-        if let Err(e) = shuan_output::set_journal_dir(&journal) {
-            tracing::warn!(
-                "cannot keep a journal of temporaries in {}: {e}",
-                journal.display()
-            );
-        }
+    for p in shuan_output::sweep_journal_dir(&journal) {
+        eprintln!(
+            "note: removed {}, left by an interrupted shuan command",
+            p.display()
+        );
     }
+    shuan_output::set_journal_dir(&journal);
     let handler = shuan_output::install_interrupt_handler(move |signal| {
         audit_trail::record_interruption(&command_path, signal);
     });

@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 fn shuan_cmd(data_dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_shuan"));
@@ -312,82 +311,6 @@ fn rustix_uid() -> u64 {
         .unwrap()
         .parse()
         .unwrap()
-}
-
-/// Starts `shuan crypto decrypt` of a large file and stops it with `signal` once its
-/// temporary exists. Returns the output path and the data directory.
-fn interrupt_decrypt(d: &Path, signal: &str) -> (PathBuf, PathBuf) {
-    let data = d.join("data");
-    ok(shuan(&data, &["keys", "init"]));
-    let plain = d.join("big.csv");
-    let line = "姓名,身份证号\n张三,11010519491231002X\n";
-    std::fs::write(&plain, line.repeat(4_000_000)).unwrap();
-    let enc = d.join("big.enc");
-    ok(shuan(
-        &data,
-        &["crypto", "encrypt", s(&plain), "--out", s(&enc)],
-    ));
-    std::fs::remove_file(&plain).unwrap();
-    let out = d.join("plain.csv");
-    let child = shuan_cmd(&data)
-        .args(["crypto", "decrypt", s(&enc), "--out", s(&out)])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while temporaries(d).is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no temporary appeared"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args([signal, &pid])
-        .status()
-        .unwrap()
-        .success());
-    let o = child.wait_with_output().unwrap();
-    if o.status.success() {
-        // Finished before the signal arrived: then the output is whole.
-        assert!(out.exists());
-        std::fs::remove_file(&out).unwrap();
-    }
-    (out, data)
-}
-
-#[test]
-fn ctrl_c_during_decrypt_removes_the_plaintext_temporary_and_records_it() {
-    let d = tempfile::tempdir().unwrap();
-    let (out, data) = interrupt_decrypt(d.path(), "-INT");
-    assert!(!out.exists(), "no partial plaintext under the real name");
-    assert!(
-        temporaries(d.path()).is_empty(),
-        "{:?}",
-        temporaries(d.path())
-    );
-    let recs = records(&data);
-    let last = recs.last().unwrap();
-    assert_eq!(last["action"], "decrypt", "{last}");
-    assert_eq!(last["outcome"], "error", "{last}");
-    assert_eq!(last["details"]["signal"], "SIGINT", "{last}");
-    ok(shuan(&data, &["audit", "verify"]));
-}
-
-#[test]
-fn after_sigkill_the_next_command_removes_what_was_left() {
-    let d = tempfile::tempdir().unwrap();
-    let (out, data) = interrupt_decrypt(d.path(), "-KILL");
-    assert!(!out.exists());
-    // Any later command sweeps the temporaries of the killed run.
-    ok(shuan(&data, &["keys", "list"]));
-    assert!(
-        temporaries(d.path()).is_empty(),
-        "{:?}",
-        temporaries(d.path())
-    );
 }
 
 #[test]

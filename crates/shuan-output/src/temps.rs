@@ -48,6 +48,7 @@ impl Registry {
         };
         if self.journal.is_none() {
             let name = format!("{}-{}.temps", std::process::id(), own_start_time());
+            let _ = std::fs::create_dir_all(&dir);
             self.journal = OpenOptions::new()
                 .create(true)
                 .append(true)
@@ -90,10 +91,10 @@ impl Registry {
     }
 }
 
-/// Keeps a journal of live temporaries in `dir` (created if missing), so that a later
-/// [`sweep_journal_dir`] can remove what this process leaves if it is killed.
-pub fn set_journal_dir(dir: &Path) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+/// Keeps a journal of live temporaries in `dir` (created when the first temporary is),
+/// so that a later [`sweep_journal_dir`] can remove what this process leaves if it is
+/// killed.
+pub fn set_journal_dir(dir: &Path) {
     let mut reg = registry();
     reg.journal_dir = Some(dir.to_path_buf());
     reg.journal = None;
@@ -101,7 +102,6 @@ pub fn set_journal_dir(dir: &Path) -> io::Result<()> {
     for p in live {
         reg.journal_line('+', &p);
     }
-    Ok(())
 }
 
 /// Whether an interrupt signal has arrived; long loops may check it to stop early.

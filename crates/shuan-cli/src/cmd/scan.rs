@@ -148,7 +148,15 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<ExitCode> {
     // Fail-closed: a scan whose result is to be saved is recorded in the audit ledger, so
     // an unwritable ledger stops it before any source is read.
     let trail = if args.save {
-        Some(AuditTrail::open(ctx)?)
+        let trail = AuditTrail::open(ctx)?;
+        // Named without passwords, like every record of a source.
+        let sources: Vec<String> = args
+            .sources
+            .iter()
+            .map(|s| shuan_source::redact_url(s).to_string())
+            .collect();
+        trail.begin("scan_save", &sources.join(" "));
+        Some(trail)
     } else {
         None
     };
