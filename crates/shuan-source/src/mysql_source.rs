@@ -13,7 +13,7 @@ use std::time::Duration;
 use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, OptsBuilder, QueryResult, Text, UrlError, Value};
 
-use crate::db_url::{quote_backtick, redact_url};
+use crate::db_url::{canonical_url, quote_backtick};
 use crate::sqlite::sample_limit;
 use crate::{
     sample_rows, set_db_row_count, ColumnMeta, Locator, RowPosition, RowReader, Source,
@@ -43,7 +43,7 @@ fn url_error(e: &UrlError) -> String {
 
 impl MysqlSource {
     pub(crate) fn connect(spec: &str, options: SourceOptions) -> Result<Self, SourceError> {
-        let display = redact_url(spec);
+        let display = canonical_url(spec);
         let db_error = |message: String| SourceError::Database {
             source_name: display.clone(),
             message,

@@ -13,7 +13,7 @@ use std::time::Duration;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls, RowIter};
 
-use crate::db_url::{quote_double, redact_url};
+use crate::db_url::{canonical_url, quote_double};
 use crate::sqlite::sample_limit;
 use crate::{
     sample_rows, set_db_row_count, ColumnMeta, Locator, RowPosition, RowReader, Source,
@@ -57,7 +57,7 @@ pub(crate) struct PostgresSource {
 
 impl PostgresSource {
     pub(crate) fn connect(spec: &str, options: SourceOptions) -> Result<Self, SourceError> {
-        let display = redact_url(spec);
+        let display = canonical_url(spec);
         let db_error = |message: String| SourceError::Database {
             source_name: display.clone(),
             message,
