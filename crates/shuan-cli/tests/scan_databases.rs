@@ -1,6 +1,7 @@
 //! `shuan scan` against the real PostgreSQL and MariaDB/MySQL servers named by
-//! SHUAN_TEST_POSTGRES and SHUAN_TEST_MYSQL. Unset: the test returns early with a note.
-//! Set but unreachable: the test fails. Fixtures live in objects named `shuan_cli_*` with
+//! SHUAN_TEST_POSTGRES and SHUAN_TEST_MYSQL. Unset when the tests were built: ignored
+//! (`build.rs` sets the `shuan_test_*` cfg), so the skip is visible. Set but unreachable:
+//! the test fails. Fixtures live in objects named `shuan_cli_*` with
 //! the process id, dropped at the end.
 
 #[path = "scan_common.rs"]
@@ -9,13 +10,11 @@ mod common;
 use common::*;
 use mysql::prelude::Queryable;
 
-fn env_url(name: &str) -> Option<String> {
+/// The server URL of a test that is only compiled in (not ignored) when `name` was set.
+fn env_url(name: &str) -> String {
     match std::env::var(name) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!("note: {name} is not set; skipping this database test");
-            None
-        }
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!("{name} was set when this test was built but is unset now; set it again"),
     }
 }
 
@@ -38,10 +37,12 @@ fn check_people(doc: &serde_json::Value, name: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    not(shuan_test_postgres),
+    ignore = "needs SHUAN_TEST_POSTGRES (see README)"
+)]
 fn postgres_tables_are_scanned_and_saved() {
-    let Some(url) = env_url("SHUAN_TEST_POSTGRES") else {
-        return;
-    };
+    let url = env_url("SHUAN_TEST_POSTGRES");
     let schema = format!("shuan_cli_{}", std::process::id());
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap_or_else(|e| {
         panic!("SHUAN_TEST_POSTGRES is set but the server is unreachable: {e}")
@@ -95,10 +96,9 @@ fn postgres_tables_are_scanned_and_saved() {
 }
 
 #[test]
+#[cfg_attr(not(shuan_test_mysql), ignore = "needs SHUAN_TEST_MYSQL (see README)")]
 fn mysql_tables_are_scanned() {
-    let Some(url) = env_url("SHUAN_TEST_MYSQL") else {
-        return;
-    };
+    let url = env_url("SHUAN_TEST_MYSQL");
     let table_name = format!("shuan_cli_people_{}", std::process::id());
     let opts = mysql::Opts::from_url(&url).unwrap();
     let db = opts

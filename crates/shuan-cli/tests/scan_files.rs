@@ -483,3 +483,95 @@ fn directory_with_a_binary_file_reports_the_skip_and_scans_the_rest() {
         stderr(&o)
     );
 }
+
+/// Runs the binary from `cwd`, so relative paths are the user's.
+fn shuan_in(cwd: &Path, data_dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_shuan"))
+        .current_dir(cwd)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("SHUAN_DATA_DIR")
+        .output()
+        .expect("run shuan")
+}
+
+/// Regression (issue 10 item 5): the inventory keyed a source by the path as typed, so one
+/// file scanned as `in/people.csv` and as `./people.csv` was two sources, and another
+/// directory's `./people.csv` was taken for the first, with a false "级别降低" diff.
+#[test]
+fn one_file_is_one_source_however_its_path_is_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let data = root.join("data");
+    fs::create_dir_all(root.join("in")).unwrap();
+    fs::create_dir_all(root.join("other")).unwrap();
+    let mut text = String::from("姓名,身份证号,手机号\n");
+    for (name, id, phone) in people_rows(30) {
+        text.push_str(&format!("{name},{id},{phone}\n"));
+    }
+    fs::write(root.join("in/people.csv"), &text).unwrap();
+    // Another department's people.csv: names only, a lower level.
+    let mut other = String::from("姓名,备注\n");
+    for (name, _, _) in people_rows(30) {
+        other.push_str(&format!("{name},正常\n"));
+    }
+    fs::write(root.join("other/people.csv"), &other).unwrap();
+
+    for (cwd, typed) in [
+        (root.clone(), "in/people.csv"),
+        (root.join("in"), "./people.csv"),
+    ] {
+        let o = shuan_in(&cwd, &data, &["scan", typed, "--save"]);
+        assert_eq!(o.status.code(), Some(0), "{typed}: {}", stderr(&o));
+    }
+    let sources = |data: &Path| -> Vec<String> {
+        let o = shuan(data, &["assets", "list", "--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let mut s: Vec<String> = json(&o)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["source"].as_str().unwrap().to_string())
+            .collect();
+        s.dedup();
+        s
+    };
+    let canonical = root.join("in/people.csv").to_str().unwrap().to_string();
+    assert_eq!(sources(&data), [canonical.clone()]);
+    // Two scans of one unchanged file: nothing changed.
+    let o = shuan_in(
+        &root,
+        &data,
+        &["assets", "diff", "in/people.csv", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let diffs = json(&o);
+    assert!(diffs[0]["previous"].is_object(), "{diffs:#}");
+    assert_eq!(diffs[0]["changes"], serde_json::json!([]), "{diffs:#}");
+
+    let o = shuan_in(
+        &root.join("other"),
+        &data,
+        &["scan", "./people.csv", "--save"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let other_name = root.join("other/people.csv").to_str().unwrap().to_string();
+    let mut want = vec![canonical.clone(), other_name];
+    want.sort();
+    assert_eq!(sources(&data), want);
+    // The first source is untouched and no change is invented between the two files.
+    let o = shuan(&data, &["assets", "diff", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let diffs = json(&o);
+    for d in diffs.as_array().unwrap() {
+        let changes = d["changes"].as_array().unwrap();
+        assert!(
+            !changes.iter().any(|c| c["kind"] == "level_lowered"),
+            "false diff: {diffs:#}"
+        );
+        if d["source"] == canonical.as_str() {
+            assert!(changes.is_empty(), "{diffs:#}");
+        }
+    }
+}

@@ -747,16 +747,29 @@ pub(crate) fn date_len(b: &[u8]) -> Option<(usize, bool)> {
 mod tests {
     use super::*;
 
+    /// Where the standard vectors live: `shared/` beside the workspace directory.
+    const VECTORS_PATH: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/standards/test_vectors.json"
+    );
+
     /// The identifier vectors of shared/standards/test_vectors.json ("identifiers"),
-    /// loaded from the file when present so the two cannot drift apart.
-    fn vectors() -> Option<serde_json::Value> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/standards/test_vectors.json"
+    /// loaded from the file so the two cannot drift apart. A missing or unreadable file
+    /// fails the test: passing without the vectors would prove nothing.
+    fn vectors() -> serde_json::Value {
+        let text = std::fs::read_to_string(VECTORS_PATH).unwrap_or_else(|e| {
+            panic!(
+                "the standard identifier vectors are expected at {VECTORS_PATH} \
+                 (shared/standards/test_vectors.json beside the workspace): {e}"
+            )
+        });
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{VECTORS_PATH} is not valid JSON: {e}"));
+        assert!(
+            v["identifiers"].is_object(),
+            "{VECTORS_PATH} has no \"identifiers\" object"
         );
-        let text = std::fs::read_to_string(path).ok()?;
-        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-        Some(v["identifiers"].clone())
+        v["identifiers"].clone()
     }
 
     fn list(v: &serde_json::Value, key: &str) -> Vec<String> {
@@ -770,12 +783,7 @@ mod tests {
 
     #[test]
     fn standard_vectors_file() {
-        let Some(v) = vectors() else {
-            eprintln!(
-                "note: shared/standards/test_vectors.json not found; inline vectors still run"
-            );
-            return;
-        };
+        let v = vectors();
         for s in list(&v, "resident_id_valid") {
             assert!(cn_resident_id(&s), "{s}");
         }

@@ -1,5 +1,6 @@
 //! Precision and recall per type on the generated, labelled evaluation corpus (fixed seed;
-//! look-alike negatives included). Fails if any type drops below 0.95.
+//! look-alike negatives included). Fails if any type's precision or recall is below 1.000,
+//! the figure docs/detectors.md states; the first 30 misses and false findings are printed.
 //!
 //! `SHUAN_EVAL_PER_TYPE` sets the positives per type (default 300) for a longer soak.
 
@@ -94,7 +95,7 @@ fn precision_and_recall_per_type() {
             p,
             r
         );
-        if p < 0.95 || r < 0.95 {
+        if c.fp > 0 || c.fn_ > 0 {
             failures.push(format!("{}: precision {p:.3}, recall {r:.3}", t.id()));
         }
     }
@@ -109,5 +110,5 @@ fn precision_and_recall_per_type() {
             t.id()
         );
     }
-    assert!(failures.is_empty(), "below 0.95: {failures:?}");
+    assert!(failures.is_empty(), "below 1.000: {failures:?}");
 }

@@ -19,6 +19,7 @@ pub(crate) struct DirSource;
 impl DirSource {
     #[allow(clippy::new_ret_no_self)]
     pub(crate) fn open(root: &Path, options: SourceOptions) -> Result<FileSource, SourceError> {
+        let root = &crate::files::canonical_path(root)?;
         let mut files = Vec::new();
         let mut skipped = Vec::new();
         walk(root, 0, &mut files, &mut skipped)?;

@@ -101,6 +101,7 @@ impl FileSource {
                 what: format!("{}: is a directory, not an SQLite file", path.display()),
             });
         }
+        let path = &canonical_path(path)?;
         let kind = match kind.or_else(|| FileKind::from_extension(path)) {
             Some(kind) => kind,
             None => {
@@ -308,6 +309,12 @@ impl Source for FileSource {
     fn skipped(&self) -> Vec<Skipped> {
         self.skipped.clone()
     }
+}
+
+/// The canonical absolute path of an existing file or directory: the one name of a file
+/// source however it was typed (`in/people.csv`, `./people.csv` from `in/`, a link to it).
+pub(crate) fn canonical_path(path: &Path) -> Result<PathBuf, SourceError> {
+    std::fs::canonicalize(path).map_err(|e| SourceError::io(path, e))
 }
 
 /// Buffered file reader used by the JSON readers.

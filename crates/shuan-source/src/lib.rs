@@ -27,7 +27,7 @@ mod postgres_source;
 mod sqlite;
 mod xlsx;
 
-pub use db_url::redact_url;
+pub use db_url::{canonical_url, redact_url};
 pub use error::SourceError;
 
 /// Largest single record (CSV record, JSON value, JSONL line) read before the table is
@@ -116,8 +116,8 @@ impl SourceOptions {
 /// One table of a source: a file, a sheet, or a database table.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TableRef {
-    /// Display name of where the table lives: the file's path for file tables (also inside
-    /// a directory), the database URL without password for server tables.
+    /// Display name of where the table lives: the file's canonical path for file tables
+    /// (also inside a directory), the [`canonical_url`] for server tables.
     pub source: String,
     /// File: file name without extension; workbook with several sheets: `book/Sheet`;
     /// SQLite: table name; PostgreSQL: `schema.table`; MySQL: `database.table`.
@@ -248,7 +248,8 @@ pub struct Skipped {
 
 /// A readable data source: a file, a directory or a database.
 pub trait Source: Send {
-    /// Path, or URL without password.
+    /// The source's one name, [`canonical_source_name`]: canonical absolute path, or
+    /// canonical URL without password.
     fn display_name(&self) -> String;
     /// The tables, in a stable order.
     fn tables(&mut self) -> Result<Vec<TableRef>, SourceError>;
@@ -412,6 +413,34 @@ pub(crate) fn distinct_names(names: Vec<String>) -> Vec<String> {
     out
 }
 
+/// The name [`open`] gives the source `spec` ([`Source::display_name`], [`TableRef::source`]),
+/// which the inventory keys scans by, so one source always has one name: a file or
+/// directory by its canonical absolute path (symbolic links, `.` and `..` resolved; a path
+/// that cannot be resolved is made absolute as written), a database by [`canonical_url`]
+/// (no password). `sqlite://PATH` names the file. Use it to look up a source a user names.
+pub fn canonical_source_name(spec: &str) -> String {
+    let lower = spec.get(..16).unwrap_or(spec).to_ascii_lowercase();
+    let path = if ["postgres://", "postgresql://", "mysql://", "mariadb://"]
+        .iter()
+        .any(|scheme| lower.starts_with(scheme))
+    {
+        return canonical_url(spec);
+    } else if lower.starts_with("sqlite://") {
+        sqlite_url_path(spec)
+    } else {
+        Path::new(spec)
+    };
+    std::fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .map_or_else(|_| spec.to_string(), |p| p.display().to_string())
+}
+
+/// The file of a `sqlite://PATH[?options]` URL.
+fn sqlite_url_path(spec: &str) -> &Path {
+    let path = &spec["sqlite://".len()..];
+    Path::new(path.split('?').next().unwrap_or(path))
+}
+
 /// Opens a source: a file or directory path, or a `postgres://`, `postgresql://`,
 /// `mysql://`, `mariadb://` or `sqlite://` URL. Database sources connect here, so a wrong
 /// password fails here with an error that names the server without the password.
@@ -430,10 +459,8 @@ pub fn open(spec: &str, options: &SourceOptions) -> Result<Box<dyn Source>, Sour
         )?));
     }
     if lower.starts_with("sqlite://") {
-        let path = &spec["sqlite://".len()..];
-        let path = path.split('?').next().unwrap_or(path);
         return Ok(Box::new(files::FileSource::open_single(
-            Path::new(path),
+            sqlite_url_path(spec),
             Some(files::FileKind::Sqlite),
             options.clone(),
         )?));

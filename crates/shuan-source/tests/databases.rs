@@ -1,6 +1,7 @@
 //! PostgreSQL and MariaDB through the public API, against the servers named by
-//! SHUAN_TEST_POSTGRES and SHUAN_TEST_MYSQL. Unset: the test returns early with a note.
-//! Set but unreachable: the test fails.
+//! SHUAN_TEST_POSTGRES and SHUAN_TEST_MYSQL. Unset when the tests were built: they are
+//! ignored (`build.rs` sets the `shuan_test_*` cfg), so the skip is visible. Set but
+//! unreachable: the test fails.
 //!
 //! Fixtures are created with the `postgres`/`mysql` crates directly (write access), in a
 //! schema/tables whose names start with `shuan_source_` and a per-process suffix, and
@@ -18,13 +19,11 @@ fn column<'a>(sample: &'a TableSample, name: &str) -> &'a [String] {
         .values
 }
 
-fn env_url(name: &str) -> Option<String> {
+/// The server URL of a test that is only compiled in (not ignored) when `name` was set.
+fn env_url(name: &str) -> String {
     match std::env::var(name) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!("note: {name} is not set; skipping this database test");
-            None
-        }
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!("{name} was set when this test was built but is unset now; set it again"),
     }
 }
 
@@ -48,10 +47,12 @@ const PEOPLE: [(&str, Option<&str>, &str); 4] = [
 ];
 
 #[test]
+#[cfg_attr(
+    not(shuan_test_postgres),
+    ignore = "needs SHUAN_TEST_POSTGRES (see README)"
+)]
 fn postgres_tables_are_listed_sampled_and_counted() {
-    let Some(url) = env_url("SHUAN_TEST_POSTGRES") else {
-        return;
-    };
+    let url = env_url("SHUAN_TEST_POSTGRES");
     let schema = format!("shuan_source_{}", std::process::id());
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap_or_else(|e| {
         panic!("SHUAN_TEST_POSTGRES is set but the server is unreachable: {e}")
@@ -147,10 +148,12 @@ fn postgres_tables_are_listed_sampled_and_counted() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shuan_test_postgres),
+    ignore = "needs SHUAN_TEST_POSTGRES (see README)"
+)]
 fn postgres_wrong_password_names_the_server_without_the_password() {
-    let Some(url) = env_url("SHUAN_TEST_POSTGRES") else {
-        return;
-    };
+    let url = env_url("SHUAN_TEST_POSTGRES");
     // Local servers often trust the test user; ask for a user that must authenticate.
     let bad = with_password(&url, "wrong-secret-4711");
     let bad = bad.replacen("://postgres:", "://shuan_no_such_user:", 1);
@@ -191,10 +194,9 @@ fn mysql_admin(url: &str) -> mysql::Conn {
 }
 
 #[test]
+#[cfg_attr(not(shuan_test_mysql), ignore = "needs SHUAN_TEST_MYSQL (see README)")]
 fn mysql_tables_are_listed_sampled_and_counted() {
-    let Some(url) = env_url("SHUAN_TEST_MYSQL") else {
-        return;
-    };
+    let url = env_url("SHUAN_TEST_MYSQL");
     let mut admin = mysql_admin(&url);
     let db: String = admin
         .query_first("SELECT DATABASE()")
@@ -280,10 +282,9 @@ fn mysql_tables_are_listed_sampled_and_counted() {
 }
 
 #[test]
+#[cfg_attr(not(shuan_test_mysql), ignore = "needs SHUAN_TEST_MYSQL (see README)")]
 fn mysql_without_database_lists_all_user_databases() {
-    let Some(url) = env_url("SHUAN_TEST_MYSQL") else {
-        return;
-    };
+    let url = env_url("SHUAN_TEST_MYSQL");
     let mut admin = mysql_admin(&url);
     let other = format!("shuan_source_db_{}", std::process::id());
     admin
@@ -312,10 +313,9 @@ fn mysql_without_database_lists_all_user_databases() {
 }
 
 #[test]
+#[cfg_attr(not(shuan_test_mysql), ignore = "needs SHUAN_TEST_MYSQL (see README)")]
 fn mysql_wrong_password_names_the_server_without_the_password() {
-    let Some(url) = env_url("SHUAN_TEST_MYSQL") else {
-        return;
-    };
+    let url = env_url("SHUAN_TEST_MYSQL");
     let bad = with_password(&url, "wrong-secret-4711");
     let bad = bad.replacen("://root:", "://shuan_no_such_user:", 1);
     let err = open(&bad, &SourceOptions::default())

@@ -703,3 +703,88 @@ fn utf16_unicode_text_exports_are_read() {
         assert_eq!(seen.load(Ordering::Relaxed), bytes.len() as u64, "{name}");
     }
 }
+
+/// `path` written relative to the current directory through `..` components, the way a
+/// user in another directory would type it (no `chdir`: tests share the process's cwd).
+fn relative_to_cwd(path: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap().canonicalize().unwrap();
+    let mut rel = PathBuf::new();
+    for _ in cwd.components().skip(1) {
+        rel.push("..");
+    }
+    rel.join(path.strip_prefix("/").unwrap())
+}
+
+/// Regression (issue 10 item 5): a file source was named by the path as typed, so one file
+/// became several sources in the inventory and two different `./people.csv` one source.
+#[test]
+fn a_file_has_one_canonical_name_however_it_is_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    fs::create_dir_all(root.join("in/sub")).unwrap();
+    fs::create_dir_all(root.join("other")).unwrap();
+    let people = root.join("in/people.csv");
+    fs::write(&people, "姓名,手机号\n张三,13800138000\n").unwrap();
+    fs::write(root.join("other/people.csv"), "姓名\n李四\n").unwrap();
+    std::os::unix::fs::symlink(&people, root.join("link.csv")).unwrap();
+
+    let spellings = [
+        people.clone(),
+        root.join("in/./sub/../people.csv"),
+        relative_to_cwd(&people),
+        root.join("link.csv"),
+    ];
+    for typed in &spellings {
+        let typed = typed.to_str().unwrap();
+        let mut source = open(typed, &SourceOptions::default()).unwrap();
+        assert_eq!(source.display_name(), people.to_str().unwrap(), "{typed}");
+        let tables = source.tables().unwrap();
+        assert_eq!(tables[0].source, people.to_str().unwrap(), "{typed}");
+        assert_eq!(
+            shuan_source::canonical_source_name(typed),
+            people.to_str().unwrap()
+        );
+        // The canonical path still reads.
+        assert_eq!(
+            source.sample_table(&tables[0], 10).unwrap().row_count,
+            Some(1)
+        );
+    }
+    let other = open(
+        root.join("other/people.csv").to_str().unwrap(),
+        &SourceOptions::default(),
+    )
+    .unwrap()
+    .display_name();
+    assert_ne!(other, people.to_str().unwrap());
+
+    // Directories and sqlite:// URLs too.
+    let dir_source = open(
+        root.join("in/sub/..").to_str().unwrap(),
+        &SourceOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(dir_source.display_name(), root.join("in").to_str().unwrap());
+    let mut dir_source = dir_source;
+    let tables = dir_source.tables().unwrap();
+    assert_eq!(tables[0].source, people.to_str().unwrap());
+    let db = root.join("d.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x TEXT)")
+        .unwrap();
+    let url = format!("sqlite://{}/in/../d.db", root.display());
+    assert_eq!(
+        open(&url, &SourceOptions::default())
+            .unwrap()
+            .display_name(),
+        db.to_str().unwrap()
+    );
+    assert_eq!(
+        shuan_source::canonical_source_name(&url),
+        db.to_str().unwrap()
+    );
+    // A path that does not exist is still named absolutely, never as typed.
+    let missing = shuan_source::canonical_source_name("no/such/people.csv");
+    assert!(Path::new(&missing).is_absolute(), "{missing}");
+}
