@@ -145,6 +145,7 @@ impl SoftwareKek {
         passphrase: &[u8],
         params: &PassphraseParams,
     ) -> Result<Self, CryptoError> {
+        check_argon2_floor(params, WEAK_ARGON2_ALLOWED)?;
         let salt = hex_decode(&params.salt).ok_or(CryptoError::InvalidKey("bad Argon2 salt"))?;
         let p = argon2::Params::new(params.m_cost_kib, params.t_cost, params.p_cost, Some(32))
             .map_err(|_| CryptoError::InvalidKey("bad Argon2 parameters"))?;
@@ -198,19 +199,59 @@ pub struct PassphraseParams {
     pub p_cost: u32,
 }
 
+/// Argon2id memory cost of a passphrase KEK: 64 MiB (OWASP's recommendation).
+pub const ARGON2_M_COST_KIB: u32 = 64 * 1024;
+/// Argon2id passes.
+pub const ARGON2_T_COST: u32 = 3;
+/// Argon2id lanes.
+pub const ARGON2_P_COST: u32 = 1;
+/// Test builds may lower the memory cost through this variable so that tests do not
+/// spend 64 MiB per derivation; release builds ignore values below
+/// [`ARGON2_M_COST_KIB`].
+pub const ARGON2_TEST_MEMORY_ENV: &str = "SHUAN_ARGON2_M_KIB";
+
+/// Whether this build may use Argon2 costs below the documented ones: only builds with
+/// debug assertions (the test and dev profiles), never a release build.
+const WEAK_ARGON2_ALLOWED: bool = cfg!(debug_assertions);
+
+/// The memory cost for a new passphrase KEK: the documented cost, or the test hook's
+/// value where `allow_weaker`; a value below the floor is never used otherwise.
+fn argon2_memory_kib(test_hook: Option<&str>, allow_weaker: bool) -> u32 {
+    let requested = test_hook.and_then(|v| v.trim().parse::<u32>().ok());
+    match requested {
+        Some(m) if allow_weaker => m,
+        Some(m) => m.max(ARGON2_M_COST_KIB),
+        None => ARGON2_M_COST_KIB,
+    }
+}
+
+/// Refuse parameters below the documented cost unless `allow_weaker`.
+fn check_argon2_floor(params: &PassphraseParams, allow_weaker: bool) -> Result<(), CryptoError> {
+    if !allow_weaker
+        && (params.m_cost_kib < ARGON2_M_COST_KIB
+            || params.t_cost < ARGON2_T_COST
+            || params.p_cost < ARGON2_P_COST)
+    {
+        return Err(CryptoError::InvalidKey(
+            "the keyring's Argon2id cost is below the documented minimum (64 MiB, 3 passes, \
+             1 lane): it was made by a test build, which a release build refuses; create \
+             the keyring with a release build",
+        ));
+    }
+    Ok(())
+}
+
 impl PassphraseParams {
-    /// Fresh salt with the default cost (64 MiB, 3 passes, 1 lane: OWASP's Argon2id
-    /// recommendation), or `SHUAN_ARGON2_M_KIB` memory for tests.
+    /// Fresh salt with the documented cost ([`ARGON2_M_COST_KIB`], [`ARGON2_T_COST`],
+    /// [`ARGON2_P_COST`]); test builds may lower the memory through
+    /// [`ARGON2_TEST_MEMORY_ENV`], release builds never.
     pub fn generate() -> Result<Self, CryptoError> {
-        let m = std::env::var("SHUAN_ARGON2_M_KIB")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(64 * 1024);
+        let hook = std::env::var(ARGON2_TEST_MEMORY_ENV).ok();
         Ok(PassphraseParams {
             salt: hex_encode(&crate::rand::bytes::<16>()?),
-            m_cost_kib: m,
-            t_cost: 3,
-            p_cost: 1,
+            m_cost_kib: argon2_memory_kib(hook.as_deref(), WEAK_ARGON2_ALLOWED),
+            t_cost: ARGON2_T_COST,
+            p_cost: ARGON2_P_COST,
         })
     }
 }
@@ -1189,5 +1230,45 @@ mod tests {
             .filter_map(|r| r.as_ref().err())
             .all(|e| matches!(e, KeyringError::AlreadyExists(_))));
         Keyring::open(dir.path(), || None).unwrap();
+    }
+
+    /// The test hook used to lower Argon2's memory in any build; a release build must
+    /// use at least the documented cost whatever the environment says.
+    #[test]
+    fn release_builds_have_an_argon2_floor() {
+        assert_eq!(argon2_memory_kib(Some("8"), false), ARGON2_M_COST_KIB);
+        assert_eq!(argon2_memory_kib(Some("0"), false), ARGON2_M_COST_KIB);
+        assert_eq!(argon2_memory_kib(None, false), ARGON2_M_COST_KIB);
+        assert_eq!(
+            argon2_memory_kib(Some("131072"), false),
+            131072,
+            "more is fine"
+        );
+        assert_eq!(
+            argon2_memory_kib(Some("256"), true),
+            256,
+            "test builds may lower it"
+        );
+        assert_eq!(argon2_memory_kib(Some("junk"), true), ARGON2_M_COST_KIB);
+
+        let weak = PassphraseParams {
+            salt: hex_encode(&[1u8; 16]),
+            m_cost_kib: 256,
+            t_cost: 3,
+            p_cost: 1,
+        };
+        assert!(check_argon2_floor(&weak, false).is_err());
+        assert!(check_argon2_floor(&weak, true).is_ok());
+        let one_pass = PassphraseParams {
+            m_cost_kib: ARGON2_M_COST_KIB,
+            t_cost: 1,
+            ..weak.clone()
+        };
+        assert!(check_argon2_floor(&one_pass, false).is_err());
+        let documented = PassphraseParams {
+            m_cost_kib: ARGON2_M_COST_KIB,
+            ..weak
+        };
+        assert!(check_argon2_floor(&documented, false).is_ok());
     }
 }
