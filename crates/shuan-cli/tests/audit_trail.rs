@@ -263,6 +263,18 @@ fn restoring_over_the_live_data_directory_is_refused() {
     let recs = records(&data);
     assert_eq!(
         actions(&recs),
-        ["key_init", "backup_create", "backup_restore"]
+        [
+            "key_init",
+            "backup_create",
+            "backup_restore",
+            "backup_restore"
+        ]
     );
+    // The refusal is recorded too (issue 10 item 6), as an error with its reason.
+    assert_eq!(recs[2]["outcome"], "error");
+    assert!(recs[2]["details"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("data directory in use"));
+    assert_eq!(recs[3]["outcome"], "allowed");
 }

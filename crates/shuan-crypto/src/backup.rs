@@ -170,9 +170,12 @@ fn io_err<'a>(
 }
 
 /// Files under `dir` that are never put in a backup: the master key must not travel
-/// with the data it protects, and the partial outputs of other runs are skipped.
+/// with the data it protects; the keyring's lock file is empty and only means something
+/// to the processes running now.
 fn excluded(rel: &Path) -> bool {
-    rel == Path::new("keys/kek.key") || rel == Path::new("keys/kek.key.new")
+    rel == Path::new("keys/kek.key")
+        || rel == Path::new("keys/kek.key.new")
+        || rel == Path::new("keys/keyring.json.lock")
 }
 
 /// Back up `source` into `archive` (+ `archive.sig`), encrypted under the active
@@ -191,10 +194,7 @@ pub fn create(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".shuan-backup-")
-        .tempfile_in(tmp_dir)
-        .map_err(io_err("creating temporary archive in", tmp_dir))?;
+    let tmp = crate::fsutil::temp_file_in(tmp_dir, "backup")?;
     let archive_abs = std::fs::canonicalize(tmp_dir)
         .ok()
         .map(|d| d.join(archive.file_name().unwrap_or_default()));
@@ -227,7 +227,7 @@ pub fn create(
             if excluded(&rel)
                 || e.file_name()
                     .to_string_lossy()
-                    .starts_with(".shuan-backup-")
+                    .starts_with(crate::fsutil::TEMP_PREFIX)
                 || archive_abs
                     .as_deref()
                     .is_some_and(|a| std::fs::canonicalize(&path).ok().as_deref() == Some(a))

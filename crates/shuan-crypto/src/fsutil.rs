@@ -3,6 +3,7 @@
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
@@ -46,20 +47,6 @@ fn open_options(mode: u32) -> OpenOptions {
     o
 }
 
-/// Create `path` (and its parent directories, 0700) with mode 0600; fails if it exists.
-pub(crate) fn create_new_secret_file(path: &Path, contents: &[u8]) -> Result<(), CryptoError> {
-    if let Some(parent) = path.parent() {
-        create_private_dir(parent)?;
-    }
-    let mut f = open_options(0o600)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| CryptoError::io("creating", path, e))?;
-    f.write_all(contents)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| CryptoError::io("writing", path, e))
-}
-
 /// Create a directory tree; new directories get mode 0700.
 pub(crate) fn create_private_dir(dir: &Path) -> Result<(), CryptoError> {
     let mut b = fs::DirBuilder::new();
@@ -73,27 +60,138 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<(), CryptoError> {
         .map_err(|e| CryptoError::io("creating directory", dir, e))
 }
 
-/// Replace `path` atomically: write a temporary sibling, fsync, rename.
-pub(crate) fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<(), CryptoError> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    create_private_dir(parent)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = parent.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    let _ = fs::remove_file(&tmp);
-    let mut f = open_options(mode)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(|e| CryptoError::io("creating", &tmp, e))?;
-    let res = f.write_all(contents).and_then(|_| f.sync_all());
-    if let Err(e) = res {
-        let _ = fs::remove_file(&tmp);
-        return Err(CryptoError::io("writing", &tmp, e));
+/// Prefix of every temporary file this crate creates, so that a crash sweep (after a
+/// SIGKILL) can find and remove them without touching anything else.
+pub const TEMP_PREFIX: &str = ".shuan-tmp-";
+
+/// A new, empty temporary file in `dir` (mode 0600) whose name starts with
+/// [`TEMP_PREFIX`]; it is removed when dropped unless persisted.
+pub(crate) fn temp_file_in(
+    dir: &Path,
+    label: &str,
+) -> Result<tempfile::NamedTempFile, CryptoError> {
+    tempfile::Builder::new()
+        .prefix(&format!("{TEMP_PREFIX}{label}-"))
+        .tempfile_in(dir)
+        .map_err(|e| CryptoError::io("creating a temporary file in", dir, e))
+}
+
+/// Make a rename or link inside `dir` durable: fsync the directory itself (Unix; on
+/// other systems the rename is as durable as the platform makes it).
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), CryptoError> {
+    #[cfg(unix)]
+    {
+        let d = fs::File::open(dir).map_err(|e| CryptoError::io("opening directory", dir, e))?;
+        d.sync_all()
+            .map_err(|e| CryptoError::io("syncing directory", dir, e))?;
     }
-    fs::rename(&tmp, path).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        CryptoError::io("replacing", path, e)
-    })
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Replace `path` atomically and durably: write a uniquely named temporary sibling
+/// (so concurrent writers never share one), fsync it, rename it over `path`, fsync the
+/// directory. Readers see the old or the new contents, never a mix.
+pub(crate) fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<(), CryptoError> {
+    let parent = parent_dir(path);
+    create_private_dir(parent)?;
+    let mut tmp = temp_file_in(parent, "write")?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(|e| CryptoError::io("setting permissions of", tmp.path(), e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    tmp.write_all(contents)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| CryptoError::io("writing", path, e))?;
+    tmp.persist(path)
+        .map_err(|e| CryptoError::io("replacing", path, e.error))?;
+    sync_dir(parent)
+}
+
+/// Publish `contents` at `path` only if nothing is there yet, never exposing a partial
+/// file: the bytes go to a synced temporary which is then hard-linked to `path` (a link
+/// fails atomically if `path` exists). Returns `false`, writing nothing, when another
+/// writer got there first; whatever is at `path` is then complete.
+pub(crate) fn publish_new_secret_file(path: &Path, contents: &[u8]) -> Result<bool, CryptoError> {
+    let parent = parent_dir(path);
+    create_private_dir(parent)?;
+    let mut tmp = temp_file_in(parent, "new")?;
+    tmp.write_all(contents)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| CryptoError::io("writing", tmp.path(), e))?;
+    let linked = match fs::hard_link(tmp.path(), path) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+        Err(e) => return Err(CryptoError::io("creating", path, e)),
+    };
+    // Dropping `tmp` removes the temporary name; `path`, if linked, keeps the data.
+    tmp.close()
+        .map_err(|e| CryptoError::io("removing temporary file in", parent, e))?;
+    if linked {
+        sync_dir(parent)?;
+    }
+    Ok(linked)
+}
+
+/// How long a keyring operation waits for another process's lock before giving up.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// An exclusive advisory lock (`flock`) on a lock file; released when dropped (or when
+/// the process dies, so a crash never leaves the lock held).
+#[derive(Debug)]
+pub(crate) struct FileLock {
+    _file: fs::File,
+}
+
+/// Why a lock could not be taken.
+#[derive(Debug)]
+pub(crate) enum LockFailure {
+    /// Another holder kept it for the whole wait.
+    TimedOut,
+    /// The lock file could not be opened or locked.
+    Io(CryptoError),
+}
+
+impl FileLock {
+    /// Take the lock on `path` (created, mode 0600, if missing), waiting at most `wait`.
+    pub(crate) fn acquire(path: &Path, wait: Duration) -> Result<Self, LockFailure> {
+        let parent = parent_dir(path);
+        create_private_dir(parent).map_err(LockFailure::Io)?;
+        let file = open_options(0o600)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| LockFailure::Io(CryptoError::io("opening lock file", path, e)))?;
+        let deadline = Instant::now() + wait;
+        // Poll with a growing pause: a blocking `lock()` has no timeout, and the holders
+        // of this lock keep it for milliseconds.
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(FileLock { _file: file }),
+                Err(fs::TryLockError::WouldBlock) => {}
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(LockFailure::Io(CryptoError::io("locking", path, e)))
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(LockFailure::TimedOut);
+            }
+            std::thread::sleep(pause.min(deadline - now));
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
+    }
 }

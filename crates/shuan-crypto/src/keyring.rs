@@ -12,13 +12,21 @@
 //!   become useless too once the old KEK file is gone.
 //! * The keyring file (`DATA_DIR/keys/keyring.json`) carries an HMAC-SM3 under the KEK;
 //!   any edit is detected when it is opened.
+//! * Many processes and threads may use one keyring at once. Every change takes an
+//!   exclusive advisory lock on `DATA_DIR/keys/keyring.json.lock` (waiting at most
+//!   [`DEFAULT_LOCK_WAIT`]), re-reads the file, applies itself to what it read, replaces
+//!   the file atomically (temporary, fsync, rename, fsync of the directory) and only then
+//!   releases the lock, so no acknowledged change is ever overwritten by another.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+pub use crate::fsutil::DEFAULT_LOCK_WAIT;
+use crate::fsutil::{FileLock, LockFailure};
 use crate::hmac::HmacSm3;
 use crate::modes::Sm4Gcm;
 use crate::CryptoError;
@@ -75,6 +83,14 @@ pub enum KeyringError {
         /// When.
         at: String,
     },
+    /// Another process held the keyring lock for the whole wait.
+    #[error("the keyring is locked by another shuan process ({path}, waited {} ms); retry when it has finished, or look for a hung process holding that file", waited.as_millis())]
+    LockTimeout {
+        /// The lock file.
+        path: PathBuf,
+        /// How long we waited.
+        waited: Duration,
+    },
     /// A passphrase was needed but none was given.
     #[error("the keyring's master key is derived from a passphrase: set SHUAN_KEK_PASSPHRASE or enter it when asked")]
     PassphraseRequired,
@@ -129,6 +145,7 @@ impl SoftwareKek {
         passphrase: &[u8],
         params: &PassphraseParams,
     ) -> Result<Self, CryptoError> {
+        check_argon2_floor(params, WEAK_ARGON2_ALLOWED)?;
         let salt = hex_decode(&params.salt).ok_or(CryptoError::InvalidKey("bad Argon2 salt"))?;
         let p = argon2::Params::new(params.m_cost_kib, params.t_cost, params.p_cost, Some(32))
             .map_err(|_| CryptoError::InvalidKey("bad Argon2 parameters"))?;
@@ -182,19 +199,59 @@ pub struct PassphraseParams {
     pub p_cost: u32,
 }
 
+/// Argon2id memory cost of a passphrase KEK: 64 MiB (OWASP's recommendation).
+pub const ARGON2_M_COST_KIB: u32 = 64 * 1024;
+/// Argon2id passes.
+pub const ARGON2_T_COST: u32 = 3;
+/// Argon2id lanes.
+pub const ARGON2_P_COST: u32 = 1;
+/// Test builds may lower the memory cost through this variable so that tests do not
+/// spend 64 MiB per derivation; release builds ignore values below
+/// [`ARGON2_M_COST_KIB`].
+pub const ARGON2_TEST_MEMORY_ENV: &str = "SHUAN_ARGON2_M_KIB";
+
+/// Whether this build may use Argon2 costs below the documented ones: only builds with
+/// debug assertions (the test and dev profiles), never a release build.
+const WEAK_ARGON2_ALLOWED: bool = cfg!(debug_assertions);
+
+/// The memory cost for a new passphrase KEK: the documented cost, or the test hook's
+/// value where `allow_weaker`; a value below the floor is never used otherwise.
+fn argon2_memory_kib(test_hook: Option<&str>, allow_weaker: bool) -> u32 {
+    let requested = test_hook.and_then(|v| v.trim().parse::<u32>().ok());
+    match requested {
+        Some(m) if allow_weaker => m,
+        Some(m) => m.max(ARGON2_M_COST_KIB),
+        None => ARGON2_M_COST_KIB,
+    }
+}
+
+/// Refuse parameters below the documented cost unless `allow_weaker`.
+fn check_argon2_floor(params: &PassphraseParams, allow_weaker: bool) -> Result<(), CryptoError> {
+    if !allow_weaker
+        && (params.m_cost_kib < ARGON2_M_COST_KIB
+            || params.t_cost < ARGON2_T_COST
+            || params.p_cost < ARGON2_P_COST)
+    {
+        return Err(CryptoError::InvalidKey(
+            "the keyring's Argon2id cost is below the documented minimum (64 MiB, 3 passes, \
+             1 lane): it was made by a test build, which a release build refuses; create \
+             the keyring with a release build",
+        ));
+    }
+    Ok(())
+}
+
 impl PassphraseParams {
-    /// Fresh salt with the default cost (64 MiB, 3 passes, 1 lane: OWASP's Argon2id
-    /// recommendation), or `SHUAN_ARGON2_M_KIB` memory for tests.
+    /// Fresh salt with the documented cost ([`ARGON2_M_COST_KIB`], [`ARGON2_T_COST`],
+    /// [`ARGON2_P_COST`]); test builds may lower the memory through
+    /// [`ARGON2_TEST_MEMORY_ENV`], release builds never.
     pub fn generate() -> Result<Self, CryptoError> {
-        let m = std::env::var("SHUAN_ARGON2_M_KIB")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(64 * 1024);
+        let hook = std::env::var(ARGON2_TEST_MEMORY_ENV).ok();
         Ok(PassphraseParams {
             salt: hex_encode(&crate::rand::bytes::<16>()?),
-            m_cost_kib: m,
-            t_cost: 3,
-            p_cost: 1,
+            m_cost_kib: argon2_memory_kib(hook.as_deref(), WEAK_ARGON2_ALLOWED),
+            t_cost: ARGON2_T_COST,
+            p_cost: ARGON2_P_COST,
         })
     }
 }
@@ -282,12 +339,26 @@ pub enum KekSource {
     Passphrase(Zeroizing<String>),
 }
 
+/// Where an open keyring's KEK came from, which says how to refresh it when another
+/// process has replaced it (`rotate-kek`, `destroy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KekOrigin {
+    /// `DATA_DIR/keys/kek.key`: re-read under the lock before every change.
+    KeyFile,
+    /// Argon2id over the passphrase kept in the keyring: re-derived if the salt changed.
+    Passphrase,
+    /// Handed in by the caller (e.g. an HSM): used as is.
+    Supplied,
+}
+
 /// An open keyring.
 pub struct Keyring {
     dir: PathBuf,
     file: KeyringFile,
     kek: Box<dyn Kek>,
+    kek_origin: KekOrigin,
     passphrase: Option<Zeroizing<String>>,
+    lock_wait: Duration,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -302,6 +373,12 @@ impl std::fmt::Debug for Keyring {
 /// `DATA_DIR/keys/keyring.json`.
 pub fn keyring_path(data_dir: &Path) -> PathBuf {
     data_dir.join("keys").join("keyring.json")
+}
+
+/// `DATA_DIR/keys/keyring.json.lock`: the (empty, permanent) file whose advisory lock
+/// serialises every change to the keyring and the KEK file.
+pub fn lock_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("keys").join("keyring.json.lock")
 }
 
 /// `DATA_DIR/keys/kek.key`.
@@ -320,8 +397,18 @@ fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
+/// `DATA_DIR/keys/kek.key.new`: a replacement KEK written before the keyring re-wrapped
+/// under it, renamed over `kek.key` after (see [`Keyring::rotate_kek`]).
+fn staged_kek_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("keys").join("kek.key.new")
+}
+
 fn load_file_kek(data_dir: &Path) -> Result<SoftwareKek, CryptoError> {
-    let path = kek_path(data_dir);
+    load_kek_file(&kek_path(data_dir))
+}
+
+fn load_kek_file(path: &Path) -> Result<SoftwareKek, CryptoError> {
+    let path = path.to_path_buf();
     crate::fsutil::check_private(&path)?;
     let bytes =
         Zeroizing::new(std::fs::read(&path).map_err(|e| CryptoError::io("reading KEK", &path, e))?);
@@ -331,34 +418,89 @@ fn load_file_kek(data_dir: &Path) -> Result<SoftwareKek, CryptoError> {
     Ok(SoftwareKek::from_master(master))
 }
 
+fn mac_matches(kek: &dyn Kek, file: &KeyringFile) -> bool {
+    let expected = kek.mac(&file.mac_input());
+    let stored = hex_decode(&file.mac).unwrap_or_default();
+    bool::from(expected.ct_eq(&stored[..]))
+}
+
+/// Take the keyring lock of `data_dir`, waiting at most `wait`.
+fn lock_keyring(data_dir: &Path, wait: Duration) -> Result<FileLock, KeyringError> {
+    let path = lock_path(data_dir);
+    FileLock::acquire(&path, wait).map_err(|failure| match failure {
+        LockFailure::TimedOut => KeyringError::LockTimeout { path, waited: wait },
+        LockFailure::Io(e) => e.into(),
+    })
+}
+
+/// The KEK in `kek.key` that authenticates `file`. Call with the keyring lock held: if a
+/// KEK rotation was interrupted after the keyring was re-wrapped but before the new KEK
+/// was renamed into place, the staged `kek.key.new` is the one that verifies, and the
+/// rotation is completed here.
+fn file_kek_for(data_dir: &Path, file: &KeyringFile) -> Result<SoftwareKek, KeyringError> {
+    let current = load_file_kek(data_dir)?;
+    if mac_matches(&current, file) {
+        return Ok(current);
+    }
+    let staged_path = staged_kek_path(data_dir);
+    if staged_path.exists() {
+        let staged = load_kek_file(&staged_path)?;
+        if mac_matches(&staged, file) {
+            let kp = kek_path(data_dir);
+            std::fs::rename(&staged_path, &kp).map_err(|e| {
+                CryptoError::io("completing an interrupted KEK rotation: replacing", &kp, e)
+            })?;
+            crate::fsutil::sync_dir(kp.parent().unwrap_or(data_dir))?;
+            return Ok(staged);
+        }
+    }
+    Err(KeyringError::IntegrityFailed(keyring_path(data_dir)))
+}
+
 impl Keyring {
     /// Create the keyring (and the KEK file for [`KekSource::File`]) with one data key,
-    /// [`DEFAULT_KEY_ID`]. Refuses to overwrite an existing keyring.
+    /// [`DEFAULT_KEY_ID`]. Refuses to overwrite an existing keyring; of several
+    /// concurrent `init`s exactly one succeeds.
     pub fn init(data_dir: &Path, source: KekSource) -> Result<Self, KeyringError> {
         let path = keyring_path(data_dir);
         if path.exists() {
             return Err(KeyringError::AlreadyExists(path));
         }
-        let (spec, kek, passphrase): (KekSpec, Box<dyn Kek>, _) = match source {
-            KekSource::File => {
-                let kp = kek_path(data_dir);
-                if kp.exists() {
-                    return Err(KeyringError::AlreadyExists(kp));
+        // Argon2id is slow: derive before taking the lock.
+        let (spec, kek, kek_origin, passphrase, master): (KekSpec, Box<dyn Kek>, _, _, _) =
+            match source {
+                KekSource::File => {
+                    let master = Zeroizing::new(crate::rand::bytes::<32>()?);
+                    (
+                        KekSpec::File,
+                        Box::new(SoftwareKek::from_master(&master)),
+                        KekOrigin::KeyFile,
+                        None,
+                        Some(master),
+                    )
                 }
-                let master = Zeroizing::new(crate::rand::bytes::<32>()?);
-                crate::fsutil::create_new_secret_file(&kp, &master[..])?;
-                (
-                    KekSpec::File,
-                    Box::new(SoftwareKek::from_master(&master)),
-                    None,
-                )
+                KekSource::Passphrase(p) => {
+                    let params = PassphraseParams::generate()?;
+                    let kek = SoftwareKek::from_passphrase(p.as_bytes(), &params)?;
+                    (
+                        KekSpec::Passphrase(params),
+                        Box::new(kek),
+                        KekOrigin::Passphrase,
+                        Some(p),
+                        None,
+                    )
+                }
+            };
+        let _lock = lock_keyring(data_dir, DEFAULT_LOCK_WAIT)?;
+        if path.exists() {
+            return Err(KeyringError::AlreadyExists(path));
+        }
+        let kp = kek_path(data_dir);
+        if let Some(master) = &master {
+            if !crate::fsutil::publish_new_secret_file(&kp, &master[..])? {
+                return Err(KeyringError::AlreadyExists(kp));
             }
-            KekSource::Passphrase(p) => {
-                let params = PassphraseParams::generate()?;
-                let kek = SoftwareKek::from_passphrase(p.as_bytes(), &params)?;
-                (KekSpec::Passphrase(params), Box::new(kek), Some(p))
-            }
-        };
+        }
         let mut kr = Keyring {
             dir: data_dir.to_path_buf(),
             file: KeyringFile {
@@ -369,9 +511,16 @@ impl Keyring {
                 mac: String::new(),
             },
             kek,
+            kek_origin,
             passphrase,
+            lock_wait: DEFAULT_LOCK_WAIT,
         };
-        kr.create_key(DEFAULT_KEY_ID)?;
+        let created = kr.add_key_locked(DEFAULT_KEY_ID);
+        if created.is_err() && master.is_some() {
+            // No keyring was written: a KEK file alone would block every later `init`.
+            let _ = std::fs::remove_file(&kp);
+        }
+        created?;
         Ok(kr)
     }
 
@@ -382,51 +531,108 @@ impl Keyring {
         F: FnOnce() -> Option<Zeroizing<String>>,
     {
         let path = keyring_path(data_dir);
+        // The keyring and the KEK file change together under the lock; read both under it.
+        let lock = lock_keyring(data_dir, DEFAULT_LOCK_WAIT)?;
         let file = read_keyring_file(&path)?;
-        let (kek, pass): (Box<dyn Kek>, _) = match &file.kek {
-            KekSpec::File => (Box::new(load_file_kek(data_dir)?), None),
+        let (kek, origin, pass): (Box<dyn Kek>, _, _) = match &file.kek {
+            KekSpec::File => (
+                Box::new(file_kek_for(data_dir, &file)?),
+                KekOrigin::KeyFile,
+                None,
+            ),
             KekSpec::Passphrase(params) => {
+                drop(lock);
                 let p = passphrase().ok_or(KeyringError::PassphraseRequired)?;
                 (
                     Box::new(SoftwareKek::from_passphrase(p.as_bytes(), params)?),
+                    KekOrigin::Passphrase,
                     Some(p),
                 )
             }
         };
-        Self::open_with_kek(data_dir, file, kek, pass)
+        Self::open_with_kek(data_dir, file, kek, origin, pass)
     }
 
     fn open_with_kek(
         data_dir: &Path,
         file: KeyringFile,
         kek: Box<dyn Kek>,
+        kek_origin: KekOrigin,
         passphrase: Option<Zeroizing<String>>,
     ) -> Result<Self, KeyringError> {
-        let path = keyring_path(data_dir);
-        let expected = kek.mac(&file.mac_input());
-        let stored = hex_decode(&file.mac).unwrap_or_default();
-        if !bool::from(expected.ct_eq(&stored[..])) {
-            return Err(KeyringError::IntegrityFailed(path));
+        if !mac_matches(kek.as_ref(), &file) {
+            return Err(KeyringError::IntegrityFailed(keyring_path(data_dir)));
         }
         Ok(Keyring {
             dir: data_dir.to_path_buf(),
             file,
             kek,
+            kek_origin,
             passphrase,
+            lock_wait: DEFAULT_LOCK_WAIT,
         })
     }
 
     /// Open with a caller-supplied KEK (e.g. an HSM-backed one).
     pub fn open_with(data_dir: &Path, kek: Box<dyn Kek>) -> Result<Self, KeyringError> {
-        let file = read_keyring_file(&keyring_path(data_dir))?;
-        Self::open_with_kek(data_dir, file, kek, None)
+        let file = {
+            let _lock = lock_keyring(data_dir, DEFAULT_LOCK_WAIT)?;
+            read_keyring_file(&keyring_path(data_dir))?
+        };
+        Self::open_with_kek(data_dir, file, kek, KekOrigin::Supplied, None)
     }
 
-    fn save(&mut self) -> Result<(), KeyringError> {
-        self.file.mac = hex_encode(&self.kek.mac(&self.file.mac_input()));
-        let json = serde_json::to_vec_pretty(&self.file).expect("keyring serialises");
-        crate::fsutil::write_atomic(&keyring_path(&self.dir), &json, 0o600)?;
+    /// Wait at most `wait` for another process's keyring lock (default
+    /// [`DEFAULT_LOCK_WAIT`]) before a change fails with [`KeyringError::LockTimeout`].
+    pub fn with_lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
+    }
+
+    /// Apply a change to the latest keyring: take the lock, re-read the file (and the KEK
+    /// if another process replaced it), run `apply` (which saves), release the lock. On
+    /// failure the in-memory keyring is left as it was read.
+    fn update<R>(
+        &mut self,
+        apply: impl FnOnce(&mut Self) -> Result<R, KeyringError>,
+    ) -> Result<R, KeyringError> {
+        let _lock = lock_keyring(&self.dir, self.lock_wait)?;
+        self.reload_locked()?;
+        let before = self.file.clone();
+        let result = apply(self);
+        if result.is_err() {
+            self.file = before;
+        }
+        result
+    }
+
+    /// Re-read the keyring file; the caller holds the lock.
+    fn reload_locked(&mut self) -> Result<(), KeyringError> {
+        let path = keyring_path(&self.dir);
+        let file = read_keyring_file(&path)?;
+        match (self.kek_origin, &file.kek) {
+            (KekOrigin::KeyFile, KekSpec::File) => {
+                self.kek = Box::new(file_kek_for(&self.dir, &file)?);
+            }
+            (KekOrigin::Passphrase, KekSpec::Passphrase(params)) if file.kek != self.file.kek => {
+                let p = self
+                    .passphrase
+                    .as_ref()
+                    .ok_or(KeyringError::PassphraseRequired)?;
+                self.kek = Box::new(SoftwareKek::from_passphrase(p.as_bytes(), params)?);
+            }
+            _ => {}
+        }
+        if !mac_matches(self.kek.as_ref(), &file) {
+            return Err(KeyringError::IntegrityFailed(path));
+        }
+        self.file = file;
         Ok(())
+    }
+
+    /// Write the keyring MACed under the current KEK; the caller holds the lock.
+    fn save_locked(&mut self) -> Result<(), KeyringError> {
+        write_keyring(&self.dir, &mut self.file, self.kek.as_ref())
     }
 
     /// The id used when no key id is given.
@@ -472,6 +678,10 @@ impl Keyring {
         if !valid_id(id) {
             return Err(KeyringError::InvalidKeyId(id.to_string()));
         }
+        self.update(|kr| kr.add_key_locked(id))
+    }
+
+    fn add_key_locked(&mut self, id: &str) -> Result<(), KeyringError> {
         if self.file.keys.iter().any(|k| k.id == id) {
             return Err(KeyringError::KeyExists(id.to_string()));
         }
@@ -481,12 +691,16 @@ impl Keyring {
             created: v.created.clone(),
             versions: vec![v],
         });
-        self.save()
+        self.save_locked()
     }
 
     /// Add a new active version of `id`; earlier versions are retired but still decrypt.
     /// Returns the new version number.
     pub fn rotate(&mut self, id: &str) -> Result<u32, KeyringError> {
+        self.update(|kr| kr.rotate_locked(id))
+    }
+
+    fn rotate_locked(&mut self, id: &str) -> Result<u32, KeyringError> {
         let next = self
             .record(id)?
             .versions
@@ -503,7 +717,7 @@ impl Keyring {
             }
         }
         rec.versions.push(v);
-        self.save()?;
+        self.save_locked()?;
         Ok(next)
     }
 
@@ -511,33 +725,39 @@ impl Keyring {
     /// replace the KEK and re-wrap the remaining keys so that older copies of the keyring
     /// file cannot be unwrapped with the current KEK. Returns the destroyed versions.
     pub fn destroy(&mut self, id: &str, version: Option<u32>) -> Result<Vec<u32>, KeyringError> {
-        let now = crate::time::now_rfc3339();
-        let rec = self.record_mut(id)?;
-        if let Some(v) = version {
-            if !rec.versions.iter().any(|r| r.version == v) {
-                return Err(KeyringError::VersionNotFound {
-                    id: id.to_string(),
-                    version: v,
-                });
+        self.update(|kr| {
+            let now = crate::time::now_rfc3339();
+            let rec = kr.record_mut(id)?;
+            if let Some(v) = version {
+                if !rec.versions.iter().any(|r| r.version == v) {
+                    return Err(KeyringError::VersionNotFound {
+                        id: id.to_string(),
+                        version: v,
+                    });
+                }
             }
-        }
-        let mut destroyed = Vec::new();
-        for r in rec.versions.iter_mut() {
-            if version.is_none_or(|v| v == r.version) && r.state != KeyState::Destroyed {
-                r.state = KeyState::Destroyed;
-                r.destroyed_at = Some(now.clone());
-                r.wrapped = None;
-                destroyed.push(r.version);
+            let mut destroyed = Vec::new();
+            for r in rec.versions.iter_mut() {
+                if version.is_none_or(|v| v == r.version) && r.state != KeyState::Destroyed {
+                    r.state = KeyState::Destroyed;
+                    r.destroyed_at = Some(now.clone());
+                    r.wrapped = None;
+                    destroyed.push(r.version);
+                }
             }
-        }
-        self.rotate_kek()?;
-        Ok(destroyed)
+            kr.rotate_kek_locked()?;
+            Ok(destroyed)
+        })
     }
 
     /// Replace the KEK (a new random KEK file, or a new Argon2 salt for a passphrase)
     /// and re-wrap every live data key under it. The data keys do not change, so no data
     /// needs re-encrypting.
     pub fn rotate_kek(&mut self) -> Result<(), KeyringError> {
+        self.update(|kr| kr.rotate_kek_locked())
+    }
+
+    fn rotate_kek_locked(&mut self) -> Result<(), KeyringError> {
         // Unwrap everything under the old KEK first.
         let mut plain: Vec<(usize, usize, Zeroizing<Vec<u8>>)> = Vec::new();
         for (ki, k) in self.file.keys.iter().enumerate() {
@@ -571,19 +791,33 @@ impl Keyring {
             let w = new_kek.wrap(&ctx, &key)?;
             self.file.keys[ki].versions[vi].wrapped = Some(hex_encode(&w));
         }
-        self.kek = new_kek;
         // Order matters for crash safety: write the new KEK file beside the old one,
-        // then the keyring, then move the new KEK into place.
+        // then the keyring, then move the new KEK into place. A crash in between leaves
+        // a keyring that only `kek.key.new` authenticates; the next opener completes the
+        // rename (`file_kek_for`).
         if let Some(master) = new_master {
             let kp = kek_path(&self.dir);
-            let staged = kp.with_extension("key.new");
-            let _ = std::fs::remove_file(&staged);
-            crate::fsutil::create_new_secret_file(&staged, &master[..])?;
-            self.save()?;
+            let staged = staged_kek_path(&self.dir);
+            // Any staged file here is stale: the reload under this lock would have
+            // adopted it had the keyring needed it.
+            match std::fs::remove_file(&staged) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(CryptoError::io("removing stale", &staged, e).into()),
+            }
+            if !crate::fsutil::publish_new_secret_file(&staged, &master[..])? {
+                return Err(KeyringError::AlreadyExists(staged));
+            }
+            if let Err(e) = write_keyring(&self.dir, &mut self.file, new_kek.as_ref()) {
+                let _ = std::fs::remove_file(&staged);
+                return Err(e);
+            }
             std::fs::rename(&staged, &kp).map_err(|e| CryptoError::io("replacing KEK", &kp, e))?;
+            crate::fsutil::sync_dir(kp.parent().unwrap_or(&self.dir))?;
         } else {
-            self.save()?;
+            write_keyring(&self.dir, &mut self.file, new_kek.as_ref())?;
         }
+        self.kek = new_kek;
         Ok(())
     }
 
@@ -658,6 +892,19 @@ impl Keyring {
         k.copy_from_slice(&raw);
         Ok(k)
     }
+}
+
+/// MAC `file` under `kek` and replace the keyring file atomically; the caller holds the
+/// lock.
+fn write_keyring(
+    data_dir: &Path,
+    file: &mut KeyringFile,
+    kek: &dyn Kek,
+) -> Result<(), KeyringError> {
+    file.mac = hex_encode(&kek.mac(&file.mac_input()));
+    let json = serde_json::to_vec_pretty(&*file).expect("keyring serialises");
+    crate::fsutil::write_atomic(&keyring_path(data_dir), &json, 0o600)?;
+    Ok(())
 }
 
 fn read_keyring_file(path: &Path) -> Result<KeyringFile, KeyringError> {
@@ -790,5 +1037,238 @@ mod tests {
         assert!(kr.create_key(DEFAULT_KEY_ID).is_err());
         let (_, k) = kr.active_key(DEFAULT_KEY_ID).unwrap();
         assert!(!format!("{kr:?}").contains(&hex_encode(&k[..])));
+    }
+
+    fn versions_of(kr: &Keyring, id: &str) -> Vec<u32> {
+        kr.list()
+            .into_iter()
+            .filter(|k| k.id == id)
+            .map(|k| k.version)
+            .collect()
+    }
+
+    /// Each thread opens its own `Keyring`, as separate processes would; before the lock
+    /// every writer saved the file it had read, dropping the others' changes.
+    #[test]
+    fn parallel_creates_and_rotations_keep_every_change() {
+        let dir = tempfile::tempdir().unwrap();
+        Keyring::init(dir.path(), KekSource::File).unwrap();
+        let barrier = std::sync::Barrier::new(16);
+        std::thread::scope(|s| {
+            for t in 0..16 {
+                let (dir, barrier) = (dir.path(), &barrier);
+                s.spawn(move || {
+                    let mut kr = Keyring::open(dir, || None).unwrap();
+                    barrier.wait();
+                    if t < 12 {
+                        kr.create_key(&format!("k{t}")).unwrap();
+                    } else {
+                        for _ in 0..6 {
+                            kr.rotate(DEFAULT_KEY_ID).unwrap();
+                        }
+                    }
+                });
+            }
+        });
+        let kr = Keyring::open(dir.path(), || None).unwrap();
+        for t in 0..12 {
+            let id = format!("k{t}");
+            assert_eq!(versions_of(&kr, &id), vec![1], "{id} was acknowledged");
+            kr.active_key(&id).unwrap();
+        }
+        assert_eq!(
+            versions_of(&kr, DEFAULT_KEY_ID),
+            (1..=25).collect::<Vec<_>>(),
+            "24 acknowledged rotations make versions 2..=25"
+        );
+        let active: Vec<_> = kr
+            .list()
+            .into_iter()
+            .filter(|k| k.id == DEFAULT_KEY_ID && k.state == KeyState::Active)
+            .map(|k| k.version)
+            .collect();
+        assert_eq!(active, vec![25]);
+        let keys_dir = dir.path().join("keys");
+        for e in std::fs::read_dir(keys_dir).unwrap() {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            assert!(
+                ["keyring.json", "keyring.json.lock", "kek.key"].contains(&name.as_str()),
+                "unexpected file {name}"
+            );
+        }
+    }
+
+    /// A KEK rotation and a destroy by one opener while others create keys: every key
+    /// created survives, still unwraps, and the destroyed one stays destroyed.
+    #[test]
+    fn kek_rotation_beside_creates_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut kr = Keyring::init(dir.path(), KekSource::File).unwrap();
+        kr.create_key("doomed").unwrap();
+        let barrier = std::sync::Barrier::new(9);
+        std::thread::scope(|s| {
+            for t in 0..8 {
+                let (dir, barrier) = (dir.path(), &barrier);
+                s.spawn(move || {
+                    let mut kr = Keyring::open(dir, || None).unwrap();
+                    barrier.wait();
+                    kr.create_key(&format!("c{t}")).unwrap();
+                    // The KEK may have been replaced since this opener read it.
+                    kr.rotate(&format!("c{t}")).unwrap();
+                });
+            }
+            let (dir, barrier) = (dir.path(), &barrier);
+            s.spawn(move || {
+                let mut kr = Keyring::open(dir, || None).unwrap();
+                barrier.wait();
+                kr.rotate_kek().unwrap();
+                assert_eq!(kr.destroy("doomed", None).unwrap(), vec![1]);
+                kr.rotate_kek().unwrap();
+            });
+        });
+        let kr = Keyring::open(dir.path(), || None).unwrap();
+        for t in 0..8 {
+            let id = format!("c{t}");
+            assert_eq!(versions_of(&kr, &id), vec![1, 2]);
+            kr.key(&id, 1).unwrap();
+            kr.key(&id, 2).unwrap();
+        }
+        assert!(matches!(
+            kr.active_key("doomed"),
+            Err(KeyringError::Destroyed { .. })
+        ));
+        assert!(!staged_kek_path(dir.path()).exists());
+    }
+
+    #[test]
+    fn passphrase_openers_follow_a_kek_rotation() {
+        std::env::set_var("SHUAN_ARGON2_M_KIB", "256");
+        let dir = tempfile::tempdir().unwrap();
+        let pass = || Some(Zeroizing::new("correct horse battery".to_string()));
+        Keyring::init(dir.path(), KekSource::Passphrase(pass().unwrap())).unwrap();
+        let mut a = Keyring::open(dir.path(), pass).unwrap();
+        let mut b = Keyring::open(dir.path(), pass).unwrap();
+        a.rotate_kek().unwrap();
+        a.create_key("by-a").unwrap();
+        // `b` still holds the KEK derived from the old salt; it must re-derive it, and
+        // keep what `a` did.
+        b.create_key("after-rotation").unwrap();
+        let kr = Keyring::open(dir.path(), pass).unwrap();
+        kr.active_key("after-rotation").unwrap();
+        kr.active_key("by-a").unwrap();
+        kr.active_key(DEFAULT_KEY_ID).unwrap();
+    }
+
+    #[test]
+    fn a_held_lock_makes_changes_wait_then_time_out() {
+        let dir = tempfile::tempdir().unwrap();
+        Keyring::init(dir.path(), KekSource::File).unwrap();
+        let mut kr = Keyring::open(dir.path(), || None)
+            .unwrap()
+            .with_lock_wait(Duration::from_millis(200));
+        let held = lock_keyring(dir.path(), DEFAULT_LOCK_WAIT).unwrap();
+        let started = std::time::Instant::now();
+        let err = kr.create_key("late").unwrap_err();
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        assert!(matches!(err, KeyringError::LockTimeout { .. }), "{err}");
+        assert!(err.to_string().contains("keyring.json.lock"), "{err}");
+        assert!(
+            versions_of(&kr, "late").is_empty(),
+            "a failed change is not kept"
+        );
+        drop(held);
+        kr.create_key("late").unwrap();
+        assert_eq!(
+            versions_of(&Keyring::open(dir.path(), || None).unwrap(), "late"),
+            vec![1]
+        );
+    }
+
+    /// A crash between writing the re-wrapped keyring and renaming `kek.key.new` over
+    /// `kek.key` leaves a keyring only the staged KEK opens; the next opener finishes the
+    /// rotation instead of reporting the keyring as altered.
+    #[test]
+    fn interrupted_kek_rotation_is_completed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let kr = Keyring::init(dir.path(), KekSource::File).unwrap();
+        let (_, key) = kr.active_key(DEFAULT_KEY_ID).unwrap();
+        let master = [7u8; 32];
+        let staged = staged_kek_path(dir.path());
+        assert!(crate::fsutil::publish_new_secret_file(&staged, &master).unwrap());
+        let new_kek = SoftwareKek::from_master(&master);
+        let mut file = kr.file.clone();
+        for k in &mut file.keys {
+            for v in &mut k.versions {
+                let w = hex_decode(v.wrapped.as_ref().unwrap()).unwrap();
+                let plain = kr.kek.unwrap(&key_context(&k.id, v.version), &w).unwrap();
+                v.wrapped = Some(hex_encode(
+                    &new_kek
+                        .wrap(&key_context(&k.id, v.version), &plain)
+                        .unwrap(),
+                ));
+            }
+        }
+        write_keyring(dir.path(), &mut file, &new_kek).unwrap();
+        let reopened = Keyring::open(dir.path(), || None).unwrap();
+        assert_eq!(*reopened.active_key(DEFAULT_KEY_ID).unwrap().1, *key);
+        assert!(!staged.exists());
+        assert_eq!(std::fs::read(kek_path(dir.path())).unwrap(), master);
+    }
+
+    #[test]
+    fn concurrent_inits_make_one_keyring() {
+        let dir = tempfile::tempdir().unwrap();
+        let results: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..6)
+                .map(|_| s.spawn(|| Keyring::init(dir.path(), KekSource::File).map(|_| ())))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+        assert!(results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|e| matches!(e, KeyringError::AlreadyExists(_))));
+        Keyring::open(dir.path(), || None).unwrap();
+    }
+
+    /// The test hook used to lower Argon2's memory in any build; a release build must
+    /// use at least the documented cost whatever the environment says.
+    #[test]
+    fn release_builds_have_an_argon2_floor() {
+        assert_eq!(argon2_memory_kib(Some("8"), false), ARGON2_M_COST_KIB);
+        assert_eq!(argon2_memory_kib(Some("0"), false), ARGON2_M_COST_KIB);
+        assert_eq!(argon2_memory_kib(None, false), ARGON2_M_COST_KIB);
+        assert_eq!(
+            argon2_memory_kib(Some("131072"), false),
+            131072,
+            "more is fine"
+        );
+        assert_eq!(
+            argon2_memory_kib(Some("256"), true),
+            256,
+            "test builds may lower it"
+        );
+        assert_eq!(argon2_memory_kib(Some("junk"), true), ARGON2_M_COST_KIB);
+
+        let weak = PassphraseParams {
+            salt: hex_encode(&[1u8; 16]),
+            m_cost_kib: 256,
+            t_cost: 3,
+            p_cost: 1,
+        };
+        assert!(check_argon2_floor(&weak, false).is_err());
+        assert!(check_argon2_floor(&weak, true).is_ok());
+        let one_pass = PassphraseParams {
+            m_cost_kib: ARGON2_M_COST_KIB,
+            t_cost: 1,
+            ..weak.clone()
+        };
+        assert!(check_argon2_floor(&one_pass, false).is_err());
+        let documented = PassphraseParams {
+            m_cost_kib: ARGON2_M_COST_KIB,
+            ..weak
+        };
+        assert!(check_argon2_floor(&documented, false).is_ok());
     }
 }

@@ -36,7 +36,7 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
-/// Which vector implementation this CPU can run, detected once.
+/// Which vector implementation to run ([`backend`] picks the fastest this CPU has, once).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Backend {
     /// AVX-512 (F, BW) with GFNI: 16 blocks per step.
@@ -58,24 +58,52 @@ pub(crate) fn backend() -> Backend {
     })
 }
 
-#[cfg(target_arch = "x86_64")]
-fn detect() -> Backend {
-    if std::env::var_os("SHUAN_SM4_NO_AVX512").is_none()
-        && is_x86_feature_detected!("avx512f")
-        && is_x86_feature_detected!("avx512bw")
-        && is_x86_feature_detected!("gfni")
-    {
-        Backend::Avx512Gfni
-    } else if is_x86_feature_detected!("aes") && is_x86_feature_detected!("ssse3") {
-        Backend::AesNi
-    } else {
-        Backend::Portable
+/// The CPU features the vector kernels need, as detected at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct CpuFeatures {
+    /// avx512f, avx512bw and gfni: what `avx512_gfni_16` is compiled for.
+    avx512_gfni: bool,
+    /// aes and ssse3: what `aesni_4` is compiled for (also used by the AVX-512 path for
+    /// the tail of fewer than 16 blocks).
+    aes_ssse3: bool,
+}
+
+impl CpuFeatures {
+    #[cfg(target_arch = "x86_64")]
+    fn detect() -> Self {
+        // `is_x86_feature_detected!` caches its answer: after the first call these are a
+        // few memory loads, cheap enough to repeat on every bulk call.
+        CpuFeatures {
+            avx512_gfni: is_x86_feature_detected!("avx512f")
+                && is_x86_feature_detected!("avx512bw")
+                && is_x86_feature_detected!("gfni"),
+            aes_ssse3: is_x86_feature_detected!("aes") && is_x86_feature_detected!("ssse3"),
+        }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    fn detect() -> Self {
+        CpuFeatures {
+            avx512_gfni: false,
+            aes_ssse3: false,
+        }
+    }
+
+    /// The fastest backend these features can run. The AVX-512 path hands its tail to
+    /// the AES-NI code, so it needs both feature sets.
+    fn best(self, allow_avx512: bool) -> Backend {
+        if allow_avx512 && self.avx512_gfni && self.aes_ssse3 {
+            Backend::Avx512Gfni
+        } else if self.aes_ssse3 {
+            Backend::AesNi
+        } else {
+            Backend::Portable
+        }
     }
 }
 
-#[cfg(not(target_arch = "x86_64"))]
 fn detect() -> Backend {
-    Backend::Portable
+    CpuFeatures::detect().best(std::env::var_os("SHUAN_SM4_NO_AVX512").is_none())
 }
 
 /// Apply the SM4 rounds with round keys `rk` (reverse them to decrypt) to every 16-byte
@@ -84,11 +112,23 @@ pub(crate) fn crypt_blocks(rk: &[u32; 32], blocks: &mut [u8]) {
     crypt_blocks_with(backend(), rk, blocks)
 }
 
-pub(crate) fn crypt_blocks_with(backend: Backend, rk: &[u32; 32], blocks: &mut [u8]) {
+/// [`crypt_blocks`] with the backend chosen by the caller (tests compare backends).
+///
+/// Sound for any `requested` value: the features of each vector kernel are re-checked
+/// here, immediately before it runs, and a backend this CPU cannot run degrades to the
+/// next one it can (finally the portable code), so no caller can make it execute an
+/// instruction the CPU lacks.
+pub(crate) fn crypt_blocks_with(requested: Backend, rk: &[u32; 32], blocks: &mut [u8]) {
     assert!(
         blocks.len().is_multiple_of(16),
         "SM4 bulk input must be whole blocks"
     );
+    let features = CpuFeatures::detect();
+    let backend = match requested {
+        Backend::Portable => Backend::Portable,
+        Backend::AesNi => features.best(false),
+        Backend::Avx512Gfni => features.best(true),
+    };
     #[cfg(target_arch = "x86_64")]
     {
         let mut rest: &mut [u8] = blocks;
@@ -97,8 +137,9 @@ pub(crate) fn crypt_blocks_with(backend: Backend, rk: &[u32; 32], blocks: &mut [
             let (head, tail) = rest.split_at_mut(whole);
             for chunk in head.chunks_exact_mut(256) {
                 let chunk: &mut [u8; 256] = chunk.try_into().expect("256-byte chunk");
-                // SAFETY: `backend()` returned Avx512Gfni only after runtime detection of
-                // avx512f, avx512bw and gfni, the features this function is compiled for.
+                // SAFETY: `features.best` returned Avx512Gfni, so avx512f, avx512bw and
+                // gfni (the features this function is compiled for) were detected on
+                // this CPU at the top of this call.
                 unsafe { avx512_gfni_16(rk, chunk) };
             }
             rest = tail;
@@ -109,7 +150,9 @@ pub(crate) fn crypt_blocks_with(backend: Backend, rk: &[u32; 32], blocks: &mut [
             let (head, tail) = rest.split_at_mut(whole);
             for chunk in head.chunks_exact_mut(64) {
                 let chunk: &mut [u8; 64] = chunk.try_into().expect("64-byte chunk");
-                // SAFETY: both vector backends imply aes + ssse3 were detected at runtime.
+                // SAFETY: `features.best` returns a vector backend only when aes and
+                // ssse3 (the features `aesni_4` is compiled for) were detected at the
+                // top of this call.
                 unsafe { aesni_4(rk, chunk) };
             }
             rest = tail;
@@ -370,18 +413,13 @@ mod tests {
     #[test]
     fn vector_paths_agree_with_portable() {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let features = CpuFeatures::detect();
         let mut backends = vec![Backend::Portable];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if is_x86_feature_detected!("aes") && is_x86_feature_detected!("ssse3") {
-                backends.push(Backend::AesNi);
-            }
-            if is_x86_feature_detected!("avx512f")
-                && is_x86_feature_detected!("avx512bw")
-                && is_x86_feature_detected!("gfni")
-            {
-                backends.push(Backend::Avx512Gfni);
-            }
+        if features.aes_ssse3 {
+            backends.push(Backend::AesNi);
+        }
+        if features.best(true) == Backend::Avx512Gfni {
+            backends.push(Backend::Avx512Gfni);
         }
         eprintln!("testing SM4 backends {backends:?}");
         for round in 0..40 {
@@ -402,6 +440,44 @@ mod tests {
                 crypt_blocks_with(be, &rk_dec, &mut got);
                 assert_eq!(got, data, "backend {be:?} decrypt");
             }
+        }
+    }
+
+    /// The AVX-512 path runs the AES-NI kernel on its tail, so a CPU with AVX-512 and
+    /// GFNI but without AES-NI or SSSE3 (a virtual machine can mask them) must not get
+    /// it; before, only avx512f/avx512bw/gfni were checked.
+    #[test]
+    fn avx512_backend_requires_aes_and_ssse3_too() {
+        let avx512_only = CpuFeatures {
+            avx512_gfni: true,
+            aes_ssse3: false,
+        };
+        assert_eq!(avx512_only.best(true), Backend::Portable);
+        let both = CpuFeatures {
+            avx512_gfni: true,
+            aes_ssse3: true,
+        };
+        assert_eq!(both.best(true), Backend::Avx512Gfni);
+        assert_eq!(both.best(false), Backend::AesNi);
+        let aes_only = CpuFeatures {
+            avx512_gfni: false,
+            aes_ssse3: true,
+        };
+        assert_eq!(aes_only.best(true), Backend::AesNi);
+    }
+
+    /// Requesting a backend is never a promise the caller has to keep: the result is
+    /// the same bytes whatever is requested, because unavailable kernels are skipped.
+    #[test]
+    fn every_requested_backend_gives_the_portable_result() {
+        let c = crate::sm4::Sm4::new(&[0x5a; 16]);
+        let data: Vec<u8> = (0..=255u8).cycle().take(16 * 37).collect();
+        let mut expected = data.clone();
+        portable_blocks(&c.rk, &mut expected);
+        for be in [Backend::Portable, Backend::AesNi, Backend::Avx512Gfni] {
+            let mut got = data.clone();
+            crypt_blocks_with(be, &c.rk, &mut got);
+            assert_eq!(got, expected, "{be:?}");
         }
     }
 }

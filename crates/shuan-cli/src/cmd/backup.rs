@@ -71,15 +71,16 @@ fn node_public(
     }
 }
 
-/// Record the outcome (success or failure) in the backup log and the audit ledger, then
-/// return it. The backup log lists backups for restore drills; the ledger is the
+/// Record the outcome (success or failure, including a refusal before the backup code
+/// ran, such as a keyring that does not open) in the backup log and the audit ledger,
+/// then return it. The backup log lists backups for restore drills; the ledger is the
 /// tamper-evident record of who did what.
 fn logged(
     ctx: &Context,
     trail: &AuditTrail,
     action: &str,
     archive: &std::path::Path,
-    res: Result<BackupRecord, backup::BackupError>,
+    res: anyhow::Result<BackupRecord>,
 ) -> anyhow::Result<BackupRecord> {
     let object = path_object(archive);
     match res {
@@ -114,16 +115,16 @@ fn logged(
                 key_version: 0,
                 archive_sm3: String::new(),
                 signer: String::new(),
-                result: format!("failed: {e}"),
+                result: format!("failed: {e:#}"),
             };
             let _ = backup::append_log(&ctx.data_dir, &rec);
             trail.record(
                 &format!("backup_{action}"),
                 &object,
                 Outcome::Error,
-                crate::details! { "error" => e.to_string() },
+                crate::details! { "error" => format!("{e:#}") },
             )?;
-            Err(e.into())
+            Err(e)
         }
     }
 }
@@ -147,26 +148,25 @@ fn refuse_live_target(ctx: &Context, target: &std::path::Path) -> anyhow::Result
 }
 
 pub fn run(ctx: &Context, cmd: BackupCommand) -> anyhow::Result<ExitCode> {
+    // Create, verify and restore open the audit trail first (fail-closed) and record
+    // their outcome whatever step fails, the keyring and node key included.
     match cmd {
         BackupCommand::Create { dir, out, key_id } => {
             let trail = AuditTrail::open(ctx)?;
-            let mut kr = crate::cmd::keys::open_keyring(ctx)?;
-            let id = key_id.unwrap_or_else(|| BACKUP_KEY_ID.to_string());
-            if id == BACKUP_KEY_ID {
-                match kr.create_key(BACKUP_KEY_ID) {
-                    Ok(()) | Err(KeyringError::KeyExists(_)) => {}
-                    Err(e) => return Err(e).context("creating the backup data key"),
+            let res = (|| -> anyhow::Result<BackupRecord> {
+                let mut kr = crate::cmd::keys::open_keyring(ctx)?;
+                let id = key_id.unwrap_or_else(|| BACKUP_KEY_ID.to_string());
+                if id == BACKUP_KEY_ID {
+                    match kr.create_key(BACKUP_KEY_ID) {
+                        Ok(()) | Err(KeyringError::KeyExists(_)) => {}
+                        Err(e) => return Err(e).context("creating the backup data key"),
+                    }
                 }
-            }
-            let node = shuan_crypto::node::load_or_create_node_key(&ctx.data_dir)
-                .context("loading the node's SM2 signing key")?;
-            let rec = logged(
-                ctx,
-                &trail,
-                "create",
-                &out,
-                backup::create(&dir, &out, &kr, &id, &node),
-            )?;
+                let node = shuan_crypto::node::load_or_create_node_key(&ctx.data_dir)
+                    .context("loading the node's SM2 signing key")?;
+                Ok(backup::create(&dir, &out, &kr, &id, &node)?)
+            })();
+            let rec = logged(ctx, &trail, "create", &out, res)?;
             println!(
                 "backup {} created: {} files, {} bytes, key '{}' v{}, signed (SM2) -> {}",
                 out.display(),
@@ -180,10 +180,13 @@ pub fn run(ctx: &Context, cmd: BackupCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         BackupCommand::Verify { out, pub_key } => {
-            let kr = crate::cmd::keys::open_keyring(ctx)?;
-            let vk = node_public(ctx, pub_key)?;
             let trail = AuditTrail::open(ctx)?;
-            let rec = logged(ctx, &trail, "verify", &out, backup::verify(&out, &kr, &vk))?;
+            let res = (|| -> anyhow::Result<BackupRecord> {
+                let kr = crate::cmd::keys::open_keyring(ctx)?;
+                let vk = node_public(ctx, pub_key)?;
+                Ok(backup::verify(&out, &kr, &vk)?)
+            })();
+            let rec = logged(ctx, &trail, "verify", &out, res)?;
             println!(
                 "backup {} verified: SM2 signature valid, every chunk authenticated ({} bytes); SM3 {}",
                 out.display(),
@@ -199,17 +202,14 @@ pub fn run(ctx: &Context, cmd: BackupCommand) -> anyhow::Result<ExitCode> {
             force,
             pub_key,
         } => {
-            refuse_live_target(ctx, &dir)?;
             let trail = AuditTrail::open(ctx)?;
-            let kr = crate::cmd::keys::open_keyring(ctx)?;
-            let vk = node_public(ctx, pub_key)?;
-            let rec = logged(
-                ctx,
-                &trail,
-                "restore",
-                &out,
-                backup::restore(&out, &dir, &kr, &vk, force),
-            )?;
+            let res = (|| -> anyhow::Result<BackupRecord> {
+                refuse_live_target(ctx, &dir)?;
+                let kr = crate::cmd::keys::open_keyring(ctx)?;
+                let vk = node_public(ctx, pub_key)?;
+                Ok(backup::restore(&out, &dir, &kr, &vk, force)?)
+            })();
+            let rec = logged(ctx, &trail, "restore", &out, res)?;
             println!(
                 "backup {} restored into {}: {} files, {} bytes",
                 out.display(),

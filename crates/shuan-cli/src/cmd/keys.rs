@@ -104,32 +104,44 @@ pub fn open_keyring(ctx: &Context) -> anyhow::Result<Keyring> {
     Keyring::open(&ctx.data_dir, || passphrase(false)).context("opening the keyring")
 }
 
+/// The KEK source `keys init` asked for, after the passphrase checks.
+fn init_source(use_passphrase: bool) -> anyhow::Result<KekSource> {
+    if !use_passphrase {
+        return Ok(KekSource::File);
+    }
+    let p = passphrase(true).with_context(|| {
+        format!("a passphrase is needed: set {PASSPHRASE_ENV} or run on a terminal")
+    })?;
+    if p.chars().count() < MIN_PASSPHRASE_CHARS {
+        bail!("the passphrase must have at least {MIN_PASSPHRASE_CHARS} characters");
+    }
+    Ok(KekSource::Passphrase(p))
+}
+
+/// Shortest passphrase `keys init --passphrase` accepts.
+const MIN_PASSPHRASE_CHARS: usize = 12;
+
+/// The ledger object naming data key `id`.
+fn key_object(id: &str) -> String {
+    format!("key:{id}")
+}
+
 pub fn run(ctx: &Context, cmd: KeysCommand) -> anyhow::Result<ExitCode> {
+    // Every command below except `list` changes the keyring: each opens the audit trail
+    // first (fail-closed) and records its outcome, including every refusal and failure.
     match cmd {
         KeysCommand::Init {
             passphrase: use_pass,
         } => {
-            let source = if use_pass {
-                let p = passphrase(true).with_context(|| {
-                    format!("a passphrase is needed: set {PASSPHRASE_ENV} or run on a terminal")
-                })?;
-                if p.chars().count() < 12 {
-                    bail!("the passphrase must have at least 12 characters");
-                }
-                KekSource::Passphrase(p)
-            } else {
-                KekSource::File
-            };
             let trail = AuditTrail::open(ctx)?;
-            let kind = match &source {
-                KekSource::File => "file",
-                KekSource::Passphrase(_) => "passphrase",
-            };
+            let kind = if use_pass { "passphrase" } else { "file" };
             let kr = trail.record_result(
                 "key_init",
                 "keyring",
                 crate::details! { "kek" => kind },
-                Keyring::init(&ctx.data_dir, source).context("creating the keyring"),
+                init_source(use_pass).and_then(|source| {
+                    Keyring::init(&ctx.data_dir, source).context("creating the keyring")
+                }),
             )?;
             trail.close()?;
             let how = match kr.kek_spec() {
@@ -182,21 +194,22 @@ pub fn run(ctx: &Context, cmd: KeysCommand) -> anyhow::Result<ExitCode> {
         KeysCommand::Create { id } => {
             let trail = AuditTrail::open(ctx)?;
             let res = open_keyring(ctx).and_then(|mut kr| Ok(kr.create_key(&id)?));
-            trail.record_result("key_create", &format!("key:{id}"), Map::new(), res)?;
+            trail.record_result("key_create", &key_object(&id), Map::new(), res)?;
             trail.close()?;
             println!("created data key '{id}' version 1");
             Ok(ExitCode::SUCCESS)
         }
         KeysCommand::Rotate { id } => {
             let trail = AuditTrail::open(ctx)?;
-            let mut kr = open_keyring(ctx)?;
-            let id = id.unwrap_or_else(|| kr.default_key_id().to_string());
-            let v = trail.record_result(
-                "key_rotate",
-                &format!("key:{id}"),
-                Map::new(),
-                kr.rotate(&id).map_err(anyhow::Error::from),
-            )?;
+            // The default key's id is only known once the keyring is open.
+            let mut object = key_object(id.as_deref().unwrap_or("(default)"));
+            let res = open_keyring(ctx).and_then(|mut kr| {
+                let id = id.unwrap_or_else(|| kr.default_key_id().to_string());
+                object = key_object(&id);
+                let version = kr.rotate(&id)?;
+                Ok((id, version))
+            });
+            let (id, v) = trail.record_result("key_rotate", &object, Map::new(), res)?;
             trail.close()?;
             println!(
                 "data key '{id}' rotated: version {v} is active; older versions still decrypt"
@@ -208,16 +221,17 @@ pub fn run(ctx: &Context, cmd: KeysCommand) -> anyhow::Result<ExitCode> {
             key_version: version,
             yes,
         } => {
-            if !yes {
-                bail!(
+            let trail = AuditTrail::open(ctx)?;
+            let object = key_object(&id);
+            let res = if yes {
+                open_keyring(ctx).and_then(|mut kr| Ok(kr.destroy(&id, version)?))
+            } else {
+                Err(anyhow::anyhow!(
                     "destroying '{id}' makes every file encrypted under it unrecoverable; \
                      run again with --yes to confirm"
-                );
-            }
-            let trail = AuditTrail::open(ctx)?;
-            let object = format!("key:{id}");
-            let destroyed = match open_keyring(ctx).and_then(|mut kr| Ok(kr.destroy(&id, version)?))
-            {
+                ))
+            };
+            let destroyed = match res {
                 Ok(versions) => {
                     trail.record(
                         "key_destroy",
