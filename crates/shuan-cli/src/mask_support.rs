@@ -132,15 +132,6 @@ pub fn candidate_mask_keys(
     Ok(out)
 }
 
-/// The level name (分级) a column of this data type gets under `profile`, for rules with
-/// `levels = [...]`. Columns with no detected type get the profile's lowest level.
-pub fn column_level(profile: &Profile, type_id: Option<&str>) -> String {
-    profile
-        .level(profile.grade_column(type_id).level)
-        .name
-        .clone()
-}
-
 /// Rejects rules naming a level the grading profile does not have: such a rule would
 /// silently never match.
 pub fn check_rule_levels<'a>(

@@ -498,3 +498,99 @@ fn watermark_names_the_recipient_from_five_percent_of_rows() {
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+/// A column whose first 250 values are the placeholder `无` and the rest ID numbers: a
+/// sample of 200 values saw only `无`; `scan` (1000 values) grades it 居民身份证号.
+fn placeholder_then_ids_csv(dir: &Path) -> PathBuf {
+    let mut s = String::from("seq,info\n");
+    for i in 0..1000 {
+        let v = if i < 250 {
+            "无".to_string()
+        } else {
+            resident_id(i)
+        };
+        s.push_str(&format!("{i},{v}\n"));
+    }
+    let p = dir.join("late_ids.csv");
+    std::fs::write(&p, s).unwrap();
+    p
+}
+
+#[test]
+fn ids_after_250_placeholders_are_masked_as_scan_grades_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let src = placeholder_then_ids_csv(dir.path());
+    // The scan grades the column as resident IDs …
+    let scan: serde_json::Value = serde_json::from_str(&ok(shuan(
+        dir.path(),
+        &["scan", src.to_str().unwrap(), "--format", "json"],
+    )))
+    .unwrap();
+    assert_eq!(scan["tables"][0]["columns"][1]["type"], "cn_resident_id");
+    let ids: Vec<String> = (250..1000).map(resident_id).collect();
+    // … and masking, deciding by the same discovery, masks every one of them.
+    for scenario in ["sharing", "test_env"] {
+        let out = dir.path().join(format!("{scenario}.csv"));
+        let o = shuan(
+            dir.path(),
+            &[
+                "mask",
+                src.to_str().unwrap(),
+                "--scenario",
+                scenario,
+                "--key-file",
+                &key,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        ok(o);
+        let (h, rows) = read_csv(&out);
+        assert_eq!(h, ["seq", "info"]);
+        assert_eq!(rows.len(), 1000);
+        for (row, id) in rows[250..].iter().zip(&ids) {
+            assert_ne!(&row[1], id, "{scenario}: an ID number was written in clear");
+            assert!(!row[1].is_empty());
+        }
+        let log = masking_log(dir.path(), "mask");
+        let cols = &log.last().unwrap()["details"]["tables"][0]["columns"];
+        assert_eq!(cols[1]["data_type"], "cn_resident_id", "{scenario}");
+        // (pseudonyms also replace the placeholders; FPE leaves `无` as it is)
+        assert!(
+            cols[1]["masked"].as_u64().unwrap() >= 750,
+            "{scenario}: {cols}"
+        );
+    }
+}
+
+#[test]
+fn mask_sample_zero_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let src = placeholder_then_ids_csv(dir.path());
+    let out = dir.path().join("zero.csv");
+    let o = shuan(
+        dir.path(),
+        &[
+            "mask",
+            src.to_str().unwrap(),
+            "--sample",
+            "0",
+            "--scenario",
+            "sharing",
+            "--key-file",
+            &key,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--sample"));
+    assert!(!out.exists());
+}

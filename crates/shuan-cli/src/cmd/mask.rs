@@ -20,7 +20,7 @@ use shuan_mask::rules::{ColumnInfo, RuleSet};
 use shuan_mask::sink::{ensure_not_source, CsvSink, FileFormat, JsonlSink, RowSink, SqliteSink};
 use shuan_mask::watermark::{Detector, Embedder, WatermarkEntry, Z_THRESHOLD};
 use shuan_mask::{Alphabet, MaskKeys};
-use shuan_source::{RowReader, SourceOptions, TableRef};
+use shuan_source::{SourceOptions, TableRef};
 
 use crate::audit_trail::AuditTrail;
 use crate::context::Context;
@@ -80,9 +80,11 @@ pub struct MaskArgs {
     #[arg(long, default_value = "gbt43697", value_name = "PROFILE")]
     profile: String,
 
-    /// Values per column sampled for discovery.
-    #[arg(long, default_value_t = 200)]
-    sample: usize,
+    /// Non-blank values per column sampled for discovery: the same discovery and default
+    /// as `shuan scan --sample`, so masking sees every column a scan grades.
+    #[arg(long, default_value_t = shuan_discover::DEFAULT_SAMPLE as u32, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    sample: u32,
 
     /// Worker threads for masking (default: available cores, at most 8).
     #[arg(long)]
@@ -316,34 +318,6 @@ fn progress_bar(enabled: bool) -> ProgressBar {
         .expect("valid template"),
     );
     bar
-}
-
-/// Up to `per_column` non-blank values per column from the first rows of a table.
-fn sample_values(
-    reader: &mut dyn RowReader,
-    per_column: usize,
-) -> anyhow::Result<Vec<Vec<String>>> {
-    let n = reader.columns().len();
-    let mut out: Vec<Vec<String>> = vec![Vec::new(); n];
-    let mut rows = 0usize;
-    while rows < per_column * 20 && out.iter().any(|v| v.len() < per_column) {
-        match reader.next_row() {
-            None => break,
-            Some(Err(e)) if e.is_row_error() => continue,
-            Some(Err(e)) => return Err(e.into()),
-            Some(Ok(row)) => {
-                rows += 1;
-                for (i, v) in row.into_iter().enumerate().take(n) {
-                    if let Some(v) = v.filter(|s| !s.trim().is_empty()) {
-                        if out[i].len() < per_column {
-                            out[i].push(v);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    Ok(out)
 }
 
 enum Dest {
@@ -752,18 +726,20 @@ fn mask_table(
             .collect()
     };
     if !infos.iter().all(|c| scenario.names_column(c)) {
-        let mut reader = source.open_table(table)?;
-        let samples = sample_values(reader.as_mut(), args.sample)?;
-        for (info, values) in infos.iter_mut().zip(samples) {
-            let verdict = classifier.classify(&info.name, values.iter().map(String::as_str));
+        let found = shuan_discover::discover_table(
+            source,
+            table,
+            args.sample as usize,
+            classifier,
+            profile,
+        )
+        .with_context(|| format!("discovering the columns of {}", table.name))?;
+        for (info, verdict) in infos.iter_mut().zip(found.columns) {
             if let Some(t) = verdict.data_type {
                 info.data_type = Some(t.id().to_string());
                 info.data_type_label = Some(t.label().to_string());
             }
-            info.level = Some(mask_support::column_level(
-                profile,
-                info.data_type.as_deref(),
-            ));
+            info.level = Some(profile.level(verdict.grade.level).name.clone());
         }
     }
     let plan = MaskPlan::build(scenario, infos)?;
