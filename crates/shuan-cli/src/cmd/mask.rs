@@ -436,8 +436,60 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
     let Some(source_spec) = args.source.as_deref() else {
         bail!("give a SOURCE to mask (or `shuan mask rules check FILE`); see `shuan mask --help`")
     };
+    // Fail-closed: the masking log is the audit ledger; no ledger, no masking. Opened
+    // first so that every refusal and failure after this point (a missing or unusable
+    // masking key, a destination that is the source, a read error) is recorded too.
+    let trail = if args.dry_run {
+        None
+    } else {
+        Some(AuditTrail::open(ctx)?)
+    };
+    let mut progress = MaskProgress {
+        object: shuan_source::redact_url(source_spec),
+        ..Default::default()
+    };
+    let result = mask_source(ctx, &args, source_spec, trail.as_ref(), &mut progress);
+    match (result, trail) {
+        (Ok(code), Some(trail)) => {
+            trail.close()?;
+            Ok(code)
+        }
+        (result, None) => result,
+        (Err(e), Some(trail)) => {
+            let details = crate::details! {
+                "scenario" => progress.scenario,
+                "table" => progress.table,
+                "tables_done" => progress.tables_done,
+                "key" => progress.key.as_ref().map(KeyOrigin::to_json),
+            };
+            trail.record_result("mask", &progress.object, details, Err(e))
+        }
+    }
+}
+
+/// How far a `mask` run got, for the ledger record of a failure.
+#[derive(Default)]
+struct MaskProgress {
+    /// The source as recorded (password-free).
+    object: String,
+    scenario: Option<String>,
+    /// The table being masked when it failed.
+    table: Option<String>,
+    tables_done: Vec<String>,
+    key: Option<KeyOrigin>,
+}
+
+/// The body of `shuan mask SOURCE`: every error is recorded by [`run_mask`].
+fn mask_source(
+    ctx: &Context,
+    args: &MaskArgs,
+    source_spec: &str,
+    trail: Option<&AuditTrail>,
+    progress: &mut MaskProgress,
+) -> anyhow::Result<ExitCode> {
     let rules = load_rules(args.rules.as_deref())?;
     let scenario = rules.scenario(&args.scenario)?;
+    progress.scenario = Some(scenario.id.clone());
     let bar = progress_bar(!args.no_progress && !args.dry_run);
     let cb_bar = bar.clone();
     let options = SourceOptions {
@@ -447,6 +499,7 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
     let mut source = shuan_source::open(source_spec, &options)
         .with_context(|| format!("opening source {source_spec}"))?;
     let source_name = source.display_name();
+    progress.object = source_name.clone();
     let mut tables = source.tables()?;
     if !args.tables.is_empty() {
         for t in &args.tables {
@@ -516,15 +569,14 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
     let profile = crate::scanner::load_profile(&args.profile)
         .with_context(|| format!("grading profile {}", args.profile))?;
     mask_support::check_rule_levels(rules.scenarios(), &profile)?;
-    // Fail-closed: the masking log is the audit ledger; no ledger, no masking.
-    let trail = if args.dry_run {
-        None
-    } else {
-        Some(AuditTrail::open(ctx)?)
-    };
     let scenario_keyed =
         args.recipient.is_some() || scenario.rules.iter().any(|r| r.operator.needs_key());
-    let (keys, key_origin) = args.key.load(ctx, scenario_keyed && !args.dry_run)?.unzip();
+    let (keys, key_origin) = args
+        .key
+        .load(ctx, scenario_keyed && !args.dry_run)
+        .context("loading the masking key")?
+        .unzip();
+    progress.key = key_origin.clone();
     if args.recipient.is_some() && keys.is_none() {
         return Err(key_missing("a watermark (--recipient)"));
     }
@@ -533,8 +585,9 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
     let mut table_logs = Vec::new();
     let mut destinations = Vec::new();
     for table in &tables {
-        let masked_table = mask_table(
-            &args,
+        progress.table = Some(table.name.clone());
+        let (plan, stats, written) = mask_table(
+            args,
             &mut *source,
             table,
             scenario,
@@ -547,21 +600,8 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
             &bar,
             ctx,
             &source_name,
-        );
-        let (plan, stats, written) = match (masked_table, &trail) {
-            (Ok(done), _) => done,
-            (Err(e), None) => return Err(e),
-            (Err(e), Some(trail)) => {
-                bar.finish_and_clear();
-                let details = crate::details! {
-                    "scenario" => scenario.id,
-                    "table" => table.name,
-                    "tables_done" => table_logs.iter().map(|t: &TableLog| t.table.clone()).collect::<Vec<_>>(),
-                    "key" => key_origin.as_ref().map(KeyOrigin::to_json),
-                };
-                return trail.record_result("mask", &source_name, details, Err(e));
-            }
-        };
+        )
+        .inspect_err(|_| bar.finish_and_clear())?;
         if args.dry_run {
             println!(
                 "table {} (scenario {} {}):",
@@ -593,6 +633,7 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
             written
         );
         destinations.push(written);
+        progress.tables_done.push(table.name.clone());
         table_logs.push(TableLog {
             table: table.name.clone(),
             rows: stats.rows,
@@ -617,9 +658,9 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
         purpose: None,
         tables: table_logs,
     };
+    progress.table = None;
     let trail = trail.expect("opened unless --dry-run");
-    mask_support::record_mask_event(&trail, &record, key_origin.as_ref(), Outcome::Allowed)?;
-    trail.close()?;
+    mask_support::record_mask_event(trail, &record, key_origin.as_ref(), Outcome::Allowed)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -952,6 +993,24 @@ fn open_single_table(
 pub fn run_unmask(ctx: &Context, args: UnmaskArgs) -> anyhow::Result<ExitCode> {
     // Fail-closed: no unmasking without its record in the audit ledger.
     let trail = AuditTrail::open(ctx)?;
+    let object = shuan_source::redact_url(&args.source);
+    let purpose = args.purpose.trim();
+    if purpose.is_empty() {
+        // Reversal is allowed only for a stated reason: a blank one is refused, and the
+        // refusal is recorded like any other attempt to see original values.
+        let details = crate::details! {
+            "columns" => args.columns,
+            "destination" => args.out.display().to_string(),
+            "reason" => "no purpose stated (--purpose is empty)",
+        };
+        trail.record("unmask", &object, Outcome::Denied, details)?;
+        return Ok(super::scan::usage_error(
+            "--purpose must say why the original values are needed (it is recorded in the audit ledger), e.g. --purpose \"核对户籍信息 工单#123\"",
+        ));
+    }
+    // The purpose goes into the ledger event's own purpose field (the 目的 column of
+    // `shuan audit query`), not only into the details.
+    mask_support::set_event_purpose(purpose);
     let mut origin = None;
     match unmask(ctx, &args, &mut origin) {
         Ok((record, rows, bad)) => {
@@ -975,12 +1034,7 @@ pub fn run_unmask(ctx: &Context, args: UnmaskArgs) -> anyhow::Result<ExitCode> {
                 "destination" => args.out.display().to_string(),
                 "key" => origin.as_ref().map(KeyOrigin::to_json),
             };
-            trail.record_result(
-                "unmask",
-                &shuan_source::redact_url(&args.source),
-                details,
-                Err(e),
-            )
+            trail.record_result("unmask", &object, details, Err(e))
         }
     }
 }
@@ -1077,7 +1131,7 @@ fn unmask(
         rule_files: Vec::new(),
         key_fingerprint: Some(keys.fingerprint()),
         recipient: None,
-        purpose: Some(args.purpose.clone()),
+        purpose: Some(args.purpose.trim().to_string()),
         tables: vec![TableLog {
             table: table.name.clone(),
             rows,
