@@ -132,15 +132,6 @@ pub fn candidate_mask_keys(
     Ok(out)
 }
 
-/// The level name (分级) a column of this data type gets under `profile`, for rules with
-/// `levels = [...]`. Columns with no detected type get the profile's lowest level.
-pub fn column_level(profile: &Profile, type_id: Option<&str>) -> String {
-    profile
-        .level(profile.grade_column(type_id).level)
-        .name
-        .clone()
-}
-
 /// Rejects rules naming a level the grading profile does not have: such a rule would
 /// silently never match.
 pub fn check_rule_levels<'a>(
@@ -189,4 +180,14 @@ pub fn record_mask_event(
         details.insert("key".into(), k.to_json());
     }
     trail.record(&record.event, &record.source, outcome, details)
+}
+
+/// Makes `purpose` the purpose (处理目的) of the audit records this process writes from
+/// now on, so that `shuan audit query` shows it in its 目的 column. The CLI's audit trail
+/// takes the event's purpose from `SHUAN_PURPOSE`; a stated `--purpose` overrides it.
+///
+/// Call it before any thread is started: the environment is process-wide and is not
+/// synchronised with other threads reading it.
+pub fn set_event_purpose(purpose: &str) {
+    std::env::set_var("SHUAN_PURPOSE", purpose);
 }

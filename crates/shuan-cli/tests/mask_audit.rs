@@ -365,3 +365,108 @@ fn a_watermark_made_before_a_key_rotation_is_still_traced() {
     assert_eq!(recs[0]["details"]["key"]["version"], 1);
     assert_eq!(recs[1]["details"]["key"]["version"], 2);
 }
+
+/// A masking key that cannot be used (a key file others may read, or no key for a
+/// watermark) is refused, and the refusal is in the ledger with outcome `error`.
+#[test]
+fn masking_key_failures_are_recorded_in_the_ledger() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let src = people(tmp.path(), 10);
+    let key = tmp.path().join("loose.key");
+    std::fs::write(&key, "5a".repeat(32)).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let out = tmp.path().join("x.csv");
+    let o = mask(
+        &data,
+        &src,
+        "sharing",
+        &out,
+        &["--key-file", key.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(!out.exists());
+    let o = mask(
+        &data,
+        &src,
+        "internal_query",
+        &out,
+        &["--recipient", "市卫健委"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(!out.exists());
+    let recs = records(&data, "mask");
+    assert_eq!(recs.len(), 2, "{recs:?}");
+    for r in &recs {
+        assert_eq!(r["outcome"], "error", "{r}");
+        assert!(r["object"].as_str().unwrap().ends_with("people.csv"), "{r}");
+    }
+    let first = recs[0]["details"]["error"].as_str().unwrap();
+    assert!(first.contains("masking key"), "{first}");
+    assert_eq!(recs[0]["details"]["scenario"], "sharing");
+    assert!(recs[1]["details"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("watermark"));
+    ok(shuan(&data, &["audit", "verify"]));
+}
+
+/// `unmask` needs a stated purpose: blank is refused (and the refusal recorded); a given
+/// one is the ledger event's purpose, the 目的 column of `shuan audit query`.
+#[test]
+fn unmask_purpose_is_required_and_recorded_as_the_event_purpose() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let src = people(tmp.path(), 10);
+    ok(shuan(&data, &["keys", "init"]));
+    let masked = tmp.path().join("test.csv");
+    ok(mask(&data, &src, "test_env", &masked, &[]));
+    let back = tmp.path().join("back.csv");
+    for blank in ["", "   "] {
+        let o = shuan(
+            &data,
+            &[
+                "unmask",
+                masked.to_str().unwrap(),
+                "--column",
+                "id_no:id_number",
+                "--purpose",
+                blank,
+                "--out",
+                back.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("--purpose"), "{}", text(&o));
+        assert!(!back.exists());
+    }
+    ok(shuan(
+        &data,
+        &[
+            "unmask",
+            masked.to_str().unwrap(),
+            "--column",
+            "id_no:id_number",
+            "--purpose",
+            " 核对户籍信息 工单#123 ",
+            "--out",
+            back.to_str().unwrap(),
+        ],
+    ));
+    let recs = records(&data, "unmask");
+    assert_eq!(recs.len(), 3, "{recs:?}");
+    assert_eq!(recs[0]["outcome"], "denied");
+    assert_eq!(recs[1]["outcome"], "denied");
+    assert_eq!(recs[2]["outcome"], "allowed");
+    assert_eq!(recs[2]["purpose"], "核对户籍信息 工单#123");
+    let table = text(&ok(shuan(
+        &data,
+        &["audit", "query", "--action", "unmask", "--format", "table"],
+    )));
+    assert!(table.contains("核对户籍信息 工单#123"), "{table}");
+    ok(shuan(&data, &["audit", "verify"]));
+}

@@ -498,3 +498,237 @@ fn watermark_names_the_recipient_from_five_percent_of_rows() {
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+/// A column whose first 250 values are the placeholder `无` and the rest ID numbers: a
+/// sample of 200 values saw only `无`; `scan` (1000 values) grades it 居民身份证号.
+fn placeholder_then_ids_csv(dir: &Path) -> PathBuf {
+    let mut s = String::from("seq,info\n");
+    for i in 0..1000 {
+        let v = if i < 250 {
+            "无".to_string()
+        } else {
+            resident_id(i)
+        };
+        s.push_str(&format!("{i},{v}\n"));
+    }
+    let p = dir.join("late_ids.csv");
+    std::fs::write(&p, s).unwrap();
+    p
+}
+
+#[test]
+fn ids_after_250_placeholders_are_masked_as_scan_grades_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let src = placeholder_then_ids_csv(dir.path());
+    // The scan grades the column as resident IDs …
+    let scan: serde_json::Value = serde_json::from_str(&ok(shuan(
+        dir.path(),
+        &["scan", src.to_str().unwrap(), "--format", "json"],
+    )))
+    .unwrap();
+    assert_eq!(scan["tables"][0]["columns"][1]["type"], "cn_resident_id");
+    let ids: Vec<String> = (250..1000).map(resident_id).collect();
+    // … and masking, deciding by the same discovery, masks every one of them.
+    for scenario in ["sharing", "test_env"] {
+        let out = dir.path().join(format!("{scenario}.csv"));
+        let o = shuan(
+            dir.path(),
+            &[
+                "mask",
+                src.to_str().unwrap(),
+                "--scenario",
+                scenario,
+                "--key-file",
+                &key,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        ok(o);
+        let (h, rows) = read_csv(&out);
+        assert_eq!(h, ["seq", "info"]);
+        assert_eq!(rows.len(), 1000);
+        for (row, id) in rows[250..].iter().zip(&ids) {
+            assert_ne!(&row[1], id, "{scenario}: an ID number was written in clear");
+            assert!(!row[1].is_empty());
+        }
+        let log = masking_log(dir.path(), "mask");
+        let cols = &log.last().unwrap()["details"]["tables"][0]["columns"];
+        assert_eq!(cols[1]["data_type"], "cn_resident_id", "{scenario}");
+        // (pseudonyms also replace the placeholders; FPE leaves `无` as it is)
+        assert!(
+            cols[1]["masked"].as_u64().unwrap() >= 750,
+            "{scenario}: {cols}"
+        );
+    }
+}
+
+#[test]
+fn mask_sample_zero_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let src = placeholder_then_ids_csv(dir.path());
+    let out = dir.path().join("zero.csv");
+    let o = shuan(
+        dir.path(),
+        &[
+            "mask",
+            src.to_str().unwrap(),
+            "--sample",
+            "0",
+            "--scenario",
+            "sharing",
+            "--key-file",
+            &key,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--sample"));
+    assert!(!out.exists());
+}
+
+/// Identifier data types (those with a validator or a fixed shape), as opposed to
+/// quasi-identifiers a scenario generalises on purpose (names, addresses, dates, gender).
+fn is_identifier_type(id: &str) -> bool {
+    [
+        "cn_resident_id",
+        "cn_mobile",
+        "cn_landline",
+        "email",
+        "bank_card",
+        "cn_uscc",
+        "cn_org_code",
+        "cn_passport",
+        "cn_hk_macao_permit",
+        "cn_plate",
+        "vin",
+        "ipv4",
+        "ipv6",
+        "mac_address",
+        "imei",
+    ]
+    .contains(&id)
+}
+
+/// `shuan detect FILE --format jsonl` (its default confidence floor): (type, value) of
+/// every identifier it reports.
+fn detected_identifiers(data: &Path, file: &Path) -> Vec<(String, String)> {
+    let out = ok(shuan(
+        data,
+        &["detect", file.to_str().unwrap(), "--format", "jsonl"],
+    ));
+    let text = std::fs::read(file).unwrap();
+    out.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|f| is_identifier_type(f["type"].as_str().unwrap()))
+        .map(|f| {
+            let (s, e) = (
+                f["start"].as_u64().unwrap() as usize,
+                f["end"].as_u64().unwrap() as usize,
+            );
+            (
+                f["type"].as_str().unwrap().to_string(),
+                String::from_utf8_lossy(&text[s..e]).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Identifiers where discovery cannot see them: in prose, and one value in ten of
+/// innocently named columns (too few for the column to be typed).
+fn planted_identifiers_csv(dir: &Path, n: usize) -> PathBuf {
+    let mut s = String::from("seq,code,ref,note,amount\n");
+    for i in 0..n {
+        let code = match i % 10 {
+            0 => resident_id(i),
+            3 => format!("13{}{:08}", i % 10, i * 7919 % 100_000_000),
+            6 => luhn_card(i),
+            _ => format!("A{i:04}"),
+        };
+        let reference = if i % 10 == 5 {
+            format!("person{i}@example.org")
+        } else {
+            format!("R-{i}")
+        };
+        let note = match i % 6 {
+            0 => format!("已联系本人，手机13{}{:08}，核对无误", i % 10, i * 31),
+            1 => format!("身份证号{}，住址待核实", resident_id(i + 3)),
+            2 => format!("退款至银行卡{}", luhn_card(i + 11)),
+            _ => "材料齐全，按期办结".to_string(),
+        };
+        s.push_str(&format!(
+            "{i},{code},{reference},{note},{}.{:02}\n",
+            100 + i % 900,
+            i % 100
+        ));
+    }
+    let p = dir.join("planted.csv");
+    std::fs::write(&p, s).unwrap();
+    p
+}
+
+#[test]
+fn masked_output_holds_no_identifier_shuan_detect_finds() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let src = planted_identifiers_csv(dir.path(), 300);
+    // The detector does find the planted identifiers in the source (the check can fail).
+    let before = detected_identifiers(dir.path(), &src);
+    assert!(before.len() >= 250, "{}", before.len());
+    for scenario in ["sharing", "test_env", "open_data"] {
+        let out = dir.path().join(format!("{scenario}.csv"));
+        ok(shuan(
+            dir.path(),
+            &[
+                "mask",
+                src.to_str().unwrap(),
+                "--scenario",
+                scenario,
+                "--key-file",
+                &key,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        ));
+        let left = detected_identifiers(dir.path(), &out);
+        assert!(
+            left.is_empty(),
+            "{scenario}: {} identifiers left, first: {:?}",
+            left.len(),
+            &left[..left.len().min(5)]
+        );
+        let (_, rows) = read_csv(&out);
+        assert_eq!(rows.len(), 300);
+        // Kept text around the identifiers survives; the identifiers become type tags.
+        assert_eq!(
+            rows[1][3], "身份证号[居民身份证号]，住址待核实",
+            "{scenario}"
+        );
+        assert_eq!(rows[1][1], "A0001", "{scenario}");
+        let log = masking_log(dir.path(), "mask");
+        let cols = &log.last().unwrap()["details"]["tables"][0]["columns"];
+        assert_eq!(cols[3]["residual_redactions"], 150, "{scenario}: {cols}");
+    }
+    // Internal queries keep what they keep: the owner's staff see their own records.
+    let out = dir.path().join("internal.csv");
+    ok(shuan(
+        dir.path(),
+        &[
+            "mask",
+            src.to_str().unwrap(),
+            "--scenario",
+            "internal_query",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ));
+    assert!(!detected_identifiers(dir.path(), &out).is_empty());
+}

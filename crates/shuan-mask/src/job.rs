@@ -702,6 +702,9 @@ fn mask_one(
         if value.is_empty() {
             continue;
         }
+        // Set when the operator returned the value as it was (e.g. FPE of `无`): such a
+        // cell was not masked, so the residual scan looks at it like a kept one.
+        let mut unchanged = false;
         let pseudonym_tag = match (op, tags.get(i), tag_next.get_mut(i)) {
             (Operator::Pseudonym { .. }, Some(t), Some(next)) if *next < t.len() => {
                 *next += 1;
@@ -719,6 +722,8 @@ fn mask_one(
             Ok(true) => {
                 if out != value {
                     st.masked += 1;
+                } else {
+                    unchanged = true;
                 }
                 // The source value's buffer becomes the next output buffer.
                 std::mem::swap(value, out);
@@ -737,7 +742,10 @@ fn mask_one(
                 value.extend(std::iter::repeat_n('*', n));
             }
         }
-        if plan.residual_scan {
+        // Only cells left as they were: a masked value is the operator's output (a
+        // pseudonym, a generalisation, FPE's deliberately valid-looking ID), and scanning
+        // every one of them would cost the hot path for nothing.
+        if plan.residual_scan && unchanged {
             if let (Some(r), Some(v)) = (residual, row[i].as_mut()) {
                 if let Some(red) = r.redact(v) {
                     st.residual_redactions += 1;
@@ -784,7 +792,7 @@ mod tests {
 
     #[test]
     fn plan_masks_rows_and_counts() {
-        let user = "[scenarios.s]\n[[scenarios.s.rules]]\ntypes=[\"cn_mobile\"]\nop=\"partial\"\nkeep_first=3\nkeep_last=4\n[[scenarios.s.rules]]\ncolumns=[\"^secret$\"]\nop=\"suppress\"\n[[scenarios.s.rules]]\ntypes=[\"birth_date\"]\nop=\"date_shift\"\nentity=\"id\"\n[[scenarios.s.rules]]\ntypes=[\"gps\"]\nop=\"generalize_gps\"\n";
+        let user = "[scenarios.s]\nresidual_scan=false\n[[scenarios.s.rules]]\ntypes=[\"cn_mobile\"]\nop=\"partial\"\nkeep_first=3\nkeep_last=4\n[[scenarios.s.rules]]\ncolumns=[\"^secret$\"]\nop=\"suppress\"\n[[scenarios.s.rules]]\ntypes=[\"birth_date\"]\nop=\"date_shift\"\nentity=\"id\"\n[[scenarios.s.rules]]\ntypes=[\"gps\"]\nop=\"generalize_gps\"\n";
         let rs = RuleSet::with_user(Some(("u", user)), &known).unwrap();
         let plan = MaskPlan::build(
             rs.scenario("s").unwrap(),
@@ -843,6 +851,48 @@ mod tests {
         m.mask_row(&mut row, 0);
         assert_eq!(row[0].as_deref(), Some("call [手机号码]"));
         assert_eq!(m.stats().columns[0].residual_redactions, 1);
+    }
+
+    /// The residual scan looks at cells no operator changed — kept columns and values an
+    /// operator returned as they were — and not at masked output.
+    #[test]
+    fn residual_scan_covers_cells_left_unmasked_only() {
+        let user = "[scenarios.s]\n[[scenarios.s.rules]]\ncolumns=[\"^id$\"]\nop=\"fpe\"\nalphabet=\"digits\"\n[[scenarios.s.rules]]\ncolumns=[\"^tel$\"]\nop=\"replace\"\nwith=\"call 13800000000\"\n";
+        let rs = RuleSet::with_user(Some(("u", user)), &known).unwrap();
+        let scenario = rs.scenario("s").unwrap();
+        assert!(scenario.residual_scan, "on unless a scenario opts out");
+        let plan = MaskPlan::build(
+            scenario,
+            vec![info("id", None), info("tel", None), info("note", None)],
+        )
+        .unwrap();
+        let keys = MaskKeys::from_master(&[7u8; 32]);
+        let mut m = Masker::new(&plan, Some(&keys), Some(&DigitsRedactor)).unwrap();
+        // FPE leaves a value without digits as it is: then the scan sees it.
+        let mut row = vec![
+            Some("无 13800000000".to_string()),
+            Some("x".to_string()),
+            Some("call 13800000000".to_string()),
+        ];
+        m.mask_row(&mut row, 0);
+        assert_eq!(row[2].as_deref(), Some("call [手机号码]"));
+        // An operator's own output is not re-scanned.
+        assert_eq!(row[1].as_deref(), Some("call 13800000000"));
+        let st = m.stats();
+        assert_eq!(
+            (
+                st.columns[1].residual_redactions,
+                st.columns[2].residual_redactions
+            ),
+            (0, 1)
+        );
+        let mut row = vec![Some("无".to_string()), None, None];
+        m.mask_row(&mut row, 1);
+        assert_eq!(row[0].as_deref(), Some("无"));
+        let mut row = vec![Some("号码13800000000".to_string()), None, None];
+        m.mask_row(&mut row, 2);
+        assert_ne!(row[0].as_deref(), Some("号码13800000000"));
+        assert_eq!(m.stats().columns[0].residual_redactions, 0);
     }
 
     /// Rows from memory; `fail_at` ends the table with a non-row error there, and rows
@@ -922,7 +972,7 @@ mod tests {
     }
 
     fn phone_plan() -> MaskPlan {
-        let user = "[scenarios.s]\n[[scenarios.s.rules]]\ncolumns=[\"^phone$\"]\nop=\"partial\"\nkeep_first=3\nkeep_last=4\n[[scenarios.s.rules]]\ncolumns=[\"^name$\"]\nop=\"pseudonym\"\nformat=\"chinese_name\"\n";
+        let user = "[scenarios.s]\nresidual_scan=false\n[[scenarios.s.rules]]\ncolumns=[\"^phone$\"]\nop=\"partial\"\nkeep_first=3\nkeep_last=4\n[[scenarios.s.rules]]\ncolumns=[\"^name$\"]\nop=\"pseudonym\"\nformat=\"chinese_name\"\n";
         let rs = RuleSet::with_user(Some(("u", user)), &known).unwrap();
         MaskPlan::build(
             rs.scenario("s").unwrap(),
@@ -936,7 +986,7 @@ mod tests {
     /// than one hash block and several pseudonymized columns in between.
     #[test]
     fn batch_pseudonyms_equal_row_by_row() {
-        let user = "[scenarios.s]\n[[scenarios.s.rules]]\ncolumns=[\"^a$\"]\nop=\"pseudonym\"\n[[scenarios.s.rules]]\ncolumns=[\"^b$\"]\nop=\"pseudonym\"\nformat=\"digits\"\nnamespace=\"people\"\n[[scenarios.s.rules]]\ncolumns=[\"^c$\"]\nop=\"pseudonym\"\nformat=\"chinese_name\"\n";
+        let user = "[scenarios.s]\nresidual_scan=false\n[[scenarios.s.rules]]\ncolumns=[\"^a$\"]\nop=\"pseudonym\"\n[[scenarios.s.rules]]\ncolumns=[\"^b$\"]\nop=\"pseudonym\"\nformat=\"digits\"\nnamespace=\"people\"\n[[scenarios.s.rules]]\ncolumns=[\"^c$\"]\nop=\"pseudonym\"\nformat=\"chinese_name\"\n";
         let rs = RuleSet::with_user(Some(("u", user)), &known).unwrap();
         let plan = MaskPlan::build(
             rs.scenario("s").unwrap(),
@@ -1153,7 +1203,7 @@ mod tests {
 
     #[test]
     fn missing_entity_column_is_reported() {
-        let user = "[scenarios.s]\n[[scenarios.s.rules]]\ntypes=[\"birth_date\"]\nop=\"date_shift\"\nentity=\"person_id\"\n";
+        let user = "[scenarios.s]\nresidual_scan=false\n[[scenarios.s.rules]]\ntypes=[\"birth_date\"]\nop=\"date_shift\"\nentity=\"person_id\"\n";
         let rs = RuleSet::with_user(Some(("u", user)), &known).unwrap();
         let e = MaskPlan::build(
             rs.scenario("s").unwrap(),

@@ -69,7 +69,9 @@ pub struct Scenario {
     pub description: String,
     /// Columns no rule matches.
     pub unmatched: Unmatched,
-    /// Re-scan every kept text value and replace identifiers found by their type tag.
+    /// Scan every cell no operator masked (kept columns, and values an operator returned
+    /// unchanged) with the text detectors and replace each identifier found by its type
+    /// tag. On unless the scenario says `residual_scan = false`.
     pub residual_scan: bool,
     /// Rules in file order.
     pub rules: Vec<Rule>,
@@ -611,7 +613,9 @@ fn parse_file(
                 description: sc.description.unwrap_or_default(),
                 id,
                 unmatched,
-                residual_scan: sc.residual_scan.unwrap_or(false),
+                // Defence in depth unless a scenario opts out (only `internal_query`
+                // does among the built-in ones): identifiers hiding in kept text.
+                residual_scan: sc.residual_scan.unwrap_or(true),
                 rules,
             },
         );
@@ -736,6 +740,11 @@ mod tests {
         assert_eq!(rs.hash_hex().len(), 64);
         let open = rs.scenario("open_data").unwrap();
         assert!(open.residual_scan);
+        // Every built-in scenario but internal queries re-scans what it keeps.
+        for id in ["sharing", "test_env"] {
+            assert!(rs.scenario(id).unwrap().residual_scan, "{id}");
+        }
+        assert!(!rs.scenario("internal_query").unwrap().residual_scan);
         let c = open.choose(&col("sfz", Some("cn_resident_id")));
         assert_eq!(
             c.operator,

@@ -297,7 +297,7 @@ pub(crate) fn set_db_row_count(
 
 /// Collects a sample from a reader. With `read_to_end`, keeps counting rows after every
 /// column is full (exact row count); otherwise stops as soon as all columns are full.
-pub(crate) fn sample_rows(
+pub fn sample_rows(
     table: &TableRef,
     reader: &mut dyn RowReader,
     per_column: usize,

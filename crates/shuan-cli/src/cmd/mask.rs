@@ -20,7 +20,7 @@ use shuan_mask::rules::{ColumnInfo, RuleSet};
 use shuan_mask::sink::{ensure_not_source, CsvSink, FileFormat, JsonlSink, RowSink, SqliteSink};
 use shuan_mask::watermark::{Detector, Embedder, WatermarkEntry, Z_THRESHOLD};
 use shuan_mask::{Alphabet, MaskKeys};
-use shuan_source::{RowReader, SourceOptions, TableRef};
+use shuan_source::{SourceOptions, TableRef};
 
 use crate::audit_trail::AuditTrail;
 use crate::context::Context;
@@ -80,9 +80,11 @@ pub struct MaskArgs {
     #[arg(long, default_value = "gbt43697", value_name = "PROFILE")]
     profile: String,
 
-    /// Values per column sampled for discovery.
-    #[arg(long, default_value_t = 200)]
-    sample: usize,
+    /// Non-blank values per column sampled for discovery: the same discovery and default
+    /// as `shuan scan --sample`, so masking sees every column a scan grades.
+    #[arg(long, default_value_t = shuan_discover::DEFAULT_SAMPLE as u32, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    sample: u32,
 
     /// Worker threads for masking (default: available cores, at most 8).
     #[arg(long)]
@@ -318,34 +320,6 @@ fn progress_bar(enabled: bool) -> ProgressBar {
     bar
 }
 
-/// Up to `per_column` non-blank values per column from the first rows of a table.
-fn sample_values(
-    reader: &mut dyn RowReader,
-    per_column: usize,
-) -> anyhow::Result<Vec<Vec<String>>> {
-    let n = reader.columns().len();
-    let mut out: Vec<Vec<String>> = vec![Vec::new(); n];
-    let mut rows = 0usize;
-    while rows < per_column * 20 && out.iter().any(|v| v.len() < per_column) {
-        match reader.next_row() {
-            None => break,
-            Some(Err(e)) if e.is_row_error() => continue,
-            Some(Err(e)) => return Err(e.into()),
-            Some(Ok(row)) => {
-                rows += 1;
-                for (i, v) in row.into_iter().enumerate().take(n) {
-                    if let Some(v) = v.filter(|s| !s.trim().is_empty()) {
-                        if out[i].len() < per_column {
-                            out[i].push(v);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
 enum Dest {
     File(PathBuf, FileFormat),
     Dir(PathBuf, FileFormat),
@@ -462,8 +436,60 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
     let Some(source_spec) = args.source.as_deref() else {
         bail!("give a SOURCE to mask (or `shuan mask rules check FILE`); see `shuan mask --help`")
     };
+    // Fail-closed: the masking log is the audit ledger; no ledger, no masking. Opened
+    // first so that every refusal and failure after this point (a missing or unusable
+    // masking key, a destination that is the source, a read error) is recorded too.
+    let trail = if args.dry_run {
+        None
+    } else {
+        Some(AuditTrail::open(ctx)?)
+    };
+    let mut progress = MaskProgress {
+        object: shuan_source::redact_url(source_spec),
+        ..Default::default()
+    };
+    let result = mask_source(ctx, &args, source_spec, trail.as_ref(), &mut progress);
+    match (result, trail) {
+        (Ok(code), Some(trail)) => {
+            trail.close()?;
+            Ok(code)
+        }
+        (result, None) => result,
+        (Err(e), Some(trail)) => {
+            let details = crate::details! {
+                "scenario" => progress.scenario,
+                "table" => progress.table,
+                "tables_done" => progress.tables_done,
+                "key" => progress.key.as_ref().map(KeyOrigin::to_json),
+            };
+            trail.record_result("mask", &progress.object, details, Err(e))
+        }
+    }
+}
+
+/// How far a `mask` run got, for the ledger record of a failure.
+#[derive(Default)]
+struct MaskProgress {
+    /// The source as recorded (password-free).
+    object: String,
+    scenario: Option<String>,
+    /// The table being masked when it failed.
+    table: Option<String>,
+    tables_done: Vec<String>,
+    key: Option<KeyOrigin>,
+}
+
+/// The body of `shuan mask SOURCE`: every error is recorded by [`run_mask`].
+fn mask_source(
+    ctx: &Context,
+    args: &MaskArgs,
+    source_spec: &str,
+    trail: Option<&AuditTrail>,
+    progress: &mut MaskProgress,
+) -> anyhow::Result<ExitCode> {
     let rules = load_rules(args.rules.as_deref())?;
     let scenario = rules.scenario(&args.scenario)?;
+    progress.scenario = Some(scenario.id.clone());
     let bar = progress_bar(!args.no_progress && !args.dry_run);
     let cb_bar = bar.clone();
     let options = SourceOptions {
@@ -473,6 +499,7 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
     let mut source = shuan_source::open(source_spec, &options)
         .with_context(|| format!("opening source {source_spec}"))?;
     let source_name = source.display_name();
+    progress.object = source_name.clone();
     let mut tables = source.tables()?;
     if !args.tables.is_empty() {
         for t in &args.tables {
@@ -542,15 +569,14 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
     let profile = crate::scanner::load_profile(&args.profile)
         .with_context(|| format!("grading profile {}", args.profile))?;
     mask_support::check_rule_levels(rules.scenarios(), &profile)?;
-    // Fail-closed: the masking log is the audit ledger; no ledger, no masking.
-    let trail = if args.dry_run {
-        None
-    } else {
-        Some(AuditTrail::open(ctx)?)
-    };
     let scenario_keyed =
         args.recipient.is_some() || scenario.rules.iter().any(|r| r.operator.needs_key());
-    let (keys, key_origin) = args.key.load(ctx, scenario_keyed && !args.dry_run)?.unzip();
+    let (keys, key_origin) = args
+        .key
+        .load(ctx, scenario_keyed && !args.dry_run)
+        .context("loading the masking key")?
+        .unzip();
+    progress.key = key_origin.clone();
     if args.recipient.is_some() && keys.is_none() {
         return Err(key_missing("a watermark (--recipient)"));
     }
@@ -559,8 +585,9 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
     let mut table_logs = Vec::new();
     let mut destinations = Vec::new();
     for table in &tables {
-        let masked_table = mask_table(
-            &args,
+        progress.table = Some(table.name.clone());
+        let (plan, stats, written) = mask_table(
+            args,
             &mut *source,
             table,
             scenario,
@@ -573,21 +600,8 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
             &bar,
             ctx,
             &source_name,
-        );
-        let (plan, stats, written) = match (masked_table, &trail) {
-            (Ok(done), _) => done,
-            (Err(e), None) => return Err(e),
-            (Err(e), Some(trail)) => {
-                bar.finish_and_clear();
-                let details = crate::details! {
-                    "scenario" => scenario.id,
-                    "table" => table.name,
-                    "tables_done" => table_logs.iter().map(|t: &TableLog| t.table.clone()).collect::<Vec<_>>(),
-                    "key" => key_origin.as_ref().map(KeyOrigin::to_json),
-                };
-                return trail.record_result("mask", &source_name, details, Err(e));
-            }
-        };
+        )
+        .inspect_err(|_| bar.finish_and_clear())?;
         if args.dry_run {
             println!(
                 "table {} (scenario {} {}):",
@@ -619,6 +633,7 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
             written
         );
         destinations.push(written);
+        progress.tables_done.push(table.name.clone());
         table_logs.push(TableLog {
             table: table.name.clone(),
             rows: stats.rows,
@@ -643,9 +658,9 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
         purpose: None,
         tables: table_logs,
     };
+    progress.table = None;
     let trail = trail.expect("opened unless --dry-run");
-    mask_support::record_mask_event(&trail, &record, key_origin.as_ref(), Outcome::Allowed)?;
-    trail.close()?;
+    mask_support::record_mask_event(trail, &record, key_origin.as_ref(), Outcome::Allowed)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -752,18 +767,20 @@ fn mask_table(
             .collect()
     };
     if !infos.iter().all(|c| scenario.names_column(c)) {
-        let mut reader = source.open_table(table)?;
-        let samples = sample_values(reader.as_mut(), args.sample)?;
-        for (info, values) in infos.iter_mut().zip(samples) {
-            let verdict = classifier.classify(&info.name, values.iter().map(String::as_str));
+        let found = shuan_discover::discover_table(
+            source,
+            table,
+            args.sample as usize,
+            classifier,
+            profile,
+        )
+        .with_context(|| format!("discovering the columns of {}", table.name))?;
+        for (info, verdict) in infos.iter_mut().zip(found.columns) {
             if let Some(t) = verdict.data_type {
                 info.data_type = Some(t.id().to_string());
                 info.data_type_label = Some(t.label().to_string());
             }
-            info.level = Some(mask_support::column_level(
-                profile,
-                info.data_type.as_deref(),
-            ));
+            info.level = Some(profile.level(verdict.grade.level).name.clone());
         }
     }
     let plan = MaskPlan::build(scenario, infos)?;
@@ -976,6 +993,24 @@ fn open_single_table(
 pub fn run_unmask(ctx: &Context, args: UnmaskArgs) -> anyhow::Result<ExitCode> {
     // Fail-closed: no unmasking without its record in the audit ledger.
     let trail = AuditTrail::open(ctx)?;
+    let object = shuan_source::redact_url(&args.source);
+    let purpose = args.purpose.trim();
+    if purpose.is_empty() {
+        // Reversal is allowed only for a stated reason: a blank one is refused, and the
+        // refusal is recorded like any other attempt to see original values.
+        let details = crate::details! {
+            "columns" => args.columns,
+            "destination" => args.out.display().to_string(),
+            "reason" => "no purpose stated (--purpose is empty)",
+        };
+        trail.record("unmask", &object, Outcome::Denied, details)?;
+        return Ok(super::scan::usage_error(
+            "--purpose must say why the original values are needed (it is recorded in the audit ledger), e.g. --purpose \"核对户籍信息 工单#123\"",
+        ));
+    }
+    // The purpose goes into the ledger event's own purpose field (the 目的 column of
+    // `shuan audit query`), not only into the details.
+    mask_support::set_event_purpose(purpose);
     let mut origin = None;
     match unmask(ctx, &args, &mut origin) {
         Ok((record, rows, bad)) => {
@@ -999,12 +1034,7 @@ pub fn run_unmask(ctx: &Context, args: UnmaskArgs) -> anyhow::Result<ExitCode> {
                 "destination" => args.out.display().to_string(),
                 "key" => origin.as_ref().map(KeyOrigin::to_json),
             };
-            trail.record_result(
-                "unmask",
-                &shuan_source::redact_url(&args.source),
-                details,
-                Err(e),
-            )
+            trail.record_result("unmask", &object, details, Err(e))
         }
     }
 }
@@ -1101,7 +1131,7 @@ fn unmask(
         rule_files: Vec::new(),
         key_fingerprint: Some(keys.fingerprint()),
         recipient: None,
-        purpose: Some(args.purpose.clone()),
+        purpose: Some(args.purpose.trim().to_string()),
         tables: vec![TableLog {
             table: table.name.clone(),
             rows,
