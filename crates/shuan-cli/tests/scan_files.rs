@@ -538,7 +538,7 @@ fn one_file_is_one_source_however_its_path_is_typed() {
         s
     };
     let canonical = root.join("in/people.csv").to_str().unwrap().to_string();
-    assert_eq!(sources(&data), [canonical.clone()]);
+    assert_eq!(sources(&data), std::slice::from_ref(&canonical));
     // Two scans of one unchanged file: nothing changed.
     let o = shuan_in(
         &root,
@@ -574,4 +574,43 @@ fn one_file_is_one_source_however_its_path_is_typed() {
             assert!(changes.is_empty(), "{diffs:#}");
         }
     }
+}
+
+/// Regression (issue 10 item 7): a directory scan that could not read one of its files
+/// exited 0, as if the directory had been inventoried whole.
+#[cfg(unix)]
+#[test]
+fn directory_with_an_unreadable_file_fails_and_names_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("exports");
+    fs::create_dir(&src).unwrap();
+    let mut text = String::from("xm,sfzh\n");
+    for (name, id, _) in people_rows(12) {
+        text.push_str(&format!("{name},{id}\n"));
+    }
+    fs::write(src.join("a.csv"), &text).unwrap();
+    let locked = src.join("locked.csv");
+    fs::write(&locked, &text).unwrap();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+    if fs::File::open(&locked).is_ok() {
+        // Running as root: permissions do not stop reading; a directory that cannot be
+        // listed does (root bypasses that too), so make the file unreadable another way:
+        // a corrupt workbook under a spreadsheet extension.
+        fs::set_permissions(&locked, fs::Permissions::from_mode(0o644)).unwrap();
+        fs::remove_file(&locked).unwrap();
+        fs::write(src.join("locked.xlsx"), b"PK\x03\x04 not really a workbook").unwrap();
+    }
+    let o = shuan(
+        dir.path(),
+        &["scan", src.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("locked"),
+        "names the file: {}",
+        stderr(&o)
+    );
+    let doc = json(&o);
+    assert_eq!(column(table(&doc, "a"), "sfzh")["type"], "cn_resident_id");
 }

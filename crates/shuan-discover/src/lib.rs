@@ -67,8 +67,8 @@ pub struct SourceResult {
     pub tables: Vec<TableResult>,
     /// One line per table that could not be read, naming it: these make the scan fail.
     pub failures: Vec<String>,
-    /// Files skipped on purpose (binary, unsupported) and malformed rows skipped: reported,
-    /// not failures.
+    /// Files skipped on purpose (links not followed, nested too deep) and malformed rows
+    /// skipped: reported, not failures. (A file that cannot be read is a failure.)
     pub warnings: Vec<String>,
 }
 
@@ -108,11 +108,21 @@ pub fn scan_source(
     on_table_done: TableDone<'_>,
 ) -> SourceResult {
     let display = source.display_name();
-    let mut warnings: Vec<String> = source
-        .skipped()
-        .into_iter()
-        .map(|s| format!("{}: skipped: {}", s.path.display(), s.reason))
-        .collect();
+    // A file skipped on purpose (a link not followed) is a warning; one that could not
+    // be read is a failure: its data was not inventoried.
+    let mut warnings = Vec::new();
+    let mut failures = Vec::new();
+    for s in source.skipped() {
+        if s.unreadable {
+            failures.push(format!(
+                "{}: cannot be read: {}",
+                s.path.display(),
+                s.reason
+            ));
+        } else {
+            warnings.push(format!("{}: skipped: {}", s.path.display(), s.reason));
+        }
+    }
     let classifier = ColumnClassifier::new();
     type Slot = Option<Result<(TableResult, Vec<String>), String>>;
     let slots: Vec<Mutex<Slot>> = tables.iter().map(|_| Mutex::new(None)).collect();
@@ -159,7 +169,6 @@ pub fn scan_source(
         });
     }
     let mut out = Vec::with_capacity(tables.len());
-    let mut failures = Vec::new();
     for slot in slots {
         match slot.into_inner().expect("no panics while holding") {
             Some(Ok((t, notes))) => {

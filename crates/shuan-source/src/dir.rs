@@ -45,6 +45,7 @@ fn walk(
             skipped.push(Skipped {
                 path: dir.to_path_buf(),
                 reason: format!("cannot read directory: {e}"),
+                unreadable: true,
             });
             return Ok(());
         }
@@ -56,6 +57,7 @@ fn walk(
             Err(e) => skipped.push(Skipped {
                 path: dir.to_path_buf(),
                 reason: format!("cannot list an entry: {e}"),
+                unreadable: true,
             }),
         }
     }
@@ -71,6 +73,7 @@ fn walk(
                 skipped.push(Skipped {
                     path,
                     reason: format!("cannot stat: {e}"),
+                    unreadable: true,
                 });
                 continue;
             }
@@ -86,6 +89,7 @@ fn walk(
                     reason: "symbolic link not followed (links can loop or leave the \
                              directory); scan its target directly"
                         .to_string(),
+                    unreadable: false,
                 });
             }
             continue;
@@ -95,6 +99,7 @@ fn walk(
                 skipped.push(Skipped {
                     path,
                     reason: format!("nested deeper than {MAX_DEPTH} directories"),
+                    unreadable: false,
                 });
             } else {
                 walk(&path, depth + 1, files, skipped)?;

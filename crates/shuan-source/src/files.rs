@@ -251,6 +251,10 @@ impl Source for FileSource {
                 Ok(found) => tables.extend(found),
                 Err(e) if self.is_directory => skipped.push(Skipped {
                     path: path.clone(),
+                    // Binary content under a text extension is not data: skipped on
+                    // purpose. Anything else (permissions, I/O, a corrupt workbook) is
+                    // data that could not be read.
+                    unreadable: !matches!(e, SourceError::Binary { .. }),
                     reason: e.to_string(),
                 }),
                 Err(e) => return Err(e),

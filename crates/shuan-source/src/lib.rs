@@ -242,8 +242,12 @@ pub struct ColumnSample {
 pub struct Skipped {
     /// The file or directory.
     pub path: PathBuf,
-    /// Why (binary content, unreadable, unsupported format).
+    /// Why (unreadable, malformed, a link not followed, nested too deep).
     pub reason: String,
+    /// Whether it was skipped because it could not be read (permissions, I/O, a
+    /// malformed file) rather than on purpose: such a skip fails the scan (exit 1), since
+    /// data that could not be read was not inventoried.
+    pub unreadable: bool,
 }
 
 /// A readable data source: a file, a directory or a database.
