@@ -118,12 +118,8 @@ pub fn signature_path(archive: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 fn signer_id(vk: &VerifyingKey) -> String {
-    hex(&crate::sm3::sm3(&vk.to_sec1_bytes()))
+    crate::hex::encode(&crate::sm3::sm3(&vk.to_sec1_bytes()))
 }
 
 /// Writer that forwards to a file while hashing for the SM2 signature and the log.
@@ -279,7 +275,7 @@ pub fn create(
         bytes,
         key_id: key_id.to_string(),
         key_version: version,
-        archive_sm3: hex(&plain.finalize()),
+        archive_sm3: crate::hex::encode(&plain.finalize()),
         signer: signer_id(&vk),
         result: "ok".into(),
     })
@@ -315,7 +311,7 @@ fn check_signature(archive: &Path, node_pub: &VerifyingKey) -> Result<String, Ba
     node_pub
         .verify_digest(&signed.finalize(), &sig)
         .map_err(|_| BackupError::BadSignature(archive.to_path_buf()))?;
-    Ok(hex(&plain.finalize()))
+    Ok(crate::hex::encode(&plain.finalize()))
 }
 
 fn decrypt_to<W: Write>(

@@ -929,18 +929,12 @@ fn read_keyring_file(path: &Path) -> Result<KeyringFile, KeyringError> {
     Ok(file)
 }
 
-pub(crate) fn hex_encode(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+fn hex_encode(b: &[u8]) -> String {
+    crate::hex::encode(b)
 }
 
-pub(crate) fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    crate::hex::decode(s).ok()
 }
 
 #[cfg(test)]
