@@ -1226,6 +1226,24 @@ mod tests {
         Keyring::open(dir.path(), || None).unwrap();
     }
 
+    /// What `generate` does with the hook in the build being tested: `cargo test` honours
+    /// it, `cargo test --release` must not.
+    #[test]
+    fn generate_honours_the_test_hook_only_with_debug_assertions() {
+        std::env::set_var(ARGON2_TEST_MEMORY_ENV, "256");
+        let params = PassphraseParams::generate().unwrap();
+        if cfg!(debug_assertions) {
+            assert_eq!(params.m_cost_kib, 256);
+        } else {
+            assert_eq!(params.m_cost_kib, ARGON2_M_COST_KIB);
+            let weak = PassphraseParams {
+                m_cost_kib: 256,
+                ..params
+            };
+            assert!(SoftwareKek::from_passphrase(b"correct horse battery", &weak).is_err());
+        }
+    }
+
     /// The test hook used to lower Argon2's memory in any build; a release build must
     /// use at least the documented cost whatever the environment says.
     #[test]
