@@ -311,7 +311,7 @@ impl Signature {
 
 const CURVE_A: [u8; 32] =
     crate::hex::decode_const("fffffffeffffffffffffffffffffffffffffffff00000000fffffffffffffffc");
-const CURVE_B: [u8; 32] =
+pub(crate) const CURVE_B: [u8; 32] =
     crate::hex::decode_const("28e9fa9e9d9f5e344d5a9e4bcf6509a7f39789f515ab8f92ddbcbd414d940e93");
 pub(crate) const GX: [u8; 32] =
     crate::hex::decode_const("32c4ae2c1f1981195f9904466a39c9948fe30bbff2660be1715a4589334c74c7");
