@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::envelope::{EnvelopeError, EnvelopeWriter, Header};
+use crate::envelope::{DecryptReader, EnvelopeError, EnvelopeWriter, Header};
 use crate::keyring::{Keyring, KeyringError};
 use crate::sm2::{Signature, SigningKey, VerifyingKey};
 use crate::sm3::Sm3;
@@ -118,12 +118,8 @@ pub fn signature_path(archive: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 fn signer_id(vk: &VerifyingKey) -> String {
-    hex(&crate::sm3::sm3(&vk.to_sec1_bytes()))
+    crate::hex::encode(&crate::sm3::sm3(&vk.to_sec1_bytes()))
 }
 
 /// Writer that forwards to a file while hashing for the SM2 signature and the log.
@@ -279,7 +275,7 @@ pub fn create(
         bytes,
         key_id: key_id.to_string(),
         key_version: version,
-        archive_sm3: hex(&plain.finalize()),
+        archive_sm3: crate::hex::encode(&plain.finalize()),
         signer: signer_id(&vk),
         result: "ok".into(),
     })
@@ -315,7 +311,7 @@ fn check_signature(archive: &Path, node_pub: &VerifyingKey) -> Result<String, Ba
     node_pub
         .verify_digest(&signed.finalize(), &sig)
         .map_err(|_| BackupError::BadSignature(archive.to_path_buf()))?;
-    Ok(hex(&plain.finalize()))
+    Ok(crate::hex::encode(&plain.finalize()))
 }
 
 fn decrypt_to<W: Write>(
@@ -361,9 +357,16 @@ pub fn verify(
     })
 }
 
-/// Verify `archive` completely, then unpack it into `target` (which must be empty or
-/// missing unless `force`). The decrypted tar is held in a 0600 temporary file that is
-/// removed afterwards; nothing is unpacked unless every tag verified.
+/// Verify `archive`'s signature, then unpack it into `target` (which must be empty or
+/// missing unless `force`) as it is decrypted.
+///
+/// No plaintext copy of the archive is ever written: the decrypted stream goes straight
+/// into the tar reader. Each regular file is written to a temporary name in its
+/// destination directory (starting with `.shuan-tmp-`) and nothing is renamed into place
+/// until the whole archive, its final chunk included, has authenticated; then every file
+/// is renamed over its real name (a `--force` restore replaces an existing file whole,
+/// never truncating it). On any error the temporaries and the directories this restore
+/// created are removed, so a failed restore leaves no partial file under a real name.
 pub fn restore(
     archive: &Path,
     target: &Path,
@@ -381,44 +384,229 @@ pub fn restore(
         }
     }
     let archive_sm3 = check_signature(archive, node_pub)?;
-    crate::fsutil::create_private_dir(target)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".shuan-restore-")
-        .tempfile_in(target)
-        .map_err(io_err("creating temporary file in", target))?;
-    let (header, bytes) = decrypt_to(archive, keyring, BufWriter::new(tmp.as_file_mut()))?;
-    let mut f = tmp.reopen().map_err(io_err("reading", tmp.path()))?;
-    let mut files = 0u64;
-    {
-        let mut ar = tar::Archive::new(BufReader::new(&mut f));
-        ar.set_preserve_permissions(true);
-        for entry in ar.entries().map_err(io_err("unpacking", archive))? {
-            let mut entry = entry.map_err(io_err("unpacking", archive))?;
-            if entry.header().entry_type().is_file() {
-                files += 1;
-            }
-            // unpack_in refuses absolute paths and `..` components.
-            entry
-                .unpack_in(target)
-                .map_err(io_err("unpacking into", target))?;
+    let mut staging = Staging::default();
+    match unpack_verified(archive, target, keyring, &mut staging) {
+        Ok((header, bytes, files)) => {
+            staging.commit()?;
+            Ok(BackupRecord {
+                action: "restore".into(),
+                time: crate::time::now_rfc3339(),
+                archive: archive.to_path_buf(),
+                directory: Some(target.to_path_buf()),
+                files: Some(files),
+                bytes,
+                key_id: header.key_id,
+                key_version: header.key_version,
+                archive_sm3,
+                signer: signer_id(node_pub),
+                result: "ok".into(),
+            })
+        }
+        Err(e) => {
+            staging.abandon();
+            Err(e)
         }
     }
-    drop(f);
-    tmp.close()
-        .map_err(io_err("removing temporary file in", target))?;
-    Ok(BackupRecord {
-        action: "restore".into(),
-        time: crate::time::now_rfc3339(),
-        archive: archive.to_path_buf(),
-        directory: Some(target.to_path_buf()),
-        files: Some(files),
-        bytes,
-        key_id: header.key_id,
-        key_version: header.key_version,
-        archive_sm3,
-        signer: signer_id(node_pub),
-        result: "ok".into(),
-    })
+}
+
+/// What a restore has put on disk so far, so that it can be completed or undone.
+#[derive(Default)]
+struct Staging {
+    /// Restored files under their temporary names, with their real names. Dropping a
+    /// `TempPath` removes the temporary (also when unwinding).
+    files: Vec<(tempfile::TempPath, PathBuf)>,
+    /// Directories this restore created, parents first.
+    created_dirs: Vec<PathBuf>,
+}
+
+impl Staging {
+    /// Create `dir` and any missing parents, remembering which ones were new.
+    fn create_dir_all(&mut self, dir: &Path) -> Result<(), CryptoError> {
+        let mut missing = Vec::new();
+        let mut cur = Some(dir);
+        while let Some(d) = cur {
+            if d.as_os_str().is_empty() || d.is_dir() {
+                break;
+            }
+            missing.push(d.to_path_buf());
+            cur = d.parent();
+        }
+        for d in missing.into_iter().rev() {
+            crate::fsutil::create_private_dir(&d)?;
+            self.created_dirs.push(d);
+        }
+        Ok(())
+    }
+
+    /// Rename every staged file over its real name, then make the renames durable.
+    fn commit(self) -> Result<(), BackupError> {
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        let mut pending = self.files.into_iter();
+        for (tmp, real) in pending.by_ref() {
+            if let Err(e) = tmp.persist(&real) {
+                // Dropping `e` (and the iterator's rest) removes the temporaries left.
+                return Err(CryptoError::io("restoring", &real, e.error).into());
+            }
+            if let Some(parent) = real.parent() {
+                if !dirs.iter().any(|d| d == parent) {
+                    dirs.push(parent.to_path_buf());
+                }
+            }
+        }
+        for d in dirs {
+            crate::fsutil::sync_dir(&d)?;
+        }
+        Ok(())
+    }
+
+    /// Remove the temporaries, then the directories this restore created (if empty).
+    fn abandon(mut self) {
+        self.files.clear();
+        for d in self.created_dirs.iter().rev() {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
+
+/// `target/rel` for an archive member name made only of normal components; `None` for
+/// an absolute name or one with `..` (which this crate never writes).
+fn member_path(target: &Path, rel: &Path) -> Option<PathBuf> {
+    let mut out = target.to_path_buf();
+    let mut any = false;
+    for c in rel.components() {
+        match c {
+            std::path::Component::Normal(part) => {
+                out.push(part);
+                any = true;
+            }
+            std::path::Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    any.then_some(out)
+}
+
+/// Decrypt `archive` into the tar reader and stage its members under `target`; returns
+/// the header, the plaintext size and the number of regular files, once the whole
+/// archive has authenticated.
+fn unpack_verified(
+    archive: &Path,
+    target: &Path,
+    keyring: &Keyring,
+    staging: &mut Staging,
+) -> Result<(Header, u64, u64), BackupError> {
+    let envelope_err = |source| BackupError::Envelope {
+        path: archive.to_path_buf(),
+        source,
+    };
+    let mut input = BufReader::with_capacity(
+        1 << 16,
+        File::open(archive).map_err(io_err("reading", archive))?,
+    );
+    let header = Header::read_from(&mut input).map_err(envelope_err)?;
+    let key = keyring.key(&header.key_id, header.key_version)?;
+    let plain = DecryptReader::new(&header, &key, input).map_err(envelope_err)?;
+    staging.create_dir_all(target)?;
+    let target_canon = std::fs::canonicalize(target).map_err(io_err("reading", target))?;
+    let mut ar = tar::Archive::new(plain);
+    let unpacked = stage_members(&mut ar, archive, &target_canon, staging);
+    let mut plain = ar.into_inner();
+    // A failure of the decryption itself (tampering, truncation) is the real cause of
+    // whatever the tar reader then reported.
+    if let Some(e) = plain.take_failure() {
+        return Err(envelope_err(e));
+    }
+    let files = unpacked?;
+    // The tar reader stops at its end-of-archive marker; read the rest so that the final
+    // chunk, which proves nothing was cut off, is authenticated before anything is
+    // renamed into place.
+    let drained = std::io::copy(&mut plain, &mut std::io::sink());
+    if let Some(e) = plain.take_failure() {
+        return Err(envelope_err(e));
+    }
+    drained.map_err(io_err("reading", archive))?;
+    if !plain.is_complete() {
+        return Err(envelope_err(EnvelopeError::Truncated { chunks_ok: 0 }));
+    }
+    Ok((header, plain.plaintext_len(), files))
+}
+
+fn stage_members<R: Read>(
+    ar: &mut tar::Archive<R>,
+    archive: &Path,
+    target: &Path,
+    staging: &mut Staging,
+) -> Result<u64, BackupError> {
+    let bad_member = |what: String| {
+        CryptoError::io(
+            "unpacking",
+            archive,
+            std::io::Error::new(std::io::ErrorKind::InvalidData, what),
+        )
+    };
+    let mut files = 0u64;
+    for entry in ar.entries().map_err(io_err("unpacking", archive))? {
+        let mut entry = entry.map_err(io_err("unpacking", archive))?;
+        let rel = entry
+            .path()
+            .map_err(io_err("unpacking", archive))?
+            .into_owned();
+        let dest = member_path(target, &rel)
+            .ok_or_else(|| bad_member(format!("member {} leaves the target", rel.display())))?;
+        let kind = entry.header().entry_type();
+        if kind.is_dir() {
+            staging.create_dir_all(&dest)?;
+            continue;
+        }
+        if !kind.is_file() {
+            return Err(bad_member(format!(
+                "member {} is neither a file nor a directory",
+                rel.display()
+            ))
+            .into());
+        }
+        if dest.is_dir() {
+            // Found now, before anything is renamed, rather than half-way through the
+            // renames.
+            return Err(bad_member(format!(
+                "cannot restore file {}: a directory is in its place",
+                rel.display()
+            ))
+            .into());
+        }
+        let parent = dest.parent().unwrap_or(target);
+        staging.create_dir_all(parent)?;
+        // A symbolic link already in a --force target must not carry a file outside it.
+        let parent_canon = std::fs::canonicalize(parent).map_err(io_err("reading", parent))?;
+        if !parent_canon.starts_with(target) {
+            return Err(bad_member(format!(
+                "member {} would be written outside the target through a link",
+                rel.display()
+            ))
+            .into());
+        }
+        let mut tmp = crate::fsutil::temp_file_in(parent, "restore")?;
+        std::io::copy(&mut entry, tmp.as_file_mut()).map_err(io_err("restoring", &dest))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Permission bits only: set-id bits are not restored.
+            let mode = entry.header().mode().unwrap_or(0o600) & 0o777;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(mode))
+                .map_err(io_err("restoring", &dest))?;
+        }
+        if let Ok(mtime) = entry.header().mtime() {
+            let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(mtime);
+            let _ = tmp.as_file().set_modified(when);
+        }
+        tmp.as_file()
+            .sync_all()
+            .map_err(io_err("restoring", &dest))?;
+        staging.files.push((tmp.into_temp_path(), dest));
+        files += 1;
+    }
+    Ok(files)
 }
 
 #[cfg(test)]
@@ -459,11 +647,7 @@ mod tests {
             !target.join("keys/kek.key").exists(),
             "the KEK never goes into a backup"
         );
-        assert!(std::fs::read_dir(&target).unwrap().all(|e| !e
-            .unwrap()
-            .file_name()
-            .to_string_lossy()
-            .starts_with(".shuan-restore-")));
+        assert_eq!(temporaries_under(&target), Vec::<PathBuf>::new());
         assert!(matches!(
             restore(&out, &target, &kr, &vk, false),
             Err(BackupError::TargetNotEmpty(_))
@@ -518,5 +702,159 @@ mod tests {
         append_log(d.path(), &rec).unwrap();
         append_log(d.path(), &rec).unwrap();
         assert_eq!(read_log(d.path()).unwrap(), vec![rec.clone(), rec]);
+    }
+
+    /// Every file under `dir`, recursively.
+    fn files_under(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in rd {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn temporaries_under(dir: &Path) -> Vec<PathBuf> {
+        files_under(dir)
+            .into_iter()
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(crate::fsutil::TEMP_PREFIX)
+            })
+            .collect()
+    }
+
+    /// Re-sign `archive` with `nk` after it was altered, as a signed-but-damaged archive
+    /// (or one changed between the signature check and the decryption) would be.
+    fn resign(archive: &Path, nk: &SigningKey) {
+        let mut h = nk.verifying_key().message_hasher();
+        h.update(&std::fs::read(archive).unwrap());
+        std::fs::write(
+            signature_path(archive),
+            nk.sign_digest(&h.finalize()).to_der(),
+        )
+        .unwrap();
+    }
+
+    /// A source whose archive spans many 64 KiB chunks, with files on both sides of the
+    /// chunk that the tests damage.
+    fn multi_chunk_source(d: &Path) -> PathBuf {
+        let src = d.join("src");
+        std::fs::create_dir_all(src.join("sub")).unwrap();
+        for (i, name) in ["a.bin", "b.bin", "sub/c.bin", "sub/d.bin", "e.bin"]
+            .iter()
+            .enumerate()
+        {
+            let body: Vec<u8> = format!("PLAINTEXT-MARKER-{i} ")
+                .into_bytes()
+                .into_iter()
+                .cycle()
+                .take(150_000)
+                .collect();
+            std::fs::write(src.join(name), body).unwrap();
+        }
+        src
+    }
+
+    /// A restore that fails part-way through the archive (a chunk fails authentication,
+    /// or the archive was cut at a chunk boundary) leaves no file under a real name, no
+    /// temporary and no plaintext anywhere; the target it created is gone again.
+    #[test]
+    fn a_restore_failing_mid_archive_leaves_nothing_behind() {
+        let (d, kr, nk) = setup();
+        let src = multi_chunk_source(d.path());
+        let out = d.path().join("b.shuanbak");
+        let rec = create(&src, &out, &kr, BACKUP_KEY_ID, &nk).unwrap();
+        let good = std::fs::read(&out).unwrap();
+        let record = 65536 + 16;
+        let chunks = rec.bytes.div_ceil(65536).max(1) as usize;
+        assert!(chunks > 9, "the archive spans many chunks");
+        let header_len = good.len() - (rec.bytes as usize + chunks * 16);
+        let damaged: Vec<(&str, Vec<u8>)> = vec![
+            ("tampered chunk 7", {
+                let mut b = good.clone();
+                b[header_len + 7 * record + 100] ^= 0x20;
+                b
+            }),
+            (
+                "cut after chunk 8",
+                good[..header_len + 8 * record].to_vec(),
+            ),
+        ];
+        let vk = nk.verifying_key();
+        for (what, bytes) in damaged {
+            std::fs::write(&out, &bytes).unwrap();
+            resign(&out, &nk);
+            let target = d.path().join("restored");
+            let err = restore(&out, &target, &kr, &vk, false).unwrap_err();
+            assert!(matches!(err, BackupError::Envelope { .. }), "{what}: {err}");
+            assert!(
+                !target.exists(),
+                "{what}: the target this restore created is removed"
+            );
+            // Nowhere in the test directory (outside the source) is there a temporary
+            // or any plaintext of the backed-up files.
+            for f in files_under(d.path()) {
+                if f.starts_with(&src) {
+                    continue;
+                }
+                let name = f.file_name().unwrap().to_string_lossy().into_owned();
+                assert!(
+                    !name.starts_with(crate::fsutil::TEMP_PREFIX),
+                    "{what}: {f:?}"
+                );
+                let body = std::fs::read(&f).unwrap();
+                assert!(
+                    !body.windows(17).any(|w| w == b"PLAINTEXT-MARKER-"),
+                    "{what}: plaintext in {f:?}"
+                );
+            }
+        }
+    }
+
+    /// A --force restore that fails after some members were unpacked (here: a member's
+    /// place is taken by a directory) must not have replaced any file yet: before, the
+    /// members before the failure were already written under their real names.
+    #[test]
+    fn a_failed_forced_restore_changes_no_existing_file() {
+        let (d, kr, nk) = setup();
+        let src = multi_chunk_source(d.path());
+        let out = d.path().join("b.shuanbak");
+        create(&src, &out, &kr, BACKUP_KEY_ID, &nk).unwrap();
+        let target = d.path().join("existing");
+        std::fs::create_dir_all(target.join("sub/d.bin")).unwrap();
+        std::fs::write(target.join("a.bin"), b"old a").unwrap();
+        std::fs::write(target.join("sub/c.bin"), b"old c").unwrap();
+        let vk = nk.verifying_key();
+        assert!(restore(&out, &target, &kr, &vk, true).is_err());
+        assert!(std::fs::read(target.join("a.bin")).unwrap() == b"old a");
+        assert!(std::fs::read(target.join("sub/c.bin")).unwrap() == b"old c");
+        assert!(!target.join("b.bin").exists());
+        assert!(!target.join("e.bin").exists());
+        assert_eq!(temporaries_under(&target), Vec::<PathBuf>::new());
+        // With the obstacle gone the same restore replaces the old files whole.
+        std::fs::remove_dir(target.join("sub/d.bin")).unwrap();
+        let rec = restore(&out, &target, &kr, &vk, true).unwrap();
+        assert_eq!(rec.files, Some(5));
+        for name in ["a.bin", "b.bin", "sub/c.bin", "sub/d.bin", "e.bin"] {
+            assert!(
+                std::fs::read(target.join(name)).unwrap() == std::fs::read(src.join(name)).unwrap(),
+                "{name} restored whole"
+            );
+        }
+        assert_eq!(temporaries_under(&target), Vec::<PathBuf>::new());
     }
 }

@@ -391,34 +391,144 @@ pub fn decrypt<R: Read, W: Write>(
     input: &mut R,
     output: &mut W,
 ) -> Result<u64, EnvelopeError> {
-    let fk = file_key(data_key, &header.salt);
-    let expected = header_check(&fk, &header.raw[..header.raw.len() - CHECK_LEN]);
-    if !bool::from(expected.ct_eq(&header.check)) {
-        return Err(EnvelopeError::WrongKey {
-            key_id: header.key_id.clone(),
-            key_version: header.key_version,
-        });
+    let mut reader = DecryptReader::new(header, data_key, input)?;
+    while reader.open_next_chunk()? {
+        output.write_all(reader.pending())?;
+        reader.consume_pending();
     }
-    let gcm = Sm4Gcm::new(&fk);
-    let cs = header.chunk_size();
-    let rec = cs + GCM_TAG_LEN;
-    let mut buf = Zeroizing::new(vec![0u8; rec + 1]);
-    let mut have = read_full(input, &mut buf[..])?;
-    let mut index = 0u64;
-    let mut offset = header.raw.len() as u64;
-    let mut total = 0u64;
-    loop {
+    output.flush()?;
+    Ok(reader.plaintext_len())
+}
+
+/// The plaintext of an envelope as a [`Read`] stream, for consumers that cannot take a
+/// writer (e.g. unpacking an archive as it is decrypted, with no plaintext copy on disk).
+///
+/// Each chunk's bytes are released only after its tag verified, and the end of the stream
+/// (`Ok(0)`) is reported only after the final chunk verified, so a reader that reaches
+/// the end has read an authentic, complete plaintext. A failure is an `io::Error` whose
+/// message is the envelope error's; [`DecryptReader::failure`] returns the error itself.
+pub struct DecryptReader<R: Read> {
+    input: R,
+    gcm: Sm4Gcm,
+    header_raw: Vec<u8>,
+    nonce_prefix: [u8; PREFIX_LEN],
+    chunk_size: usize,
+    /// One record (ciphertext + tag) and one byte more, to see whether another follows.
+    buf: Zeroizing<Vec<u8>>,
+    have: usize,
+    /// Index of the chunk in `buf`, and whether it has been opened yet.
+    index: u64,
+    opened: bool,
+    offset: u64,
+    /// Verified plaintext of the current chunk not yet handed out: `buf[pos..end]`.
+    pos: usize,
+    end: usize,
+    finished: bool,
+    total: u64,
+    failure: Option<EnvelopeError>,
+}
+
+impl<R: Read> std::fmt::Debug for DecryptReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecryptReader")
+            .field("chunk", &self.index)
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Read> DecryptReader<R> {
+    /// Check `data_key` against the header (a wrong key fails here, before any chunk) and
+    /// start reading chunks from `input`, positioned just after the header.
+    pub fn new(header: &Header, data_key: &[u8; 16], mut input: R) -> Result<Self, EnvelopeError> {
+        let fk = file_key(data_key, &header.salt);
+        let expected = header_check(&fk, &header.raw[..header.raw.len() - CHECK_LEN]);
+        if !bool::from(expected.ct_eq(&header.check)) {
+            return Err(EnvelopeError::WrongKey {
+                key_id: header.key_id.clone(),
+                key_version: header.key_version,
+            });
+        }
+        let chunk_size = header.chunk_size();
+        let mut buf = Zeroizing::new(vec![0u8; chunk_size + GCM_TAG_LEN + 1]);
+        let have = read_full(&mut input, &mut buf[..])?;
+        Ok(DecryptReader {
+            input,
+            gcm: Sm4Gcm::new(&fk),
+            header_raw: header.raw.clone(),
+            nonce_prefix: header.nonce_prefix,
+            chunk_size,
+            buf,
+            have,
+            index: 0,
+            opened: false,
+            offset: header.raw.len() as u64,
+            pos: 0,
+            end: 0,
+            finished: false,
+            total: 0,
+            failure: None,
+        })
+    }
+
+    /// Plaintext bytes released so far.
+    pub fn plaintext_len(&self) -> u64 {
+        self.total
+    }
+
+    /// Whether the final chunk has verified (the whole plaintext was authentic).
+    pub fn is_complete(&self) -> bool {
+        self.finished
+    }
+
+    /// The error that stopped the stream, if any.
+    pub fn failure(&self) -> Option<&EnvelopeError> {
+        self.failure.as_ref()
+    }
+
+    /// Take the error that stopped the stream, if any.
+    pub fn take_failure(&mut self) -> Option<EnvelopeError> {
+        self.failure.take()
+    }
+
+    fn pending(&self) -> &[u8] {
+        &self.buf[self.pos..self.end]
+    }
+
+    fn consume_pending(&mut self) {
+        self.pos = self.end;
+    }
+
+    /// Authenticate and decrypt the next chunk into `buf[pos..end]`; `false` once the
+    /// final chunk has been opened. Call only when the pending plaintext is consumed.
+    fn open_next_chunk(&mut self) -> Result<bool, EnvelopeError> {
+        if self.finished {
+            return Ok(false);
+        }
+        let rec = self.chunk_size + GCM_TAG_LEN;
+        if self.opened {
+            // The byte read past the previous record starts this one.
+            self.offset += rec as u64;
+            self.buf[0] = self.buf[rec];
+            self.have = 1 + read_full(&mut self.input, &mut self.buf[1..])?;
+            self.index += 1;
+        }
+        self.opened = true;
+        let have = self.have;
         if have < GCM_TAG_LEN {
-            return Err(EnvelopeError::Truncated { chunks_ok: index });
+            return Err(EnvelopeError::Truncated {
+                chunks_ok: self.index,
+            });
         }
         let last = have <= rec;
         let n = have.min(rec) - GCM_TAG_LEN;
-        let (data, tag) = buf[..n + GCM_TAG_LEN].split_at_mut(n);
+        let (data, tag) = self.buf[..n + GCM_TAG_LEN].split_at_mut(n);
         let tag: [u8; GCM_TAG_LEN] = (&*tag).try_into().expect("16-byte tag");
-        let ok = gcm
+        let ok = self
+            .gcm
             .decrypt(
-                &nonce(&header.nonce_prefix, index, last)?,
-                &header.raw,
+                &nonce(&self.nonce_prefix, self.index, last)?,
+                &self.header_raw,
                 data,
                 &tag,
             )
@@ -426,37 +536,58 @@ pub fn decrypt<R: Read, W: Write>(
         if !ok {
             // A full chunk that authenticates as non-final means the rest was cut off.
             let as_middle = last
-                && n == cs
-                && gcm
+                && n == self.chunk_size
+                && self
+                    .gcm
                     .decrypt(
-                        &nonce(&header.nonce_prefix, index, false)?,
-                        &header.raw,
+                        &nonce(&self.nonce_prefix, self.index, false)?,
+                        &self.header_raw,
                         data,
                         &tag,
                     )
                     .is_ok();
+            // Whatever a failed decryption left in `data` is not plaintext to keep.
+            zeroize::Zeroize::zeroize(&mut data[..]);
             if as_middle {
                 return Err(EnvelopeError::Truncated {
-                    chunks_ok: index + 1,
+                    chunks_ok: self.index + 1,
                 });
             }
             return Err(EnvelopeError::Tampered {
-                chunk: index,
-                offset,
+                chunk: self.index,
+                offset: self.offset,
             });
         }
-        output.write_all(data)?;
-        total += n as u64;
-        if last {
-            break;
-        }
-        offset += rec as u64;
-        buf[0] = buf[rec];
-        have = 1 + read_full(input, &mut buf[1..])?;
-        index += 1;
+        self.pos = 0;
+        self.end = n;
+        self.total += n as u64;
+        self.finished = last;
+        Ok(true)
     }
-    output.flush()?;
-    Ok(total)
+}
+
+impl<R: Read> Read for DecryptReader<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if self.pos < self.end {
+                let k = out.len().min(self.end - self.pos);
+                out[..k].copy_from_slice(&self.buf[self.pos..self.pos + k]);
+                self.pos += k;
+                return Ok(k);
+            }
+            if let Some(e) = &self.failure {
+                return Err(std::io::Error::other(e.to_string()));
+            }
+            if self.finished || out.is_empty() {
+                return Ok(0);
+            }
+            if let Err(e) = self.open_next_chunk() {
+                let io = std::io::Error::other(e.to_string());
+                self.failure = Some(e);
+                return Err(io);
+            }
+        }
+    }
 }
 
 /// Encrypt file `input` to `output` (written to a temporary file then renamed).
@@ -510,10 +641,8 @@ fn temp_beside(output: &Path) -> Result<tempfile::NamedTempFile, EnvelopeError> 
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    // tempfile creates files with mode 0600.
-    Ok(tempfile::Builder::new()
-        .prefix(".shuan-partial-")
-        .tempfile_in(dir)?)
+    // Mode 0600, and a name the crash sweep recognises.
+    Ok(crate::fsutil::temp_file_in(dir, "partial")?)
 }
 
 #[cfg(test)]
@@ -681,5 +810,51 @@ mod tests {
         std::fs::write(&enc_path, &ct).unwrap();
         decrypt_file(&enc_path, &out, |_| Ok(Zeroizing::new(key))).unwrap();
         assert_eq!(std::fs::read(&out).unwrap(), vec![3u8; 200_000]);
+    }
+
+    /// The streaming reader yields exactly the plaintext, whatever the read sizes, and
+    /// never reports the end of a stream whose final chunk is missing or altered.
+    #[test]
+    fn decrypt_reader_streams_and_never_ends_early() {
+        let key = [3u8; 16];
+        let pt: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let ct = enc(&pt, &key, 10);
+        for step in [1usize, 7, 1024, 4096] {
+            let mut input = &ct[..];
+            let h = Header::read_from(&mut input).unwrap();
+            let mut r = DecryptReader::new(&h, &key, input).unwrap();
+            let mut got = Vec::new();
+            let mut buf = vec![0u8; step];
+            loop {
+                let n = r.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+            }
+            assert!(got == pt, "read size {step}");
+            assert!(r.is_complete());
+            assert_eq!(r.plaintext_len(), pt.len() as u64);
+        }
+        let record = 1024 + GCM_TAG_LEN;
+        // 4 full chunks and a final one of 904 bytes, each with its tag.
+        let header_len = ct.len() - (pt.len() + 5 * GCM_TAG_LEN);
+        let cut = &ct[..header_len + 3 * record];
+        let mut flipped = ct.clone();
+        flipped[header_len + 2 * record + 5] ^= 1;
+        for (what, bad) in [("cut", cut.to_vec()), ("flipped", flipped)] {
+            let mut input = &bad[..];
+            let h = Header::read_from(&mut input).unwrap();
+            let mut r = DecryptReader::new(&h, &key, input).unwrap();
+            let err = std::io::copy(&mut r, &mut std::io::sink()).unwrap_err();
+            assert!(!r.is_complete(), "{what}");
+            match (what, r.failure()) {
+                ("cut", Some(EnvelopeError::Truncated { .. })) => {}
+                ("flipped", Some(EnvelopeError::Tampered { chunk: 2, .. })) => {}
+                other => panic!("{what}: {other:?} ({err})"),
+            }
+            // It stays failed.
+            assert!(r.read(&mut [0u8; 16]).is_err());
+        }
     }
 }

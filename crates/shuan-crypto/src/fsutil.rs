@@ -121,9 +121,10 @@ pub(crate) fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()
 }
 
 /// Publish `contents` at `path` only if nothing is there yet, never exposing a partial
-/// file: the bytes go to a synced temporary which is then hard-linked to `path` (a link
-/// fails atomically if `path` exists). Returns `false`, writing nothing, when another
-/// writer got there first; whatever is at `path` is then complete.
+/// file: the bytes go to a synced temporary which is then moved to `path` with a
+/// no-replace rename (`renameat2(RENAME_NOREPLACE)`, or a hard link where the filesystem
+/// lacks it; both fail atomically if `path` exists). Returns `false`, writing nothing,
+/// when another writer got there first; whatever is at `path` is then complete.
 pub(crate) fn publish_new_secret_file(path: &Path, contents: &[u8]) -> Result<bool, CryptoError> {
     let parent = parent_dir(path);
     create_private_dir(parent)?;
@@ -131,18 +132,15 @@ pub(crate) fn publish_new_secret_file(path: &Path, contents: &[u8]) -> Result<bo
     tmp.write_all(contents)
         .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| CryptoError::io("writing", tmp.path(), e))?;
-    let linked = match fs::hard_link(tmp.path(), path) {
-        Ok(()) => true,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
-        Err(e) => return Err(CryptoError::io("creating", path, e)),
-    };
-    // Dropping `tmp` removes the temporary name; `path`, if linked, keeps the data.
-    tmp.close()
-        .map_err(|e| CryptoError::io("removing temporary file in", parent, e))?;
-    if linked {
-        sync_dir(parent)?;
+    match tmp.persist_noclobber(path) {
+        Ok(_) => {
+            sync_dir(parent)?;
+            Ok(true)
+        }
+        // Dropping the error's temporary removes it.
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(CryptoError::io("creating", path, e.error)),
     }
-    Ok(linked)
 }
 
 /// How long a keyring operation waits for another process's lock before giving up.

@@ -105,9 +105,7 @@ pub fn hmac_sm3(key: &[u8], msg: &[u8]) -> [u8; 32] {
 mod tests {
     use super::*;
 
-    fn hex(b: &[u8]) -> String {
-        b.iter().map(|x| format!("{x:02x}")).collect()
-    }
+    use crate::hex::encode as hex;
 
     // Vector: /work/shared/standards/test_vectors.json "hmac_sm3".
     #[test]

@@ -929,18 +929,12 @@ fn read_keyring_file(path: &Path) -> Result<KeyringFile, KeyringError> {
     Ok(file)
 }
 
-pub(crate) fn hex_encode(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+fn hex_encode(b: &[u8]) -> String {
+    crate::hex::encode(b)
 }
 
-pub(crate) fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    crate::hex::decode(s).ok()
 }
 
 #[cfg(test)]
@@ -1230,6 +1224,24 @@ mod tests {
             .filter_map(|r| r.as_ref().err())
             .all(|e| matches!(e, KeyringError::AlreadyExists(_))));
         Keyring::open(dir.path(), || None).unwrap();
+    }
+
+    /// What `generate` does with the hook in the build being tested: `cargo test` honours
+    /// it, `cargo test --release` must not.
+    #[test]
+    fn generate_honours_the_test_hook_only_with_debug_assertions() {
+        std::env::set_var(ARGON2_TEST_MEMORY_ENV, "256");
+        let params = PassphraseParams::generate().unwrap();
+        if cfg!(debug_assertions) {
+            assert_eq!(params.m_cost_kib, 256);
+        } else {
+            assert_eq!(params.m_cost_kib, ARGON2_M_COST_KIB);
+            let weak = PassphraseParams {
+                m_cost_kib: 256,
+                ..params
+            };
+            assert!(SoftwareKek::from_passphrase(b"correct horse battery", &weak).is_err());
+        }
     }
 
     /// The test hook used to lower Argon2's memory in any build; a release build must

@@ -10,6 +10,7 @@ pub mod backup;
 pub mod envelope;
 pub mod error;
 mod fsutil;
+pub mod hex;
 pub mod hmac;
 pub mod keyring;
 pub mod modes;

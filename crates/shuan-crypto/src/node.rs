@@ -22,9 +22,9 @@ pub fn node_public_key_path(data_dir: &Path) -> PathBuf {
 /// Load the node key, creating it (and `data_dir/keys/`) on first use.
 ///
 /// Safe against concurrent first uses (threads or processes): each creator writes a
-/// complete key to a temporary file and hard-links it into place; the first link wins and
-/// every other creator loads the winner's key, so all of them return the same key and no
-/// reader ever sees a half-written file.
+/// complete key to a temporary file and moves it into place with a rename that refuses to
+/// replace; the first wins and every other creator loads the winner's key, so all of them
+/// return the same key and no reader ever sees a half-written file.
 pub fn load_or_create_node_key(data_dir: &Path) -> Result<SigningKey, CryptoError> {
     let path = node_key_path(data_dir);
     let key = if path.exists() {

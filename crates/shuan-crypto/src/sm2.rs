@@ -34,9 +34,7 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use crate::hex::encode as hex;
 
 impl SigningKey {
     /// A fresh key from the operating system's random generator.
@@ -311,40 +309,21 @@ impl Signature {
     }
 }
 
-const CURVE_A: [u8; 32] = hex32("fffffffeffffffffffffffffffffffffffffffff00000000fffffffffffffffc");
-const CURVE_B: [u8; 32] = hex32("28e9fa9e9d9f5e344d5a9e4bcf6509a7f39789f515ab8f92ddbcbd414d940e93");
+const CURVE_A: [u8; 32] =
+    crate::hex::decode_const("fffffffeffffffffffffffffffffffffffffffff00000000fffffffffffffffc");
+pub(crate) const CURVE_B: [u8; 32] =
+    crate::hex::decode_const("28e9fa9e9d9f5e344d5a9e4bcf6509a7f39789f515ab8f92ddbcbd414d940e93");
 pub(crate) const GX: [u8; 32] =
-    hex32("32c4ae2c1f1981195f9904466a39c9948fe30bbff2660be1715a4589334c74c7");
+    crate::hex::decode_const("32c4ae2c1f1981195f9904466a39c9948fe30bbff2660be1715a4589334c74c7");
 pub(crate) const GY: [u8; 32] =
-    hex32("bc3736a2f4f6779c59bdcee36b692153d0a9877cc62a474002df32e52139f0a0");
-
-const fn hex32(s: &str) -> [u8; 32] {
-    const fn nib(c: u8) -> u8 {
-        match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => panic!("bad hex"),
-        }
-    }
-    let b = s.as_bytes();
-    let mut out = [0u8; 32];
-    let mut i = 0;
-    while i < 32 {
-        out[i] = (nib(b[2 * i]) << 4) | nib(b[2 * i + 1]);
-        i += 1;
-    }
-    out
-}
+    crate::hex::decode_const("bc3736a2f4f6779c59bdcee36b692153d0a9877cc62a474002df32e52139f0a0");
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        crate::hex::decode(s).unwrap()
     }
 
     // Vectors: /work/shared/standards/test_vectors.json "sm2_sign_example_recommended_curve".

@@ -411,15 +411,29 @@ fn wnaf(scalar: &[u8; 32], w: u32) -> [i8; 257] {
     naf
 }
 
-/// The affine x coordinate (big-endian) of `[u1]G + [u2]Q`, or `None` at infinity.
-/// `q` is the public key as uncompressed SEC1 (`04 ‖ x ‖ y`), already validated as a
-/// curve point.
+/// Whether affine `(x, y)` satisfies the SM2 curve equation `y² = x³ − 3x + b`.
+fn on_curve(x: &Fe, y: &Fe) -> bool {
+    static B: OnceLock<Fe> = OnceLock::new();
+    let b = B.get_or_init(|| from_be_bytes(&crate::sm2::CURVE_B).expect("b < p"));
+    let x3 = mul(&sqr(x), x);
+    let three_x = add(&add(x, x), x);
+    sqr(y) == add(&sub(&x3, &three_x), b)
+}
+
+/// The affine x coordinate (big-endian) of `[u1]G + [u2]Q`, or `None` at infinity or for
+/// a `q` that is not a curve point. `q` is the public key as uncompressed SEC1
+/// (`04 ‖ x ‖ y`); callers pass keys validated when parsed, and the curve equation is
+/// checked again here (four field operations) so that no caller can make this compute
+/// on a point of another curve.
 pub(crate) fn lincomb_x(u1: &[u8; 32], u2: &[u8; 32], q_sec1: &[u8]) -> Option<[u8; 32]> {
     if q_sec1.len() != 65 || q_sec1[0] != 4 {
         return None;
     }
     let qx = from_be_bytes(q_sec1[1..33].try_into().expect("32 bytes"))?;
     let qy = from_be_bytes(q_sec1[33..65].try_into().expect("32 bytes"))?;
+    if !on_curve(&qx, &qy) {
+        return None;
+    }
     let q_table = odd_multiples(&Affine { x: qx, y: qy }, P_WINDOW);
     let g_table = generator_table();
     let n1 = wnaf(u1, G_WINDOW);
@@ -453,6 +467,26 @@ pub(crate) fn lincomb_x(u1: &[u8; 32], u2: &[u8; 32], q_sec1: &[u8]) -> Option<[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast path refuses points off the curve, the encoding of infinity and
+    /// non-canonical coordinates by itself, not only through the callers' parsing.
+    #[test]
+    fn lincomb_refuses_points_off_the_curve() {
+        let mut one_scalar = [0u8; 32];
+        one_scalar[31] = 1;
+        let g: Vec<u8> = [&[4u8][..], &crate::sm2::GX, &crate::sm2::GY].concat();
+        assert_eq!(lincomb_x(&one_scalar, &[0u8; 32], &g), Some(crate::sm2::GX));
+        assert!(lincomb_x(&one_scalar, &one_scalar, &g).is_some());
+        let mut off = g.clone();
+        off[64] ^= 1;
+        assert_eq!(lincomb_x(&one_scalar, &one_scalar, &off), None);
+        let zero_point = [&[4u8][..], &[0u8; 64]].concat();
+        assert_eq!(lincomb_x(&one_scalar, &one_scalar, &zero_point), None);
+        assert_eq!(lincomb_x(&one_scalar, &one_scalar, &[0u8]), None);
+        let mut big_x = g.clone();
+        big_x[1..33].copy_from_slice(&[0xff; 32]);
+        assert_eq!(lincomb_x(&one_scalar, &one_scalar, &big_x), None);
+    }
 
     #[test]
     fn field_roundtrip_and_inverse() {

@@ -1202,9 +1202,7 @@ impl Sm3 {
 mod tests {
     use super::*;
 
-    fn hex(b: &[u8]) -> String {
-        b.iter().map(|x| format!("{x:02x}")).collect()
-    }
+    use crate::hex::encode as hex;
 
     // Vectors: /work/shared/standards/test_vectors.json "sm3" (GB/T 32905-2016 Annex A).
     #[test]

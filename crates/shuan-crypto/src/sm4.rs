@@ -168,11 +168,8 @@ pub(crate) fn crypt_portable(rk: &[u32; 32], block: &mut [u8; 16]) {
 mod tests {
     use super::*;
 
-    pub(crate) fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+    fn unhex(s: &str) -> Vec<u8> {
+        crate::hex::decode(s).unwrap()
     }
 
     fn b16(s: &str) -> [u8; 16] {

@@ -53,15 +53,11 @@ fn seed() -> u64 {
 }
 
 fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    shuan_crypto::hex::encode(b)
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    let s = s.trim();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    shuan_crypto::hex::decode(s.trim()).unwrap()
 }
 
 /// Whether `tool --version`-like probe works; under CI a missing tool is a failure.

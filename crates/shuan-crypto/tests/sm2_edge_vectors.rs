@@ -7,11 +7,7 @@ use shuan_crypto::sm2::{Signature, VerifyingKey};
 use shuan_crypto::CryptoError;
 
 fn unhex(s: &str) -> Vec<u8> {
-    assert!(s.len().is_multiple_of(2), "odd hex length in a vector: {s}");
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    shuan_crypto::hex::decode(s).unwrap_or_else(|e| panic!("vector {s}: {e}"))
 }
 
 /// Big-endian hex of any width (vectors write r and s without a fixed width).

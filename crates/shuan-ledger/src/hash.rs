@@ -40,32 +40,14 @@ pub fn sm3_many(msgs: &[[&[u8]; 2]], out: &mut [Hash]) {
     shuan_crypto::sm3::digest_many(msgs, out);
 }
 
-/// Lower-case hex of bytes.
+/// Lower-case hex of bytes (the workspace's one hex codec, `shuan_crypto::hex`).
 pub fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
+    shuan_crypto::hex::encode(bytes)
 }
 
 /// Bytes from hex (either case); `None` if the text is not hex of even length.
 pub fn from_hex(text: &str) -> Option<Vec<u8>> {
-    let t = text.as_bytes();
-    if t.len() % 2 != 0 {
-        return None;
-    }
-    let val = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    };
-    t.chunks(2)
-        .map(|p| Some(val(p[0])? << 4 | val(p[1])?))
-        .collect()
+    shuan_crypto::hex::decode(text).ok()
 }
 
 /// A 32-byte hash from hex.
