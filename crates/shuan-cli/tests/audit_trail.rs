@@ -119,6 +119,7 @@ fn key_crypto_backup_and_scan_operations_are_in_the_ledger() {
             "backup",
             "create",
             src.to_str().unwrap(),
+            "--out",
             archive.to_str().unwrap(),
         ],
     ));
@@ -197,7 +198,7 @@ fn an_unwritable_ledger_refuses_the_key_operation() {
     let msg = text(&out);
     assert!(msg.contains("audit ledger"), "{msg}");
     assert!(msg.contains("not performed"), "{msg}");
-    let listed = text(&shuan(&data, &["keys", "list", "--json"]));
+    let listed = text(&shuan(&data, &["keys", "list", "--format", "json"]));
     assert!(
         !listed.contains("finance"),
         "key created without an audit record: {listed}"
@@ -229,6 +230,7 @@ fn restoring_over_the_live_data_directory_is_refused() {
             "backup",
             "create",
             data.to_str().unwrap(),
+            "--out",
             archive.to_str().unwrap(),
         ],
     ));

@@ -107,7 +107,7 @@ fn refused_key_commands_are_recorded() {
     assert_last_error(&data, "key_destroy", "key:default", "--yes");
     let list = text(&ok(shuan_env(
         &data,
-        &["keys", "list", "--json"],
+        &["keys", "list", "--format", "json"],
         Some("a long enough passphrase"),
     )));
     assert!(
@@ -128,7 +128,10 @@ fn failed_backup_commands_are_recorded() {
     let archive = tmp.path().join("b.shuanbak");
 
     // No keyring yet: create, verify and restore all fail before the backup code runs.
-    fails(shuan(&data, &["backup", "create", s(&src), s(&archive)]));
+    fails(shuan(
+        &data,
+        &["backup", "create", s(&src), "--out", s(&archive)],
+    ));
     assert_last_error(&data, "backup_create", "b.shuanbak", "no keyring");
     assert!(!archive.exists());
     fails(shuan(&data, &["backup", "verify", s(&archive)]));
@@ -141,6 +144,7 @@ fn failed_backup_commands_are_recorded() {
             "backup",
             "create",
             s(&src),
+            "--out",
             s(&archive),
             "--key-id",
             "absent",
@@ -148,7 +152,10 @@ fn failed_backup_commands_are_recorded() {
     ));
     assert_last_error(&data, "backup_create", "b.shuanbak", "no data key 'absent'");
 
-    ok(shuan(&data, &["backup", "create", s(&src), s(&archive)]));
+    ok(shuan(
+        &data,
+        &["backup", "create", s(&src), "--out", s(&archive)],
+    ));
     // Restoring over the data directory in use is refused, and recorded.
     fails(shuan(&data, &["backup", "restore", s(&archive), s(&data)]));
     assert_last_error(
@@ -166,7 +173,7 @@ fn failed_backup_commands_are_recorded() {
     ));
     assert_last_error(&data, "backup_verify", "b.shuanbak", "bad.pem");
 
-    let log = text(&ok(shuan(&data, &["backup", "log", "--json"])));
+    let log = text(&ok(shuan(&data, &["backup", "log", "--format", "json"])));
     assert_eq!(log.matches("\"failed: ").count(), 5, "{log}");
     ok(shuan(&data, &["audit", "verify"]));
 }

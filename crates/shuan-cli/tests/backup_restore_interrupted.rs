@@ -85,6 +85,7 @@ fn a_killed_restore_leaves_only_complete_files_and_marked_temporaries() {
             "backup",
             "create",
             src.to_str().unwrap(),
+            "--out",
             archive.to_str().unwrap(),
         ],
     )

@@ -328,7 +328,8 @@ fn keyring_envelope_rotate_destroy() {
             "old and new versions decrypt"
         );
     }
-    let list = String::from_utf8(ok(shuan(&data, &["keys", "list", "--json"])).stdout).unwrap();
+    let list =
+        String::from_utf8(ok(shuan(&data, &["keys", "list", "--format", "json"])).stdout).unwrap();
     assert!(list.contains("\"retired\"") && list.contains("\"active\""));
 
     // Tampered file: clear error, no output file.
@@ -437,7 +438,10 @@ fn backup_create_verify_restore_and_log() {
     std::fs::create_dir_all(data.join("ledger")).unwrap();
     std::fs::write(data.join("ledger/seg-1.log"), vec![7u8; 300_000]).unwrap();
     let out = d.path().join("backup.shuanbak");
-    ok(shuan(&data, &["backup", "create", s(&data), s(&out)]));
+    ok(shuan(
+        &data,
+        &["backup", "create", s(&data), "--out", s(&out)],
+    ));
     assert!(d.path().join("backup.shuanbak.sig").exists());
     ok(shuan(&data, &["backup", "verify", s(&out)]));
     let target = d.path().join("restore");
@@ -477,7 +481,8 @@ fn backup_create_verify_restore_and_log() {
     assert!(!shuan(&data, &["backup", "verify", s(&out)])
         .status
         .success());
-    let log = String::from_utf8(ok(shuan(&data, &["backup", "log", "--json"])).stdout).unwrap();
+    let log =
+        String::from_utf8(ok(shuan(&data, &["backup", "log", "--format", "json"])).stdout).unwrap();
     let actions: Vec<&str> = log
         .lines()
         .map(|l| {

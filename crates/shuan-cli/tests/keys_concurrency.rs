@@ -98,7 +98,7 @@ fn parallel_key_creations_and_rotations_keep_every_acknowledged_change() {
         acknowledged.push(args);
     }
 
-    let listed = ok(run(&data, &["keys", "list", "--json"]));
+    let listed = ok(run(&data, &["keys", "list", "--format", "json"]));
     let keys: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
     let mut versions: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for k in &keys {

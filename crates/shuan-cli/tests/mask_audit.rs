@@ -124,7 +124,7 @@ fn keyring_masking_key_is_consistent_rotates_and_is_logged_in_the_ledger() {
     assert!(pa.iter().zip(&originals).all(|(p, o)| p != o));
 
     // The key is the keyring's `mask` data key; rotating it changes the pseudonyms.
-    let listed = text(&ok(shuan(&data, &["keys", "list", "--json"])));
+    let listed = text(&ok(shuan(&data, &["keys", "list", "--format", "json"])));
     assert!(listed.contains("\"mask\""), "{listed}");
     ok(shuan(&data, &["keys", "rotate", "mask"]));
     let c = tmp.path().join("c.csv");

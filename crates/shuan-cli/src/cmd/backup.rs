@@ -20,8 +20,12 @@ pub enum BackupCommand {
     Create {
         /// Directory to back up (usually the data directory).
         dir: PathBuf,
-        /// Archive to write.
+        /// Archive to write (outside DIR and the data directory; OUT.sig beside it).
+        #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Replace an existing archive.
+        #[arg(long)]
+        force: bool,
         /// Data key id (default: "backup", created on first use).
         #[arg(long)]
         key_id: Option<String>,
@@ -49,9 +53,9 @@ pub enum BackupCommand {
     },
     /// Show the backup log (what was backed up, verified and restored, when).
     Log {
-        /// JSON lines output.
-        #[arg(long)]
-        json: bool,
+        /// Output format (json: one JSON object per line).
+        #[arg(long, value_enum, default_value_t = crate::output::ReportFormat::Table)]
+        format: crate::output::ReportFormat,
     },
 }
 
@@ -151,8 +155,18 @@ pub fn run(ctx: &Context, cmd: BackupCommand) -> anyhow::Result<ExitCode> {
     // Create, verify and restore open the audit trail first (fail-closed) and record
     // their outcome whatever step fails, the keyring and node key included.
     match cmd {
-        BackupCommand::Create { dir, out, key_id } => {
+        BackupCommand::Create {
+            dir,
+            out,
+            force,
+            key_id,
+        } => {
+            // An archive inside the directory it archives would include itself.
+            let rules = crate::output::rules(ctx, Vec::<PathBuf>::new(), force).protect_dir(&dir);
+            rules.check(&out)?;
+            rules.check(&backup::signature_path(&out))?;
             let trail = AuditTrail::open(ctx)?;
+            trail.begin("backup_create", &path_object(&out));
             let res = (|| -> anyhow::Result<BackupRecord> {
                 let mut kr = crate::cmd::keys::open_keyring(ctx)?;
                 let id = key_id.unwrap_or_else(|| BACKUP_KEY_ID.to_string());
@@ -220,9 +234,9 @@ pub fn run(ctx: &Context, cmd: BackupCommand) -> anyhow::Result<ExitCode> {
             trail.close()?;
             Ok(ExitCode::SUCCESS)
         }
-        BackupCommand::Log { json } => {
+        BackupCommand::Log { format } => {
             for r in backup::read_log(&ctx.data_dir)? {
-                if json {
+                if format == crate::output::ReportFormat::Json {
                     println!("{}", serde_json::to_string(&r)?);
                 } else {
                     println!(

@@ -28,9 +28,9 @@ pub enum KeysCommand {
     },
     /// List data keys and versions (no key material is ever printed).
     List {
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = crate::output::ReportFormat::Table)]
+        format: crate::output::ReportFormat,
     },
     /// Create a new data key (e.g. one per data asset).
     Create {
@@ -158,10 +158,10 @@ pub fn run(ctx: &Context, cmd: KeysCommand) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        KeysCommand::List { json } => {
+        KeysCommand::List { format } => {
             let kr = open_keyring(ctx)?;
             let keys = kr.list();
-            if json {
+            if format == crate::output::ReportFormat::Json {
                 println!("{}", serde_json::to_string_pretty(&keys)?);
             } else {
                 println!(
