@@ -94,6 +94,7 @@ fn main() -> ExitCode {
         Command::Risk(args) => cmd::mask::run_risk(&ctx, args),
         Command::Watermark(c) => cmd::mask::run_watermark(&ctx, c),
     };
+    shuan_output::end_of_process();
     match result {
         Ok(code) => code,
         // A reader that went away (`shuan detect big.txt | head`) is not a failure.

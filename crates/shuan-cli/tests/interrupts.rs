@@ -217,3 +217,61 @@ fn decrypt_interrupted_anywhere() {
         "only {interrupted} of 6 runs were interrupted"
     );
 }
+
+#[test]
+fn restore_interrupted_anywhere() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    ok(shuan_cmd(&data).args(["keys", "init"]).output().unwrap());
+    let src = d.path().join("records");
+    std::fs::create_dir(&src).unwrap();
+    for i in 0..6 {
+        std::fs::write(
+            src.join(format!("part{i}.csv")),
+            "姓名,身份证号\n张三,11010519491231002X\n".repeat(400_000),
+        )
+        .unwrap();
+    }
+    let archive = d.path().join("b.shuanbak");
+    ok(shuan_cmd(&data)
+        .args([
+            "backup",
+            "create",
+            src.to_str().unwrap(),
+            "--out",
+            archive.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap());
+    let whole = std::fs::metadata(src.join("part0.csv")).unwrap().len();
+    let mut interrupted = 0;
+    for (i, delay) in delays(6, 20, 600).into_iter().enumerate() {
+        let target = d.path().join(format!("restored{i}"));
+        let signal = if i % 2 == 0 { "-INT" } else { "-KILL" };
+        let before = records(&data).len();
+        let o = run_and_signal(
+            &data,
+            &[
+                "backup",
+                "restore",
+                archive.to_str().unwrap(),
+                target.to_str().unwrap(),
+            ],
+            signal,
+            delay,
+        );
+        interrupted += usize::from(!o.status.success());
+        // Whatever exists under a real name is whole.
+        for e in std::fs::read_dir(&target).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !name.starts_with(".shuan-tmp-") {
+                assert_eq!(e.metadata().unwrap().len(), whole, "{name} is partial");
+            }
+        }
+        check_after(d.path(), &data, &o, "backup_restore", before);
+    }
+    assert!(
+        interrupted >= 3,
+        "only {interrupted} of 6 runs were interrupted"
+    );
+}

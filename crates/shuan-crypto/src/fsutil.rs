@@ -62,7 +62,7 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<(), CryptoError> {
 
 /// Prefix of every temporary file this crate creates, so that a crash sweep (after a
 /// SIGKILL) can find and remove them without touching anything else.
-pub const TEMP_PREFIX: &str = ".shuan-tmp-";
+pub const TEMP_PREFIX: &str = shuan_output::TEMP_PREFIX;
 
 /// A new, empty temporary file in `dir` (mode 0600) whose name starts with
 /// [`TEMP_PREFIX`]; it is removed when dropped unless persisted.
@@ -70,8 +70,12 @@ pub(crate) fn temp_file_in(
     dir: &Path,
     label: &str,
 ) -> Result<tempfile::NamedTempFile, CryptoError> {
+    // Named `.shuan-tmp-<pid>-…` in a watched directory, so that Ctrl-C (the CLI's
+    // interrupt handler) and the sweep after a SIGKILL remove it even though no
+    // destructor runs then.
+    shuan_output::watch_dir(dir);
     tempfile::Builder::new()
-        .prefix(&format!("{TEMP_PREFIX}{label}-"))
+        .prefix(&format!("{}{label}-", shuan_output::temp_prefix()))
         .tempfile_in(dir)
         .map_err(|e| CryptoError::io("creating a temporary file in", dir, e))
 }

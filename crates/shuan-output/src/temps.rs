@@ -26,6 +26,9 @@ pub const TEMP_PREFIX: &str = ".shuan-tmp-";
 #[derive(Default)]
 struct Registry {
     live: BTreeSet<PathBuf>,
+    /// Directories where other code (tempfile users) creates temporaries named with
+    /// [`temp_prefix`]: swept by name on interrupt and after a crash.
+    watched: BTreeSet<PathBuf>,
     interrupted: bool,
     journal_dir: Option<PathBuf>,
     journal: Option<File>,
@@ -61,7 +64,7 @@ impl Registry {
             // `.shuan-tmp-` file behind, never deletes a wrong one.
             let _ = f.write_all(format!("{sign}{}\n", path.display()).as_bytes());
         }
-        if self.live.is_empty() {
+        if self.live.is_empty() && self.watched.is_empty() {
             self.close_journal();
         }
     }
@@ -102,6 +105,50 @@ pub fn set_journal_dir(dir: &Path) {
     for p in live {
         reg.journal_line('+', &p);
     }
+}
+
+/// The start of the name of every temporary this process creates: [`TEMP_PREFIX`], the
+/// pid and a dash. Code that creates temporaries by other means (the `tempfile` crate)
+/// names them with it and calls [`watch_dir`] for their directory.
+pub fn temp_prefix() -> String {
+    format!("{TEMP_PREFIX}{}-", std::process::id())
+}
+
+/// Declares that temporaries named with [`temp_prefix`] may be created in `dir`: the
+/// interrupt handler removes them, and so does the next start's sweep if this process is
+/// killed.
+pub fn watch_dir(dir: &Path) {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let mut reg = registry();
+    if reg.watched.insert(dir.clone()) {
+        reg.journal_line('*', &dir);
+    }
+}
+
+/// The process is ending normally: every temporary was removed by its owner, so the
+/// journal is no longer needed (kept if a registered temporary is somehow still live, for
+/// the next start's sweep).
+pub fn end_of_process() {
+    let mut reg = registry();
+    if reg.live.is_empty() {
+        reg.close_journal();
+    }
+}
+
+/// Removes the entries of `dir` whose name starts with `prefix`; returns them.
+fn remove_prefixed(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(prefix))
+        {
+            remove_any(&entry.path());
+            removed.push(entry.path());
+        }
+    }
+    removed
 }
 
 /// Whether an interrupt signal has arrived; long loops may check it to stop early.
@@ -224,6 +271,10 @@ fn interrupt_now() -> usize {
     for p in &live {
         remove_any(p);
     }
+    let prefix = temp_prefix();
+    for dir in &reg.watched {
+        remove_prefixed(dir, &prefix);
+    }
     reg.close_journal();
     live.len()
 }
@@ -280,6 +331,9 @@ pub fn sweep_journal_dir(dir: &Path) -> Vec<PathBuf> {
         let Ok(text) = std::fs::read_to_string(entry.path()) else {
             continue;
         };
+        for dir in watched_in_journal(&text) {
+            removed.extend(remove_prefixed(&dir, &format!("{TEMP_PREFIX}{pid}-")));
+        }
         for path in live_in_journal(&text) {
             let ours = path
                 .file_name()
@@ -293,6 +347,19 @@ pub fn sweep_journal_dir(dir: &Path) -> Vec<PathBuf> {
         let _ = std::fs::remove_file(entry.path());
     }
     removed
+}
+
+/// The watched directories, from complete lines only.
+fn watched_in_journal(text: &str) -> BTreeSet<PathBuf> {
+    let complete = match text.rfind('\n') {
+        Some(i) => &text[..i],
+        None => "",
+    };
+    complete
+        .lines()
+        .filter_map(|l| l.strip_prefix('*'))
+        .map(PathBuf::from)
+        .collect()
 }
 
 /// The paths added and not removed, from complete lines only.

@@ -88,13 +88,21 @@ fn the_sweep_removes_what_a_killed_process_left_and_nothing_else() {
     let pid = child.id();
     let mut child = child;
     child.wait().unwrap();
+    // A watched directory: the dead process's prefixed files go, another's stay.
+    let watched = dir.path().join("watched");
+    std::fs::create_dir(&watched).unwrap();
+    let by_name = watched.join(format!("{TEMP_PREFIX}{pid}-restore-abc"));
+    std::fs::write(&by_name, "plaintext").unwrap();
+    let other_pid = watched.join(format!("{TEMP_PREFIX}{}-restore-abc", pid + 1));
+    std::fs::write(&other_pid, "another process's").unwrap();
     let lines = format!(
-        "+{}\n+{}\n+{}\n+{}\n-{}\n+{}/torn",
+        "+{}\n+{}\n+{}\n+{}\n-{}\n*{}\n+{}/torn",
         left.display(),
         left_dir.display(),
         not_ours.display(),
         done.display(),
         done.display(),
+        watched.display(),
         dir.path().display()
     );
     std::fs::write(journal.join(format!("{pid}-1.temps")), lines).unwrap();
@@ -112,7 +120,12 @@ fn the_sweep_removes_what_a_killed_process_left_and_nothing_else() {
 
     // The live journal lists `left` too: sweep only follows the dead one.
     let removed = sweep_journal_dir(&journal);
-    assert_eq!(removed.len(), 2, "{removed:?}");
+    assert_eq!(removed.len(), 3, "{removed:?}");
+    assert!(
+        !by_name.exists(),
+        "a temporary named by the dead pid in a watched directory"
+    );
+    assert!(other_pid.exists(), "another pid's temporary is not touched");
     assert!(!left.exists() && !left_dir.exists());
     assert!(
         not_ours.exists(),

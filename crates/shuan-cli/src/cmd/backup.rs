@@ -195,6 +195,7 @@ pub fn run(ctx: &Context, cmd: BackupCommand) -> anyhow::Result<ExitCode> {
         }
         BackupCommand::Verify { out, pub_key } => {
             let trail = AuditTrail::open(ctx)?;
+            trail.begin("backup_verify", &path_object(&out));
             let res = (|| -> anyhow::Result<BackupRecord> {
                 let kr = crate::cmd::keys::open_keyring(ctx)?;
                 let vk = node_public(ctx, pub_key)?;
@@ -217,6 +218,7 @@ pub fn run(ctx: &Context, cmd: BackupCommand) -> anyhow::Result<ExitCode> {
             pub_key,
         } => {
             let trail = AuditTrail::open(ctx)?;
+            trail.begin("backup_restore", &path_object(&out));
             let res = (|| -> anyhow::Result<BackupRecord> {
                 refuse_live_target(ctx, &dir)?;
                 let kr = crate::cmd::keys::open_keyring(ctx)?;
