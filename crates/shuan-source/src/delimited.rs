@@ -198,6 +198,72 @@ fn utf8_stats(mut bytes: &[u8]) -> Utf8Stats {
     }
 }
 
+/// How far past an all-ASCII head the encoding sniffer looks for the first non-ASCII text.
+const MAX_ENCODING_SCAN: u64 = 16 * 1024 * 1024;
+
+/// The bytes to detect the encoding from: the head, unless it is all ASCII and the file goes
+/// on. Then (regression, issue 10 item 7) the first lines had decided alone, so a GBK export
+/// whose first 64 KiB were ASCII was read as UTF-8 and every later Chinese row was skipped:
+/// the sample is the first [`SNIFF_BYTES`] from the line holding the first non-ASCII byte
+/// within [`MAX_ENCODING_SCAN`].
+fn encoding_sample<'a>(
+    path: &Path,
+    head: &'a [u8],
+) -> Result<std::borrow::Cow<'a, [u8]>, SourceError> {
+    if head.len() < SNIFF_BYTES || !head.is_ascii() {
+        return Ok(std::borrow::Cow::Borrowed(head));
+    }
+    let io_error = |e| SourceError::io(path, e);
+    let mut file = File::open(path).map_err(io_error)?;
+    file.seek(SeekFrom::Start(head.len() as u64))
+        .map_err(io_error)?;
+    let mut rest = file.take(MAX_ENCODING_SCAN);
+    let mut window = vec![0u8; SNIFF_BYTES];
+    // The ASCII tail of the previous chunk, so a line cut by a chunk boundary is whole.
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let n = read_full(&mut rest, &mut window).map_err(io_error)?;
+        if n == 0 {
+            return Ok(std::borrow::Cow::Borrowed(head));
+        }
+        let chunk = &window[..n];
+        if let Some(first) = chunk.iter().position(|b| !b.is_ascii()) {
+            let line_start = chunk[..first]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let mut sample = if line_start == 0 {
+                std::mem::take(&mut carry)
+            } else {
+                Vec::new()
+            };
+            sample.extend_from_slice(&chunk[line_start..]);
+            let more = SNIFF_BYTES.saturating_sub(n - line_start);
+            let mut tail = vec![0u8; more];
+            let m = read_full(&mut rest, &mut tail).map_err(io_error)?;
+            sample.extend_from_slice(&tail[..m]);
+            return Ok(std::borrow::Cow::Owned(sample));
+        }
+        carry.clear();
+        let last_line = chunk.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        carry.extend_from_slice(&chunk[last_line..]);
+    }
+}
+
+/// Reads until `buf` is full or the input ends; the number of bytes read.
+fn read_full(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 /// Malformed GB18030 sequences in `bytes`; a character cut by the end is not counted.
 fn gb18030_errors(mut bytes: &[u8]) -> usize {
     let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
@@ -279,7 +345,10 @@ impl DelimitedReader {
                 (TextEncoding::Utf8, delimiter)
             }
             None => {
-                let encoding = options.encoding.unwrap_or_else(|| detect_encoding(&head));
+                let encoding = match options.encoding {
+                    Some(encoding) => encoding,
+                    None => detect_encoding(&encoding_sample(path, &head)?),
+                };
                 let body = if bom { &head[3..] } else { &head[..] };
                 (encoding, choose_delimiter(path, body, options.delimiter))
             }

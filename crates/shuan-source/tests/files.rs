@@ -815,3 +815,27 @@ fn short_utf8_csv_with_bad_bytes_is_read_as_utf8() {
         sample.warnings
     );
 }
+
+/// Regression (issue 10 item 7, small samples): only the first 64 KiB decided the
+/// encoding, so a GBK export whose first rows are all ASCII was taken for UTF-8 and every
+/// later Chinese row was skipped as invalid.
+#[test]
+fn gbk_after_an_ascii_head_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.csv");
+    let mut text = String::from("id,name,remark\n");
+    for i in 0..5000 {
+        text.push_str(&format!("{i},anonymous,no remark given for this row\n"));
+    }
+    assert!(text.len() > 128 * 1024);
+    for i in 0..50 {
+        text.push_str(&format!("{},张三{i},河南省信阳市浉河区\n", 5000 + i));
+    }
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(&text);
+    assert!(!unmappable);
+    fs::write(&path, &gbk).unwrap();
+    let sample = sample_only_table(&path, 10_000);
+    assert_eq!(sample.skipped_rows, 0, "{:?}", sample.warnings);
+    assert_eq!(sample.row_count, Some(5050));
+    assert!(column(&sample, "remark").contains(&"河南省信阳市浉河区".to_string()));
+}
