@@ -614,3 +614,63 @@ fn directory_with_an_unreadable_file_fails_and_names_it() {
     let doc = json(&o);
     assert_eq!(column(table(&doc, "a"), "sfzh")["type"], "cn_resident_id");
 }
+
+/// Regression (issue 10 item 3): parallel first-time `scan --save` runs into one data
+/// directory failed on the inventory (migration race, write lock). Sixteen scans of
+/// different files at once: every one exits 0 and every source is in the inventory.
+#[test]
+fn parallel_saves_into_one_inventory_all_land() {
+    const SCANS: usize = 16;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // The node key's first-time creation race is shuan-crypto's (fixed there); create it
+    // up front so this test measures the inventory. The inventory itself is still new.
+    shuan_crypto::node::load_or_create_node_key(&data).unwrap();
+    assert!(!data.join("inventory.db").exists());
+    let files: Vec<std::path::PathBuf> = (0..SCANS)
+        .map(|i| {
+            let mut text = String::from("姓名,身份证号,手机号\n");
+            for (name, id, phone) in people_rows(20 + i as u64) {
+                text.push_str(&format!("{name},{id},{phone}\n"));
+            }
+            let path = dir.path().join(format!("people-{i}.csv"));
+            fs::write(&path, text).unwrap();
+            path
+        })
+        .collect();
+    let children: Vec<_> = files
+        .iter()
+        .map(|f| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_shuan"))
+                .arg("--data-dir")
+                .arg(&data)
+                .args(["scan", f.to_str().unwrap(), "--save"])
+                .env_remove("SHUAN_DATA_DIR")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start shuan")
+        })
+        .collect();
+    for (child, f) in children.into_iter().zip(&files) {
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}: {}", f.display(), stderr(&o));
+    }
+    let o = shuan(&data, &["assets", "list", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut saved: Vec<String> = json(&o)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["source"].as_str().unwrap().to_string())
+        .collect();
+    saved.sort();
+    let mut want: Vec<String> = files
+        .iter()
+        .map(|f| f.canonicalize().unwrap().to_str().unwrap().to_string())
+        .collect();
+    want.sort();
+    assert_eq!(saved, want);
+    let o = shuan(&data, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

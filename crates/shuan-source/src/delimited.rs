@@ -137,40 +137,131 @@ pub(crate) fn utf16_bom(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     }
 }
 
-/// Detects the encoding from a file's head: BOM, else valid UTF-8, else whichever of UTF-8
-/// and GB18030 has fewer invalid sequences (ties go to UTF-8), so one stray bad byte in a
-/// GBK export does not make the whole file unreadable. Rows with bad bytes are then
-/// reported one by one.
+/// Detects the encoding from a file's head: BOM, else valid UTF-8, else UTF-8 when it is
+/// overwhelmingly UTF-8 (at least [`UTF8_CHARS_PER_ERROR`] well-formed multi-byte UTF-8
+/// characters per invalid sequence: GBK text almost never forms them, while UTF-8 Chinese
+/// also decodes as GB18030 with few errors, so comparing error counts alone took a short
+/// UTF-8 file with a few bad bytes for GB18030), else whichever of UTF-8 and GB18030 has
+/// fewer invalid sequences (ties go to UTF-8), so one stray bad byte in a GBK export does
+/// not make the whole file unreadable. Rows with bad bytes are then reported one by one.
 pub(crate) fn detect_encoding(head: &[u8]) -> TextEncoding {
     if head.starts_with(b"\xEF\xBB\xBF") {
         return TextEncoding::Utf8;
     }
-    let utf8 = utf8_errors(head);
-    if utf8 == 0 {
+    let utf8 = utf8_stats(head);
+    if utf8.errors == 0 || utf8.multibyte_chars >= UTF8_CHARS_PER_ERROR * utf8.errors {
         return TextEncoding::Utf8;
     }
-    if gb18030_errors(head) < utf8 {
+    if gb18030_errors(head) < utf8.errors {
         TextEncoding::Gb18030
     } else {
         TextEncoding::Utf8
     }
 }
 
-/// Invalid UTF-8 sequences in `bytes`; a character cut by the end is not counted.
-fn utf8_errors(mut bytes: &[u8]) -> usize {
-    let mut errors = 0;
+/// Well-formed multi-byte UTF-8 characters per invalid sequence from which a head is taken
+/// for UTF-8 with damage. In GBK text only about one character pair in seventy happens to
+/// form a UTF-8 sequence, against one invalid sequence for nearly every GBK character.
+const UTF8_CHARS_PER_ERROR: usize = 4;
+
+/// What a byte string looks like as UTF-8.
+struct Utf8Stats {
+    /// Invalid sequences; a character cut by the end is not counted.
+    errors: usize,
+    /// Well-formed characters of two to four bytes.
+    multibyte_chars: usize,
+}
+
+fn utf8_stats(mut bytes: &[u8]) -> Utf8Stats {
+    let mut stats = Utf8Stats {
+        errors: 0,
+        multibyte_chars: 0,
+    };
+    let count = |valid: &[u8]| valid.iter().filter(|&&b| b >= 0xC0).count();
     loop {
         match std::str::from_utf8(bytes) {
-            Ok(_) => return errors,
-            Err(e) => match e.error_len() {
-                Some(len) => {
-                    errors += 1;
-                    bytes = &bytes[e.valid_up_to() + len..];
+            Ok(_) => {
+                stats.multibyte_chars += count(bytes);
+                return stats;
+            }
+            Err(e) => {
+                stats.multibyte_chars += count(&bytes[..e.valid_up_to()]);
+                match e.error_len() {
+                    Some(len) => {
+                        stats.errors += 1;
+                        bytes = &bytes[e.valid_up_to() + len..];
+                    }
+                    None => return stats,
                 }
-                None => return errors,
-            },
+            }
         }
     }
+}
+
+/// How far past an all-ASCII head the encoding sniffer looks for the first non-ASCII text.
+const MAX_ENCODING_SCAN: u64 = 16 * 1024 * 1024;
+
+/// The bytes to detect the encoding from: the head, unless it is all ASCII and the file goes
+/// on. Then (regression, issue 10 item 7) the first lines had decided alone, so a GBK export
+/// whose first 64 KiB were ASCII was read as UTF-8 and every later Chinese row was skipped:
+/// the sample is the first [`SNIFF_BYTES`] from the line holding the first non-ASCII byte
+/// within [`MAX_ENCODING_SCAN`].
+fn encoding_sample<'a>(
+    path: &Path,
+    head: &'a [u8],
+) -> Result<std::borrow::Cow<'a, [u8]>, SourceError> {
+    if head.len() < SNIFF_BYTES || !head.is_ascii() {
+        return Ok(std::borrow::Cow::Borrowed(head));
+    }
+    let io_error = |e| SourceError::io(path, e);
+    let mut file = File::open(path).map_err(io_error)?;
+    file.seek(SeekFrom::Start(head.len() as u64))
+        .map_err(io_error)?;
+    let mut rest = file.take(MAX_ENCODING_SCAN);
+    let mut window = vec![0u8; SNIFF_BYTES];
+    // The ASCII tail of the previous chunk, so a line cut by a chunk boundary is whole.
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let n = read_full(&mut rest, &mut window).map_err(io_error)?;
+        if n == 0 {
+            return Ok(std::borrow::Cow::Borrowed(head));
+        }
+        let chunk = &window[..n];
+        if let Some(first) = chunk.iter().position(|b| !b.is_ascii()) {
+            let line_start = chunk[..first]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let mut sample = if line_start == 0 {
+                std::mem::take(&mut carry)
+            } else {
+                Vec::new()
+            };
+            sample.extend_from_slice(&chunk[line_start..]);
+            let more = SNIFF_BYTES.saturating_sub(n - line_start);
+            let mut tail = vec![0u8; more];
+            let m = read_full(&mut rest, &mut tail).map_err(io_error)?;
+            sample.extend_from_slice(&tail[..m]);
+            return Ok(std::borrow::Cow::Owned(sample));
+        }
+        carry.clear();
+        let last_line = chunk.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        carry.extend_from_slice(&chunk[last_line..]);
+    }
+}
+
+/// Reads until `buf` is full or the input ends; the number of bytes read.
+fn read_full(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// Malformed GB18030 sequences in `bytes`; a character cut by the end is not counted.
@@ -254,7 +345,10 @@ impl DelimitedReader {
                 (TextEncoding::Utf8, delimiter)
             }
             None => {
-                let encoding = options.encoding.unwrap_or_else(|| detect_encoding(&head));
+                let encoding = match options.encoding {
+                    Some(encoding) => encoding,
+                    None => detect_encoding(&encoding_sample(path, &head)?),
+                };
                 let body = if bom { &head[3..] } else { &head[..] };
                 (encoding, choose_delimiter(path, body, options.delimiter))
             }
@@ -608,6 +702,30 @@ mod tests {
         let mut stray = "姓名,电话\n张三,1\n".as_bytes().to_vec();
         stray.extend_from_slice(b"\xFF\n");
         assert_eq!(detect_encoding(&stray), TextEncoding::Utf8);
+    }
+
+    /// Regression (issue 10 item 7): a 3-row UTF-8 CSV with three bad bytes was decoded as
+    /// GB18030 (UTF-8 Chinese decodes as GB18030 with fewer than three errors).
+    #[test]
+    fn short_utf8_with_a_few_bad_bytes_stays_utf8() {
+        let mut bytes = "姓名,身份证号,住址\n".as_bytes().to_vec();
+        bytes.extend_from_slice("张三,110105194912310021,北京市朝阳区".as_bytes());
+        bytes.extend_from_slice(b"\xFF\n");
+        bytes.extend_from_slice(b"\xC0\xC1,11010519491231002X,\xFE\n");
+        bytes.extend_from_slice("王五,110105194912310021,河南省信阳市\n".as_bytes());
+        assert_eq!(utf8_stats(&bytes).errors, 4);
+        assert!(
+            gb18030_errors(&bytes) < 4,
+            "the case that fooled the old rule"
+        );
+        assert_eq!(detect_encoding(&bytes), TextEncoding::Utf8);
+        // GBK text with several stray bytes is still GBK.
+        let (gbk, _, _) = encoding_rs::GBK
+            .encode("姓名,身份证号,住址\n张三,110105194912310021,北京市朝阳区\n李四,1,信阳市\n");
+        let mut damaged = gbk.to_vec();
+        damaged.extend_from_slice(b"\xFF,\xFF\n\x80\n");
+        assert_eq!(detect_encoding(&gbk), TextEncoding::Gb18030);
+        assert_eq!(detect_encoding(&damaged), TextEncoding::Gb18030);
     }
 
     #[test]

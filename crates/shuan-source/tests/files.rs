@@ -788,3 +788,54 @@ fn a_file_has_one_canonical_name_however_it_is_typed() {
     let missing = shuan_source::canonical_source_name("no/such/people.csv");
     assert!(Path::new(&missing).is_absolute(), "{missing}");
 }
+
+/// Regression (issue 10 item 7): a 3-row UTF-8 CSV with three bad bytes was decoded as
+/// GB18030, turning every Chinese value into mojibake. Now the good rows read as UTF-8
+/// and the damaged rows are skipped and reported with their line.
+#[test]
+fn short_utf8_csv_with_bad_bytes_is_read_as_utf8() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("people.csv");
+    let mut bytes = "姓名,手机号,住址\n".as_bytes().to_vec();
+    bytes.extend_from_slice("张三,13800138000,北京市朝阳区\n".as_bytes());
+    bytes.extend_from_slice("李四,13912345678,信阳市".as_bytes());
+    // Bad bytes that happen to be valid GBK pairs, as damage often is.
+    bytes.extend_from_slice(b"\xC0\xC1\n");
+    bytes.extend_from_slice("王五".as_bytes());
+    bytes.extend_from_slice(b"\xB0\xA1,13700000000,");
+    bytes.extend_from_slice("河南省信阳市\n".as_bytes());
+    fs::write(&path, &bytes).unwrap();
+    let sample = sample_only_table(&path, 100);
+    assert_eq!(column(&sample, "姓名"), ["张三"]);
+    assert_eq!(column(&sample, "住址"), ["北京市朝阳区"]);
+    assert_eq!(sample.skipped_rows, 2, "{:?}", sample.warnings);
+    assert!(
+        sample.warnings[0].contains("people.csv:3:"),
+        "{:?}",
+        sample.warnings
+    );
+}
+
+/// Regression (issue 10 item 7, small samples): only the first 64 KiB decided the
+/// encoding, so a GBK export whose first rows are all ASCII was taken for UTF-8 and every
+/// later Chinese row was skipped as invalid.
+#[test]
+fn gbk_after_an_ascii_head_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.csv");
+    let mut text = String::from("id,name,remark\n");
+    for i in 0..5000 {
+        text.push_str(&format!("{i},anonymous,no remark given for this row\n"));
+    }
+    assert!(text.len() > 128 * 1024);
+    for i in 0..50 {
+        text.push_str(&format!("{},张三{i},河南省信阳市浉河区\n", 5000 + i));
+    }
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(&text);
+    assert!(!unmappable);
+    fs::write(&path, &gbk).unwrap();
+    let sample = sample_only_table(&path, 10_000);
+    assert_eq!(sample.skipped_rows, 0, "{:?}", sample.warnings);
+    assert_eq!(sample.row_count, Some(5050));
+    assert!(column(&sample, "remark").contains(&"河南省信阳市浉河区".to_string()));
+}

@@ -14,11 +14,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, TransactionBehavior};
 use serde::Serialize;
 
 /// File name of the inventory inside the data directory.
 pub const INVENTORY_FILE: &str = "inventory.db";
+
+/// How long a writer waits for another process's write to finish before failing.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Schema migrations, applied in order; the version is the position + 1.
 const MIGRATIONS: &[(&str, &str)] = &[(
@@ -323,12 +326,21 @@ impl Store {
         Store::open_file(&data_dir.join(INVENTORY_FILE))
     }
 
-    /// Opens an inventory file directly.
+    /// Opens an inventory file directly. Several processes may have it open and save at
+    /// once (parallel `scan --save`, the platform server): the file is in WAL mode (readers
+    /// do not block the one writer), a writer waits up to [`BUSY_TIMEOUT`] for the write
+    /// lock, and every write transaction takes that lock when it begins.
     pub fn open_file(path: &Path) -> Result<Store, StoreError> {
-        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+        let open_error = |source| StoreError::Open {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let conn = Connection::open(path).map_err(open_error)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
+        // Persistent in the file; a no-op once set. Full sync stays on (SQLite's default),
+        // so a saved scan survives a power cut.
+        conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            .map_err(open_error)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
@@ -349,33 +361,50 @@ impl Store {
             move |source| StoreError::Migrate { path, name, source }
         };
         self.conn
-            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+            .execute_batch("PRAGMA foreign_keys = ON;")
             .map_err(mig("pragmas"))?;
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(mig("read version"))?;
         let known = MIGRATIONS.len() as i64;
-        if version > known {
-            return Err(StoreError::TooNew {
-                path,
-                found: version,
-                known,
-            });
+        let read_version = |conn: &Connection| -> Result<i64, StoreError> {
+            let version: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(mig("read version"))?;
+            if version > known {
+                return Err(StoreError::TooNew {
+                    path: path.clone(),
+                    found: version,
+                    known,
+                });
+            }
+            Ok(version)
+        };
+        // Up to date (the usual case): no write lock needed.
+        if read_version(&self.conn)? == known {
+            return Ok(());
         }
+        // Another process may be migrating the same file right now: take the write lock
+        // first, then read the version again, so each migration runs exactly once.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(mig("lock for migration"))?;
+        let version = read_version(&tx)?;
         for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction().map_err(mig(name))?;
             tx.execute_batch(sql).map_err(mig(name))?;
             tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
                 .map_err(mig(name))?;
-            tx.commit().map_err(mig(name))?;
         }
+        tx.commit().map_err(mig("commit migrations"))?;
         Ok(())
     }
 
     /// Saves one scan; returns its id. All or nothing.
     pub fn record_scan(&mut self, scan: &ScanRecord) -> Result<i64, StoreError> {
-        let tx = self.conn.transaction().map_err(q("begin"))?;
+        // Immediate: the write lock is taken (or waited for) at BEGIN, never upgraded
+        // from a read lock mid-transaction, which SQLite refuses without waiting.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(q("begin"))?;
         tx.execute(
             "INSERT INTO scans (source, profile, sample_size) VALUES (?1, ?2, ?3)",
             params![scan.source, scan.profile, scan.sample_size as i64],
@@ -922,6 +951,50 @@ mod tests {
             vec!["sfzh（label-cn_resident_id）".to_string()]
         );
         assert_eq!(cat[0].categories, vec!["pi_identity".to_string()]);
+    }
+
+    /// Regression (issue 10 item 3): parallel first-time `scan --save` runs into one data
+    /// directory raced on the migration ("table scans already exists") and on the write
+    /// lock. Separate connections lock the file like separate processes do.
+    #[test]
+    fn concurrent_first_opens_and_saves_all_succeed() {
+        // The race is timing-dependent: several fresh inventories make it near-certain
+        // that the old code fails at least once.
+        for _ in 0..6 {
+            concurrent_first_opens_and_saves_round();
+        }
+    }
+
+    fn concurrent_first_opens_and_saves_round() {
+        const WRITERS: usize = 16;
+        let dir = tempfile::tempdir().unwrap();
+        let start = std::sync::Barrier::new(WRITERS);
+        let results: Vec<Result<i64, String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..WRITERS)
+                .map(|i| {
+                    let (dir, start) = (dir.path(), &start);
+                    scope.spawn(move || {
+                        start.wait();
+                        let mut store = Store::open(dir).map_err(|e| e.to_string())?;
+                        let tables = (0..20)
+                            .map(|t| {
+                                let cols = vec![col("sfzh", Some("cn_resident_id"), "4级", 3)];
+                                table(&format!("t{t}"), "x", 0, false, cols)
+                            })
+                            .collect();
+                        store
+                            .record_scan(&scan(&format!("/data/source-{i}.csv"), tables))
+                            .map_err(|e| e.to_string())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let failures: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert!(failures.is_empty(), "{failures:?}");
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.scans(None).unwrap().len(), WRITERS);
+        assert_eq!(store.list().unwrap().len(), WRITERS * 20);
     }
 
     #[test]
