@@ -208,6 +208,9 @@ pub struct UnmaskArgs {
     operator: Option<String>,
 }
 
+/// Most spill partitions `shuan risk` opens at once (each is an open temporary file).
+const MAX_RISK_PARTITIONS: i64 = 512;
+
 /// Re-identification risk of a table: k-anonymity, l-diversity, records at risk.
 #[derive(clap::Args)]
 pub struct RiskArgs {
@@ -222,17 +225,20 @@ pub struct RiskArgs {
     #[arg(long)]
     sensitive: Option<String>,
 
-    /// Target k for "records at risk" and suggested generalizations.
-    #[arg(long, default_value_t = 5)]
+    /// Target k for "records at risk" and suggested generalizations (at least 1).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     k: u64,
 
     /// Table to analyse when the source has several.
     #[arg(long)]
     table: Option<String>,
 
-    /// Spill partitions (memory use is about one partition's distinct classes).
-    #[arg(long, default_value_t = 64)]
-    partitions: usize,
+    /// Spill partitions (memory use is about one partition's distinct classes). Each
+    /// is an open temporary file, so at most 512 (well below the usual limit of 1024
+    /// open files).
+    #[arg(long, default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=MAX_RISK_PARTITIONS))]
+    partitions: u32,
 
     /// Print JSON instead of text.
     #[arg(long)]
@@ -318,6 +324,21 @@ fn progress_bar(enabled: bool) -> ProgressBar {
         .expect("valid template"),
     );
     bar
+}
+
+/// True when `--out` names a file (a name with an extension such as `x.parquet`, not
+/// ending in a separator) rather than a directory to create.
+fn looks_like_a_file(out: &Path) -> bool {
+    let text = out.to_string_lossy();
+    !text.ends_with('/')
+        && !text.ends_with(std::path::MAIN_SEPARATOR)
+        && out.extension().is_some_and(|e| {
+            !e.is_empty()
+                && e.len() <= 8
+                && e.to_string_lossy()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric())
+        })
 }
 
 enum Dest {
@@ -545,6 +566,14 @@ fn mask_source(
                 ensure_not_source(out, &source_paths)?;
                 Dest::Sqlite(out.clone())
             }
+            None if !out.is_dir() && looks_like_a_file(out) => bail!(
+                "--out {}: masked output is written as .csv, .jsonl (.json, .ndjson), a .db/.sqlite \
+                 SQLite file, a directory, or a postgres:// or mysql:// table; {} files are not \
+                 a masking destination (to write one file per table into a directory of that name, \
+                 end it with /)",
+                out.display(),
+                out.extension().unwrap_or_default().to_string_lossy()
+            ),
             Some(fmt) if !out.is_dir() => {
                 if tables.len() > 1 {
                     bail!(
@@ -947,11 +976,11 @@ fn run_rules(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
                         sel.push(format!("fields={}", r.selector.fields.join("|")));
                     }
                     println!(
-                        "  {}:{:<5} {:<50} → {:?}",
+                        "  {}:{:<5} {:<50} → {}",
                         r.file,
                         r.line,
                         sel.join(" "),
-                        r.operator
+                        r.operator.describe()
                     );
                 }
             }
@@ -1163,8 +1192,8 @@ pub fn run_risk(_ctx: &Context, args: RiskArgs) -> anyhow::Result<ExitCode> {
     let sensitive = args.sensitive.as_deref().map(find).transpose()?;
     let mut analyzer = RiskAnalyzer::new(RiskOptions {
         qi_names: args.qi.clone(),
-        partitions: args.partitions.max(1),
-        k_target: args.k.max(1),
+        partitions: args.partitions as usize,
+        k_target: args.k,
         with_sensitive: sensitive.is_some(),
     })?;
     let mut projected: Vec<Option<String>> = Vec::with_capacity(qi.len() + 1);
