@@ -54,7 +54,7 @@ pub struct KeyRequest<'a> {
 
 /// Loads the masking key: the key file if one is given, else the keyring's data key
 /// (created on first use when `create`), else `None` when the data directory has no
-/// keyring. The 32-byte masking master key is HMAC-SM3(data key, label), so the data key
+/// keyring or the keyring has no such key yet. The 32-byte masking master key is HMAC-SM3(data key, label), so the data key
 /// itself never leaves the keyring module and destroying it (`shuan keys destroy mask`)
 /// makes every pseudonym and FPE value of that key irreversible for good.
 pub fn load_mask_keys(
@@ -87,6 +87,9 @@ pub fn load_mask_keys(
                 );
                 kr.active_key(req.key_id)?
             }
+            // Not created yet and not to be created now (an unkeyed scenario, a dry run,
+            // unmasking): there is no masking key, which the caller judges.
+            Err(KeyringError::KeyNotFound(_)) => return Ok(None),
             Err(e) => return Err(e).with_context(|| format!("masking key '{}'", req.key_id)),
         },
     };

@@ -470,3 +470,43 @@ fn unmask_purpose_is_required_and_recorded_as_the_event_purpose() {
     assert!(table.contains("核对户籍信息 工单#123"), "{table}");
     ok(shuan(&data, &["audit", "verify"]));
 }
+
+/// docs/masking.md: the key `mask` is made the first time a keyed scenario runs; until
+/// then an unkeyed scenario and a dry run work without it (they failed with "no data
+/// key 'mask' in the keyring").
+#[test]
+fn unkeyed_scenarios_and_dry_runs_need_no_masking_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let src = people(tmp.path(), 20);
+    ok(shuan(&data, &["keys", "init"]));
+    let has_mask_key = || text(&ok(shuan(&data, &["keys", "list", "--json"]))).contains("\"mask\"");
+    ok(mask(
+        &data,
+        &src,
+        "open_data",
+        &tmp.path().join("open.csv"),
+        &[],
+    ));
+    ok(mask(
+        &data,
+        &src,
+        "internal_query",
+        &tmp.path().join("iq.csv"),
+        &[],
+    ));
+    let plan = ok(shuan(
+        &data,
+        &[
+            "mask",
+            src.to_str().unwrap(),
+            "--scenario",
+            "sharing",
+            "--dry-run",
+        ],
+    ));
+    assert!(text(&plan).contains("pseudonym"), "{}", text(&plan));
+    assert!(!has_mask_key(), "a dry run must not create the key");
+    ok(mask(&data, &src, "sharing", &tmp.path().join("s.csv"), &[]));
+    assert!(has_mask_key(), "the first keyed run creates it");
+}
