@@ -194,3 +194,73 @@ pub fn record_mask_event(
 pub fn set_event_purpose(purpose: &str) {
     std::env::set_var("SHUAN_PURPOSE", purpose);
 }
+
+/// How one column of a masked file was made, by the masking log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedColumn {
+    /// Operator name (`fpe`, `pseudonym`, …).
+    pub operator: String,
+    /// The rule that chose it (`file:line` or `unmatched`).
+    pub rule: String,
+    /// Sequence number of the ledger record.
+    pub seq: u64,
+}
+
+/// The operator that made `column` of the masked file `file`, by the latest successful
+/// `mask` record in the audit ledger whose destinations include that file; `None` when
+/// the ledger has no such record (a file masked elsewhere).
+pub fn recorded_column_operator(
+    ctx: &Context,
+    file: &Path,
+    column: &str,
+) -> Result<Option<RecordedColumn>> {
+    let dir = shuan_ledger::default_dir(&ctx.data_dir);
+    if !dir.exists() {
+        return Ok(None);
+    }
+    let Ok(wanted) = std::fs::canonicalize(file) else {
+        return Ok(None);
+    };
+    let same_file = |d: &str| std::fs::canonicalize(d.trim()).is_ok_and(|p| p == wanted);
+    let mut found = None;
+    for record in shuan_ledger::reader::records(&dir, 1)
+        .with_context(|| format!("reading the masking log in {}", dir.display()))?
+    {
+        let record =
+            record.with_context(|| format!("reading the masking log in {}", dir.display()))?;
+        if record.action != "mask" || record.outcome != Outcome::Allowed {
+            continue;
+        }
+        let details = &record.details;
+        let Some(dests) = details.get("destination").and_then(Value::as_str) else {
+            continue;
+        };
+        // One destination per table, in the order of `tables`.
+        let Some(i) = dests.split(", ").position(same_file) else {
+            continue;
+        };
+        let made = details
+            .get("tables")
+            .and_then(|t| t.get(i))
+            .and_then(|t| t.get("columns"))
+            .and_then(Value::as_array)
+            .and_then(|cols| {
+                cols.iter()
+                    .find(|c| c.get("column").and_then(Value::as_str) == Some(column))
+            });
+        if let Some(c) = made {
+            let text = |k: &str| {
+                c.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            found = Some(RecordedColumn {
+                operator: text("operator"),
+                rule: text("rule"),
+                seq: record.seq,
+            });
+        }
+    }
+    Ok(found)
+}

@@ -510,3 +510,44 @@ fn unkeyed_scenarios_and_dry_runs_need_no_masking_key() {
     ok(mask(&data, &src, "sharing", &tmp.path().join("s.csv"), &[]));
     assert!(has_mask_key(), "the first keyed run creates it");
 }
+
+/// test_env pseudonymises names (Chinese-name format): `unmask --column name:chinese`
+/// would "decrypt" them into garbage with exit 0; the masking log says the column is not
+/// FPE, so it is refused (exit 1) and the refusal recorded.
+#[test]
+fn unmask_of_a_pseudonymised_column_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let src = people(tmp.path(), 20);
+    ok(shuan(&data, &["keys", "init"]));
+    let masked = tmp.path().join("test.csv");
+    ok(mask(&data, &src, "test_env", &masked, &[]));
+    let back = tmp.path().join("back.csv");
+    let unmask = |column: &str| {
+        shuan(
+            &data,
+            &[
+                "unmask",
+                masked.to_str().unwrap(),
+                "--column",
+                column,
+                "--purpose",
+                "核对",
+                "--out",
+                back.to_str().unwrap(),
+                "--force",
+            ],
+        )
+    };
+    let o = unmask("name:chinese");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("`pseudonym`"), "{}", text(&o));
+    assert!(text(&o).contains("only `fpe` columns"), "{}", text(&o));
+    assert!(!back.exists());
+    // The FPE column of the same file is reversed as before.
+    ok(unmask("id_no:id_number"));
+    assert_eq!(column(&back, "id_no"), column(&src, "id_no"));
+    let recs = records(&data, "unmask");
+    assert_eq!(recs[0]["outcome"], "error");
+    assert_eq!(recs[1]["outcome"], "allowed");
+}

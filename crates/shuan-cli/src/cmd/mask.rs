@@ -843,7 +843,9 @@ fn mask_table(
                 FileFormat::JsonLines => Box::new(JsonlSink::create(&path, &header, args.force)?),
                 _ => Box::new(CsvSink::create(&path, &header, args.force)?),
             };
-            (sink, path.display().to_string())
+            // Absolute, so that `unmask` can find this run's record from any directory.
+            let written = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+            (sink, written.display().to_string())
         }
         Dest::Sqlite(db) => {
             let name = table_file_name(&table.name).replace('.', "_");
@@ -1092,6 +1094,25 @@ fn unmask(
     let source_paths: Vec<PathBuf> = table.path.iter().cloned().collect();
     let source_name = source.display_name();
     ensure_not_source(&args.out, &source_paths)?;
+    // FPE reverses any string of its alphabet, so a column masked otherwise (a Chinese-name
+    // pseudonym under `chinese`) would "decrypt" into garbage: the masking log says which
+    // operator made each column of a file this data directory masked.
+    if let Some(file) = table.path.as_deref() {
+        for (name, _) in &specs {
+            if let Some(made) = mask_support::recorded_column_operator(ctx, file, name)? {
+                if made.operator != "fpe" {
+                    bail!(
+                        "column {name} of {} was masked with `{}` (rule {}, masking log record {}), \
+                         which cannot be reversed: only `fpe` columns can be unmasked",
+                        args.source,
+                        made.operator,
+                        made.rule,
+                        made.seq
+                    );
+                }
+            }
+        }
+    }
     let mut reader = source.open_table(&table)?;
     let header: Vec<String> = reader.columns().iter().map(|c| c.name.clone()).collect();
     let mut idx = Vec::new();
