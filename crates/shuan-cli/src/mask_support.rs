@@ -9,7 +9,6 @@ use anyhow::{bail, Context as _, Result};
 use serde_json::{Map, Value};
 use shuan_classify::Profile;
 use shuan_crypto::keyring::{keyring_path, KeyState, KeyringError};
-use shuan_crypto::zeroize::Zeroizing;
 use shuan_ledger::Outcome;
 use shuan_mask::log::MaskLogRecord;
 use shuan_mask::rules::Scenario;
@@ -101,11 +100,7 @@ pub fn load_mask_keys(
 
 /// The masking keys of a keyring data key.
 fn keys_from_data_key(data_key: &[u8; 16]) -> MaskKeys {
-    let master = Zeroizing::new(shuan_crypto::hmac::hmac_sm3(
-        &data_key[..],
-        b"shuan-mask/v1/keyring-master",
-    ));
-    MaskKeys::from_master(&master)
+    MaskKeys::from_keyring_data_key(data_key)
 }
 
 /// Every masking key a detection may need: the key file or the chosen version if one is
