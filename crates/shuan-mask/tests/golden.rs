@@ -41,15 +41,17 @@ fn fpe(alphabet: &str, tweak: &str) -> Operator {
     }
 }
 
-/// (case, operator, value, entity, row, column)
-fn operator_cases() -> Vec<(
+/// One operator vector: (case, operator, value, entity, row, column).
+type OperatorCase = (
     &'static str,
     Operator,
     &'static str,
     Option<&'static str>,
     u64,
     &'static str,
-)> {
+);
+
+fn operator_cases() -> Vec<OperatorCase> {
     vec![
         (
             "pseudonym_hex_default",
