@@ -855,3 +855,72 @@ fn risk_refuses_k_zero_and_too_many_partitions() {
         ],
     ));
 }
+
+/// 16 `shuan mask --recipient` runs at once into one data directory: every run's
+/// watermark registry entry is there, the ledger verifies and holds every run, and no
+/// temporary file is left anywhere.
+#[test]
+fn sixteen_parallel_watermarked_masks_into_one_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let src = people_csv(dir.path(), 300);
+    let data = dir.path().join("data");
+    let run = |i: usize| {
+        let out = dir.path().join(format!("out{i}.csv"));
+        Command::new(env!("CARGO_BIN_EXE_shuan"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["mask", src.to_str().unwrap(), "--scenario", "sharing"])
+            .args(["--key-file", &key, "--no-progress", "--threads", "1"])
+            .args(["--recipient", &format!("接收方{i}"), "--out"])
+            .arg(&out)
+            .env_remove("SHUAN_MASK_KEY_FILE")
+            .spawn()
+            .unwrap()
+    };
+    // The first run sets the data directory up (node key, ledger).
+    assert!(run(0).wait().unwrap().success());
+    let children: Vec<_> = (1..=16).map(run).collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let listed = ok(shuan(&data, &["watermark", "list"]));
+    for i in 0..=16 {
+        assert!(
+            listed.contains(&format!("接收方{i} ")),
+            "接收方{i} missing:\n{listed}"
+        );
+    }
+    assert_eq!(listed.lines().count(), 17, "{listed}");
+    ok(shuan(&data, &["audit", "verify"]));
+    let log = masking_log(&data, "mask");
+    assert_eq!(log.len(), 17);
+    assert!(log.iter().all(|r| r["outcome"] == "allowed"));
+    // Each extract names its recipient.
+    let named = ok(shuan(
+        &data,
+        &[
+            "watermark",
+            "detect",
+            dir.path().join("out7.csv").to_str().unwrap(),
+            "--key-file",
+            &key,
+        ],
+    ));
+    assert!(named.contains("recipient (接收方): 接收方7"), "{named}");
+    // No temporary left: only the outputs beside the source, nothing stray in the data dir.
+    let mut stray = Vec::new();
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if p.is_dir() {
+                stack.push(p);
+            } else if name.starts_with('.') || name.contains("part") || name.contains("tmp") {
+                stray.push(p);
+            }
+        }
+    }
+    assert!(stray.is_empty(), "temporaries left: {stray:?}");
+}

@@ -18,7 +18,7 @@ use shuan_mask::ops::Operator;
 use shuan_mask::risk::{RiskAnalyzer, RiskOptions};
 use shuan_mask::rules::{ColumnInfo, RuleSet};
 use shuan_mask::sink::{ensure_not_source, CsvSink, FileFormat, JsonlSink, RowSink, SqliteSink};
-use shuan_mask::watermark::{Detector, Embedder, WatermarkEntry, Z_THRESHOLD};
+use shuan_mask::watermark::{Detector, Embedder, Registry, WatermarkEntry, Z_THRESHOLD};
 use shuan_mask::{Alphabet, MaskKeys};
 use shuan_source::{SourceOptions, TableRef};
 
@@ -414,40 +414,8 @@ fn auto_carriers(plan: &MaskPlan, rows: &[Vec<Option<String>>]) -> Vec<String> {
     out
 }
 
-fn registry_path(ctx: &Context) -> PathBuf {
-    ctx.data_dir.join("watermarks.jsonl")
-}
-
-fn append_registry(ctx: &Context, entry: &WatermarkEntry) -> anyhow::Result<()> {
-    use std::io::Write;
-    std::fs::create_dir_all(&ctx.data_dir)
-        .with_context(|| format!("creating {}", ctx.data_dir.display()))?;
-    let path = registry_path(ctx);
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    writeln!(f, "{}", serde_json::to_string(entry)?)?;
-    f.sync_all()?;
-    Ok(())
-}
-
-fn read_registry(ctx: &Context) -> anyhow::Result<Vec<WatermarkEntry>> {
-    let path = registry_path(ctx);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l)
-                .with_context(|| format!("{}:{}: not a watermark record", path.display(), i + 1))
-        })
-        .collect()
+fn registry(ctx: &Context) -> Registry {
+    Registry::in_dir(&ctx.data_dir)
 }
 
 pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
@@ -750,18 +718,15 @@ impl Watermarking<'_> {
                 header.join(",")
             )
         })?;
-        append_registry(
-            ctx,
-            &WatermarkEntry {
-                recipient: recipient.to_string(),
-                carriers: carriers.clone(),
-                key_columns: e.key_column_names(header),
-                key_fingerprint: k.fingerprint(),
-                when: shuan_mask::dates::now_rfc3339(),
-                source: format!("{source_name}#{}", table.name),
-                destination: written.to_string(),
-            },
-        )?;
+        registry(ctx).append(&WatermarkEntry {
+            recipient: recipient.to_string(),
+            carriers: carriers.clone(),
+            key_columns: e.key_column_names(header),
+            key_fingerprint: k.fingerprint(),
+            when: shuan_mask::dates::now_rfc3339(),
+            source: format!("{source_name}#{}", table.name),
+            destination: written.to_string(),
+        })?;
         Ok(Some(e))
     }
 }
@@ -1243,7 +1208,7 @@ pub fn run_risk(_ctx: &Context, args: RiskArgs) -> anyhow::Result<ExitCode> {
 pub fn run_watermark(ctx: &Context, cmd: WatermarkCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         WatermarkCommand::List => {
-            for e in read_registry(ctx)? {
+            for e in registry(ctx).read()? {
                 println!(
                     "{}  {}  carriers={}  {} → {}",
                     e.when,
@@ -1262,7 +1227,8 @@ pub fn run_watermark(ctx: &Context, cmd: WatermarkCommand) -> anyhow::Result<Exi
                 return Err(key_missing("watermark detection"));
             }
             // Each registered extract is checked with the key version that marked it.
-            let entries: Vec<(WatermarkEntry, usize)> = read_registry(ctx)?
+            let entries: Vec<(WatermarkEntry, usize)> = registry(ctx)
+                .read()?
                 .into_iter()
                 .filter_map(|e| {
                     let k = candidates
@@ -1274,7 +1240,7 @@ pub fn run_watermark(ctx: &Context, cmd: WatermarkCommand) -> anyhow::Result<Exi
             if entries.is_empty() {
                 bail!(
                     "no watermark registered with this key in {}; extracts are registered by `shuan mask --recipient`",
-                    registry_path(ctx).display()
+                    registry(ctx).path().display()
                 );
             }
             let (mut source, table) = open_single_table(&file, None)?;
