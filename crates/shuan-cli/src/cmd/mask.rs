@@ -10,13 +10,14 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use shuan_detect::{ColumnClassifier, DataType, TextScanner};
+use shuan_detect::{ColumnClassifier, DataType};
 use shuan_ledger::Outcome;
 use shuan_mask::job::{FirstBatchHook, JobError, JobHooks, MaskPlan, Masker, ResidualRedactor};
 use shuan_mask::log::{current_user, MaskLogRecord, TableLog};
 use shuan_mask::ops::Operator;
+use shuan_mask::plan::{plan_table, PlanRequest, TextRedactor};
 use shuan_mask::risk::{RiskAnalyzer, RiskOptions};
-use shuan_mask::rules::{ColumnInfo, RuleSet};
+use shuan_mask::rules::RuleSet;
 use shuan_mask::sink::{ensure_not_source, CsvSink, FileFormat, JsonlSink, RowSink, SqliteSink};
 use shuan_mask::watermark::{Detector, Embedder, Registry, WatermarkEntry, Z_THRESHOLD};
 use shuan_mask::{Alphabet, MaskKeys};
@@ -277,36 +278,6 @@ fn load_rules(user: Option<&Path>) -> anyhow::Result<RuleSet> {
                 &detect_known,
             )?)
         }
-    }
-}
-
-/// Residual scan for open data: every identifier found in kept text becomes `[类型]`.
-struct ScannerRedactor(TextScanner);
-
-impl ResidualRedactor for ScannerRedactor {
-    fn redact(&self, text: &str) -> Option<String> {
-        let found = self.0.scan(text);
-        if found.is_empty() {
-            return None;
-        }
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
-        for f in &found {
-            if f.start < at
-                || f.end > text.len()
-                || !text.is_char_boundary(f.start)
-                || !text.is_char_boundary(f.end)
-            {
-                continue;
-            }
-            out.push_str(&text[at..f.start]);
-            out.push('[');
-            out.push_str(f.data_type.label());
-            out.push(']');
-            at = f.end;
-        }
-        out.push_str(&text[at..]);
-        Some(out)
     }
 }
 
@@ -578,7 +549,7 @@ fn mask_source(
         return Err(key_missing("a watermark (--recipient)"));
     }
     let classifier = ColumnClassifier::new();
-    let redactor = ScannerRedactor(TextScanner::new());
+    let redactor = TextRedactor::new();
     let mut table_logs = Vec::new();
     let mut destinations = Vec::new();
     for table in &tables {
@@ -738,7 +709,7 @@ fn mask_table(
     table: &TableRef,
     scenario: &shuan_mask::rules::Scenario,
     classifier: &ColumnClassifier,
-    redactor: &ScannerRedactor,
+    redactor: &TextRedactor,
     profile: &shuan_classify::Profile,
     keys: Option<&MaskKeys>,
     dest: Option<&Dest>,
@@ -747,37 +718,16 @@ fn mask_table(
     ctx: &Context,
     source_name: &str,
 ) -> anyhow::Result<(MaskPlan, shuan_mask::job::MaskStats, String)> {
-    // Discovery on a sample of the first rows, unless the rules name every column.
-    let mut infos: Vec<ColumnInfo> = {
-        let reader = source.open_table(table)?;
-        reader
-            .columns()
-            .iter()
-            .map(|c| ColumnInfo {
-                table: Some(table.name.clone()),
-                name: c.name.clone(),
-                ..Default::default()
-            })
-            .collect()
-    };
-    if !infos.iter().all(|c| scenario.names_column(c)) {
-        let found = shuan_discover::discover_table(
-            source,
-            table,
-            args.sample as usize,
-            classifier,
+    let plan = plan_table(
+        source,
+        table,
+        &PlanRequest {
+            scenario,
+            sample: args.sample as usize,
             profile,
-        )
-        .with_context(|| format!("discovering the columns of {}", table.name))?;
-        for (info, verdict) in infos.iter_mut().zip(found.columns) {
-            if let Some(t) = verdict.data_type {
-                info.data_type = Some(t.id().to_string());
-                info.data_type_label = Some(t.label().to_string());
-            }
-            info.level = Some(profile.level(verdict.grade.level).name.clone());
-        }
-    }
-    let plan = MaskPlan::build(scenario, infos)?;
+            classifier,
+        },
+    )?;
     if plan.needs_key() && keys.is_none() && !args.dry_run {
         return Err(key_missing(&format!("scenario {}", scenario.id)));
     }
