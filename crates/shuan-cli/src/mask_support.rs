@@ -9,7 +9,6 @@ use anyhow::{bail, Context as _, Result};
 use serde_json::{Map, Value};
 use shuan_classify::Profile;
 use shuan_crypto::keyring::{keyring_path, KeyState, KeyringError};
-use shuan_crypto::zeroize::Zeroizing;
 use shuan_ledger::Outcome;
 use shuan_mask::log::MaskLogRecord;
 use shuan_mask::rules::Scenario;
@@ -54,7 +53,7 @@ pub struct KeyRequest<'a> {
 
 /// Loads the masking key: the key file if one is given, else the keyring's data key
 /// (created on first use when `create`), else `None` when the data directory has no
-/// keyring. The 32-byte masking master key is HMAC-SM3(data key, label), so the data key
+/// keyring or the keyring has no such key yet. The 32-byte masking master key is HMAC-SM3(data key, label), so the data key
 /// itself never leaves the keyring module and destroying it (`shuan keys destroy mask`)
 /// makes every pseudonym and FPE value of that key irreversible for good.
 pub fn load_mask_keys(
@@ -87,6 +86,9 @@ pub fn load_mask_keys(
                 );
                 kr.active_key(req.key_id)?
             }
+            // Not created yet and not to be created now (an unkeyed scenario, a dry run,
+            // unmasking): there is no masking key, which the caller judges.
+            Err(KeyringError::KeyNotFound(_)) => return Ok(None),
             Err(e) => return Err(e).with_context(|| format!("masking key '{}'", req.key_id)),
         },
     };
@@ -98,11 +100,7 @@ pub fn load_mask_keys(
 
 /// The masking keys of a keyring data key.
 fn keys_from_data_key(data_key: &[u8; 16]) -> MaskKeys {
-    let master = Zeroizing::new(shuan_crypto::hmac::hmac_sm3(
-        &data_key[..],
-        b"shuan-mask/v1/keyring-master",
-    ));
-    MaskKeys::from_master(&master)
+    MaskKeys::from_keyring_data_key(data_key)
 }
 
 /// Every masking key a detection may need: the key file or the chosen version if one is
@@ -190,4 +188,74 @@ pub fn record_mask_event(
 /// synchronised with other threads reading it.
 pub fn set_event_purpose(purpose: &str) {
     std::env::set_var("SHUAN_PURPOSE", purpose);
+}
+
+/// How one column of a masked file was made, by the masking log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedColumn {
+    /// Operator name (`fpe`, `pseudonym`, …).
+    pub operator: String,
+    /// The rule that chose it (`file:line` or `unmatched`).
+    pub rule: String,
+    /// Sequence number of the ledger record.
+    pub seq: u64,
+}
+
+/// The operator that made `column` of the masked file `file`, by the latest successful
+/// `mask` record in the audit ledger whose destinations include that file; `None` when
+/// the ledger has no such record (a file masked elsewhere).
+pub fn recorded_column_operator(
+    ctx: &Context,
+    file: &Path,
+    column: &str,
+) -> Result<Option<RecordedColumn>> {
+    let dir = shuan_ledger::default_dir(&ctx.data_dir);
+    if !dir.exists() {
+        return Ok(None);
+    }
+    let Ok(wanted) = std::fs::canonicalize(file) else {
+        return Ok(None);
+    };
+    let same_file = |d: &str| std::fs::canonicalize(d.trim()).is_ok_and(|p| p == wanted);
+    let mut found = None;
+    for record in shuan_ledger::reader::records(&dir, 1)
+        .with_context(|| format!("reading the masking log in {}", dir.display()))?
+    {
+        let record =
+            record.with_context(|| format!("reading the masking log in {}", dir.display()))?;
+        if record.action != "mask" || record.outcome != Outcome::Allowed {
+            continue;
+        }
+        let details = &record.details;
+        let Some(dests) = details.get("destination").and_then(Value::as_str) else {
+            continue;
+        };
+        // One destination per table, in the order of `tables`.
+        let Some(i) = dests.split(", ").position(same_file) else {
+            continue;
+        };
+        let made = details
+            .get("tables")
+            .and_then(|t| t.get(i))
+            .and_then(|t| t.get("columns"))
+            .and_then(Value::as_array)
+            .and_then(|cols| {
+                cols.iter()
+                    .find(|c| c.get("column").and_then(Value::as_str) == Some(column))
+            });
+        if let Some(c) = made {
+            let text = |k: &str| {
+                c.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            found = Some(RecordedColumn {
+                operator: text("operator"),
+                rule: text("rule"),
+                seq: record.seq,
+            });
+        }
+    }
+    Ok(found)
 }

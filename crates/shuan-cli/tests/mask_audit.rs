@@ -470,3 +470,84 @@ fn unmask_purpose_is_required_and_recorded_as_the_event_purpose() {
     assert!(table.contains("核对户籍信息 工单#123"), "{table}");
     ok(shuan(&data, &["audit", "verify"]));
 }
+
+/// docs/masking.md: the key `mask` is made the first time a keyed scenario runs; until
+/// then an unkeyed scenario and a dry run work without it (they failed with "no data
+/// key 'mask' in the keyring").
+#[test]
+fn unkeyed_scenarios_and_dry_runs_need_no_masking_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let src = people(tmp.path(), 20);
+    ok(shuan(&data, &["keys", "init"]));
+    let has_mask_key = || text(&ok(shuan(&data, &["keys", "list", "--json"]))).contains("\"mask\"");
+    ok(mask(
+        &data,
+        &src,
+        "open_data",
+        &tmp.path().join("open.csv"),
+        &[],
+    ));
+    ok(mask(
+        &data,
+        &src,
+        "internal_query",
+        &tmp.path().join("iq.csv"),
+        &[],
+    ));
+    let plan = ok(shuan(
+        &data,
+        &[
+            "mask",
+            src.to_str().unwrap(),
+            "--scenario",
+            "sharing",
+            "--dry-run",
+        ],
+    ));
+    assert!(text(&plan).contains("pseudonym"), "{}", text(&plan));
+    assert!(!has_mask_key(), "a dry run must not create the key");
+    ok(mask(&data, &src, "sharing", &tmp.path().join("s.csv"), &[]));
+    assert!(has_mask_key(), "the first keyed run creates it");
+}
+
+/// test_env pseudonymises names (Chinese-name format): `unmask --column name:chinese`
+/// would "decrypt" them into garbage with exit 0; the masking log says the column is not
+/// FPE, so it is refused (exit 1) and the refusal recorded.
+#[test]
+fn unmask_of_a_pseudonymised_column_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let src = people(tmp.path(), 20);
+    ok(shuan(&data, &["keys", "init"]));
+    let masked = tmp.path().join("test.csv");
+    ok(mask(&data, &src, "test_env", &masked, &[]));
+    let back = tmp.path().join("back.csv");
+    let unmask = |column: &str| {
+        shuan(
+            &data,
+            &[
+                "unmask",
+                masked.to_str().unwrap(),
+                "--column",
+                column,
+                "--purpose",
+                "核对",
+                "--out",
+                back.to_str().unwrap(),
+                "--force",
+            ],
+        )
+    };
+    let o = unmask("name:chinese");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("`pseudonym`"), "{}", text(&o));
+    assert!(text(&o).contains("only `fpe` columns"), "{}", text(&o));
+    assert!(!back.exists());
+    // The FPE column of the same file is reversed as before.
+    ok(unmask("id_no:id_number"));
+    assert_eq!(column(&back, "id_no"), column(&src, "id_no"));
+    let recs = records(&data, "unmask");
+    assert_eq!(recs[0]["outcome"], "error");
+    assert_eq!(recs[1]["outcome"], "allowed");
+}

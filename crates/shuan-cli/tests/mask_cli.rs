@@ -732,3 +732,195 @@ fn masked_output_holds_no_identifier_shuan_detect_finds() {
     ));
     assert!(!detected_identifiers(dir.path(), &out).is_empty());
 }
+
+/// The `my-rules.toml` example of docs/masking.md passes `shuan mask rules check`, and
+/// `rules show` describes its operators as a rule file would, not as Rust `Debug` text.
+#[test]
+fn docs_rule_file_example_passes_rules_check() {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/masking.md"),
+    )
+    .unwrap();
+    let section = &doc[doc.find("## Rule sets").expect("the rule set section")..];
+    let start = section.find("```toml\n").expect("a TOML example") + "```toml\n".len();
+    let example = &section[start..start + section[start..].find("```").unwrap()];
+    assert!(example.contains("[scenarios.my_sharing]"), "{example}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("my-rules.toml");
+    std::fs::write(&file, example).unwrap();
+    let checked = ok(shuan(
+        dir.path(),
+        &["mask", "rules", "check", file.to_str().unwrap()],
+    ));
+    assert!(checked.contains("OK"), "{checked}");
+    let shown = ok(shuan(
+        dir.path(),
+        &["mask", "rules", "show", "--rules", file.to_str().unwrap()],
+    ));
+    assert!(shown.contains("my_sharing"), "{shown}");
+    assert!(
+        shown.contains("partial keep_first=3 keep_last=4 mask_char=\"*\""),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("pseudonym format=\"hex\" length=16 prefix=\"P\""),
+        "{shown}"
+    );
+    for debug in [
+        "{",
+        "}",
+        "Some(",
+        "None",
+        "Hex",
+        "Partial",
+        "GeneralizeDate",
+    ] {
+        assert!(
+            !shown.contains(debug),
+            "Rust Debug text `{debug}` in:\n{shown}"
+        );
+    }
+}
+
+#[test]
+fn unsupported_out_extension_is_refused_not_made_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = people_csv(dir.path(), 10);
+    let out = dir.path().join("x.parquet");
+    let o = shuan(
+        dir.path(),
+        &[
+            "mask",
+            src.to_str().unwrap(),
+            "--scenario",
+            "internal_query",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("parquet files are not"), "{err}");
+    assert!(!out.exists(), "x.parquet was created");
+    // A name ending in a separator is still a directory to create.
+    let outdir = format!("{}/", dir.path().join("masked.v2").display());
+    ok(shuan(
+        dir.path(),
+        &[
+            "mask",
+            src.to_str().unwrap(),
+            "--scenario",
+            "internal_query",
+            "--out",
+            &outdir,
+        ],
+    ));
+    assert!(dir.path().join("masked.v2/people.csv").is_file());
+}
+
+#[test]
+fn risk_refuses_k_zero_and_too_many_partitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = people_csv(dir.path(), 50);
+    for (flag, value) in [
+        ("--k", "0"),
+        ("--partitions", "100000"),
+        ("--partitions", "0"),
+    ] {
+        let o = shuan(
+            dir.path(),
+            &[
+                "risk",
+                src.to_str().unwrap(),
+                "--qi",
+                "birth_date",
+                flag,
+                value,
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(flag), "{err}");
+    }
+    // The largest allowed partition count works (no "Too many open files").
+    ok(shuan(
+        dir.path(),
+        &[
+            "risk",
+            src.to_str().unwrap(),
+            "--qi",
+            "birth_date",
+            "--partitions",
+            "512",
+        ],
+    ));
+}
+
+/// 16 `shuan mask --recipient` runs at once into one data directory: every run's
+/// watermark registry entry is there, the ledger verifies and holds every run, and no
+/// temporary file is left anywhere.
+#[test]
+fn sixteen_parallel_watermarked_masks_into_one_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let src = people_csv(dir.path(), 300);
+    let data = dir.path().join("data");
+    let run = |i: usize| {
+        let out = dir.path().join(format!("out{i}.csv"));
+        Command::new(env!("CARGO_BIN_EXE_shuan"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["mask", src.to_str().unwrap(), "--scenario", "sharing"])
+            .args(["--key-file", &key, "--no-progress", "--threads", "1"])
+            .args(["--recipient", &format!("接收方{i}"), "--out"])
+            .arg(&out)
+            .env_remove("SHUAN_MASK_KEY_FILE")
+            .spawn()
+            .unwrap()
+    };
+    // The first run sets the data directory up (node key, ledger).
+    assert!(run(0).wait().unwrap().success());
+    let children: Vec<_> = (1..=16).map(run).collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let listed = ok(shuan(&data, &["watermark", "list"]));
+    for i in 0..=16 {
+        assert!(
+            listed.contains(&format!("接收方{i} ")),
+            "接收方{i} missing:\n{listed}"
+        );
+    }
+    assert_eq!(listed.lines().count(), 17, "{listed}");
+    ok(shuan(&data, &["audit", "verify"]));
+    let log = masking_log(&data, "mask");
+    assert_eq!(log.len(), 17);
+    assert!(log.iter().all(|r| r["outcome"] == "allowed"));
+    // Each extract names its recipient.
+    let named = ok(shuan(
+        &data,
+        &[
+            "watermark",
+            "detect",
+            dir.path().join("out7.csv").to_str().unwrap(),
+            "--key-file",
+            &key,
+        ],
+    ));
+    assert!(named.contains("recipient (接收方): 接收方7"), "{named}");
+    // No temporary left: only the outputs beside the source, nothing stray in the data dir.
+    let mut stray = Vec::new();
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if p.is_dir() {
+                stack.push(p);
+            } else if name.starts_with('.') || name.contains("part") || name.contains("tmp") {
+                stray.push(p);
+            }
+        }
+    }
+    assert!(stray.is_empty(), "temporaries left: {stray:?}");
+}

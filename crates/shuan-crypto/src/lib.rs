@@ -9,6 +9,7 @@
 pub mod backup;
 pub mod envelope;
 pub mod error;
+pub mod ff1;
 mod fsutil;
 pub mod hex;
 pub mod hmac;

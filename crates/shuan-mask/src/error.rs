@@ -82,3 +82,9 @@ impl MaskError {
 
 /// Result alias of this crate.
 pub type Result<T, E = MaskError> = std::result::Result<T, E>;
+
+impl From<shuan_crypto::ff1::Ff1Error> for MaskError {
+    fn from(e: shuan_crypto::ff1::Ff1Error) -> Self {
+        MaskError::Fpe(e.0)
+    }
+}

@@ -30,6 +30,11 @@ impl std::fmt::Debug for MaskKeys {
     }
 }
 
+/// Label deriving the masking master key from a keyring data key. Changing it changes
+/// every pseudonym and makes every FPE extract irreversible (pinned by the golden vectors
+/// in `tests/golden.rs`).
+pub const KEYRING_MASTER_LABEL: &[u8] = b"shuan-mask/v1/keyring-master";
+
 /// SM4 as the block cipher under FF1.
 pub struct Sm4Block<'a>(pub &'a Sm4);
 
@@ -57,6 +62,15 @@ impl MaskKeys {
             watermark: HmacSm3::new(&derive("shuan-mask/v1/watermark")[..]),
             fingerprint,
         }
+    }
+
+    /// The masking keys of a keyring data key (`shuan keys`, id `mask` by default): the
+    /// 32-byte master is HMAC-SM3(data key, [`KEYRING_MASTER_LABEL`]), so the data key
+    /// itself never leaves the keyring, and destroying it makes every pseudonym and FPE
+    /// value of that key irreversible for good.
+    pub fn from_keyring_data_key(data_key: &[u8; 16]) -> Self {
+        let master = Zeroizing::new(hmac_sm3(&data_key[..], KEYRING_MASTER_LABEL));
+        MaskKeys::from_master(&master)
     }
 
     /// Parse 64 hex digits (whitespace ignored).

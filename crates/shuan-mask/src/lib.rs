@@ -6,12 +6,12 @@
 
 pub mod dates;
 pub mod error;
-pub mod ff1;
 pub mod fpe;
 pub mod job;
 pub mod key;
 pub mod log;
 pub mod ops;
+pub mod plan;
 pub mod risk;
 pub mod rules;
 pub mod sink;
@@ -21,3 +21,5 @@ pub use error::{MaskError, Result};
 pub use fpe::Alphabet;
 pub use key::MaskKeys;
 pub use ops::{ApplyCtx, Operator};
+/// FF1 moved to `shuan-crypto` (a cipher mode); re-exported under its old path.
+pub use shuan_crypto::ff1;

@@ -164,6 +164,87 @@ impl Operator {
         }
     }
 
+    /// The operator as a rule file would write it (`partial keep_first=3 keep_last=4
+    /// mask_char="*"`): what `shuan mask rules show` prints, never Rust `Debug` text.
+    pub fn describe(&self) -> String {
+        let quoted = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+        match self {
+            Operator::Keep | Operator::Nullify | Operator::Suppress => self.name().to_string(),
+            Operator::Partial {
+                keep_first,
+                keep_last,
+                mask_char,
+                fixed,
+            } => {
+                let mut out = format!(
+                    "partial keep_first={keep_first} keep_last={keep_last} mask_char={}",
+                    quoted(&mask_char.to_string())
+                );
+                if let Some(n) = fixed {
+                    out.push_str(&format!(" fixed={n}"));
+                }
+                out
+            }
+            Operator::Replace { with } => format!("replace with={}", quoted(with)),
+            Operator::Pseudonym {
+                prefix,
+                format,
+                namespace,
+            } => {
+                let mut out = match format {
+                    PseudonymFormat::Hex { len } => {
+                        format!("pseudonym format=\"hex\" length={len}")
+                    }
+                    PseudonymFormat::Digits => "pseudonym format=\"digits\"".to_string(),
+                    PseudonymFormat::ChineseName => "pseudonym format=\"chinese_name\"".to_string(),
+                };
+                if !prefix.is_empty() {
+                    out.push_str(&format!(" prefix={}", quoted(prefix)));
+                }
+                if !namespace.is_empty() {
+                    out.push_str(&format!(" namespace={}", quoted(namespace)));
+                }
+                out
+            }
+            Operator::Fpe { alphabet, tweak } => {
+                let mut out = format!("fpe alphabet=\"{}\"", alphabet.name());
+                if !tweak.is_empty() {
+                    out.push_str(&format!(" tweak={}", quoted(tweak)));
+                }
+                out
+            }
+            Operator::GeneralizeDate(level) => match level {
+                DateLevel::Year => "generalize_date to=\"year\"".to_string(),
+                DateLevel::YearMonth => "generalize_date to=\"year_month\"".to_string(),
+                DateLevel::AgeBand {
+                    width,
+                    reference_year,
+                } => format!(
+                    "generalize_date to=\"age_band\" width={width} reference_year={reference_year}"
+                ),
+            },
+            Operator::GeneralizeAddress(level) => format!(
+                "generalize_address level=\"{}\"",
+                match level {
+                    AddressLevel::Province => "province",
+                    AddressLevel::City => "city",
+                    AddressLevel::District => "district",
+                }
+            ),
+            Operator::GeneralizeGps { grid } => format!("generalize_gps grid={grid}"),
+            Operator::GeneralizeNumber { width } => format!("generalize_number width={width}"),
+            Operator::Truncate { keep } => format!("truncate keep={keep}"),
+            Operator::DateShift { max_days, entity } => {
+                let mut out = format!("date_shift max_days={max_days}");
+                if let Some(e) = entity {
+                    out.push_str(&format!(" entity={}", quoted(e)));
+                }
+                out
+            }
+            Operator::Noise { relative } => format!("noise relative={relative}"),
+        }
+    }
+
     /// True when the operator needs a masking key.
     pub fn needs_key(&self) -> bool {
         matches!(

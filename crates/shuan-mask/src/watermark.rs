@@ -11,9 +11,116 @@
 //! (nearly) every digit; any other recipient agrees on about half, so a few hundred rows
 //! give an overwhelming score (z = (matches − n/2) / sqrt(n/4)).
 
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{flock, FlockOperation};
 use serde::{Deserialize, Serialize};
 
+use crate::error::{MaskError, Result};
 use crate::key::MaskKeys;
+
+/// File name of the watermark registry in the data directory.
+pub const REGISTRY_FILE: &str = "watermarks.jsonl";
+
+/// The watermark registry: one JSON line per watermarked extract, read back by
+/// detection. Safe for many `shuan mask` processes (and, later, server requests) at once:
+/// every append holds an exclusive `flock` on the file, writes its whole line with one
+/// `write_all` in append mode and syncs it before unlocking, so no acknowledged entry is
+/// lost or interleaved with another; readers hold a shared lock, so they never see half a
+/// line.
+pub struct Registry {
+    path: PathBuf,
+}
+
+impl Registry {
+    /// The registry of a data directory.
+    pub fn in_dir(data_dir: &Path) -> Self {
+        Registry {
+            path: data_dir.join(REGISTRY_FILE),
+        }
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn io(&self, what: &str) -> impl Fn(std::io::Error) -> MaskError + '_ {
+        let what = what.to_string();
+        move |e| MaskError::Io {
+            path: self.path.clone(),
+            source: std::io::Error::new(e.kind(), format!("{what}: {e}")),
+        }
+    }
+
+    /// Appends one entry; returns once it is durable.
+    pub fn append(&self, entry: &WatermarkEntry) -> Result<()> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(self.io("creating its directory"))?;
+        }
+        let mut line = serde_json::to_vec(entry)?;
+        line.push(b'\n');
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .read(true)
+            .open(&self.path)
+            .map_err(self.io("opening"))?;
+        flock(&file, FlockOperation::LockExclusive).map_err(|e| self.io("locking")(e.into()))?;
+        // A writer killed mid-line left a torn last line: end it, so this entry starts
+        // on a line of its own (the torn one is then skipped by `read`).
+        let len = file.metadata().map_err(self.io("reading metadata"))?.len();
+        if len > 0 {
+            let mut last = [0u8; 1];
+            file.seek(SeekFrom::Start(len - 1))
+                .and_then(|_| file.read_exact(&mut last))
+                .map_err(self.io("reading"))?;
+            if last[0] != b'\n' {
+                line.insert(0, b'\n');
+            }
+        }
+        file.write_all(&line).map_err(self.io("appending"))?;
+        file.sync_all().map_err(self.io("syncing"))?;
+        // Closing the file releases the lock.
+        Ok(())
+    }
+
+    /// Every entry, oldest first. A line that is not an entry is an error naming it,
+    /// except a torn line left by a writer that was killed mid-write.
+    pub fn read(&self) -> Result<Vec<WatermarkEntry>> {
+        let mut file = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(self.io("opening")(e)),
+        };
+        flock(&file, FlockOperation::LockShared).map_err(|e| self.io("locking")(e.into()))?;
+        let mut text = String::new();
+        file.read_to_string(&mut text).map_err(self.io("reading"))?;
+        let lines: Vec<&str> = text.split('\n').collect();
+        let mut out = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str(line) {
+                Ok(entry) => out.push(entry),
+                // Torn: not terminated (the last piece) or ended by a later append.
+                Err(e) if e.is_eof() => continue,
+                Err(_) if i + 1 == lines.len() => continue,
+                Err(e) => {
+                    return Err(MaskError::Invalid(format!(
+                        "{}:{}: not a watermark record ({e}); the registry was edited by hand?",
+                        self.path.display(),
+                        i + 1
+                    )))
+                }
+            }
+        }
+        Ok(out)
+    }
+}
 
 /// What was embedded for one recipient, kept in the registry for detection.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -285,5 +392,75 @@ mod tests {
             d.add(r);
         }
         assert!(d.score().z < Z_THRESHOLD);
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+
+    fn entry(i: usize) -> WatermarkEntry {
+        WatermarkEntry {
+            recipient: format!("接收方{i}"),
+            carriers: vec!["amount".into()],
+            key_columns: vec!["id".into(), "备注".repeat(200)],
+            key_fingerprint: "00".repeat(8),
+            when: "2026-12-03T08:00:00Z".into(),
+            source: format!("src{i}.csv"),
+            destination: format!("out{i}.csv"),
+        }
+    }
+
+    /// 16 appenders at once (each with its own file handle, as separate processes have):
+    /// every entry is there, whole.
+    #[test]
+    fn parallel_appends_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::thread::scope(|s| {
+            for t in 0..16 {
+                let dir = dir.path();
+                s.spawn(move || {
+                    for k in 0..8 {
+                        Registry::in_dir(dir).append(&entry(t * 100 + k)).unwrap();
+                    }
+                });
+            }
+        });
+        let mut got: Vec<String> = Registry::in_dir(dir.path())
+            .read()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.recipient)
+            .collect();
+        got.sort();
+        let mut want: Vec<String> = (0..16)
+            .flat_map(|t| (0..8).map(move |k| entry(t * 100 + k).recipient))
+            .collect();
+        want.sort();
+        assert_eq!(got, want);
+    }
+
+    /// A writer killed mid-line leaves a torn line: it is skipped, and the next append
+    /// starts a line of its own.
+    #[test]
+    fn a_torn_last_line_is_skipped_and_ended() {
+        let dir = tempfile::tempdir().unwrap();
+        let reg = Registry::in_dir(dir.path());
+        reg.append(&entry(1)).unwrap();
+        let mut f = OpenOptions::new().append(true).open(reg.path()).unwrap();
+        f.write_all(b"{\"recipient\":\"torn").unwrap();
+        drop(f);
+        assert_eq!(reg.read().unwrap().len(), 1);
+        reg.append(&entry(2)).unwrap();
+        let names: Vec<String> = reg
+            .read()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.recipient)
+            .collect();
+        assert_eq!(names, ["接收方1", "接收方2"]);
+        // A line damaged in the middle of the file is an error, not skipped.
+        std::fs::write(reg.path(), "not json\n{}\n").unwrap();
+        assert!(reg.read().is_err());
     }
 }

@@ -10,15 +10,16 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use shuan_detect::{ColumnClassifier, DataType, TextScanner};
+use shuan_detect::{ColumnClassifier, DataType};
 use shuan_ledger::Outcome;
 use shuan_mask::job::{FirstBatchHook, JobError, JobHooks, MaskPlan, Masker, ResidualRedactor};
 use shuan_mask::log::{current_user, MaskLogRecord, TableLog};
 use shuan_mask::ops::Operator;
+use shuan_mask::plan::{plan_table, PlanRequest, TextRedactor};
 use shuan_mask::risk::{RiskAnalyzer, RiskOptions};
-use shuan_mask::rules::{ColumnInfo, RuleSet};
+use shuan_mask::rules::RuleSet;
 use shuan_mask::sink::{ensure_not_source, CsvSink, FileFormat, JsonlSink, RowSink, SqliteSink};
-use shuan_mask::watermark::{Detector, Embedder, WatermarkEntry, Z_THRESHOLD};
+use shuan_mask::watermark::{Detector, Embedder, Registry, WatermarkEntry, Z_THRESHOLD};
 use shuan_mask::{Alphabet, MaskKeys};
 use shuan_source::{SourceOptions, TableRef};
 
@@ -208,6 +209,9 @@ pub struct UnmaskArgs {
     operator: Option<String>,
 }
 
+/// Most spill partitions `shuan risk` opens at once (each is an open temporary file).
+const MAX_RISK_PARTITIONS: i64 = 512;
+
 /// Re-identification risk of a table: k-anonymity, l-diversity, records at risk.
 #[derive(clap::Args)]
 pub struct RiskArgs {
@@ -222,17 +226,20 @@ pub struct RiskArgs {
     #[arg(long)]
     sensitive: Option<String>,
 
-    /// Target k for "records at risk" and suggested generalizations.
-    #[arg(long, default_value_t = 5)]
+    /// Target k for "records at risk" and suggested generalizations (at least 1).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     k: u64,
 
     /// Table to analyse when the source has several.
     #[arg(long)]
     table: Option<String>,
 
-    /// Spill partitions (memory use is about one partition's distinct classes).
-    #[arg(long, default_value_t = 64)]
-    partitions: usize,
+    /// Spill partitions (memory use is about one partition's distinct classes). Each
+    /// is an open temporary file, so at most 512 (well below the usual limit of 1024
+    /// open files).
+    #[arg(long, default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=MAX_RISK_PARTITIONS))]
+    partitions: u32,
 
     /// Print JSON instead of text.
     #[arg(long)]
@@ -274,36 +281,6 @@ fn load_rules(user: Option<&Path>) -> anyhow::Result<RuleSet> {
     }
 }
 
-/// Residual scan for open data: every identifier found in kept text becomes `[类型]`.
-struct ScannerRedactor(TextScanner);
-
-impl ResidualRedactor for ScannerRedactor {
-    fn redact(&self, text: &str) -> Option<String> {
-        let found = self.0.scan(text);
-        if found.is_empty() {
-            return None;
-        }
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
-        for f in &found {
-            if f.start < at
-                || f.end > text.len()
-                || !text.is_char_boundary(f.start)
-                || !text.is_char_boundary(f.end)
-            {
-                continue;
-            }
-            out.push_str(&text[at..f.start]);
-            out.push('[');
-            out.push_str(f.data_type.label());
-            out.push(']');
-            at = f.end;
-        }
-        out.push_str(&text[at..]);
-        Some(out)
-    }
-}
-
 fn progress_bar(enabled: bool) -> ProgressBar {
     let target = if enabled && std::io::stderr().is_terminal() {
         ProgressDrawTarget::stderr()
@@ -318,6 +295,21 @@ fn progress_bar(enabled: bool) -> ProgressBar {
         .expect("valid template"),
     );
     bar
+}
+
+/// True when `--out` names a file (a name with an extension such as `x.parquet`, not
+/// ending in a separator) rather than a directory to create.
+fn looks_like_a_file(out: &Path) -> bool {
+    let text = out.to_string_lossy();
+    !text.ends_with('/')
+        && !text.ends_with(std::path::MAIN_SEPARATOR)
+        && out.extension().is_some_and(|e| {
+            !e.is_empty()
+                && e.len() <= 8
+                && e.to_string_lossy()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric())
+        })
 }
 
 enum Dest {
@@ -393,40 +385,8 @@ fn auto_carriers(plan: &MaskPlan, rows: &[Vec<Option<String>>]) -> Vec<String> {
     out
 }
 
-fn registry_path(ctx: &Context) -> PathBuf {
-    ctx.data_dir.join("watermarks.jsonl")
-}
-
-fn append_registry(ctx: &Context, entry: &WatermarkEntry) -> anyhow::Result<()> {
-    use std::io::Write;
-    std::fs::create_dir_all(&ctx.data_dir)
-        .with_context(|| format!("creating {}", ctx.data_dir.display()))?;
-    let path = registry_path(ctx);
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    writeln!(f, "{}", serde_json::to_string(entry)?)?;
-    f.sync_all()?;
-    Ok(())
-}
-
-fn read_registry(ctx: &Context) -> anyhow::Result<Vec<WatermarkEntry>> {
-    let path = registry_path(ctx);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l)
-                .with_context(|| format!("{}:{}: not a watermark record", path.display(), i + 1))
-        })
-        .collect()
+fn registry(ctx: &Context) -> Registry {
+    Registry::in_dir(&ctx.data_dir)
 }
 
 pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
@@ -545,6 +505,14 @@ fn mask_source(
                 ensure_not_source(out, &source_paths)?;
                 Dest::Sqlite(out.clone())
             }
+            None if !out.is_dir() && looks_like_a_file(out) => bail!(
+                "--out {}: masked output is written as .csv, .jsonl (.json, .ndjson), a .db/.sqlite \
+                 SQLite file, a directory, or a postgres:// or mysql:// table; {} files are not \
+                 a masking destination (to write one file per table into a directory of that name, \
+                 end it with /)",
+                out.display(),
+                out.extension().unwrap_or_default().to_string_lossy()
+            ),
             Some(fmt) if !out.is_dir() => {
                 if tables.len() > 1 {
                     bail!(
@@ -581,7 +549,7 @@ fn mask_source(
         return Err(key_missing("a watermark (--recipient)"));
     }
     let classifier = ColumnClassifier::new();
-    let redactor = ScannerRedactor(TextScanner::new());
+    let redactor = TextRedactor::new();
     let mut table_logs = Vec::new();
     let mut destinations = Vec::new();
     for table in &tables {
@@ -721,18 +689,15 @@ impl Watermarking<'_> {
                 header.join(",")
             )
         })?;
-        append_registry(
-            ctx,
-            &WatermarkEntry {
-                recipient: recipient.to_string(),
-                carriers: carriers.clone(),
-                key_columns: e.key_column_names(header),
-                key_fingerprint: k.fingerprint(),
-                when: shuan_mask::dates::now_rfc3339(),
-                source: format!("{source_name}#{}", table.name),
-                destination: written.to_string(),
-            },
-        )?;
+        registry(ctx).append(&WatermarkEntry {
+            recipient: recipient.to_string(),
+            carriers: carriers.clone(),
+            key_columns: e.key_column_names(header),
+            key_fingerprint: k.fingerprint(),
+            when: shuan_mask::dates::now_rfc3339(),
+            source: format!("{source_name}#{}", table.name),
+            destination: written.to_string(),
+        })?;
         Ok(Some(e))
     }
 }
@@ -744,7 +709,7 @@ fn mask_table(
     table: &TableRef,
     scenario: &shuan_mask::rules::Scenario,
     classifier: &ColumnClassifier,
-    redactor: &ScannerRedactor,
+    redactor: &TextRedactor,
     profile: &shuan_classify::Profile,
     keys: Option<&MaskKeys>,
     dest: Option<&Dest>,
@@ -753,37 +718,16 @@ fn mask_table(
     ctx: &Context,
     source_name: &str,
 ) -> anyhow::Result<(MaskPlan, shuan_mask::job::MaskStats, String)> {
-    // Discovery on a sample of the first rows, unless the rules name every column.
-    let mut infos: Vec<ColumnInfo> = {
-        let reader = source.open_table(table)?;
-        reader
-            .columns()
-            .iter()
-            .map(|c| ColumnInfo {
-                table: Some(table.name.clone()),
-                name: c.name.clone(),
-                ..Default::default()
-            })
-            .collect()
-    };
-    if !infos.iter().all(|c| scenario.names_column(c)) {
-        let found = shuan_discover::discover_table(
-            source,
-            table,
-            args.sample as usize,
-            classifier,
+    let plan = plan_table(
+        source,
+        table,
+        &PlanRequest {
+            scenario,
+            sample: args.sample as usize,
             profile,
-        )
-        .with_context(|| format!("discovering the columns of {}", table.name))?;
-        for (info, verdict) in infos.iter_mut().zip(found.columns) {
-            if let Some(t) = verdict.data_type {
-                info.data_type = Some(t.id().to_string());
-                info.data_type_label = Some(t.label().to_string());
-            }
-            info.level = Some(profile.level(verdict.grade.level).name.clone());
-        }
-    }
-    let plan = MaskPlan::build(scenario, infos)?;
+            classifier,
+        },
+    )?;
     if plan.needs_key() && keys.is_none() && !args.dry_run {
         return Err(key_missing(&format!("scenario {}", scenario.id)));
     }
@@ -814,7 +758,9 @@ fn mask_table(
                 FileFormat::JsonLines => Box::new(JsonlSink::create(&path, &header, args.force)?),
                 _ => Box::new(CsvSink::create(&path, &header, args.force)?),
             };
-            (sink, path.display().to_string())
+            // Absolute, so that `unmask` can find this run's record from any directory.
+            let written = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+            (sink, written.display().to_string())
         }
         Dest::Sqlite(db) => {
             let name = table_file_name(&table.name).replace('.', "_");
@@ -947,11 +893,11 @@ fn run_rules(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
                         sel.push(format!("fields={}", r.selector.fields.join("|")));
                     }
                     println!(
-                        "  {}:{:<5} {:<50} → {:?}",
+                        "  {}:{:<5} {:<50} → {}",
                         r.file,
                         r.line,
                         sel.join(" "),
-                        r.operator
+                        r.operator.describe()
                     );
                 }
             }
@@ -1063,6 +1009,25 @@ fn unmask(
     let source_paths: Vec<PathBuf> = table.path.iter().cloned().collect();
     let source_name = source.display_name();
     ensure_not_source(&args.out, &source_paths)?;
+    // FPE reverses any string of its alphabet, so a column masked otherwise (a Chinese-name
+    // pseudonym under `chinese`) would "decrypt" into garbage: the masking log says which
+    // operator made each column of a file this data directory masked.
+    if let Some(file) = table.path.as_deref() {
+        for (name, _) in &specs {
+            if let Some(made) = mask_support::recorded_column_operator(ctx, file, name)? {
+                if made.operator != "fpe" {
+                    bail!(
+                        "column {name} of {} was masked with `{}` (rule {}, masking log record {}), \
+                         which cannot be reversed: only `fpe` columns can be unmasked",
+                        args.source,
+                        made.operator,
+                        made.rule,
+                        made.seq
+                    );
+                }
+            }
+        }
+    }
     let mut reader = source.open_table(&table)?;
     let header: Vec<String> = reader.columns().iter().map(|c| c.name.clone()).collect();
     let mut idx = Vec::new();
@@ -1163,8 +1128,8 @@ pub fn run_risk(_ctx: &Context, args: RiskArgs) -> anyhow::Result<ExitCode> {
     let sensitive = args.sensitive.as_deref().map(find).transpose()?;
     let mut analyzer = RiskAnalyzer::new(RiskOptions {
         qi_names: args.qi.clone(),
-        partitions: args.partitions.max(1),
-        k_target: args.k.max(1),
+        partitions: args.partitions as usize,
+        k_target: args.k,
         with_sensitive: sensitive.is_some(),
     })?;
     let mut projected: Vec<Option<String>> = Vec::with_capacity(qi.len() + 1);
@@ -1193,7 +1158,7 @@ pub fn run_risk(_ctx: &Context, args: RiskArgs) -> anyhow::Result<ExitCode> {
 pub fn run_watermark(ctx: &Context, cmd: WatermarkCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         WatermarkCommand::List => {
-            for e in read_registry(ctx)? {
+            for e in registry(ctx).read()? {
                 println!(
                     "{}  {}  carriers={}  {} → {}",
                     e.when,
@@ -1212,7 +1177,8 @@ pub fn run_watermark(ctx: &Context, cmd: WatermarkCommand) -> anyhow::Result<Exi
                 return Err(key_missing("watermark detection"));
             }
             // Each registered extract is checked with the key version that marked it.
-            let entries: Vec<(WatermarkEntry, usize)> = read_registry(ctx)?
+            let entries: Vec<(WatermarkEntry, usize)> = registry(ctx)
+                .read()?
                 .into_iter()
                 .filter_map(|e| {
                     let k = candidates
@@ -1224,7 +1190,7 @@ pub fn run_watermark(ctx: &Context, cmd: WatermarkCommand) -> anyhow::Result<Exi
             if entries.is_empty() {
                 bail!(
                     "no watermark registered with this key in {}; extracts are registered by `shuan mask --recipient`",
-                    registry_path(ctx).display()
+                    registry(ctx).path().display()
                 );
             }
             let (mut source, table) = open_single_table(&file, None)?;

@@ -2,16 +2,29 @@
 //! 128-bit block cipher.
 //!
 //! The construction is proven against the NIST sample vectors with AES in the tests, and
-//! used with SM4 in production. Arithmetic is done in `u128`, which bounds the length of
+//! used with SM4 in production (`shuan-mask`'s format-preserving encryption). A cipher
+//! mode, so it lives with the ciphers; [`crate::sm4::Sm4`] implements [`BlockCipher128`]. Arithmetic is done in `u128`, which bounds the length of
 //! each half: `radix^ceil(n/2)` must stay below 2^120 (e.g. 72 digits, 40 alphanumerics,
 //! 16 CJK characters). Longer inputs are refused rather than silently weakened.
 
-use crate::error::{MaskError, Result};
+/// Why FF1 refused its input (the radix, the length or the tweak; never key material).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Ff1Error(pub String);
+
+type Result<T> = std::result::Result<T, Ff1Error>;
 
 /// A 128-bit block cipher in the forward (encrypt) direction: all FF1 needs.
 pub trait BlockCipher128 {
     /// Encrypt one 16-byte block in place.
     fn encrypt_block(&self, block: &mut [u8; 16]);
+}
+
+impl BlockCipher128 for crate::sm4::Sm4 {
+    fn encrypt_block(&self, block: &mut [u8; 16]) {
+        // The inherent method: SM4 in the forward direction.
+        crate::sm4::Sm4::encrypt_block(self, block);
+    }
 }
 
 /// Smallest domain the 2019 revision of SP 800-38G allows: radix^minlen >= 1,000,000.
@@ -28,7 +41,7 @@ impl<'c, C: BlockCipher128> Ff1<'c, C> {
     /// FF1 over `cipher` for numerals in `0..radix` (2 ..= 65536).
     pub fn new(cipher: &'c C, radix: u32) -> Result<Self> {
         if !(2..=65536).contains(&radix) {
-            return Err(MaskError::Fpe(format!("radix {radix} outside 2..=65536")));
+            return Err(Ff1Error(format!("radix {radix} outside 2..=65536")));
         }
         Ok(Ff1 { cipher, radix })
     }
@@ -78,27 +91,24 @@ impl<'c, C: BlockCipher128> Ff1<'c, C> {
     fn check(&self, x: &[u16], tweak: &[u8]) -> Result<()> {
         let n = x.len();
         if n < self.min_len() {
-            return Err(MaskError::Fpe(format!(
+            return Err(Ff1Error(format!(
                 "{n} symbols is below the minimum of {} for radix {} (domain must be at least 1,000,000)",
                 self.min_len(),
                 self.radix
             )));
         }
         if n > self.max_len() {
-            return Err(MaskError::Fpe(format!(
+            return Err(Ff1Error(format!(
                 "{n} symbols is above the maximum of {} for radix {}",
                 self.max_len(),
                 self.radix
             )));
         }
         if x.iter().any(|&d| d as u32 >= self.radix) {
-            return Err(MaskError::Fpe(format!(
-                "numeral outside radix {}",
-                self.radix
-            )));
+            return Err(Ff1Error(format!("numeral outside radix {}", self.radix)));
         }
         if tweak.len() > u32::MAX as usize {
-            return Err(MaskError::Fpe("tweak too long".into()));
+            return Err(Ff1Error("tweak too long".into()));
         }
         Ok(())
     }
