@@ -480,7 +480,8 @@ fn unkeyed_scenarios_and_dry_runs_need_no_masking_key() {
     let data = tmp.path().join("data");
     let src = people(tmp.path(), 20);
     ok(shuan(&data, &["keys", "init"]));
-    let has_mask_key = || text(&ok(shuan(&data, &["keys", "list", "--json"]))).contains("\"mask\"");
+    let has_mask_key =
+        || text(&ok(shuan(&data, &["keys", "list", "--format", "json"]))).contains("\"mask\"");
     ok(mask(
         &data,
         &src,

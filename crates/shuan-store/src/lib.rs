@@ -23,6 +23,26 @@ pub const INVENTORY_FILE: &str = "inventory.db";
 /// How long a writer waits for another process's write to finish before failing.
 pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Runs `op` again while SQLite reports the database busy or locked, for up to
+/// [`BUSY_TIMEOUT`]: for the statements where SQLite returns at once instead of calling the
+/// busy handler (a journal-mode switch, WAL recovery by another connection).
+fn retry_while_busy<T>(mut op: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let started = std::time::Instant::now();
+    loop {
+        match op() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Schema migrations, applied in order; the version is the position + 1.
 const MIGRATIONS: &[(&str, &str)] = &[(
     "0001_inventory",
@@ -338,9 +358,13 @@ impl Store {
         let conn = Connection::open(path).map_err(open_error)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
         // Persistent in the file; a no-op once set. Full sync stays on (SQLite's default),
-        // so a saved scan survives a power cut.
-        conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
-            .map_err(open_error)?;
+        // so a saved scan survives a power cut. Switching a new file to WAL needs an
+        // exclusive lock, and SQLite answers "database is locked" at once, without the busy
+        // handler, when another first opener holds it: wait here instead.
+        retry_while_busy(|| {
+            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+        })
+        .map_err(open_error)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
@@ -365,9 +389,9 @@ impl Store {
             .map_err(mig("pragmas"))?;
         let known = MIGRATIONS.len() as i64;
         let read_version = |conn: &Connection| -> Result<i64, StoreError> {
-            let version: i64 = conn
-                .query_row("PRAGMA user_version", [], |r| r.get(0))
-                .map_err(mig("read version"))?;
+            let version: i64 =
+                retry_while_busy(|| conn.query_row("PRAGMA user_version", [], |r| r.get(0)))
+                    .map_err(mig("read version"))?;
             if version > known {
                 return Err(StoreError::TooNew {
                     path: path.clone(),
