@@ -275,3 +275,49 @@ fn restore_interrupted_anywhere() {
         "only {interrupted} of 6 runs were interrupted"
     );
 }
+
+#[test]
+fn mask_interrupted_anywhere() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    ok(shuan_cmd(&data).args(["keys", "init"]).output().unwrap());
+    let src = d.path().join("people.csv");
+    let mut body = String::from("姓名,身份证号,手机号,备注\n");
+    for i in 0..300_000u32 {
+        body.push_str(&format!(
+            "张{i},11010519491231002X,1380013{:04},第{i}行备注文字\n",
+            i % 10_000
+        ));
+    }
+    std::fs::write(&src, body).unwrap();
+    let out = d.path().join("masked.csv");
+    let mut interrupted = 0;
+    for (i, delay) in delays(6, 20, 700).into_iter().enumerate() {
+        let _ = std::fs::remove_file(&out);
+        let signal = if i % 2 == 0 { "-INT" } else { "-KILL" };
+        let before = records(&data).len();
+        let o = run_and_signal(
+            &data,
+            &[
+                "mask",
+                src.to_str().unwrap(),
+                "--scenario",
+                "sharing",
+                "--out",
+                out.to_str().unwrap(),
+                "--no-progress",
+            ],
+            signal,
+            delay,
+        );
+        interrupted += usize::from(!o.status.success());
+        if let Ok(text) = std::fs::read_to_string(&out) {
+            assert_eq!(text.lines().count(), 300_001, "a masked output is whole");
+        }
+        check_after(d.path(), &data, &o, "mask", before);
+    }
+    assert!(
+        interrupted >= 3,
+        "only {interrupted} of 6 runs were interrupted"
+    );
+}

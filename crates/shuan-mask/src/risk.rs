@@ -428,8 +428,11 @@ impl RiskAnalyzer {
                 "give at least one quasi-identifier column".into(),
             ));
         }
+        // The spill files inside are unlinked at creation; the directory itself is named
+        // so that an interrupt or the next start's sweep removes it (shuan-output).
+        shuan_output::watch_dir(&std::env::temp_dir());
         let dir = tempfile::Builder::new()
-            .prefix("shuan-risk-")
+            .prefix(&format!("{}risk-", shuan_output::temp_prefix()))
             .tempdir()
             .map_err(|e| MaskError::io(std::env::temp_dir(), e))?;
         let spill = Spill::new(&dir, opts.partitions.max(1))?;

@@ -85,8 +85,12 @@ fn temp_beside(dest: &Path) -> Result<tempfile::NamedTempFile> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    // `.shuan-tmp-<pid>-mask-…` in a watched directory: Ctrl-C (the CLI's interrupt
+    // handler) and the sweep after a SIGKILL remove it — with SQLite's `-journal` beside
+    // it, which shares the prefix — although no destructor runs then.
+    shuan_output::watch_dir(dir);
     tempfile::Builder::new()
-        .prefix(".shuan-mask-")
+        .prefix(&format!("{}mask-", shuan_output::temp_prefix()))
         .suffix(".part")
         .tempfile_in(dir)
         .map_err(|e| MaskError::io(dir, e))

@@ -408,6 +408,9 @@ pub fn run_mask(ctx: &Context, args: MaskArgs) -> anyhow::Result<ExitCode> {
         object: shuan_source::redact_url(source_spec),
         ..Default::default()
     };
+    if let Some(trail) = &trail {
+        trail.begin("mask", &progress.object);
+    }
     let result = mask_source(ctx, &args, source_spec, trail.as_ref(), &mut progress);
     match (result, trail) {
         (Ok(code), Some(trail)) => {
