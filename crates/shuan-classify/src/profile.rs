@@ -21,7 +21,7 @@ pub enum ProfileError {
     #[error("profile '{0}' is not a built-in profile ({builtins}) and no such file exists", builtins = builtin_names())]
     NotFound(String),
     /// The file exists but could not be read.
-    #[error("cannot read profile file {path}: {source}")]
+    #[error("cannot read profile file {path}")]
     Read {
         /// The file.
         path: String,

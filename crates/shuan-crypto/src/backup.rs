@@ -34,7 +34,7 @@ pub enum BackupError {
     #[error("restore target {0} is not empty; choose an empty directory or pass --force")]
     TargetNotEmpty(PathBuf),
     /// The archive content failed decryption.
-    #[error("backup archive {path}: {source}")]
+    #[error("backup archive {path}")]
     Envelope {
         /// Archive path.
         path: PathBuf,

@@ -82,7 +82,7 @@ pub enum EnvelopeError {
     #[error("{0}")]
     KeyUnavailable(String),
     /// Reading or writing failed.
-    #[error("I/O error: {0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     /// Another cryptographic error.
     #[error(transparent)]

@@ -39,7 +39,7 @@ pub enum CryptoError {
     #[error("the system random number generator failed: {0}")]
     Random(String),
     /// Reading or writing a file failed.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}")]
     Io {
         /// What we were doing (e.g. "reading node key").
         action: &'static str,

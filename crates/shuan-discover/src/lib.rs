@@ -133,7 +133,14 @@ pub fn scan_source(
         let Some(table) = tables.get(i) else { break };
         let result = src
             .sample_table(table, settings.sample)
-            .map_err(|e| format!("{} ({}): {e}", table.name, table.source))
+            .map_err(|e| {
+                format!(
+                    "{} ({}): {}",
+                    table.name,
+                    table.source,
+                    shuan_source::error_chain(&e)
+                )
+            })
             .and_then(|sample| {
                 let notes = sample_notes(&sample);
                 // A bug in a detector must cost one table, not the whole scan.

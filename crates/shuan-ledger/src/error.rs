@@ -8,7 +8,7 @@ use crate::record::RecordError;
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
     /// A file-system operation failed (disk full, read-only, permissions...).
-    #[error("{action} {path}: {source}", path = .path.display())]
+    #[error("{action} {path}", path = .path.display())]
     Io {
         /// What the ledger was doing.
         action: &'static str,

@@ -100,7 +100,7 @@ impl SegmentHeader {
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
     /// An I/O error from the file system.
-    #[error("read error: {0}")]
+    #[error(transparent)]
     Io(#[from] io::Error),
     /// The header is damaged.
     #[error("bad segment header: {0}")]

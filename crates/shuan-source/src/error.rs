@@ -11,7 +11,7 @@ pub enum SourceError {
         path: String,
     },
     /// Reading the file failed (permissions, I/O error).
-    #[error("{path}: cannot read: {source}; check that the file is readable")]
+    #[error("{path}: cannot read (check that the file is readable)")]
     Io {
         /// The file.
         path: String,

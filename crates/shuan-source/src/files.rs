@@ -255,7 +255,7 @@ impl Source for FileSource {
                     // purpose. Anything else (permissions, I/O, a corrupt workbook) is
                     // data that could not be read.
                     unreadable: !matches!(e, SourceError::Binary { .. }),
-                    reason: e.to_string(),
+                    reason: crate::error_chain(&e),
                 }),
                 Err(e) => return Err(e),
             }

@@ -529,3 +529,17 @@ mod tests {
         assert!(!msg.contains("secret"), "{msg}");
     }
 }
+
+/// An error with its causes, `outer: inner: os error`, for messages kept as text (a
+/// skipped file's reason, a failed table's line): each layer's Display names only its own
+/// part, so the causes must be appended.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}

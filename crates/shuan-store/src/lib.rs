@@ -53,7 +53,7 @@ const MIGRATIONS: &[(&str, &str)] = &[(
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The data directory could not be created.
-    #[error("cannot create data directory {path}: {source}")]
+    #[error("cannot create data directory {path}")]
     CreateDir {
         /// The directory.
         path: PathBuf,
@@ -61,7 +61,7 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// SQLite could not open the file.
-    #[error("cannot open inventory {path}: {source}")]
+    #[error("cannot open inventory {path}")]
     Open {
         /// The database file.
         path: PathBuf,
@@ -69,7 +69,7 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
     /// A migration failed.
-    #[error("inventory {path}: migration {name} failed: {source}")]
+    #[error("inventory {path}: migration {name} failed")]
     Migrate {
         /// The database file.
         path: PathBuf,
@@ -89,7 +89,7 @@ pub enum StoreError {
         known: i64,
     },
     /// A query failed.
-    #[error("inventory query failed ({what}): {source}")]
+    #[error("inventory query failed ({what})")]
     Query {
         /// What was being done.
         what: &'static str,
