@@ -339,8 +339,7 @@ impl Store {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
         // Persistent in the file; a no-op once set. Full sync stays on (SQLite's default),
         // so a saved scan survives a power cut.
-        conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
-            .map_err(open_error)?;
+        enable_wal(&conn).map_err(open_error)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
@@ -701,6 +700,26 @@ impl Store {
             out.push(entry);
         }
         Ok(out)
+    }
+}
+
+/// Switches the file to WAL. The switch needs a moment of exclusive access, and SQLite
+/// answers "database is locked" at once, without the busy handler, when another connection
+/// opens the file meanwhile (parallel first-time `scan --save`): retried until
+/// [`BUSY_TIMEOUT`].
+fn enable_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 
