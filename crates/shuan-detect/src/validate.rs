@@ -14,21 +14,6 @@ pub(crate) fn province_ok(p: u32) -> bool {
     matches!(p, 11..=15 | 21..=23 | 31..=37 | 41..=46 | 50..=54 | 61..=65 | 71 | 81 | 82 | 83)
 }
 
-fn is_leap(y: u32) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-/// Number of days in month `m` of year `y` (0 for an invalid month).
-pub(crate) fn days_in_month(y: u32, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(y) => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
-
 /// Today's date (UTC) as `yyyymmdd`, computed once: birth dates after today are not real.
 pub(crate) fn today_yyyymmdd() -> u32 {
     static TODAY: OnceLock<u32> = OnceLock::new();
@@ -37,29 +22,14 @@ pub(crate) fn today_yyyymmdd() -> u32 {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let (y, m, d) = civil_from_days((secs / 86_400) as i64);
-        y * 10_000 + m * 100 + d
+        let (y, m, d) = shuan_calendar::civil_from_days((secs / 86_400) as i64);
+        y as u32 * 10_000 + m * 100 + d
     })
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
-fn civil_from_days(z: i64) -> (u32, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    (y as u32, m as u32, d as u32)
 }
 
 /// A real calendar date between 1800-01-01 and today (inclusive): the standard examples include people born in 1880.
 pub(crate) fn birth_date_ok(y: u32, m: u32, d: u32) -> bool {
-    if !(1800..=9999).contains(&y) || d == 0 || d > days_in_month(y, m) {
+    if !(1800..=9999).contains(&y) || d == 0 || d > shuan_calendar::days_in_month(i64::from(y), m) {
         return false;
     }
     y * 10_000 + m * 100 + d <= today_yyyymmdd()
@@ -1003,12 +973,5 @@ mod tests {
         assert!(!birth_date("1990-13-01"));
         assert!(!birth_date("2999-01-01"));
         assert!(!birth_date("1990-05-170"));
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
     }
 }

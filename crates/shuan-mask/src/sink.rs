@@ -5,6 +5,8 @@
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use shuan_source::quote_double;
+
 use crate::error::{MaskError, Result};
 
 /// Where masked rows go.
@@ -368,10 +370,6 @@ pub struct SqliteSink {
     rows_in_tx: u64,
 }
 
-fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
 impl SqliteSink {
     /// Open (or create) `db` and create `table` with one TEXT column per header entry.
     pub fn create(db: &Path, table: &str, header: &[String]) -> Result<Self> {
@@ -397,17 +395,17 @@ impl SqliteSink {
         }
         let cols: Vec<String> = header
             .iter()
-            .map(|h| format!("{} TEXT", quote_ident(h)))
+            .map(|h| format!("{} TEXT", quote_double(h)))
             .collect();
         conn.execute_batch("BEGIN")?;
         conn.execute(
-            &format!("CREATE TABLE {} ({})", quote_ident(table), cols.join(", ")),
+            &format!("CREATE TABLE {} ({})", quote_double(table), cols.join(", ")),
             [],
         )?;
         let marks: Vec<String> = (1..=header.len()).map(|i| format!("?{i}")).collect();
         let insert = format!(
             "INSERT INTO {} VALUES ({})",
-            quote_ident(table),
+            quote_double(table),
             marks.join(", ")
         );
         Ok(SqliteSink {

@@ -8,6 +8,8 @@ use std::time::Duration;
 use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, OptsBuilder, Value};
 
+use shuan_source::quote_backtick;
+
 use crate::{check_ident, split_name, SinkError, Target};
 
 /// MySQL's identifier limit in characters.
@@ -30,10 +32,6 @@ pub(crate) struct MySink {
     batch_rows: usize,
     pending: Vec<Value>,
     finished: bool,
-}
-
-fn quote(ident: &str) -> String {
-    format!("`{}`", ident.replace('`', "``"))
 }
 
 fn check(t: &Target, what: &str, name: &str) -> Result<(), SinkError> {
@@ -105,11 +103,11 @@ impl MySink {
         let suffix = crate::scratch_suffix();
         let keep = MAX_IDENT_CHARS - suffix.chars().count() - "_old".len();
         let scratch: String = table.chars().take(keep).collect::<String>() + &suffix;
-        let final_name = format!("{}.{}", quote(&db), quote(table));
-        let scratch_name = format!("{}.{}", quote(&db), quote(&scratch));
+        let final_name = format!("{}.{}", quote_backtick(&db), quote_backtick(table));
+        let scratch_name = format!("{}.{}", quote_backtick(&db), quote_backtick(&scratch));
         let cols: Vec<String> = columns
             .iter()
-            .map(|c| format!("{} LONGTEXT NULL", quote(c)))
+            .map(|c| format!("{} LONGTEXT NULL", quote_backtick(c)))
             .collect();
         conn.query_drop(format!("DROP TABLE IF EXISTS {scratch_name}"))
             .map_err(|e| t.db(e))?;
@@ -194,8 +192,8 @@ impl MySink {
             (exists > 0).then(|| {
                 let old = format!(
                     "{}.{}",
-                    quote(&self.db),
-                    quote(&format!("{}_old", self.scratch))
+                    quote_backtick(&self.db),
+                    quote_backtick(&format!("{}_old", self.scratch))
                 );
                 (
                     format!(
@@ -240,16 +238,5 @@ impl Drop for MySink {
                 .conn
                 .query_drop(format!("DROP TABLE IF EXISTS {}", self.scratch_name));
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn identifiers_are_quoted() {
-        assert_eq!(quote("a`b"), "`a``b`");
-        assert_eq!(quote("姓名"), "`姓名`");
     }
 }

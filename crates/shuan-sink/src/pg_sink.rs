@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use postgres::{Client, NoTls};
 
+use shuan_source::quote_double;
+
 use crate::{check_ident, split_name, SinkError, Target};
 
 /// PostgreSQL's identifier limit (NAMEDATALEN - 1); longer names are silently cut.
@@ -22,10 +24,6 @@ pub(crate) struct PgSink {
     /// Drops the replaced table (if asked) and renames the scratch table into place.
     finalize_sql: String,
     buf: Vec<u8>,
-}
-
-fn quote(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
 fn pg_message(e: &postgres::Error) -> String {
@@ -80,8 +78,8 @@ impl PgSink {
             message: pg_message(&e),
         })?;
         let qualified = match schema {
-            Some(s) => format!("{}.{}", quote(s), quote(table)),
-            None => quote(table),
+            Some(s) => format!("{}.{}", quote_double(s), quote_double(table)),
+            None => quote_double(table),
         };
         client
             .batch_execute("BEGIN")
@@ -106,12 +104,12 @@ impl PgSink {
         }
         scratch.push_str(&suffix);
         let scratch_qualified = match schema {
-            Some(s) => format!("{}.{}", quote(s), quote(&scratch)),
-            None => quote(&scratch),
+            Some(s) => format!("{}.{}", quote_double(s), quote_double(&scratch)),
+            None => quote_double(&scratch),
         };
         let cols: Vec<String> = columns
             .iter()
-            .map(|c| format!("{} text", quote(c)))
+            .map(|c| format!("{} text", quote_double(c)))
             .collect();
         client
             .batch_execute(&format!(
@@ -129,7 +127,7 @@ impl PgSink {
                 } else {
                     String::new()
                 },
-                quote(table)
+                quote_double(table)
             ),
             buf: Vec::with_capacity(FLUSH_BYTES + 4096),
         })
@@ -217,11 +215,5 @@ mod tests {
         let mut b = Vec::new();
         escape_into(&mut b, "");
         assert!(b.is_empty());
-    }
-
-    #[test]
-    fn identifiers_are_quoted() {
-        assert_eq!(quote("a\"b"), "\"a\"\"b\"");
-        assert_eq!(quote("姓名"), "\"姓名\"");
     }
 }

@@ -149,13 +149,14 @@ pub fn canonical_url(url: &str) -> String {
     out
 }
 
-/// Quotes an identifier for PostgreSQL/SQLite (`"a""b"`).
-pub(crate) fn quote_double(identifier: &str) -> String {
+/// Quotes an identifier for PostgreSQL/SQLite (`"a""b"`): the one quoting every shuan
+/// crate uses, so a hostile column or table name is data, never SQL.
+pub fn quote_double(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
-/// Quotes an identifier for MySQL (`` `a``b` ``).
-pub(crate) fn quote_backtick(identifier: &str) -> String {
+/// Quotes an identifier for MySQL/MariaDB (`` `a``b` ``).
+pub fn quote_backtick(identifier: &str) -> String {
     format!("`{}`", identifier.replace('`', "``"))
 }
 

@@ -27,7 +27,7 @@ mod postgres_source;
 mod sqlite;
 mod xlsx;
 
-pub use db_url::{canonical_url, redact_url};
+pub use db_url::{canonical_url, quote_backtick, quote_double, redact_url};
 pub use error::SourceError;
 
 /// Largest single record (CSV record, JSON value, JSONL line) read before the table is

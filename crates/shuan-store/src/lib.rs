@@ -358,13 +358,8 @@ impl Store {
         let conn = Connection::open(path).map_err(open_error)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
         // Persistent in the file; a no-op once set. Full sync stays on (SQLite's default),
-        // so a saved scan survives a power cut. Switching a new file to WAL needs an
-        // exclusive lock, and SQLite answers "database is locked" at once, without the busy
-        // handler, when another first opener holds it: wait here instead.
-        retry_while_busy(|| {
-            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
-        })
-        .map_err(open_error)?;
+        // so a saved scan survives a power cut.
+        enable_wal(&conn).map_err(open_error)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
@@ -726,6 +721,15 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Switches the file to WAL. The switch needs a moment of exclusive access, and SQLite
+/// answers "database is locked" at once, without the busy handler, when another connection
+/// opens the file meanwhile (parallel first-time `scan --save`): retried until
+/// [`BUSY_TIMEOUT`].
+fn enable_wal(conn: &Connection) -> rusqlite::Result<()> {
+    retry_while_busy(|| conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)))
+        .map(|_| ())
 }
 
 fn scan_info_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScanInfo> {
