@@ -68,6 +68,7 @@ pub(crate) fn quote_double(identifier: &str) -> String {
 }
 
 /// Quotes an identifier for MySQL (`` `a``b` ``).
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 pub(crate) fn quote_backtick(identifier: &str) -> String {
     format!("`{}`", identifier.replace('`', "``"))
 }
