@@ -5,6 +5,7 @@
 //! Must not: write masked output over its source.
 
 pub mod dates;
+pub mod dest;
 pub mod error;
 pub mod fpe;
 pub mod job;

@@ -12,6 +12,7 @@ use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use shuan_detect::{ColumnClassifier, DataType};
 use shuan_ledger::Outcome;
+use shuan_mask::dest::{DestRequest, Destination};
 use shuan_mask::job::{FirstBatchHook, JobError, JobHooks, MaskPlan, Masker, ResidualRedactor};
 use shuan_mask::log::{current_user, MaskLogRecord, TableLog};
 use shuan_mask::ops::Operator;
@@ -297,38 +298,6 @@ fn progress_bar(enabled: bool) -> ProgressBar {
     bar
 }
 
-/// True when `--out` names a file (a name with an extension such as `x.parquet`, not
-/// ending in a separator) rather than a directory to create.
-fn looks_like_a_file(out: &Path) -> bool {
-    let text = out.to_string_lossy();
-    !text.ends_with('/')
-        && !text.ends_with(std::path::MAIN_SEPARATOR)
-        && out.extension().is_some_and(|e| {
-            !e.is_empty()
-                && e.len() <= 8
-                && e.to_string_lossy()
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric())
-        })
-}
-
-enum Dest {
-    File(PathBuf, FileFormat),
-    Dir(PathBuf, FileFormat),
-    Sqlite(PathBuf),
-    /// A PostgreSQL or MySQL URL (with its password: only ever shown redacted).
-    Database(String),
-}
-
-/// `host:port/database` of a database URL, ignoring user, password and options: two URLs
-/// with the same location are the same database.
-fn db_location(url: &str) -> String {
-    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    let rest = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or(rest);
-    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
-    rest.trim_end_matches('/').to_ascii_lowercase()
-}
-
 /// Rows into a new database table through `shuan-sink`.
 struct DbRowSink(shuan_sink::TableSink);
 
@@ -344,18 +313,6 @@ impl RowSink for DbRowSink {
             .map(|_| ())
             .map_err(|e| shuan_mask::MaskError::Invalid(e.to_string()))
     }
-}
-
-fn table_file_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c == '/' || c == '\\' || c == ':' {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect()
 }
 
 /// Choose watermark carriers: numeric columns the plan keeps and discovery did not type.
@@ -480,59 +437,19 @@ fn mask_source(
         bail!("{source_name} has no readable table");
     }
     let source_paths: Vec<PathBuf> = tables.iter().filter_map(|t| t.path.clone()).collect();
-    let lower_spec = source_spec.to_ascii_lowercase();
     let dest = match &args.out {
         None if args.dry_run => None,
         None => bail!("give --out DEST (a .csv/.jsonl file, a directory, or a .db SQLite file)"),
-        Some(out) if shuan_sink::DbKind::of_url(&out.to_string_lossy()).is_some() => {
-            let url = out.to_string_lossy().into_owned();
-            if shuan_sink::DbKind::of_url(source_spec).is_some()
-                && db_location(&url) == db_location(source_spec)
-            {
-                bail!(
-                    "refusing to write masked tables into the source database {}; give another database as --out",
-                    shuan_sink::redact_url(&url)
-                );
-            }
-            Some(Dest::Database(url))
-        }
-        Some(out) => Some(match FileFormat::from_path(out) {
-            Some(FileFormat::Sqlite) => {
-                if lower_spec.starts_with("sqlite://") {
-                    let p = Path::new(&source_spec["sqlite://".len()..]);
-                    ensure_not_source(out, &[p.to_path_buf()])?;
-                }
-                ensure_not_source(out, &source_paths)?;
-                Dest::Sqlite(out.clone())
-            }
-            None if !out.is_dir() && looks_like_a_file(out) => bail!(
-                "--out {}: masked output is written as .csv, .jsonl (.json, .ndjson), a .db/.sqlite \
-                 SQLite file, a directory, or a postgres:// or mysql:// table; {} files are not \
-                 a masking destination (to write one file per table into a directory of that name, \
-                 end it with /)",
-                out.display(),
-                out.extension().unwrap_or_default().to_string_lossy()
-            ),
-            Some(fmt) if !out.is_dir() => {
-                if tables.len() > 1 {
-                    bail!(
-                        "{source_name} has {} tables; give a directory or a .db file as --out, or pick one with --table",
-                        tables.len()
-                    );
-                }
-                ensure_not_source(out, &source_paths)?;
-                Dest::File(out.clone(), fmt)
-            }
-            _ => {
-                std::fs::create_dir_all(out)
-                    .with_context(|| format!("creating output directory {}", out.display()))?;
-                let fmt = match args.format {
-                    DirFormat::Csv => FileFormat::Csv,
-                    DirFormat::Jsonl => FileFormat::JsonLines,
-                };
-                Dest::Dir(out.clone(), fmt)
-            }
-        }),
+        Some(out) => Some(Destination::resolve(&DestRequest {
+            out,
+            source_spec,
+            source_name: &source_name,
+            tables: &tables,
+            dir_format: match args.format {
+                DirFormat::Csv => FileFormat::Csv,
+                DirFormat::Jsonl => FileFormat::JsonLines,
+            },
+        })?),
     };
     let profile = crate::scanner::load_profile(&args.profile)
         .with_context(|| format!("grading profile {}", args.profile))?;
@@ -712,7 +629,7 @@ fn mask_table(
     redactor: &TextRedactor,
     profile: &shuan_classify::Profile,
     keys: Option<&MaskKeys>,
-    dest: Option<&Dest>,
+    dest: Option<&Destination>,
     source_paths: &[PathBuf],
     bar: &ProgressBar,
     ctx: &Context,
@@ -740,20 +657,10 @@ fn mask_table(
     }
     let header = plan.output_columns();
     let (sink, written): (Box<dyn RowSink + Send>, String) = match dest {
-        Dest::File(p, fmt) | Dest::Dir(p, fmt) => {
-            let path = match dest {
-                Dest::Dir(..) => p.join(format!(
-                    "{}.{}",
-                    table_file_name(&table.name),
-                    if *fmt == FileFormat::JsonLines {
-                        "jsonl"
-                    } else {
-                        "csv"
-                    }
-                )),
-                _ => p.clone(),
-            };
-            ensure_not_source(&path, source_paths)?;
+        Destination::File(..) | Destination::Dir(..) => {
+            let (path, fmt) = dest
+                .file_for(table, source_paths)?
+                .expect("file and directory destinations name a file");
             let sink: Box<dyn RowSink + Send> = match fmt {
                 FileFormat::JsonLines => Box::new(JsonlSink::create(&path, &header, args.force)?),
                 _ => Box::new(CsvSink::create(&path, &header, args.force)?),
@@ -762,25 +669,15 @@ fn mask_table(
             let written = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
             (sink, written.display().to_string())
         }
-        Dest::Sqlite(db) => {
-            let name = table_file_name(&table.name).replace('.', "_");
+        Destination::Sqlite(db) => {
+            let name = dest.table_name_for(table);
             (
                 Box::new(SqliteSink::create(db, &name, &header)?),
                 format!("{}#{}", db.display(), name),
             )
         }
-        Dest::Database(url) => {
-            // A database table keeps its name without the schema; a file's name loses
-            // its extension dot, as in SQLite destinations.
-            let name = match &table.path {
-                None => table
-                    .name
-                    .rsplit('.')
-                    .next()
-                    .unwrap_or(&table.name)
-                    .to_string(),
-                Some(_) => table_file_name(&table.name).replace('.', "_"),
-            };
+        Destination::Database(url) => {
+            let name = dest.table_name_for(table);
             let sink = shuan_sink::TableSink::create(url, &name, &header, args.force)?;
             let written = sink.describe();
             (Box::new(DbRowSink(sink)), written)
