@@ -20,7 +20,9 @@ use shuan_mask::plan::{plan_table, PlanRequest, TextRedactor};
 use shuan_mask::risk::{RiskAnalyzer, RiskOptions};
 use shuan_mask::rules::RuleSet;
 use shuan_mask::sink::{ensure_not_source, CsvSink, FileFormat, JsonlSink, RowSink, SqliteSink};
-use shuan_mask::watermark::{Detector, Embedder, Registry, WatermarkEntry, Z_THRESHOLD};
+use shuan_mask::watermark::{
+    choose_carriers, Detector, Embedder, Registry, WatermarkEntry, Z_THRESHOLD,
+};
 use shuan_mask::{Alphabet, MaskKeys};
 use shuan_source::{SourceOptions, TableRef};
 
@@ -315,33 +317,6 @@ impl RowSink for DbRowSink {
     }
 }
 
-/// Choose watermark carriers: numeric columns the plan keeps and discovery did not type.
-fn auto_carriers(plan: &MaskPlan, rows: &[Vec<Option<String>>]) -> Vec<String> {
-    let mut out = Vec::new();
-    for (i, c) in plan.columns.iter().enumerate() {
-        if c.info.data_type.is_some()
-            || !matches!(c.choice.operator, Operator::Keep | Operator::Noise { .. })
-        {
-            continue;
-        }
-        let vals: Vec<&str> = rows
-            .iter()
-            .filter_map(|r| r.get(i).and_then(|v| v.as_deref()))
-            .filter(|v| !v.is_empty())
-            .collect();
-        let numeric = vals
-            .iter()
-            .filter(|v| {
-                v.parse::<f64>().is_ok() && v.chars().filter(char::is_ascii_digit).count() >= 2
-            })
-            .count();
-        if vals.len() >= 10 && numeric * 100 >= vals.len() * 95 {
-            out.push(c.info.name.clone());
-        }
-    }
-    out
-}
-
 fn registry(ctx: &Context) -> Registry {
     Registry::in_dir(&ctx.data_dir)
 }
@@ -579,16 +554,7 @@ impl Watermarking<'_> {
             source_name,
         } = *self;
         let carriers = if args.watermark_columns.is_empty() {
-            let out_plan = MaskPlan {
-                columns: plan
-                    .columns
-                    .iter()
-                    .filter(|c| c.choice.operator != Operator::Suppress)
-                    .cloned()
-                    .collect(),
-                residual_scan: false,
-            };
-            auto_carriers(&out_plan, batch)
+            choose_carriers(plan, batch)
         } else {
             args.watermark_columns.clone()
         };
