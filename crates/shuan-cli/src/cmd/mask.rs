@@ -13,16 +13,15 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use shuan_detect::{ColumnClassifier, DataType};
 use shuan_ledger::Outcome;
 use shuan_mask::dest::{DestRequest, Destination};
-use shuan_mask::job::{FirstBatchHook, JobError, JobHooks, MaskPlan, Masker, ResidualRedactor};
+use shuan_mask::job::{JobError, MaskPlan, SkippedRowHook};
 use shuan_mask::log::{current_user, MaskLogRecord, TableLog};
 use shuan_mask::ops::Operator;
 use shuan_mask::plan::{plan_table, PlanRequest, TextRedactor};
 use shuan_mask::risk::{RiskAnalyzer, RiskOptions};
 use shuan_mask::rules::RuleSet;
 use shuan_mask::sink::{ensure_not_source, CsvSink, FileFormat, JsonlSink, RowSink, SqliteSink};
-use shuan_mask::watermark::{
-    choose_carriers, Detector, Embedder, Registry, WatermarkEntry, Z_THRESHOLD,
-};
+use shuan_mask::table_job::{mask_table_rows, TableJob, WatermarkRequest};
+use shuan_mask::watermark::{Detector, Registry, WatermarkEntry, Z_THRESHOLD};
 use shuan_mask::{Alphabet, MaskKeys};
 use shuan_source::{SourceOptions, TableRef};
 
@@ -524,67 +523,6 @@ fn mask_source(
     Ok(ExitCode::SUCCESS)
 }
 
-/// What choosing watermark carriers needs from [`mask_table`].
-struct Watermarking<'a> {
-    args: &'a MaskArgs,
-    table: &'a TableRef,
-    plan: &'a MaskPlan,
-    header: &'a [String],
-    written: &'a str,
-    ctx: &'a Context,
-    source_name: &'a str,
-}
-
-impl Watermarking<'_> {
-    /// The embedder for `recipient`, carriers chosen on the first masked batch, recorded
-    /// in the watermark registry.
-    fn embedder<'k>(
-        &self,
-        recipient: &str,
-        k: &'k MaskKeys,
-        batch: &[Vec<Option<String>>],
-    ) -> anyhow::Result<Option<Embedder<'k>>> {
-        let Watermarking {
-            args,
-            table,
-            plan,
-            header,
-            written,
-            ctx,
-            source_name,
-        } = *self;
-        let carriers = if args.watermark_columns.is_empty() {
-            choose_carriers(plan, batch)
-        } else {
-            args.watermark_columns.clone()
-        };
-        if carriers.is_empty() {
-            bail!(
-                "no numeric column to carry the watermark in {}; name one with --watermark-columns",
-                table.name
-            );
-        }
-        let e = Embedder::new(k, recipient, header, &carriers).ok_or_else(|| {
-            anyhow::anyhow!(
-                "watermark columns {} not all in the output of {} (columns: {})",
-                carriers.join(","),
-                table.name,
-                header.join(",")
-            )
-        })?;
-        registry(ctx).append(&WatermarkEntry {
-            recipient: recipient.to_string(),
-            carriers: carriers.clone(),
-            key_columns: e.key_column_names(header),
-            key_fingerprint: k.fingerprint(),
-            when: shuan_mask::dates::now_rfc3339(),
-            source: format!("{source_name}#{}", table.name),
-            destination: written.to_string(),
-        })?;
-        Ok(Some(e))
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn mask_table(
     args: &MaskArgs,
@@ -649,54 +587,40 @@ fn mask_table(
             (Box::new(DbRowSink(sink)), written)
         }
     };
-    let mut masker = Masker::new(
-        &plan,
-        keys,
-        if plan.residual_scan {
-            Some(redactor as &dyn ResidualRedactor)
-        } else {
-            None
-        },
-    )?;
-    if let Some(t) = args.threads {
-        masker = masker.with_threads(t);
-    }
     bar.set_position(0);
     bar.set_length(table.size_bytes.unwrap_or(0));
     bar.set_message(table.name.clone());
     let mut reader = source.open_table(table)?;
-    // Watermark carriers are chosen on the first masked rows, in output column order.
-    let first_batch: Option<FirstBatchHook> = match (&args.recipient, keys) {
-        (Some(recipient), Some(k)) => {
-            let (header, plan, written) = (&header[..], &plan, &written[..]);
-            Some(Box::new(move |batch: &[Vec<Option<String>>]| {
-                let wm = Watermarking {
-                    args,
-                    table,
-                    plan,
-                    header,
-                    written,
-                    ctx,
-                    source_name,
-                };
-                wm.embedder(recipient, k, batch).map_err(Into::into)
-            }))
-        }
+    let registry = registry(ctx);
+    let watermark = match (&args.recipient, keys) {
+        (Some(recipient), Some(_)) => Some(WatermarkRequest {
+            recipient,
+            carriers: &args.watermark_columns,
+            registry: &registry,
+            source: format!("{source_name}#{}", table.name),
+            destination: written.clone(),
+            when: shuan_mask::dates::now_rfc3339(),
+        }),
         _ => None,
     };
     let mut warned = 0u32;
-    let hooks = JobHooks {
-        first_batch,
-        skipped_row: Some(Box::new(|e| {
-            warned += 1;
-            if warned <= 5 {
-                eprintln!("warning: {}: skipped a malformed row: {e}", table.name);
-            }
-        })),
+    let skipped_row: SkippedRowHook = Box::new(|e| {
+        warned += 1;
+        if warned <= 5 {
+            eprintln!("warning: {}: skipped a malformed row: {e}", table.name);
+        }
+    });
+    let job = TableJob {
+        table: &table.name,
+        plan: &plan,
+        keys,
+        redactor,
+        threads: args.threads,
+        watermark,
     };
     // On a read error the job discards its output; the read error is the one to report.
     let outcome =
-        shuan_mask::job::run(reader.as_mut(), masker, sink, hooks).map_err(|e| match e {
+        mask_table_rows(job, reader.as_mut(), sink, Some(skipped_row)).map_err(|e| match e {
             JobError::Read { position, source } => {
                 anyhow::Error::new(source).context(format!("reading {} at {position}", table.name))
             }
