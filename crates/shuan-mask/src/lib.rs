@@ -5,6 +5,7 @@
 //! Must not: write masked output over its source.
 
 pub mod dates;
+pub mod dest;
 pub mod error;
 pub mod fpe;
 pub mod job;
@@ -15,6 +16,7 @@ pub mod plan;
 pub mod risk;
 pub mod rules;
 pub mod sink;
+pub mod table_job;
 pub mod watermark;
 
 pub use error::{MaskError, Result};

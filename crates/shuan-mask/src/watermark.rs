@@ -19,7 +19,9 @@ use rustix::fs::{flock, FlockOperation};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{MaskError, Result};
+use crate::job::MaskPlan;
 use crate::key::MaskKeys;
+use crate::ops::Operator;
 
 /// File name of the watermark registry in the data directory.
 pub const REGISTRY_FILE: &str = "watermarks.jsonl";
@@ -139,6 +141,40 @@ pub struct WatermarkEntry {
     pub source: String,
     /// Destination written.
     pub destination: String,
+}
+
+/// The watermark carriers chosen automatically: columns the plan keeps (or noises) and
+/// discovery did not type, whose values in `batch` (the first masked rows, in output
+/// column order: suppressed columns removed) are at least 95% numbers with two or more
+/// digits — counts, amounts, measurements — over at least 10 values.
+pub fn choose_carriers(plan: &MaskPlan, batch: &[Vec<Option<String>>]) -> Vec<String> {
+    let output = plan
+        .columns
+        .iter()
+        .filter(|c| c.choice.operator != Operator::Suppress);
+    let mut out = Vec::new();
+    for (i, c) in output.enumerate() {
+        if c.info.data_type.is_some()
+            || !matches!(c.choice.operator, Operator::Keep | Operator::Noise { .. })
+        {
+            continue;
+        }
+        let vals: Vec<&str> = batch
+            .iter()
+            .filter_map(|r| r.get(i).and_then(|v| v.as_deref()))
+            .filter(|v| !v.is_empty())
+            .collect();
+        let numeric = vals
+            .iter()
+            .filter(|v| {
+                v.parse::<f64>().is_ok() && v.chars().filter(char::is_ascii_digit).count() >= 2
+            })
+            .count();
+        if vals.len() >= 10 && numeric * 100 >= vals.len() * 95 {
+            out.push(c.info.name.clone());
+        }
+    }
+    out
 }
 
 /// Embeds the watermark of one recipient into rows with a fixed header.
@@ -462,5 +498,48 @@ mod registry_tests {
         // A line damaged in the middle of the file is an error, not skipped.
         std::fs::write(reg.path(), "not json\n{}\n").unwrap();
         assert!(reg.read().is_err());
+    }
+}
+
+#[cfg(test)]
+mod carrier_tests {
+    use super::*;
+    use crate::rules::{ColumnInfo, RuleSet};
+
+    /// Batch values are in output order: a suppressed column before the amounts does not
+    /// shift which column is judged numeric.
+    #[test]
+    fn carriers_are_untyped_kept_numeric_columns_in_output_order() {
+        let user = "[scenarios.s]\nresidual_scan=false\n[[scenarios.s.rules]]\ncolumns=[\"^secret$\"]\nop=\"suppress\"\n";
+        let rs = RuleSet::with_user(Some(("u", user)), &|_| true).unwrap();
+        let col = |name: &str, t: Option<&str>| ColumnInfo {
+            name: name.into(),
+            data_type: t.map(str::to_string),
+            ..Default::default()
+        };
+        let plan = MaskPlan::build(
+            rs.scenario("s").unwrap(),
+            vec![
+                col("secret", None),
+                col("note", None),
+                col("amount", None),
+                col("phone", Some("cn_mobile")),
+            ],
+        )
+        .unwrap();
+        let batch: Vec<Vec<Option<String>>> = (0..20)
+            .map(|i| {
+                vec![
+                    Some(format!("备注{i}")),
+                    Some(format!("{}.{:02}", 100 + i, i)),
+                    Some(format!("1380013{:04}", i)),
+                ]
+            })
+            .collect();
+        assert_eq!(choose_carriers(&plan, &batch), ["amount"]);
+        assert!(
+            choose_carriers(&plan, &batch[..5]).is_empty(),
+            "too few values"
+        );
     }
 }

@@ -4,9 +4,11 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "parquet")]
+use crate::parquet_source;
 use crate::{
-    delimited, json, parquet_source, sample_rows, sqlite, xlsx, Locator, RowReader, Skipped,
-    Source, SourceError, SourceOptions, TableRef, TableSample,
+    delimited, json, sample_rows, sqlite, xlsx, Locator, RowReader, Skipped, Source, SourceError,
+    SourceOptions, TableRef, TableSample,
 };
 
 /// The file formats read.
@@ -276,9 +278,12 @@ impl Source for FileSource {
             Locator::Delimited => Ok(Box::new(delimited::DelimitedReader::open(&path, &options)?)),
             Locator::Json => Ok(Box::new(json::JsonReader::open(&path, false, &options)?)),
             Locator::JsonLines => Ok(Box::new(json::JsonReader::open(&path, true, &options)?)),
+            #[cfg(feature = "parquet")]
             Locator::Parquet => Ok(Box::new(parquet_source::ParquetReader::open(
                 &path, &options,
             )?)),
+            #[cfg(not(feature = "parquet"))]
+            Locator::Parquet => Err(crate::not_built_in("Parquet", "parquet")),
             Locator::XlsxSheet(sheet) => {
                 let sheet = sheet.clone();
                 let size = table.size_bytes.unwrap_or(0);

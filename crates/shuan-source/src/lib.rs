@@ -21,8 +21,11 @@ mod dir;
 mod error;
 mod files;
 mod json;
+#[cfg(feature = "mysql")]
 mod mysql_source;
+#[cfg(feature = "parquet")]
 mod parquet_source;
+#[cfg(feature = "postgres")]
 mod postgres_source;
 mod sqlite;
 mod xlsx;
@@ -139,6 +142,7 @@ pub(crate) enum Locator {
     XlsxSheet(String),
     SqliteTable(String),
     /// PostgreSQL schema or MySQL database, the table, and the server's row estimate.
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     DbTable {
         schema: String,
         table: String,
@@ -284,6 +288,7 @@ const BAD_ROW_TOLERANCE: u64 = 1000;
 /// Fills in a database table's row count after sampling: the server's estimate when it is
 /// at least [`DB_EXACT_COUNT_LIMIT`] (an exact count would scan the whole table), else an
 /// exact `COUNT(*)` from `count_exactly`.
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
 pub(crate) fn set_db_row_count(
     sample: &mut TableSample,
     estimate: Option<u64>,
@@ -445,22 +450,38 @@ fn sqlite_url_path(spec: &str) -> &Path {
     Path::new(path.split('?').next().unwrap_or(path))
 }
 
+/// The error for a backend this build left out (a cargo feature of `shuan-source`).
+#[cfg(not(all(feature = "postgres", feature = "mysql", feature = "parquet")))]
+pub(crate) fn not_built_in(what: &str, feature: &str) -> SourceError {
+    SourceError::Unsupported {
+        what: format!(
+            "{what} (this build of shuan-source has no `{feature}` feature; enable it in Cargo.toml)"
+        ),
+    }
+}
+
 /// Opens a source: a file or directory path, or a `postgres://`, `postgresql://`,
 /// `mysql://`, `mariadb://` or `sqlite://` URL. Database sources connect here, so a wrong
 /// password fails here with an error that names the server without the password.
 pub fn open(spec: &str, options: &SourceOptions) -> Result<Box<dyn Source>, SourceError> {
     let lower = spec.get(..16).unwrap_or(spec).to_ascii_lowercase();
     if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        #[cfg(feature = "postgres")]
         return Ok(Box::new(postgres_source::PostgresSource::connect(
             spec,
             options.clone(),
         )?));
+        #[cfg(not(feature = "postgres"))]
+        return Err(not_built_in("PostgreSQL", "postgres"));
     }
     if lower.starts_with("mysql://") || lower.starts_with("mariadb://") {
+        #[cfg(feature = "mysql")]
         return Ok(Box::new(mysql_source::MysqlSource::connect(
             spec,
             options.clone(),
         )?));
+        #[cfg(not(feature = "mysql"))]
+        return Err(not_built_in("MySQL/MariaDB", "mysql"));
     }
     if lower.starts_with("sqlite://") {
         return Ok(Box::new(files::FileSource::open_single(

@@ -12,14 +12,16 @@ use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use shuan_detect::{ColumnClassifier, DataType};
 use shuan_ledger::Outcome;
-use shuan_mask::job::{FirstBatchHook, JobError, JobHooks, MaskPlan, Masker, ResidualRedactor};
+use shuan_mask::dest::{DestRequest, Destination};
+use shuan_mask::job::{JobError, MaskPlan, SkippedRowHook};
 use shuan_mask::log::{current_user, MaskLogRecord, TableLog};
 use shuan_mask::ops::Operator;
 use shuan_mask::plan::{plan_table, PlanRequest, TextRedactor};
 use shuan_mask::risk::{RiskAnalyzer, RiskOptions};
 use shuan_mask::rules::RuleSet;
 use shuan_mask::sink::{ensure_not_source, CsvSink, FileFormat, JsonlSink, RowSink, SqliteSink};
-use shuan_mask::watermark::{Detector, Embedder, Registry, WatermarkEntry, Z_THRESHOLD};
+use shuan_mask::table_job::{mask_table_rows, TableJob, WatermarkRequest};
+use shuan_mask::watermark::{Detector, Registry, WatermarkEntry, Z_THRESHOLD};
 use shuan_mask::{Alphabet, MaskKeys};
 use shuan_source::{SourceOptions, TableRef};
 
@@ -297,38 +299,6 @@ fn progress_bar(enabled: bool) -> ProgressBar {
     bar
 }
 
-/// True when `--out` names a file (a name with an extension such as `x.parquet`, not
-/// ending in a separator) rather than a directory to create.
-fn looks_like_a_file(out: &Path) -> bool {
-    let text = out.to_string_lossy();
-    !text.ends_with('/')
-        && !text.ends_with(std::path::MAIN_SEPARATOR)
-        && out.extension().is_some_and(|e| {
-            !e.is_empty()
-                && e.len() <= 8
-                && e.to_string_lossy()
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric())
-        })
-}
-
-enum Dest {
-    File(PathBuf, FileFormat),
-    Dir(PathBuf, FileFormat),
-    Sqlite(PathBuf),
-    /// A PostgreSQL or MySQL URL (with its password: only ever shown redacted).
-    Database(String),
-}
-
-/// `host:port/database` of a database URL, ignoring user, password and options: two URLs
-/// with the same location are the same database.
-fn db_location(url: &str) -> String {
-    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    let rest = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or(rest);
-    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
-    rest.trim_end_matches('/').to_ascii_lowercase()
-}
-
 /// Rows into a new database table through `shuan-sink`.
 struct DbRowSink(shuan_sink::TableSink);
 
@@ -344,45 +314,6 @@ impl RowSink for DbRowSink {
             .map(|_| ())
             .map_err(|e| shuan_mask::MaskError::Invalid(e.to_string()))
     }
-}
-
-fn table_file_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c == '/' || c == '\\' || c == ':' {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
-/// Choose watermark carriers: numeric columns the plan keeps and discovery did not type.
-fn auto_carriers(plan: &MaskPlan, rows: &[Vec<Option<String>>]) -> Vec<String> {
-    let mut out = Vec::new();
-    for (i, c) in plan.columns.iter().enumerate() {
-        if c.info.data_type.is_some()
-            || !matches!(c.choice.operator, Operator::Keep | Operator::Noise { .. })
-        {
-            continue;
-        }
-        let vals: Vec<&str> = rows
-            .iter()
-            .filter_map(|r| r.get(i).and_then(|v| v.as_deref()))
-            .filter(|v| !v.is_empty())
-            .collect();
-        let numeric = vals
-            .iter()
-            .filter(|v| {
-                v.parse::<f64>().is_ok() && v.chars().filter(char::is_ascii_digit).count() >= 2
-            })
-            .count();
-        if vals.len() >= 10 && numeric * 100 >= vals.len() * 95 {
-            out.push(c.info.name.clone());
-        }
-    }
-    out
 }
 
 fn registry(ctx: &Context) -> Registry {
@@ -483,59 +414,19 @@ fn mask_source(
         bail!("{source_name} has no readable table");
     }
     let source_paths: Vec<PathBuf> = tables.iter().filter_map(|t| t.path.clone()).collect();
-    let lower_spec = source_spec.to_ascii_lowercase();
     let dest = match &args.out {
         None if args.dry_run => None,
         None => bail!("give --out DEST (a .csv/.jsonl file, a directory, or a .db SQLite file)"),
-        Some(out) if shuan_sink::DbKind::of_url(&out.to_string_lossy()).is_some() => {
-            let url = out.to_string_lossy().into_owned();
-            if shuan_sink::DbKind::of_url(source_spec).is_some()
-                && db_location(&url) == db_location(source_spec)
-            {
-                bail!(
-                    "refusing to write masked tables into the source database {}; give another database as --out",
-                    shuan_sink::redact_url(&url)
-                );
-            }
-            Some(Dest::Database(url))
-        }
-        Some(out) => Some(match FileFormat::from_path(out) {
-            Some(FileFormat::Sqlite) => {
-                if lower_spec.starts_with("sqlite://") {
-                    let p = Path::new(&source_spec["sqlite://".len()..]);
-                    ensure_not_source(out, &[p.to_path_buf()])?;
-                }
-                ensure_not_source(out, &source_paths)?;
-                Dest::Sqlite(out.clone())
-            }
-            None if !out.is_dir() && looks_like_a_file(out) => bail!(
-                "--out {}: masked output is written as .csv, .jsonl (.json, .ndjson), a .db/.sqlite \
-                 SQLite file, a directory, or a postgres:// or mysql:// table; {} files are not \
-                 a masking destination (to write one file per table into a directory of that name, \
-                 end it with /)",
-                out.display(),
-                out.extension().unwrap_or_default().to_string_lossy()
-            ),
-            Some(fmt) if !out.is_dir() => {
-                if tables.len() > 1 {
-                    bail!(
-                        "{source_name} has {} tables; give a directory or a .db file as --out, or pick one with --table",
-                        tables.len()
-                    );
-                }
-                ensure_not_source(out, &source_paths)?;
-                Dest::File(out.clone(), fmt)
-            }
-            _ => {
-                std::fs::create_dir_all(out)
-                    .with_context(|| format!("creating output directory {}", out.display()))?;
-                let fmt = match args.format {
-                    DirFormat::Csv => FileFormat::Csv,
-                    DirFormat::Jsonl => FileFormat::JsonLines,
-                };
-                Dest::Dir(out.clone(), fmt)
-            }
-        }),
+        Some(out) => Some(Destination::resolve(&DestRequest {
+            out,
+            source_spec,
+            source_name: &source_name,
+            tables: &tables,
+            dir_format: match args.format {
+                DirFormat::Csv => FileFormat::Csv,
+                DirFormat::Jsonl => FileFormat::JsonLines,
+            },
+        })?),
     };
     let profile = crate::scanner::load_profile(&args.profile)
         .with_context(|| format!("grading profile {}", args.profile))?;
@@ -635,76 +526,6 @@ fn mask_source(
     Ok(ExitCode::SUCCESS)
 }
 
-/// What choosing watermark carriers needs from [`mask_table`].
-struct Watermarking<'a> {
-    args: &'a MaskArgs,
-    table: &'a TableRef,
-    plan: &'a MaskPlan,
-    header: &'a [String],
-    written: &'a str,
-    ctx: &'a Context,
-    source_name: &'a str,
-}
-
-impl Watermarking<'_> {
-    /// The embedder for `recipient`, carriers chosen on the first masked batch, recorded
-    /// in the watermark registry.
-    fn embedder<'k>(
-        &self,
-        recipient: &str,
-        k: &'k MaskKeys,
-        batch: &[Vec<Option<String>>],
-    ) -> anyhow::Result<Option<Embedder<'k>>> {
-        let Watermarking {
-            args,
-            table,
-            plan,
-            header,
-            written,
-            ctx,
-            source_name,
-        } = *self;
-        let carriers = if args.watermark_columns.is_empty() {
-            let out_plan = MaskPlan {
-                columns: plan
-                    .columns
-                    .iter()
-                    .filter(|c| c.choice.operator != Operator::Suppress)
-                    .cloned()
-                    .collect(),
-                residual_scan: false,
-            };
-            auto_carriers(&out_plan, batch)
-        } else {
-            args.watermark_columns.clone()
-        };
-        if carriers.is_empty() {
-            bail!(
-                "no numeric column to carry the watermark in {}; name one with --watermark-columns",
-                table.name
-            );
-        }
-        let e = Embedder::new(k, recipient, header, &carriers).ok_or_else(|| {
-            anyhow::anyhow!(
-                "watermark columns {} not all in the output of {} (columns: {})",
-                carriers.join(","),
-                table.name,
-                header.join(",")
-            )
-        })?;
-        registry(ctx).append(&WatermarkEntry {
-            recipient: recipient.to_string(),
-            carriers: carriers.clone(),
-            key_columns: e.key_column_names(header),
-            key_fingerprint: k.fingerprint(),
-            when: shuan_mask::dates::now_rfc3339(),
-            source: format!("{source_name}#{}", table.name),
-            destination: written.to_string(),
-        })?;
-        Ok(Some(e))
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn mask_table(
     args: &MaskArgs,
@@ -715,7 +536,7 @@ fn mask_table(
     redactor: &TextRedactor,
     profile: &shuan_classify::Profile,
     keys: Option<&MaskKeys>,
-    dest: Option<&Dest>,
+    dest: Option<&Destination>,
     source_paths: &[PathBuf],
     bar: &ProgressBar,
     ctx: &Context,
@@ -743,20 +564,10 @@ fn mask_table(
     }
     let header = plan.output_columns();
     let (sink, written): (Box<dyn RowSink + Send>, String) = match dest {
-        Dest::File(p, fmt) | Dest::Dir(p, fmt) => {
-            let path = match dest {
-                Dest::Dir(..) => p.join(format!(
-                    "{}.{}",
-                    table_file_name(&table.name),
-                    if *fmt == FileFormat::JsonLines {
-                        "jsonl"
-                    } else {
-                        "csv"
-                    }
-                )),
-                _ => p.clone(),
-            };
-            ensure_not_source(&path, source_paths)?;
+        Destination::File(..) | Destination::Dir(..) => {
+            let (path, fmt) = dest
+                .file_for(table, source_paths)?
+                .expect("file and directory destinations name a file");
             let sink: Box<dyn RowSink + Send> = match fmt {
                 FileFormat::JsonLines => Box::new(JsonlSink::create(&path, &header, args.force)?),
                 _ => Box::new(CsvSink::create(&path, &header, args.force)?),
@@ -765,78 +576,54 @@ fn mask_table(
             let written = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
             (sink, written.display().to_string())
         }
-        Dest::Sqlite(db) => {
-            let name = table_file_name(&table.name).replace('.', "_");
+        Destination::Sqlite(db) => {
+            let name = dest.table_name_for(table);
             (
                 Box::new(SqliteSink::create(db, &name, &header)?),
                 format!("{}#{}", db.display(), name),
             )
         }
-        Dest::Database(url) => {
-            // A database table keeps its name without the schema; a file's name loses
-            // its extension dot, as in SQLite destinations.
-            let name = match &table.path {
-                None => table
-                    .name
-                    .rsplit('.')
-                    .next()
-                    .unwrap_or(&table.name)
-                    .to_string(),
-                Some(_) => table_file_name(&table.name).replace('.', "_"),
-            };
+        Destination::Database(url) => {
+            let name = dest.table_name_for(table);
             let sink = shuan_sink::TableSink::create(url, &name, &header, args.force)?;
             let written = sink.describe();
             (Box::new(DbRowSink(sink)), written)
         }
     };
-    let mut masker = Masker::new(
-        &plan,
-        keys,
-        if plan.residual_scan {
-            Some(redactor as &dyn ResidualRedactor)
-        } else {
-            None
-        },
-    )?;
-    if let Some(t) = args.threads {
-        masker = masker.with_threads(t);
-    }
     bar.set_position(0);
     bar.set_length(table.size_bytes.unwrap_or(0));
     bar.set_message(table.name.clone());
     let mut reader = source.open_table(table)?;
-    // Watermark carriers are chosen on the first masked rows, in output column order.
-    let first_batch: Option<FirstBatchHook> = match (&args.recipient, keys) {
-        (Some(recipient), Some(k)) => {
-            let (header, plan, written) = (&header[..], &plan, &written[..]);
-            Some(Box::new(move |batch: &[Vec<Option<String>>]| {
-                let wm = Watermarking {
-                    args,
-                    table,
-                    plan,
-                    header,
-                    written,
-                    ctx,
-                    source_name,
-                };
-                wm.embedder(recipient, k, batch).map_err(Into::into)
-            }))
-        }
+    let registry = registry(ctx);
+    let watermark = match (&args.recipient, keys) {
+        (Some(recipient), Some(_)) => Some(WatermarkRequest {
+            recipient,
+            carriers: &args.watermark_columns,
+            registry: &registry,
+            source: format!("{source_name}#{}", table.name),
+            destination: written.clone(),
+            when: shuan_mask::dates::now_rfc3339(),
+        }),
         _ => None,
     };
     let mut warned = 0u32;
-    let hooks = JobHooks {
-        first_batch,
-        skipped_row: Some(Box::new(|e| {
-            warned += 1;
-            if warned <= 5 {
-                eprintln!("warning: {}: skipped a malformed row: {e}", table.name);
-            }
-        })),
+    let skipped_row: SkippedRowHook = Box::new(|e| {
+        warned += 1;
+        if warned <= 5 {
+            eprintln!("warning: {}: skipped a malformed row: {e}", table.name);
+        }
+    });
+    let job = TableJob {
+        table: &table.name,
+        plan: &plan,
+        keys,
+        redactor,
+        threads: args.threads,
+        watermark,
     };
     // On a read error the job discards its output; the read error is the one to report.
     let outcome =
-        shuan_mask::job::run(reader.as_mut(), masker, sink, hooks).map_err(|e| match e {
+        mask_table_rows(job, reader.as_mut(), sink, Some(skipped_row)).map_err(|e| match e {
             JobError::Read { position, source } => {
                 anyhow::Error::new(source).context(format!("reading {} at {position}", table.name))
             }
