@@ -139,6 +139,9 @@ fn scan_interrupted_anywhere() {
                 csv.to_str().unwrap(),
                 "--save",
                 "--no-progress",
+                // Every row sampled: a scan long enough to be interrupted.
+                "--sample",
+                "400000",
                 "--format",
                 "json",
                 "--out",
@@ -283,7 +286,7 @@ fn mask_interrupted_anywhere() {
     ok(shuan_cmd(&data).args(["keys", "init"]).output().unwrap());
     let src = d.path().join("people.csv");
     let mut body = String::from("姓名,身份证号,手机号,备注\n");
-    for i in 0..300_000u32 {
+    for i in 0..600_000u32 {
         body.push_str(&format!(
             "张{i},11010519491231002X,1380013{:04},第{i}行备注文字\n",
             i % 10_000
@@ -292,7 +295,7 @@ fn mask_interrupted_anywhere() {
     std::fs::write(&src, body).unwrap();
     let out = d.path().join("masked.csv");
     let mut interrupted = 0;
-    for (i, delay) in delays(6, 20, 700).into_iter().enumerate() {
+    for (i, delay) in delays(6, 5, 250).into_iter().enumerate() {
         let _ = std::fs::remove_file(&out);
         let signal = if i % 2 == 0 { "-INT" } else { "-KILL" };
         let before = records(&data).len();
@@ -312,7 +315,7 @@ fn mask_interrupted_anywhere() {
         );
         interrupted += usize::from(!o.status.success());
         if let Ok(text) = std::fs::read_to_string(&out) {
-            assert_eq!(text.lines().count(), 300_001, "a masked output is whole");
+            assert_eq!(text.lines().count(), 600_001, "a masked output is whole");
         }
         check_after(d.path(), &data, &o, "mask", before);
     }

@@ -1132,7 +1132,7 @@ impl Core {
             }),
             Err(e) => Err(e),
         }
-        .map_err(|e| e.to_string());
+        .map_err(|e| failure_text(&e));
 
         let mut st = lock(&self.state)?;
         st.in_flight -= 1;
@@ -1182,7 +1182,7 @@ impl Core {
                     st.last_checkpoint_size = st.last_checkpoint_size.max(upto);
                     st.last_checkpoint_at = Instant::now();
                 }
-                Err(e) => st.failed = Some(e.to_string()),
+                Err(e) => st.failed = Some(failure_text(&e)),
             }
             return Ok(st);
         }
@@ -1451,6 +1451,20 @@ fn save_tail(dir: &Path, seg: &Path, from: u64) -> Result<PathBuf, LedgerError> 
     let out = rec_dir.join(name);
     write_atomic(&out, &tail)?;
     Ok(out)
+}
+
+/// The text kept for a failed ledger: the error and its causes (an I/O error's message
+/// names only what was being done; the OS error is its source), so that every later
+/// append reports why the ledger stopped.
+fn failure_text(e: &LedgerError) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 #[cfg(test)]

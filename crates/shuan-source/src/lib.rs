@@ -517,6 +517,20 @@ pub fn open(spec: &str, options: &SourceOptions) -> Result<Box<dyn Source>, Sour
     }
 }
 
+/// An error with its causes, `outer: inner: os error`, for messages kept as text (a
+/// skipped file's reason, a failed table's line): each layer's Display names only its own
+/// part, so the causes must be appended.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -549,18 +563,4 @@ mod tests {
         assert!(msg.contains("ftp://"), "{msg}");
         assert!(!msg.contains("secret"), "{msg}");
     }
-}
-
-/// An error with its causes, `outer: inner: os error`, for messages kept as text (a
-/// skipped file's reason, a failed table's line): each layer's Display names only its own
-/// part, so the causes must be appended.
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }
