@@ -37,6 +37,9 @@ pub struct AuditTrail {
     key: SigningKey,
     actor: Actor,
     request_id: String,
+    /// The stated purpose (处理目的) of this command's records: a command's own
+    /// `--purpose`, else `$SHUAN_PURPOSE`.
+    purpose: Option<String>,
 }
 
 impl AuditTrail {
@@ -56,6 +59,9 @@ impl AuditTrail {
             key,
             actor: current_actor(),
             request_id: request_id(),
+            purpose: std::env::var("SHUAN_PURPOSE")
+                .ok()
+                .filter(|p| !p.trim().is_empty()),
         };
         let ledger = trail.open_ledger().with_context(|| {
             format!(
@@ -96,6 +102,15 @@ impl AuditTrail {
         }
     }
 
+    /// States the purpose (处理目的) of the records written from now on, so that
+    /// `shuan audit query` shows it in its 目的 column; it replaces `$SHUAN_PURPOSE`.
+    pub fn set_purpose(&mut self, purpose: &str) {
+        self.purpose = Some(purpose.to_string());
+        if let Some(p) = pending().as_mut() {
+            p.trail.purpose = self.purpose.clone();
+        }
+    }
+
     /// Names the action under way, so that an interrupt (Ctrl-C, SIGTERM) records it
     /// with outcome `error`; the action's own record replaces this.
     pub fn begin(&self, action: &str, object: &str) {
@@ -122,9 +137,7 @@ impl AuditTrail {
             actor: self.actor.clone(),
             action: action.to_string(),
             object: object.to_string(),
-            purpose: std::env::var("SHUAN_PURPOSE")
-                .ok()
-                .filter(|p| !p.is_empty()),
+            purpose: self.purpose.clone(),
             outcome,
             client: Some(Client {
                 address: None,

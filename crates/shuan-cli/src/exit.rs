@@ -5,7 +5,7 @@
 //! | 0 | done |
 //! | 1 | failed: an input could not be read, an output not written, an action refused |
 //! | 2 | usage: the command line is wrong (clap's own errors use 2 as well) |
-//! | 3 | checked and found invalid: a ledger, proof, signature, backup or watermark check ran and the thing checked is not valid |
+//! | 3 | checked and found invalid: a ledger, proof or signature check ran and the thing checked is not valid; `watermark detect` found no recipient's watermark |
 //! | 130, 143, 129 | interrupted by SIGINT, SIGTERM, SIGHUP (128 + signal); temporaries removed, the interruption recorded |
 
 /// Failed.

@@ -180,16 +180,6 @@ pub fn record_mask_event(
     trail.record(&record.event, &record.source, outcome, details)
 }
 
-/// Makes `purpose` the purpose (处理目的) of the audit records this process writes from
-/// now on, so that `shuan audit query` shows it in its 目的 column. The CLI's audit trail
-/// takes the event's purpose from `SHUAN_PURPOSE`; a stated `--purpose` overrides it.
-///
-/// Call it before any thread is started: the environment is process-wide and is not
-/// synchronised with other threads reading it.
-pub fn set_event_purpose(purpose: &str) {
-    std::env::set_var("SHUAN_PURPOSE", purpose);
-}
-
 /// How one column of a masked file was made, by the masking log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedColumn {

@@ -493,8 +493,8 @@ fn watermark_names_the_recipient_from_five_percent_of_rows() {
     );
     assert_eq!(
         o.status.code(),
-        Some(2),
-        "{}",
+        Some(3),
+        "no recipient found is 'checked and invalid': {}",
         String::from_utf8_lossy(&o.stdout)
     );
 }

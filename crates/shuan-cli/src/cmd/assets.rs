@@ -470,20 +470,20 @@ fn catalogue(ctx: &Context, store: &Store, f: &FormatArgs) -> Result<ExitCode> {
 /// The saved source a user means: the same text (password removed), else a saved path
 /// naming the same file (`dept.db` scanned from /data, asked about as `/data/dept.db`).
 fn resolve_source(store: &Store, given: &str) -> Result<String> {
-    let safe = shuan_source::redact_url(given);
+    // Scans are saved under the source's one canonical name (an absolute path, or a
+    // password-free URL with an explicit port): look the source up the same way, so a
+    // relative path or `postgresql://host/db` finds what `postgres://host:5432/db` saved.
+    let canonical = shuan_source::canonical_source_name(given);
     let saved: Vec<String> = store.scans(None)?.into_iter().map(|s| s.source).collect();
+    if saved.contains(&canonical) {
+        return Ok(canonical);
+    }
+    // Inventories saved before names were canonical hold the name as typed.
+    let safe = shuan_source::redact_url(given).to_string();
     if saved.contains(&safe) {
         return Ok(safe);
     }
-    if let Ok(want) = std::fs::canonicalize(given) {
-        if let Some(hit) = saved
-            .iter()
-            .find(|s| std::fs::canonicalize(s.as_str()).is_ok_and(|p| p == want))
-        {
-            return Ok(hit.clone());
-        }
-    }
-    Ok(safe)
+    Ok(canonical)
 }
 
 fn category_labels(ids: &[String]) -> String {

@@ -728,7 +728,7 @@ fn open_single_table(
 
 pub fn run_unmask(ctx: &Context, args: UnmaskArgs) -> anyhow::Result<ExitCode> {
     // Fail-closed: no unmasking without its record in the audit ledger.
-    let trail = AuditTrail::open(ctx)?;
+    let mut trail = AuditTrail::open(ctx)?;
     let object = shuan_source::redact_url(&args.source);
     let purpose = args.purpose.trim();
     if purpose.is_empty() {
@@ -746,7 +746,7 @@ pub fn run_unmask(ctx: &Context, args: UnmaskArgs) -> anyhow::Result<ExitCode> {
     }
     // The purpose goes into the ledger event's own purpose field (the 目的 column of
     // `shuan audit query`), not only into the details.
-    mask_support::set_event_purpose(purpose);
+    trail.set_purpose(purpose);
     let mut origin = None;
     match unmask(ctx, &args, &mut origin) {
         Ok((record, rows, bad)) => {
@@ -1064,7 +1064,8 @@ pub fn run_watermark(ctx: &Context, cmd: WatermarkCommand) -> anyhow::Result<Exi
             Ok(if named.is_some() {
                 ExitCode::SUCCESS
             } else {
-                ExitCode::from(2)
+                // Checked, and no recipient's watermark is there.
+                ExitCode::from(crate::exit::INVALID)
             })
         }
     }
