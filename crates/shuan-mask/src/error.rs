@@ -43,7 +43,7 @@ pub enum MaskError {
     #[error("refusing to write {0}: it is the source; choose another --out")]
     WouldOverwriteSource(PathBuf),
     /// I/O failure on a named path.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// File concerned.
         path: PathBuf,
@@ -52,13 +52,13 @@ pub enum MaskError {
         source: std::io::Error,
     },
     /// CSV writing/reading failure.
-    #[error("csv: {0}")]
+    #[error("CSV")]
     Csv(#[from] csv::Error),
     /// SQLite output failure.
-    #[error("sqlite output: {0}")]
+    #[error("SQLite output")]
     Sqlite(#[from] rusqlite::Error),
     /// JSON failure.
-    #[error("json: {0}")]
+    #[error("JSON")]
     Json(#[from] serde_json::Error),
     /// Bad argument given by the caller.
     #[error("{0}")]

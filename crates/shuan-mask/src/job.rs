@@ -374,7 +374,7 @@ pub struct JobHooks<'h, 'k> {
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     /// Reading the source failed (not a skippable row error).
-    #[error("at {position}: {source}")]
+    #[error("at {position}")]
     Read {
         /// Where the reader was.
         position: RowPosition,

@@ -30,8 +30,13 @@ pub fn plan_table(
     table: &TableRef,
     req: &PlanRequest<'_>,
 ) -> Result<MaskPlan> {
-    let discovery_failed = |e: &dyn std::fmt::Display| {
-        MaskError::Invalid(format!("discovering the columns of {}: {e}", table.name))
+    // The cause chain is kept: a source's I/O error names its OS cause as its source.
+    let discovery_failed = |e: &(dyn std::error::Error + 'static)| {
+        MaskError::Invalid(format!(
+            "discovering the columns of {}: {}",
+            table.name,
+            shuan_source::error_chain(e)
+        ))
     };
     let mut infos: Vec<ColumnInfo> = {
         let reader = source.open_table(table).map_err(|e| discovery_failed(&e))?;
