@@ -555,8 +555,7 @@ fn evaluate(
     use std::io::Seek;
     classes.seek(std::io::SeekFrom::Start(0))?;
     let mut r = BufReader::with_capacity(1 << 16, &*classes);
-    let mut spill = Spill::new(dir, opts.partitions.max(1))
-        .map_err(std::io::Error::other)?;
+    let mut spill = Spill::new(dir, opts.partitions.max(1)).map_err(std::io::Error::other)?;
     while let Some(mut c) = read_class(&mut r)? {
         c.qi =
             c.qi.iter()
