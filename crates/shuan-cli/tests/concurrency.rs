@@ -3,8 +3,11 @@
 //! a process acknowledged (exit 0) must be there afterwards, the audit ledger must
 //! verify and hold one record per acknowledged action, and no temporary may be left.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
+
+mod support;
+use support::{audit_records, temporaries};
 
 fn command(data: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_shuan"));
@@ -33,29 +36,17 @@ fn ok(o: Output) -> Output {
     o
 }
 
-fn temporaries(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".shuan-") || name.ends_with(".part") {
-                found.push(e.path());
-            }
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            }
-        }
-    }
-    found
-}
-
 fn people(i: usize) -> String {
-    let mut s = String::from("姓名,身份证号,手机号\n");
+    let mut s = String::from("姓名,身份证号,手机号,缴费金额\n");
     for r in 0..200 {
         // Valid check digits are not needed for masking by column name and type; the
         // ID below is a known-valid one.
-        s.push_str(&format!("张{i}_{r},11010519491231002X,1380013{:04}\n", r));
+        s.push_str(&format!(
+            "张{i}_{r},11010519491231002X,1380013{:04},{}.{:02}\n",
+            r,
+            100 + r * 7,
+            r % 100
+        ));
     }
     s
 }
@@ -82,7 +73,8 @@ fn keys_masking_and_scans_in_parallel_lose_nothing() {
         let src = work.join(format!("people{i}.csv"));
         std::fs::write(&src, people(i)).unwrap();
         let out = work.join(format!("masked{i}.csv"));
-        let args = [
+        let recipient = format!("接收方{i}");
+        let mut args = vec![
             "mask",
             src.to_str().unwrap(),
             "--scenario",
@@ -91,6 +83,10 @@ fn keys_masking_and_scans_in_parallel_lose_nothing() {
             out.to_str().unwrap(),
             "--no-progress",
         ];
+        // Half of them watermarked: the registry is appended to concurrently too.
+        if i % 2 == 0 {
+            args.extend(["--recipient", recipient.as_str()]);
+        }
         children.push((format!("mask {i}"), command(&data, &args).spawn().unwrap()));
         let scan_src = work.join(format!("scan{i}.csv"));
         std::fs::write(&scan_src, people(100 + i)).unwrap();
@@ -151,12 +147,7 @@ fn keys_masking_and_scans_in_parallel_lose_nothing() {
     }
 
     ok(command(&data, &["audit", "verify"]).output().unwrap());
-    let exported = ok(command(&data, &["audit", "export"]).output().unwrap());
-    let records: Vec<serde_json::Value> = String::from_utf8(exported.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let records = audit_records(&data);
     let count = |action: &str| records.iter().filter(|r| r["action"] == action).count();
     assert_eq!(count("key_create"), 16);
     assert_eq!(count("key_rotate"), 16);

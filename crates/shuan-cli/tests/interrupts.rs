@@ -3,9 +3,12 @@
 //! The delays are drawn at random each run and printed, so a failure can be replayed
 //! with `SHUAN_TEST_DELAYS_MS=a,b,c`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
+
+mod support;
+use support::{audit_records, temporaries};
 
 fn shuan_cmd(data_dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_shuan"));
@@ -24,32 +27,6 @@ fn ok(o: Output) -> Output {
         String::from_utf8_lossy(&o.stderr)
     );
     o
-}
-
-fn temporaries(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".shuan-tmp-") || name.starts_with(".shuan-partial-") {
-                found.push(e.path());
-            }
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            }
-        }
-    }
-    found
-}
-
-fn records(data: &Path) -> Vec<serde_json::Value> {
-    let o = ok(shuan_cmd(data).args(["audit", "export"]).output().unwrap());
-    String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 /// `n` delays in `[lo, hi)` ms: from `SHUAN_TEST_DELAYS_MS`, else drawn from the clock.
@@ -95,7 +72,7 @@ fn check_after(root: &Path, data: &Path, o: &Output, action: &str, records_befor
     // The next command sweeps what a SIGKILL left.
     ok(shuan_cmd(data).args(["audit", "verify"]).output().unwrap());
     assert!(temporaries(root).is_empty(), "{:?}", temporaries(root));
-    let recs = records(data);
+    let recs = audit_records(data);
     let said = String::from_utf8_lossy(&o.stderr);
     if o.status.code() == Some(130) && !said.contains("before any audited action began") {
         assert!(said.contains("recorded in the audit ledger"), "{said}");
@@ -131,7 +108,7 @@ fn scan_interrupted_anywhere() {
     let mut interrupted = 0;
     for (i, delay) in delays(6, 10, 250).into_iter().enumerate() {
         let signal = if i % 2 == 0 { "-INT" } else { "-KILL" };
-        let before = records(&data).len();
+        let before = audit_records(&data).len();
         let o = run_and_signal(
             &data,
             &[
@@ -195,7 +172,7 @@ fn decrypt_interrupted_anywhere() {
     for (i, delay) in delays(6, 5, 400).into_iter().enumerate() {
         let _ = std::fs::remove_file(&out);
         let signal = if i % 2 == 0 { "-INT" } else { "-KILL" };
-        let before = records(&data).len();
+        let before = audit_records(&data).len();
         let o = run_and_signal(
             &data,
             &[
@@ -251,7 +228,7 @@ fn restore_interrupted_anywhere() {
     for (i, delay) in delays(6, 20, 600).into_iter().enumerate() {
         let target = d.path().join(format!("restored{i}"));
         let signal = if i % 2 == 0 { "-INT" } else { "-KILL" };
-        let before = records(&data).len();
+        let before = audit_records(&data).len();
         let o = run_and_signal(
             &data,
             &[
@@ -298,7 +275,7 @@ fn mask_interrupted_anywhere() {
     for (i, delay) in delays(6, 5, 250).into_iter().enumerate() {
         let _ = std::fs::remove_file(&out);
         let signal = if i % 2 == 0 { "-INT" } else { "-KILL" };
-        let before = records(&data).len();
+        let before = audit_records(&data).len();
         let o = run_and_signal(
             &data,
             &[

@@ -2,8 +2,11 @@
 //! no temporary outlives a command — also when it is interrupted (issue #10, items 1, 4,
 //! 6, 7). Each case here lost or leaked data before `shuan-output`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+mod support;
+use support::{audit_records, temporaries};
 
 fn shuan_cmd(data_dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_shuan"));
@@ -47,24 +50,6 @@ fn refused(o: Output, why: &str, file: &Path, before: &[u8]) {
         "{} changed",
         file.display()
     );
-}
-
-/// Files whose name marks them as shuan temporaries, anywhere under `dir`.
-fn temporaries(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".shuan-tmp-") || name.starts_with(".shuan-partial-") {
-                found.push(e.path());
-            }
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            }
-        }
-    }
-    found
 }
 
 const PEOPLE: &str = "姓名,身份证号,手机号\n张三,11010519491231002X,13800138000\n";
@@ -254,16 +239,6 @@ fn the_catalogue_csv_opens_in_excel_on_chinese_windows() {
     assert!(String::from_utf8(bytes).unwrap().contains("数据源"));
 }
 
-/// Audit records as JSON values, oldest first.
-fn records(data: &Path) -> Vec<serde_json::Value> {
-    let o = ok(shuan(data, &["audit", "export"]));
-    String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 #[test]
 fn refused_key_operations_are_recorded_with_the_os_account() {
     let d = tempfile::tempdir().unwrap();
@@ -292,7 +267,7 @@ fn refused_key_operations_are_recorded_with_the_os_account() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(!d.path().join("x.enc").exists());
-    let recs = records(&data);
+    let recs = audit_records(&data);
     let last = recs.last().unwrap();
     assert_eq!(last["action"], "encrypt", "{last}");
     assert_eq!(last["outcome"], "error", "{last}");
