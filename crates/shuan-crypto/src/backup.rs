@@ -17,6 +17,7 @@ use crate::keyring::{Keyring, KeyringError};
 use crate::sm2::{Signature, SigningKey, VerifyingKey};
 use crate::sm3::Sm3;
 use crate::CryptoError;
+use zeroize::Zeroizing;
 
 /// Data key id used for backups unless another is given.
 pub const BACKUP_KEY_ID: &str = "backup";
@@ -199,11 +200,7 @@ pub fn create(
         signed: vk.message_hasher(),
         plain: Sm3::new(),
     };
-    let env =
-        EnvelopeWriter::new(key_id, version, &key, hw).map_err(|source| BackupError::Envelope {
-            path: archive.to_path_buf(),
-            source,
-        })?;
+    let env = EnvelopeWriter::new(key_id, version, &key, hw).map_err(envelope_error(archive))?;
     let mut tar = tar::Builder::new(CountingWriter { inner: env, n: 0 });
     tar.follow_symlinks(false);
     let mut files = 0u64;
@@ -245,13 +242,7 @@ pub fn create(
     }
     let counting = tar.into_inner().map_err(io_err("archiving", source))?;
     let bytes = counting.n;
-    let (_, hw) = counting
-        .inner
-        .finish()
-        .map_err(|source| BackupError::Envelope {
-            path: archive.to_path_buf(),
-            source,
-        })?;
+    let (_, hw) = counting.inner.finish().map_err(envelope_error(archive))?;
     let HashingWriter {
         mut inner,
         signed,
@@ -319,19 +310,46 @@ fn decrypt_to<W: Write>(
     keyring: &Keyring,
     out: W,
 ) -> Result<(Header, u64), BackupError> {
-    let env = |source| BackupError::Envelope {
-        path: archive.to_path_buf(),
-        source,
-    };
+    let OpenedArchive {
+        header,
+        key,
+        reader: mut f,
+    } = open_archive(archive, keyring)?;
+    let mut out = out;
+    let n = crate::envelope::decrypt(&header, &key, &mut f, &mut out)
+        .map_err(envelope_error(archive))?;
+    Ok((header, n))
+}
+
+/// An archive opened for decryption: its header, the data key it names, and the reader
+/// positioned after the header.
+struct OpenedArchive {
+    header: Header,
+    key: Zeroizing<[u8; 16]>,
+    reader: BufReader<File>,
+}
+
+/// Opens `archive`, reads its envelope header and looks up the data key it names.
+fn open_archive(archive: &Path, keyring: &Keyring) -> Result<OpenedArchive, BackupError> {
     let mut f = BufReader::with_capacity(
         1 << 16,
         File::open(archive).map_err(io_err("reading", archive))?,
     );
-    let header = Header::read_from(&mut f).map_err(env)?;
+    let header = Header::read_from(&mut f).map_err(envelope_error(archive))?;
     let key = keyring.key(&header.key_id, header.key_version)?;
-    let mut out = out;
-    let n = crate::envelope::decrypt(&header, &key, &mut f, &mut out).map_err(env)?;
-    Ok((header, n))
+    Ok(OpenedArchive {
+        header,
+        key,
+        reader: f,
+    })
+}
+
+/// Names `archive` in an envelope error.
+fn envelope_error(archive: &Path) -> impl Fn(EnvelopeError) -> BackupError + '_ {
+    move |source| BackupError::Envelope {
+        path: archive.to_path_buf(),
+        source,
+    }
 }
 
 /// Check the signature and every chunk tag of `archive` without writing plaintext.
@@ -495,17 +513,13 @@ fn unpack_verified(
     keyring: &Keyring,
     staging: &mut Staging,
 ) -> Result<(Header, u64, u64), BackupError> {
-    let envelope_err = |source| BackupError::Envelope {
-        path: archive.to_path_buf(),
-        source,
-    };
-    let mut input = BufReader::with_capacity(
-        1 << 16,
-        File::open(archive).map_err(io_err("reading", archive))?,
-    );
-    let header = Header::read_from(&mut input).map_err(envelope_err)?;
-    let key = keyring.key(&header.key_id, header.key_version)?;
-    let plain = DecryptReader::new(&header, &key, input).map_err(envelope_err)?;
+    let envelope_err = envelope_error(archive);
+    let OpenedArchive {
+        header,
+        key,
+        reader: input,
+    } = open_archive(archive, keyring)?;
+    let plain = DecryptReader::new(&header, &key, input).map_err(&envelope_err)?;
     staging.create_dir_all(target)?;
     let target_canon = std::fs::canonicalize(target).map_err(io_err("reading", target))?;
     let mut ar = tar::Archive::new(plain);
