@@ -320,3 +320,76 @@ fn the_redact_help_example_is_what_redact_prints() {
     let o = ok(child.wait_with_output().unwrap());
     assert_eq!(String::from_utf8(o.stdout).unwrap().trim_end(), expected);
 }
+
+#[test]
+fn an_os_error_is_named_once() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    // A directory where the keyring file should be: the OS says "Is a directory".
+    std::fs::create_dir_all(data.join("keys").join("keyring.json")).unwrap();
+    let o = shuan(&data, &["keys", "list"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(err.matches("os error 21").count(), 1, "{err}");
+}
+
+#[test]
+fn the_raw_sm4_key_can_stay_off_the_command_line() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    let input = d.path().join("in.bin");
+    std::fs::write(&input, b"same bytes whichever way the key is given").unwrap();
+    let key = "0123456789abcdeffedcba9876543210";
+    let key_file = d.path().join("sm4.key");
+    std::fs::write(&key_file, format!("{key}\n")).unwrap();
+    let enc = |extra: &[&str], env: Option<&str>, out: &Path| {
+        let mut c = shuan_cmd(&data);
+        c.args([
+            "crypto",
+            "enc",
+            "--cipher",
+            "sm4-ctr",
+            "--iv",
+            key,
+            "--in",
+            s(&input),
+        ])
+        .args(extra)
+        .args(["--out", s(out)]);
+        if let Some(k) = env {
+            c.env("SHUAN_SM4_KEY", k);
+        }
+        ok(c.output().unwrap());
+        std::fs::read(out).unwrap()
+    };
+    let on_line = enc(&["-K", key], None, &d.path().join("a"));
+    let from_file = enc(&["--key-file", s(&key_file)], None, &d.path().join("b"));
+    let from_env = enc(&[], Some(key), &d.path().join("c"));
+    assert_eq!(on_line, from_file);
+    assert_eq!(on_line, from_env);
+    // The plaintext output of a decryption is owner-only.
+    let dec = d.path().join("plain");
+    let o = shuan_cmd(&data)
+        .args(["crypto", "enc", "--cipher", "sm4-ctr", "-d", "--iv", key])
+        .args([
+            "--key-file",
+            s(&key_file),
+            "--in",
+            s(&d.path().join("a")),
+            "--out",
+            s(&dec),
+        ])
+        .output()
+        .unwrap();
+    ok(o);
+    assert_eq!(
+        std::fs::read(&dec).unwrap(),
+        b"same bytes whichever way the key is given"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&dec).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+}
