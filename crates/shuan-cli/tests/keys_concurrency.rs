@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
+mod support;
+use support::files_under;
+
 fn command(data: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_shuan"));
     c.arg("--data-dir")
@@ -35,29 +38,6 @@ fn ok(o: Output) -> Output {
 
 fn run(data: &Path, args: &[&str]) -> Output {
     command(data, args).output().expect("run shuan")
-}
-
-/// Every file under `dir` (relative paths).
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let e = e.unwrap();
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push(
-                    e.path()
-                        .strip_prefix(dir)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                );
-            }
-        }
-    }
-    out
 }
 
 #[test]
@@ -152,7 +132,7 @@ fn parallel_key_creations_and_rotations_keep_every_acknowledged_change() {
     let leftovers: Vec<_> = files_under(&data)
         .into_iter()
         .filter(|f| {
-            let name = Path::new(f).file_name().unwrap().to_string_lossy();
+            let name = f.file_name().unwrap().to_string_lossy();
             name.starts_with(".shuan-tmp-") || name.contains(".tmp") || name.ends_with(".new")
         })
         .collect();

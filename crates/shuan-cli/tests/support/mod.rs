@@ -23,6 +23,24 @@ pub fn temporaries(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// Every file under `dir`, recursively, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// The audit records of the data directory `data`, oldest first, as JSON
 /// (`shuan audit export`).
 pub fn audit_records(data: &Path) -> Vec<serde_json::Value> {
