@@ -11,6 +11,8 @@
 //! are important data" ([`Store::catalogue`], the important-data catalogue of R-03).
 //! Migrations are the `.sql` files in `migrations/`, applied in order on open.
 
+pub mod platform;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,1 @@
+//! PostgreSQL backend of [`super::PlatformStore`] (several nodes). Implemented next.

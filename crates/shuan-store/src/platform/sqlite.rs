@@ -1,0 +1,1 @@
+//! SQLite backend of [`super::PlatformStore`] (one node). Implemented next.
