@@ -1,0 +1,239 @@
+//! Every action of the platform's API, with its stable id (the Cedar action's id) and its
+//! Chinese label.
+
+use std::fmt;
+
+/// An action of the API. The id is the Cedar action (`Action::"department.read"`), stored
+/// in audit records and custom policies, so it never changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    DepartmentRead,
+    DepartmentCreate,
+    DepartmentUpdate,
+    DepartmentDelete,
+    UserRead,
+    UserCreate,
+    UserUpdate,
+    UserUnlock,
+    UserResetCredentials,
+    SessionList,
+    SessionRevoke,
+    GrantRead,
+    GrantCreate,
+    GrantDelete,
+    ApiKeyRead,
+    ApiKeyCreate,
+    ApiKeyRevoke,
+    PolicyRead,
+    PolicyCreate,
+    PolicyDelete,
+    SettingsRead,
+    SettingsUpdateSecurity,
+    SettingsUpdateSystem,
+    AuditRead,
+    AuditExport,
+    HygieneRead,
+    ElevationRequest,
+    ElevationRead,
+    ElevationDecide,
+    InventoryRead,
+    CatalogueRead,
+    ScanRun,
+    MaskRun,
+    JobRead,
+    KeyRead,
+    KeyRotate,
+    BackupCreate,
+    BackupRead,
+}
+
+impl Action {
+    /// Every action, in declaration order (`Action::ALL[a.index()] == a`).
+    pub const ALL: &'static [Action] = &[
+        Action::DepartmentRead,
+        Action::DepartmentCreate,
+        Action::DepartmentUpdate,
+        Action::DepartmentDelete,
+        Action::UserRead,
+        Action::UserCreate,
+        Action::UserUpdate,
+        Action::UserUnlock,
+        Action::UserResetCredentials,
+        Action::SessionList,
+        Action::SessionRevoke,
+        Action::GrantRead,
+        Action::GrantCreate,
+        Action::GrantDelete,
+        Action::ApiKeyRead,
+        Action::ApiKeyCreate,
+        Action::ApiKeyRevoke,
+        Action::PolicyRead,
+        Action::PolicyCreate,
+        Action::PolicyDelete,
+        Action::SettingsRead,
+        Action::SettingsUpdateSecurity,
+        Action::SettingsUpdateSystem,
+        Action::AuditRead,
+        Action::AuditExport,
+        Action::HygieneRead,
+        Action::ElevationRequest,
+        Action::ElevationRead,
+        Action::ElevationDecide,
+        Action::InventoryRead,
+        Action::CatalogueRead,
+        Action::ScanRun,
+        Action::MaskRun,
+        Action::JobRead,
+        Action::KeyRead,
+        Action::KeyRotate,
+        Action::BackupCreate,
+        Action::BackupRead,
+    ];
+
+    /// The stable id (`department.read`, `user.reset_credentials`, `api_key.create` …).
+    pub fn id(self) -> &'static str {
+        match self {
+            Action::DepartmentRead => "department.read",
+            Action::DepartmentCreate => "department.create",
+            Action::DepartmentUpdate => "department.update",
+            Action::DepartmentDelete => "department.delete",
+            Action::UserRead => "user.read",
+            Action::UserCreate => "user.create",
+            Action::UserUpdate => "user.update",
+            Action::UserUnlock => "user.unlock",
+            Action::UserResetCredentials => "user.reset_credentials",
+            Action::SessionList => "session.list",
+            Action::SessionRevoke => "session.revoke",
+            Action::GrantRead => "grant.read",
+            Action::GrantCreate => "grant.create",
+            Action::GrantDelete => "grant.delete",
+            Action::ApiKeyRead => "api_key.read",
+            Action::ApiKeyCreate => "api_key.create",
+            Action::ApiKeyRevoke => "api_key.revoke",
+            Action::PolicyRead => "policy.read",
+            Action::PolicyCreate => "policy.create",
+            Action::PolicyDelete => "policy.delete",
+            Action::SettingsRead => "settings.read",
+            Action::SettingsUpdateSecurity => "settings.update_security",
+            Action::SettingsUpdateSystem => "settings.update_system",
+            Action::AuditRead => "audit.read",
+            Action::AuditExport => "audit.export",
+            Action::HygieneRead => "hygiene.read",
+            Action::ElevationRequest => "elevation.request",
+            Action::ElevationRead => "elevation.read",
+            Action::ElevationDecide => "elevation.decide",
+            Action::InventoryRead => "inventory.read",
+            Action::CatalogueRead => "catalogue.read",
+            Action::ScanRun => "scan.run",
+            Action::MaskRun => "mask.run",
+            Action::JobRead => "job.read",
+            Action::KeyRead => "key.read",
+            Action::KeyRotate => "key.rotate",
+            Action::BackupCreate => "backup.create",
+            Action::BackupRead => "backup.read",
+        }
+    }
+
+    /// The Chinese label the console shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::DepartmentRead => "查看部门",
+            Action::DepartmentCreate => "新建部门",
+            Action::DepartmentUpdate => "修改部门",
+            Action::DepartmentDelete => "删除部门",
+            Action::UserRead => "查看账号",
+            Action::UserCreate => "新建账号",
+            Action::UserUpdate => "修改账号",
+            Action::UserUnlock => "解锁账号",
+            Action::UserResetCredentials => "重置账号凭据",
+            Action::SessionList => "查看会话",
+            Action::SessionRevoke => "强制下线",
+            Action::GrantRead => "查看授权",
+            Action::GrantCreate => "授予角色",
+            Action::GrantDelete => "撤销授权",
+            Action::ApiKeyRead => "查看API密钥",
+            Action::ApiKeyCreate => "创建API密钥",
+            Action::ApiKeyRevoke => "吊销API密钥",
+            Action::PolicyRead => "查看策略",
+            Action::PolicyCreate => "新增策略",
+            Action::PolicyDelete => "删除策略",
+            Action::SettingsRead => "查看参数设置",
+            Action::SettingsUpdateSecurity => "修改安全设置",
+            Action::SettingsUpdateSystem => "修改系统设置",
+            Action::AuditRead => "查看审计日志",
+            Action::AuditExport => "导出审计日志",
+            Action::HygieneRead => "查看账号清理报告",
+            Action::ElevationRequest => "申请提权",
+            Action::ElevationRead => "查看提权申请",
+            Action::ElevationDecide => "审批提权申请",
+            Action::InventoryRead => "查看数据资产清单",
+            Action::CatalogueRead => "查看数据目录",
+            Action::ScanRun => "执行扫描",
+            Action::MaskRun => "执行脱敏",
+            Action::JobRead => "查看任务",
+            Action::KeyRead => "查看密钥",
+            Action::KeyRotate => "轮换密钥",
+            Action::BackupCreate => "创建备份",
+            Action::BackupRead => "查看备份",
+        }
+    }
+
+    /// The action with this id.
+    pub fn from_id(id: &str) -> Option<Action> {
+        Action::ALL.iter().copied().find(|a| a.id() == id)
+    }
+
+    /// Whether the action changes nothing (reads, lists, exports). The schema's
+    /// `Action::"read_only"` group holds exactly these; the auditor's forbid uses it.
+    pub fn is_read(self) -> bool {
+        matches!(
+            self,
+            Action::DepartmentRead
+                | Action::UserRead
+                | Action::SessionList
+                | Action::GrantRead
+                | Action::ApiKeyRead
+                | Action::PolicyRead
+                | Action::SettingsRead
+                | Action::AuditRead
+                | Action::AuditExport
+                | Action::HygieneRead
+                | Action::ElevationRead
+                | Action::InventoryRead
+                | Action::CatalogueRead
+                | Action::JobRead
+                | Action::KeyRead
+                | Action::BackupRead
+        )
+    }
+
+    /// Position in [`Action::ALL`].
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}（{}）", self.label(), self.id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_are_unique_round_trip_and_index_matches_all() {
+        let mut seen = HashSet::new();
+        for (i, a) in Action::ALL.iter().copied().enumerate() {
+            assert_eq!(a.index(), i, "{a:?} is out of order in ALL");
+            assert!(seen.insert(a.id()), "duplicate id {}", a.id());
+            assert_eq!(Action::from_id(a.id()), Some(a));
+            assert!(!a.label().is_empty());
+        }
+        assert_eq!(Action::ALL.len(), 38);
+        assert_eq!(Action::from_id("department.*"), None);
+    }
+}

@@ -1,0 +1,55 @@
+//! The platform's single policy decision point (策略决策点): given who asks (an account
+//! with its grants, data scopes already expanded over the department tree), what for (an
+//! [`Action`]) and on what (a [`Resource`]), it answers allow or deny with the policies
+//! that decided and an explanation in Chinese and English. Roles, data scopes,
+//! separation of duties (三员分立, R-12), least privilege and approved elevations
+//! are all decided by Cedar policies — the shipped ones in `policies/*.cedar`
+//! plus the custom ones a security administrator adds — validated in strict mode against
+//! `policies/shuan.cedarschema`. This crate owns the schema, the default policies, the
+//! validation of custom ones and the decision. It must not authenticate anyone, store
+//! anything (grants, policies and departments come from the caller) or write audit
+//! records (the server audits every decision it asks for); nor does it decide whether a
+//! grant may be given (that is `shuan-access`).
+//!
+//! # The model
+//!
+//! Every request becomes three Cedar entities, built per call; the parsed policies and
+//! the schema are kept in the [`PolicyPoint`]:
+//!
+//! - `User::"<username>"` (the principal) with `department: Department`, `vendor: Bool`,
+//!   `roles: Set<String>` (the role ids held), `self_only_roles: Set<String>` (roles held
+//!   with the 仅本人数据 scope), and for each role held an attribute
+//!   `scope_<role>: Set<Department>`: the union of the departments its grants reach.
+//! - `Resource::"<kind>:<id>"` with `kind`, `id`, and the optional `department:
+//!   Department` and `owner: User`.
+//! - `Action::"<id>"` ([`Action::id`]), member of the groups `Action::"read_only"`
+//!   (exactly the actions with [`Action::is_read`]) and `Action::"governance"` (users,
+//!   grants, policies, settings, keys, audit).
+//!
+//! The context is `{ elevated: Bool }`. One `permit` per role (`@id("role.<role>")`)
+//! lists that role's actions; it allows a resource with a department only when
+//! `scope_<role>` contains that department (or the role is self-only and the resource's
+//! owner is the principal), and a resource without a department on the role alone.
+//! `own.elevation` lets anyone request and read their own elevations. Three `forbid`s,
+//! which no grant or custom policy can override: a vendor's account never performs a
+//! `governance` action; an account whose only role is the auditor's performs nothing but
+//! `read_only` actions; nobody decides their own elevation.
+//!
+//! [`PolicyPoint::decide`] asks first with the standing grants (`elevated = false`); if
+//! that denies and the principal has elevated grants, it asks again with all of them
+//! (`elevated = true`) and reports `via_elevation`. A forbid whose evaluation fails denies
+//! (Cedar would skip it).
+
+mod action;
+mod error;
+mod point;
+mod scope;
+
+pub use action::Action;
+pub use error::PolicyError;
+pub use point::{AccessRequest, Decision, PolicyPoint, Principal, Resource};
+pub use scope::{DepartmentTree, EffectiveGrant};
+pub use shuan_access::{DataScope, Grant, Role};
+
+#[cfg(test)]
+mod tests;

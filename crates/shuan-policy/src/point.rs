@@ -1,0 +1,800 @@
+//! The policy point: the schema, the default and custom policies, and `decide`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
+
+use cedar_policy::{
+    AuthorizationError, Authorizer, Context, Decision as CedarDecision, Effect, Entities, Entity,
+    EntityId, EntityTypeName, EntityUid, Policy, PolicyId, PolicySet, Request,
+    RestrictedExpression, Schema, ValidationMode, Validator,
+};
+use miette::Diagnostic;
+use shuan_access::Role;
+
+use crate::{Action, EffectiveGrant, PolicyError};
+
+const SCHEMA: &str = include_str!("../policies/shuan.cedarschema");
+
+/// The shipped policies, one file per role plus the rules for everyone.
+const DEFAULTS: &[(&str, &str)] = &[
+    (
+        "system_admin",
+        include_str!("../policies/system_admin.cedar"),
+    ),
+    (
+        "security_admin",
+        include_str!("../policies/security_admin.cedar"),
+    ),
+    ("auditor", include_str!("../policies/auditor.cedar")),
+    (
+        "chief_data_officer",
+        include_str!("../policies/chief_data_officer.cedar"),
+    ),
+    (
+        "data_steward",
+        include_str!("../policies/data_steward.cedar"),
+    ),
+    ("data_user", include_str!("../policies/data_user.cedar")),
+    (
+        "vendor_operator",
+        include_str!("../policies/vendor_operator.cedar"),
+    ),
+    ("supervisor", include_str!("../policies/supervisor.cedar")),
+    ("rules", include_str!("../policies/rules.cedar")),
+];
+
+/// The longest policy id accepted.
+const MAX_ID_CHARS: usize = 128;
+
+/// The schema's validator, parsed once per process.
+fn validator() -> &'static Validator {
+    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        #[allow(clippy::expect_used)]
+        let (schema, _warnings) = Schema::from_cedarschema_str(SCHEMA)
+            .expect("the shipped schema parses (checked by the crate's tests)");
+        Validator::new(schema)
+    })
+}
+
+/// The attribute of `User` holding the departments a role's grants reach.
+pub(crate) fn scope_attribute(role: Role) -> &'static str {
+    match role {
+        Role::SystemAdmin => "scope_system_admin",
+        Role::SecurityAdmin => "scope_security_admin",
+        Role::Auditor => "scope_auditor",
+        Role::ChiefDataOfficer => "scope_chief_data_officer",
+        Role::DataSteward => "scope_data_steward",
+        Role::DataUser => "scope_data_user",
+        Role::VendorOperator => "scope_vendor_operator",
+        Role::Supervisor => "scope_supervisor",
+    }
+}
+
+/// Who asks: the account and its grants (standing and elevated), already expanded.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The user name (the Cedar `User` id).
+    pub username: String,
+    /// The account's own department.
+    pub department: String,
+    /// A vendor's account.
+    pub vendor: bool,
+    /// Standing grants and those of approved elevations (`elevated`).
+    pub grants: Vec<EffectiveGrant>,
+}
+
+/// What the action is done to.
+#[derive(Debug, Clone, Default)]
+pub struct Resource {
+    /// `department`, `user`, `grant`, `api_key`, `policy`, `settings`, `audit`,
+    /// `elevation`, `inventory`, `catalogue`, `job`, `key`, `backup`, `session`.
+    pub kind: String,
+    /// Its id within the kind.
+    pub id: String,
+    /// The department it belongs to; `None` for platform-wide resources, which need only
+    /// the role.
+    pub department: Option<String>,
+    /// The account it belongs to (the requester of an elevation, a session's user …).
+    pub owner: Option<String>,
+}
+
+/// One question to the policy point.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessRequest<'a> {
+    /// Who asks.
+    pub principal: &'a Principal,
+    /// What for.
+    pub action: Action,
+    /// On what.
+    pub resource: &'a Resource,
+}
+
+/// The answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// Allowed.
+    pub allowed: bool,
+    /// Ids of the policies that decided: the permits that allowed, or the forbids that
+    /// denied (empty when nothing permitted).
+    pub policies: Vec<String>,
+    /// Allowed only thanks to the principal's elevated grants.
+    pub via_elevation: bool,
+    /// Why, in Chinese and English. A denial starts with `没有权限：` and says which role
+    /// and data scope would allow it.
+    pub explanation: String,
+    /// Evaluation errors, each naming its policy. An error never allows.
+    pub errors: Vec<String>,
+}
+
+/// What the roles of the policy set allow for one action, found at construction by asking
+/// Cedar (so the explanations follow the policies, custom ones included).
+#[derive(Debug, Clone, Default)]
+struct Hint {
+    /// Roles one of whose grants (reaching the resource's department) allows it.
+    roles: Vec<Role>,
+    /// Allowed to anyone on a resource they own.
+    own: bool,
+}
+
+struct Inner {
+    policies: PolicySet,
+    authorizer: Authorizer,
+    user_type: EntityTypeName,
+    department_type: EntityTypeName,
+    resource_type: EntityTypeName,
+    /// Per [`Action::index`]: the Cedar action and its entity (with its groups).
+    actions: Vec<(EntityUid, Entity)>,
+    /// The context for a standing (`[0]`) and an elevated (`[1]`) decision.
+    contexts: [Context; 2],
+    /// Per [`Action::index`].
+    hints: Vec<Hint>,
+}
+
+/// The policy point: default policies (files) + custom ones. Clone is cheap (Arc); Send +
+/// Sync.
+#[derive(Clone)]
+pub struct PolicyPoint {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for PolicyPoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyPoint")
+            .field("policies", &self.inner.policies.num_of_policies())
+            .finish()
+    }
+}
+
+/// One Cedar evaluation.
+struct Outcome {
+    allowed: bool,
+    policies: Vec<String>,
+    errors: Vec<String>,
+    /// A forbid whose evaluation failed turned an allow into a denial.
+    forbid_errored: Vec<String>,
+}
+
+impl PolicyPoint {
+    /// The default policies plus `custom` (id, Cedar text), all validated against the
+    /// schema in strict mode. A text holding several policies gets ids `id#1`, `id#2` …
+    pub fn new(custom: &[(String, String)]) -> Result<PolicyPoint, PolicyError> {
+        let mut set = PolicySet::new();
+        for (file, text) in DEFAULTS {
+            for policy in parse_defaults(file, text)? {
+                add(&mut set, policy)?;
+            }
+        }
+        for (id, text) in custom {
+            for policy in parse_custom(id, text)? {
+                add(&mut set, policy)?;
+            }
+        }
+        check(&set)?;
+
+        let schema = validator().schema();
+        let name = |n: &str| {
+            #[allow(clippy::expect_used)]
+            EntityTypeName::from_str(n).expect("a plain entity type name parses")
+        };
+        #[allow(clippy::expect_used)]
+        let action_entities = schema
+            .action_entities()
+            .expect("the shipped schema's actions form entities (tested)");
+        let action_type = name("Action");
+        let actions = Action::ALL
+            .iter()
+            .map(|a| {
+                let uid =
+                    EntityUid::from_type_name_and_id(action_type.clone(), EntityId::new(a.id()));
+                let entity = action_entities
+                    .get(&uid)
+                    .cloned()
+                    .unwrap_or_else(|| Entity::with_uid(uid.clone()));
+                (uid, entity)
+            })
+            .collect();
+        let context = |elevated| {
+            #[allow(clippy::expect_used)]
+            Context::from_pairs([(
+                "elevated".to_string(),
+                RestrictedExpression::new_bool(elevated),
+            )])
+            .expect("a one-boolean context")
+        };
+        let mut point = PolicyPoint {
+            inner: Arc::new(Inner {
+                policies: set,
+                authorizer: Authorizer::new(),
+                user_type: name("User"),
+                department_type: name("Department"),
+                resource_type: name("Resource"),
+                actions,
+                contexts: [context(false), context(true)],
+                hints: Vec::new(),
+            }),
+        };
+        let hints = point.probe();
+        if let Some(inner) = Arc::get_mut(&mut point.inner) {
+            inner.hints = hints;
+        }
+        Ok(point)
+    }
+
+    /// Parses `text` as one or more policies and validates them against the schema
+    /// (strict mode), without adding them. Returns how many policies the text holds.
+    /// Errors name each problem and the policy it is in.
+    pub fn validate(id: &str, text: &str) -> Result<usize, PolicyError> {
+        let policies = parse_custom(id, text)?;
+        let count = policies.len();
+        let mut set = PolicySet::new();
+        for policy in policies {
+            add(&mut set, policy)?;
+        }
+        check(&set)?;
+        Ok(count)
+    }
+
+    /// The Cedar schema policies are validated against.
+    pub fn schema_text() -> &'static str {
+        SCHEMA
+    }
+
+    /// The shipped policies: (file stem, Cedar text).
+    pub fn default_policies() -> Vec<(&'static str, &'static str)> {
+        DEFAULTS.to_vec()
+    }
+
+    /// Ids of every policy in force, sorted.
+    pub fn policy_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .inner
+            .policies
+            .policies()
+            .map(|p| p.id().to_string())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Decides one request: first with the principal's standing grants; if that denies
+    /// and the principal has elevated grants, again with all of them (`via_elevation`).
+    pub fn decide(&self, request: &AccessRequest<'_>) -> Decision {
+        let principal = request.principal;
+        let standing = self.evaluate(request, false);
+        if standing.allowed || !principal.grants.iter().any(|g| g.elevated) {
+            return self.finish(request, standing, false);
+        }
+        let mut elevated = self.evaluate(request, true);
+        for e in standing.errors {
+            if !elevated.errors.contains(&e) {
+                elevated.errors.push(e);
+            }
+        }
+        let via = elevated.allowed;
+        self.finish(request, elevated, via)
+    }
+
+    /// One Cedar evaluation with the standing grants, or with all of them.
+    fn evaluate(&self, request: &AccessRequest<'_>, with_elevated: bool) -> Outcome {
+        let inner = &*self.inner;
+        let built = self.request(request, with_elevated);
+        let (cedar_request, entities) = match built {
+            Ok(built) => built,
+            Err(e) => {
+                return Outcome {
+                    allowed: false,
+                    policies: Vec::new(),
+                    errors: vec![e],
+                    forbid_errored: Vec::new(),
+                }
+            }
+        };
+        let response = inner
+            .authorizer
+            .is_authorized(&cedar_request, &inner.policies, &entities);
+        let diagnostics = response.diagnostics();
+        let mut policies: Vec<String> = diagnostics.reason().map(|id| id.to_string()).collect();
+        policies.sort();
+        let mut errors = Vec::new();
+        let mut forbid_errored = Vec::new();
+        for error in diagnostics.errors() {
+            let AuthorizationError::PolicyEvaluationError(e) = error;
+            let id = e.policy_id();
+            errors.push(error.to_string());
+            if inner
+                .policies
+                .policy(id)
+                .is_some_and(|p| p.effect() == Effect::Forbid)
+            {
+                forbid_errored.push(id.to_string());
+            }
+        }
+        // Cedar skips a policy whose evaluation fails; for a forbid that could allow what
+        // the forbid would have denied. Fail closed instead.
+        let allowed = response.decision() == CedarDecision::Allow && forbid_errored.is_empty();
+        Outcome {
+            allowed,
+            policies,
+            errors,
+            forbid_errored,
+        }
+    }
+
+    /// The Cedar request and entities: the principal with the grants considered, the
+    /// resource, and the action with its groups.
+    fn request(
+        &self,
+        request: &AccessRequest<'_>,
+        with_elevated: bool,
+    ) -> Result<(Request, Entities), String> {
+        let (user, resource, action) = self.entities(request, with_elevated)?;
+        let inner = &*self.inner;
+        let (action_uid, _) = &inner.actions[request.action.index()];
+        let cedar_request = Request::new(
+            user.uid(),
+            action_uid.clone(),
+            resource.uid(),
+            inner.contexts[usize::from(with_elevated)].clone(),
+            None,
+        )
+        .map_err(|e| format!("请求无法构造 (the request could not be built): {e}"))?;
+        let entities = Entities::from_entities([user, resource, action], None)
+            .map_err(|e| format!("实体无法构造 (the entities could not be built): {e}"))?;
+        Ok((cedar_request, entities))
+    }
+
+    /// The three entities of a request, unchecked (what the schema says is checked by
+    /// the crate's tests, not per call).
+    pub(crate) fn entities(
+        &self,
+        request: &AccessRequest<'_>,
+        with_elevated: bool,
+    ) -> Result<(Entity, Entity, Entity), String> {
+        let inner = &*self.inner;
+        let principal = request.principal;
+        let resource = request.resource;
+        let department = |code: &str| {
+            EntityUid::from_type_name_and_id(inner.department_type.clone(), EntityId::new(code))
+        };
+        let user_uid = |name: &str| {
+            EntityUid::from_type_name_and_id(inner.user_type.clone(), EntityId::new(name))
+        };
+
+        let grants = || {
+            principal
+                .grants
+                .iter()
+                .filter(move |g| with_elevated || !g.elevated)
+        };
+        let mut roles = Vec::new();
+        let mut self_only = Vec::new();
+        let mut attrs: Vec<(String, RestrictedExpression)> = Vec::with_capacity(12);
+        for role in Role::ALL {
+            let mut held = false;
+            let mut own = false;
+            for g in grants().filter(|g| g.role == role) {
+                held = true;
+                own |= g.self_only;
+            }
+            if !held {
+                continue;
+            }
+            roles.push(RestrictedExpression::new_string(role.id().to_string()));
+            if own {
+                self_only.push(RestrictedExpression::new_string(role.id().to_string()));
+            }
+            let reached = grants()
+                .filter(|g| g.role == role)
+                .flat_map(|g| g.departments.iter())
+                .map(|d| RestrictedExpression::new_entity_uid(department(d)));
+            attrs.push((
+                scope_attribute(role).to_string(),
+                RestrictedExpression::new_set(reached),
+            ));
+        }
+        attrs.push((
+            "department".to_string(),
+            RestrictedExpression::new_entity_uid(department(&principal.department)),
+        ));
+        attrs.push((
+            "vendor".to_string(),
+            RestrictedExpression::new_bool(principal.vendor),
+        ));
+        attrs.push(("roles".to_string(), RestrictedExpression::new_set(roles)));
+        attrs.push((
+            "self_only_roles".to_string(),
+            RestrictedExpression::new_set(self_only),
+        ));
+        let user =
+            Entity::new_with_tags(user_uid(&principal.username), attrs, [], []).map_err(|e| {
+                format!("主体实体无法构造 (the principal entity could not be built): {e}")
+            })?;
+
+        let mut attrs = vec![
+            (
+                "kind".to_string(),
+                RestrictedExpression::new_string(resource.kind.clone()),
+            ),
+            (
+                "id".to_string(),
+                RestrictedExpression::new_string(resource.id.clone()),
+            ),
+        ];
+        if let Some(d) = &resource.department {
+            attrs.push((
+                "department".to_string(),
+                RestrictedExpression::new_entity_uid(department(d)),
+            ));
+        }
+        if let Some(owner) = &resource.owner {
+            attrs.push((
+                "owner".to_string(),
+                RestrictedExpression::new_entity_uid(user_uid(owner)),
+            ));
+        }
+        let resource_uid = EntityUid::from_type_name_and_id(
+            inner.resource_type.clone(),
+            EntityId::new(format!("{}:{}", resource.kind, resource.id)),
+        );
+        let resource = Entity::new_with_tags(resource_uid, attrs, [], []).map_err(|e| {
+            format!("对象实体无法构造 (the resource entity could not be built): {e}")
+        })?;
+        let action = inner.actions[request.action.index()].1.clone();
+        Ok((user, resource, action))
+    }
+
+    /// Asks Cedar, for every action, which single role allows it on a platform-wide
+    /// resource, and whether anyone may do it on a resource they own.
+    fn probe(&self) -> Vec<Hint> {
+        const PROBE: &str = "\u{0}probe";
+        let nobody = Principal {
+            username: PROBE.to_string(),
+            department: PROBE.to_string(),
+            vendor: false,
+            grants: Vec::new(),
+        };
+        let anything = Resource {
+            kind: PROBE.to_string(),
+            id: PROBE.to_string(),
+            department: None,
+            owner: None,
+        };
+        let own = Resource {
+            owner: Some(PROBE.to_string()),
+            ..anything.clone()
+        };
+        Action::ALL
+            .iter()
+            .map(|&action| {
+                let roles = Role::ALL
+                    .into_iter()
+                    .filter(|&role| {
+                        let holder = Principal {
+                            grants: vec![EffectiveGrant {
+                                role,
+                                department: PROBE.to_string(),
+                                departments: BTreeSet::new(),
+                                self_only: false,
+                                elevated: false,
+                            }],
+                            ..nobody.clone()
+                        };
+                        let request = AccessRequest {
+                            principal: &holder,
+                            action,
+                            resource: &anything,
+                        };
+                        self.evaluate(&request, false).allowed
+                    })
+                    .collect();
+                let request = AccessRequest {
+                    principal: &nobody,
+                    action,
+                    resource: &own,
+                };
+                let own = self.evaluate(&request, false).allowed;
+                Hint { roles, own }
+            })
+            .collect()
+    }
+
+    /// The decision with its explanation.
+    fn finish(&self, request: &AccessRequest<'_>, outcome: Outcome, via: bool) -> Decision {
+        let explanation = if outcome.allowed {
+            let by = outcome.policies.join(", ");
+            if via {
+                format!(
+                    "允许：{}，经已批准的提权，依据策略 {by} (allowed through an approved \
+                     elevation by policy {by})",
+                    request.action
+                )
+            } else {
+                format!(
+                    "允许：{}，依据策略 {by} (allowed by policy {by})",
+                    request.action
+                )
+            }
+        } else {
+            self.denial(request, &outcome)
+        };
+        Decision {
+            allowed: outcome.allowed,
+            policies: outcome.policies,
+            via_elevation: via && outcome.allowed,
+            explanation,
+            errors: outcome.errors,
+        }
+    }
+
+    /// Why a request was denied, and what would allow it.
+    fn denial(&self, request: &AccessRequest<'_>, outcome: &Outcome) -> String {
+        let inner = &*self.inner;
+        let action = request.action;
+        let mut out = String::from("没有权限：");
+        if !outcome.forbid_errored.is_empty() {
+            let ids = outcome.forbid_errored.join(", ");
+            let _ = write!(
+                out,
+                "{action}的禁止策略 {ids} 求值出错，按拒绝处理 (permission denied: the forbid \
+                 policy {ids} failed to evaluate, which denies)"
+            );
+            return out;
+        }
+        if !outcome.policies.is_empty() {
+            // Denied by forbids: say which and why.
+            let mut zh = Vec::new();
+            let mut en = Vec::new();
+            for id in &outcome.policies {
+                let reason = inner
+                    .policies
+                    .annotation(&PolicyId::new(id), "reason")
+                    .unwrap_or("");
+                let (r_zh, r_en) = split_reason(reason);
+                zh.push(format!("策略 {id} 禁止{}", prefixed("：", r_zh)));
+                en.push(format!("policy {id} forbids it{}", prefixed(": ", r_en)));
+            }
+            let _ = write!(
+                out,
+                "{action}，{} (permission denied: {})",
+                zh.join("；"),
+                en.join("; ")
+            );
+            return out;
+        }
+        let hint = inner.hints.get(action.index()).cloned().unwrap_or_default();
+        let held: BTreeSet<Role> = request.principal.grants.iter().map(|g| g.role).collect();
+        let department = request.resource.department.as_deref();
+        let reach_zh = department
+            .map(|d| format!("且其数据范围包含部门 {d}"))
+            .unwrap_or_default();
+        let reach_en = department
+            .map(|d| format!(" with a data scope reaching department {d}"))
+            .unwrap_or_default();
+        let own_zh = if hint.own {
+            "；或者对象属于本人"
+        } else {
+            ""
+        };
+        let own_en = if hint.own {
+            "; or the resource is the principal's own"
+        } else {
+            ""
+        };
+        if hint.roles.is_empty() {
+            if hint.own {
+                let _ = write!(
+                    out,
+                    "{action}只能对本人的对象执行 (permission denied: {} is allowed only on \
+                     one's own resources)",
+                    action.id()
+                );
+            } else {
+                let _ = write!(
+                    out,
+                    "没有角色可以执行{action} (permission denied: no role allows {})",
+                    action.id()
+                );
+            }
+            return out;
+        }
+        let needed_zh: Vec<String> = hint.roles.iter().map(|r| r.to_string()).collect();
+        let needed_en: Vec<&str> = hint.roles.iter().map(|r| r.id()).collect();
+        let mut held_zh: Vec<String> = held.iter().map(|r| r.to_string()).collect();
+        let mut held_en: Vec<&str> = held.iter().map(|r| r.id()).collect();
+        if held.is_empty() {
+            held_zh.push("无".to_string());
+            held_en.push("none");
+        }
+        let _ = write!(
+            out,
+            "{action}需要以下角色之一{reach_zh}：{}{own_zh}。",
+            needed_zh.join("、")
+        );
+        let short: Vec<&Role> = hint.roles.iter().filter(|r| held.contains(r)).collect();
+        match (short.is_empty(), department) {
+            (false, Some(d)) => {
+                let which: Vec<String> = short.iter().map(|r| r.to_string()).collect();
+                let _ = write!(
+                    out,
+                    "您的{}授权的数据范围不包含部门 {d}。",
+                    which.join("、")
+                );
+            }
+            _ => {
+                let _ = write!(out, "当前角色：{}。", held_zh.join("、"));
+            }
+        }
+        let _ = write!(
+            out,
+            " (permission denied: {} needs one of the roles {}{reach_en}{own_en}; held: {})",
+            action.id(),
+            needed_en.join(", "),
+            held_en.join(", ")
+        );
+        out
+    }
+
+    /// Checks the entities `decide` builds against the schema (for tests).
+    #[cfg(test)]
+    pub(crate) fn check_entities(
+        &self,
+        request: &AccessRequest<'_>,
+        with_elevated: bool,
+    ) -> Result<(), String> {
+        let schema = validator().schema();
+        let (user, resource, _) = self.entities(request, with_elevated)?;
+        let inner = &*self.inner;
+        let (action_uid, _) = &inner.actions[request.action.index()];
+        Request::new(
+            user.uid(),
+            action_uid.clone(),
+            resource.uid(),
+            inner.contexts[usize::from(with_elevated)].clone(),
+            Some(schema),
+        )
+        .map_err(|e| e.to_string())?;
+        Entities::from_entities([user, resource], Some(schema)).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
+/// A `@reason` is "中文。English." — split at the first full stop 。.
+fn split_reason(reason: &str) -> (&str, &str) {
+    match reason.split_once('。') {
+        Some((zh, en)) => (zh, en.trim()),
+        None => (reason, reason),
+    }
+}
+
+fn prefixed(prefix: &str, text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!("{prefix}{text}")
+    }
+}
+
+/// The policies of a shipped file, each under its `@id`.
+fn parse_defaults(file: &str, text: &str) -> Result<Vec<Policy>, PolicyError> {
+    let set = PolicySet::from_str(text).map_err(|e| PolicyError::Parse {
+        id: file.to_string(),
+        problems: e.iter().map(describe).collect(),
+    })?;
+    if set.templates().next().is_some() {
+        return Err(PolicyError::Template {
+            id: file.to_string(),
+        });
+    }
+    let mut out = Vec::new();
+    for policy in in_source_order(&set) {
+        let id = policy
+            .annotation("id")
+            .ok_or_else(|| PolicyError::MissingId {
+                file: file.to_string(),
+            })?;
+        out.push(policy.new_id(PolicyId::new(id)));
+    }
+    Ok(out)
+}
+
+/// The policies of a custom text: `id` for one, `id#1`, `id#2` … for several.
+fn parse_custom(id: &str, text: &str) -> Result<Vec<Policy>, PolicyError> {
+    if id.is_empty()
+        || id.chars().count() > MAX_ID_CHARS
+        || id.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(PolicyError::InvalidId { id: id.to_string() });
+    }
+    let set = PolicySet::from_str(text).map_err(|e| PolicyError::Parse {
+        id: id.to_string(),
+        problems: e.iter().map(describe).collect(),
+    })?;
+    if set.templates().next().is_some() {
+        return Err(PolicyError::Template { id: id.to_string() });
+    }
+    let policies = in_source_order(&set);
+    let n = policies.len();
+    if n == 0 {
+        return Err(PolicyError::Empty { id: id.to_string() });
+    }
+    Ok(policies
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let new = if n == 1 {
+                id.to_string()
+            } else {
+                format!("{id}#{}", i + 1)
+            };
+            p.new_id(PolicyId::new(new))
+        })
+        .collect())
+}
+
+/// A parsed text's policies in the order written (Cedar names them `policy0`, `policy1` …).
+fn in_source_order(set: &PolicySet) -> Vec<&Policy> {
+    let by_number: BTreeMap<u64, &Policy> = set
+        .policies()
+        .map(|p| {
+            let n = p
+                .id()
+                .to_string()
+                .strip_prefix("policy")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(u64::MAX);
+            (n, p)
+        })
+        .collect();
+    by_number.into_values().collect()
+}
+
+fn add(set: &mut PolicySet, policy: Policy) -> Result<(), PolicyError> {
+    let id = policy.id().to_string();
+    if set.policy(policy.id()).is_some() {
+        return Err(PolicyError::Duplicate { id });
+    }
+    set.add(policy).map_err(|_| PolicyError::Duplicate { id })
+}
+
+/// Strict validation against the schema; every error, each naming its policy.
+fn check(set: &PolicySet) -> Result<(), PolicyError> {
+    let result = validator().validate(set, ValidationMode::Strict);
+    let problems: Vec<String> = result.validation_errors().map(describe).collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(PolicyError::Invalid { problems })
+    }
+}
+
+/// An error's message with Cedar's hint, if it has one.
+fn describe(error: &(impl Diagnostic + ?Sized)) -> String {
+    let mut text = error.to_string();
+    if let Some(help) = error.help() {
+        let _ = write!(text, " ({help})");
+    }
+    text
+}
