@@ -67,6 +67,10 @@ enum Command {
     /// Leak-tracing watermarks (水印溯源).
     #[command(subcommand)]
     Watermark(cmd::mask::WatermarkCommand),
+    /// Initialise the platform: store, keyring, ledger and the three administrators (三员).
+    Init(cmd::platform::InitArgs),
+    /// Run the platform server: accounts, policy, the audited API (平台服务).
+    Serve(cmd::platform::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +97,8 @@ fn main() -> ExitCode {
         Command::Unmask(args) => cmd::mask::run_unmask(&ctx, args),
         Command::Risk(args) => cmd::mask::run_risk(&ctx, args),
         Command::Watermark(c) => cmd::mask::run_watermark(&ctx, c),
+        Command::Init(args) => cmd::platform::run_init(&ctx, args),
+        Command::Serve(args) => cmd::platform::run_serve(&ctx, args),
     };
     shuan_output::end_of_process();
     match result {

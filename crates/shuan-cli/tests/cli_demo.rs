@@ -9,7 +9,7 @@ use common::*;
 #[test]
 fn demo_grades_the_department_and_fills_the_inventory() {
     let dir = tempfile::tempdir().unwrap();
-    let o = shuan(dir.path(), &["demo", "--no-progress"]);
+    let o = shuan(dir.path(), &["demo", "--no-progress", "--no-serve"]);
     assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
     let out = stdout(&o);
     for table in [
@@ -65,7 +65,7 @@ fn demo_grades_the_department_and_fills_the_inventory() {
     );
 
     // Deterministic: a second run gives the same grades and no changes to review.
-    let o = shuan(dir.path(), &["demo", "--no-progress"]);
+    let o = shuan(dir.path(), &["demo", "--no-progress", "--no-serve"]);
     assert_eq!(o.status.code(), Some(0));
     let db = dir.path().join("demo/department.db");
     let o = shuan(

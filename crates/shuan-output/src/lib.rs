@@ -24,8 +24,8 @@ use std::path::PathBuf;
 pub use atomic::{write_file, write_file_private, AtomicFile};
 pub use rules::OutputRules;
 pub use temps::{
-    end_of_process, install_interrupt_handler, is_interrupted, set_journal_dir, sweep_journal_dir,
-    temp_prefix, watch_dir, TempPath, TEMP_PREFIX,
+    end_of_process, install_interrupt_handler, is_interrupted, let_program_handle_interrupts,
+    set_journal_dir, sweep_journal_dir, temp_prefix, watch_dir, TempPath, TEMP_PREFIX,
 };
 
 /// Why an output was refused or could not be written.

@@ -279,6 +279,16 @@ fn interrupt_now() -> usize {
     live.len()
 }
 
+static PROGRAM_HANDLES_INTERRUPTS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// From now on SIGINT/SIGTERM/SIGHUP are left to the program's own handler (a server's
+/// graceful shutdown) instead of ending the process at once. Temporaries still go when
+/// their owners drop them; a program that calls this must not leave any behind.
+pub fn let_program_handle_interrupts() {
+    PROGRAM_HANDLES_INTERRUPTS.store(true, std::sync::atomic::Ordering::Release);
+}
+
 /// Handles SIGINT, SIGTERM and SIGHUP for the rest of the process: deletes every
 /// registered temporary, then calls `on_interrupt` with the signal's name (the CLI
 /// records the interrupted action in the audit ledger there), then exits with 128 + the
@@ -292,7 +302,12 @@ where
     std::thread::Builder::new()
         .name("shuan-signals".into())
         .spawn(move || {
-            if let Some(sig) = signals.forever().next() {
+            for sig in signals.forever() {
+                if PROGRAM_HANDLES_INTERRUPTS.load(std::sync::atomic::Ordering::Acquire) {
+                    // A long-running service (`shuan serve`) shuts down gracefully on its
+                    // own signal handler; this thread must not exit under it.
+                    continue;
+                }
                 interrupt_now();
                 let name = match sig {
                     SIGINT => "SIGINT",

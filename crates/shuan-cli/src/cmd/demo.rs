@@ -20,11 +20,15 @@ Examples:
   shuan --data-dir /tmp/shuan-demo demo   # somewhere you can throw away
   shuan demo --profile xinyang            # grade by the Xinyang rules instead
 
+  shuan demo --no-serve                   # for scripts: stop after the inventory
+
 What it does: writes demo/department.db (SQLite) in the data directory with tables
 户籍人口 (120,000 residents), 社保缴费, 企业登记, 车辆登记, 系统日志 and three tables with no
 personal data, all invented but with valid check digits; scans every table; saves the
-result to the inventory; prints it. Then try `shuan assets list`, `shuan assets show
-户籍人口` and `shuan assets catalogue`.";
+result to the inventory; prints it. Then it initialises the platform (the three
+administrators sysadmin / secadmin / auditor with one-time passwords, printed once) and
+starts the server on loopback, printing its URL, until Ctrl-C. Afterwards try `shuan
+assets list`, `shuan assets show 户籍人口` and `shuan assets catalogue`.";
 
 #[derive(clap::Args, Debug)]
 #[command(after_long_help = EXAMPLES)]
@@ -41,6 +45,14 @@ pub struct DemoArgs {
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Do not initialise the platform and start the server (for scripts).
+    #[arg(long)]
+    pub no_serve: bool,
+
+    /// Where the demo server listens (loopback).
+    #[arg(long, default_value = "127.0.0.1:8443", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
 }
 
 pub fn run(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
@@ -113,9 +125,53 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
         "  shuan {dd} assets diff '{spec}'          # 与上次扫描比对"
     )?;
     out.finish()?;
-    Ok(if outcome.failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    if outcome.failed {
+        return Ok(ExitCode::from(1));
+    }
+    if args.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    serve_platform(ctx, args.listen)
+}
+
+/// Initialises the platform if it has no accounts yet, then serves it on loopback.
+fn serve_platform(ctx: &Context, listen: std::net::SocketAddr) -> Result<ExitCode> {
+    let opts = shuan_server::init::InitOptions {
+        data_dir: ctx.data_dir.clone(),
+        store_url: None,
+        org_code: "DEMO".into(),
+        org_name: "演示县政务服务数据管理局".into(),
+    };
+    let mut banner = String::new();
+    match shuan_server::init::initialise(&opts) {
+        Ok(report) => {
+            banner.push_str("\n平台已初始化 (platform initialised). 一次性密码只显示这一次 (one-time passwords, shown once):\n");
+            for a in &report.accounts {
+                banner.push_str(&format!(
+                    "  {:<9} {} ({})  {}\n",
+                    a.username, a.role_label, a.role, a.one_time_password
+                ));
+            }
+            banner.push_str("登录: POST /api/v1/session {\"username\",\"password\"}; 先改密码并绑定动态口令 (change the password and enrol TOTP first).");
+        }
+        Err(shuan_server::init::InitError::AlreadyInitialised(n)) => {
+            banner.push_str(&format!(
+                "\n平台已于先前初始化 ({n} accounts); 一次性密码只在首次显示 (the passwords were shown the first time; \
+                 use a fresh --data-dir to see new ones)."
+            ));
+        }
+        Err(e) => return Err(e).context("initialising the platform"),
+    }
+    let args = super::platform::ServeArgs {
+        listen,
+        store: None,
+        tls_cert: None,
+        tls_key: None,
+        insecure_plain_http: false,
+        session_idle_minutes: 30,
+        session_hours: 8,
+        min_elevation_secs: 300,
+        ledger_segment_bytes: None,
+    };
+    super::platform::serve(ctx, &args, Some(banner))
 }

@@ -8,4 +8,5 @@ pub mod demo;
 pub mod detect;
 pub mod keys;
 pub mod mask;
+pub mod platform;
 pub mod scan;

@@ -1,0 +1,410 @@
+//! Who is calling: the request's metadata, the session or API key behind it, the
+//! principal the policy sees, and the one place that asks the policy and records the
+//! answer ([`Platform::authorize`]).
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use serde_json::{json, Map, Value};
+use shuan_access::{Grant, Role};
+use shuan_ledger::{Actor, ActorKind, Outcome, Seq};
+use shuan_policy::{AccessRequest, Action, DepartmentTree, EffectiveGrant, Principal, Resource};
+use shuan_store::platform::{ApiKey, Session, User};
+
+use crate::error::ApiError;
+use crate::state::{now, Platform, RequestMeta};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "shuan_session";
+/// Prefix of session tokens.
+pub const SESSION_TOKEN_PREFIX: &str = "shuan_st_";
+/// Prefix of API keys.
+pub const API_KEY_PREFIX: &str = "shuan_ak_";
+/// A session's `last_seen_at` is written at most this often.
+const TOUCH_AFTER_SECS: i64 = 30;
+
+/// SM3 of a token, hex: what the store keeps instead of the token.
+pub fn token_hash(token: &str) -> String {
+    shuan_crypto::hex::encode(&shuan_crypto::sm3::sm3(token.as_bytes()))
+}
+
+/// `n` random bytes as hex.
+pub fn random_hex(n: usize) -> Result<String, ApiError> {
+    let mut buf = vec![0u8; n];
+    shuan_crypto::rand::fill(&mut buf).map_err(ApiError::internal)?;
+    Ok(shuan_crypto::hex::encode(&buf))
+}
+
+/// Roles that must sign in with TOTP (the three administrators and the chief data officer).
+pub fn role_needs_totp(role: Role) -> bool {
+    role.is_three_admin() || role == Role::ChiefDataOfficer
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(request_meta(parts))
+    }
+}
+
+fn request_meta(parts: &Parts) -> RequestMeta {
+    if let Some(m) = parts.extensions.get::<RequestMeta>() {
+        return m.clone();
+    }
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+            .map(str::to_string)
+    };
+    let request_id = header("x-request-id")
+        .filter(|id| !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .unwrap_or_else(|| random_hex(16).unwrap_or_default());
+    let address = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    RequestMeta {
+        request_id,
+        address,
+        agent: header("user-agent").map(|a| a.chars().take(200).collect()),
+        purpose: header("x-shuan-purpose")
+            .map(|p| p.trim().chars().take(500).collect::<String>())
+            .filter(|p| !p.is_empty()),
+    }
+}
+
+/// The token of a request: `Authorization: Bearer …`, else the session cookie.
+pub fn request_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers.get(axum::http::header::AUTHORIZATION) {
+        let v = v.to_str().ok()?;
+        let (scheme, token) = v.split_once(' ')?;
+        if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() {
+            return Some(token.trim().to_string());
+        }
+        return None;
+    }
+    for cookie in headers.get_all(axum::http::header::COOKIE) {
+        let Ok(cookie) = cookie.to_str() else {
+            continue;
+        };
+        for part in cookie.split(';') {
+            if let Some((k, v)) = part.trim().split_once('=') {
+                if k == SESSION_COOKIE && !v.is_empty() {
+                    return Some(v.to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
+/// An authenticated caller, possibly restricted (a one-time password, or TOTP not yet
+/// enrolled): only the session endpoints accept this.
+pub struct AnyCaller(pub Caller);
+
+/// An authenticated, unrestricted caller.
+pub struct Caller {
+    /// What the policy sees.
+    pub principal: Principal,
+    /// How the audit names the caller.
+    pub actor: Actor,
+    /// The session, for a person.
+    pub session: Option<Session>,
+    /// The account, for a person.
+    pub user: Option<User>,
+    /// The key, for a system.
+    pub api_key: Option<ApiKey>,
+    /// Request facts.
+    pub meta: RequestMeta,
+}
+
+impl Caller {
+    /// The caller's name (account, or `api_key:<id>`).
+    pub fn name(&self) -> &str {
+        &self.principal.username
+    }
+
+    /// Whether the caller's grants (elevations included) make TOTP mandatory.
+    pub fn needs_totp(&self) -> bool {
+        self.principal
+            .grants
+            .iter()
+            .any(|g| role_needs_totp(g.role))
+    }
+}
+
+impl FromRequestParts<Arc<Platform>> for AnyCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        platform: &Arc<Platform>,
+    ) -> Result<Self, Self::Rejection> {
+        let meta = request_meta(parts);
+        let token = request_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        if token.len() > 256 {
+            return Err(ApiError::unauthenticated());
+        }
+        let hash = token_hash(&token);
+        let now = now();
+        if token.starts_with(API_KEY_PREFIX) {
+            let key = platform
+                .db({
+                    let hash = hash.clone();
+                    move |s| s.api_key_by_hash(&hash)
+                })
+                .await?
+                .filter(|k| k.revoked_at.is_none() && k.expires_at > now)
+                .ok_or_else(ApiError::unauthenticated)?;
+            if key.last_used_at.is_none_or(|t| now - t >= 60) {
+                let id = key.id.clone();
+                platform.db(move |s| s.touch_api_key(&id, now)).await?;
+            }
+            let tree = department_tree(platform).await?;
+            let grant = Grant {
+                role: key.role,
+                department: key.department.clone(),
+                scope: key.scope.clone(),
+            };
+            let principal = Principal {
+                username: format!("api_key:{}", key.id),
+                department: key.department.clone(),
+                vendor: false,
+                grants: vec![EffectiveGrant::expand(&grant, &tree, false)],
+            };
+            let actor = Actor {
+                kind: ActorKind::System,
+                id: principal.username.clone(),
+                department: Some(key.department.clone()),
+                role: Some(key.role.id().to_string()),
+            };
+            return Ok(AnyCaller(Caller {
+                principal,
+                actor,
+                session: None,
+                user: None,
+                api_key: Some(key),
+                meta,
+            }));
+        }
+        if !token.starts_with(SESSION_TOKEN_PREFIX) {
+            return Err(ApiError::unauthenticated());
+        }
+        let idle = platform.settings.session_idle_secs;
+        let session = platform
+            .db(move |s| s.session_by_token(&hash, now, idle, TOUCH_AFTER_SECS))
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+        let username = session.username.clone();
+        let (user, grants, elevations) = platform
+            .db(move |s| {
+                let user = s.user(&username)?;
+                let grants = s.grants(&username)?;
+                let elevations = s.active_elevations(&username, now)?;
+                Ok((user, grants, elevations))
+            })
+            .await?;
+        let user = user
+            .filter(|u| !u.disabled)
+            .ok_or_else(ApiError::unauthenticated)?;
+        let tree = department_tree(platform).await?;
+        let mut effective: Vec<EffectiveGrant> = grants
+            .iter()
+            .map(|g| EffectiveGrant::expand(&g.grant, &tree, false))
+            .collect();
+        effective.extend(
+            elevations
+                .iter()
+                .map(|e| EffectiveGrant::expand(&e.grant, &tree, true)),
+        );
+        let roles: BTreeSet<&str> = grants.iter().map(|g| g.grant.role.id()).collect();
+        let actor = Actor {
+            kind: ActorKind::User,
+            id: user.username.clone(),
+            department: Some(user.department.clone()),
+            role: (!roles.is_empty()).then(|| roles.into_iter().collect::<Vec<_>>().join(",")),
+        };
+        let principal = Principal {
+            username: user.username.clone(),
+            department: user.department.clone(),
+            vendor: user.vendor,
+            grants: effective,
+        };
+        Ok(AnyCaller(Caller {
+            principal,
+            actor,
+            session: Some(session),
+            user: Some(user),
+            api_key: None,
+            meta,
+        }))
+    }
+}
+
+impl FromRequestParts<Arc<Platform>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        platform: &Arc<Platform>,
+    ) -> Result<Self, Self::Rejection> {
+        let AnyCaller(caller) = AnyCaller::from_request_parts(parts, platform).await?;
+        if caller.session.as_ref().is_some_and(|s| s.restricted) {
+            let user = caller.user.as_ref().expect("a session has a user");
+            return Err(if user.must_change_password {
+                ApiError::new(
+                    "password_change_required",
+                    "请先修改一次性密码：POST /api/v1/session/password (a one-time password only \
+                     allows changing it)",
+                )
+            } else {
+                ApiError::new(
+                    "totp_enrolment_required",
+                    "请先绑定动态口令：POST /api/v1/session/totp，再确认 (this role signs in with \
+                     TOTP; enrol it first)",
+                )
+            });
+        }
+        Ok(caller)
+    }
+}
+
+/// The department tree (for expanding data scopes).
+pub async fn department_tree(platform: &Platform) -> Result<DepartmentTree, ApiError> {
+    let departments = platform.db(|s| s.departments()).await?;
+    Ok(DepartmentTree::new(
+        departments.into_iter().map(|d| (d.code, d.parent)),
+    ))
+}
+
+/// A request the policy allowed, recorded in the ledger.
+#[derive(Debug, Clone)]
+pub struct Authorized {
+    /// The record's sequence number.
+    pub seq: Seq,
+    /// Only an elevation (R-13) allowed it.
+    pub via_elevation: bool,
+}
+
+impl Platform {
+    /// Asks the policy whether `caller` may do `action` to `resource`, records the answer
+    /// (allowed or denied) durably, and returns 403 with the policy's explanation when
+    /// denied, 503 when the record cannot be written. The action is done only after this
+    /// returns `Ok`, so every change and every read of protected data is in the ledger
+    /// before it happens.
+    pub async fn authorize(
+        &self,
+        caller: &Caller,
+        action: Action,
+        resource: &Resource,
+        mut details: Map<String, Value>,
+    ) -> Result<Authorized, ApiError> {
+        let decision = self.policy().decide(&AccessRequest {
+            principal: &caller.principal,
+            action,
+            resource,
+        });
+        details.insert("policies".into(), json!(decision.policies));
+        if decision.via_elevation {
+            details.insert("via_elevation".into(), Value::Bool(true));
+        }
+        if let Some(s) = &caller.session {
+            details.insert("session".into(), Value::String(s.id.clone()));
+        }
+        let object = object_name(resource);
+        if decision.allowed {
+            let seq = self
+                .record(
+                    &caller.actor,
+                    action.id(),
+                    &object,
+                    Outcome::Allowed,
+                    &caller.meta,
+                    details,
+                )
+                .await?;
+            Ok(Authorized {
+                seq,
+                via_elevation: decision.via_elevation,
+            })
+        } else {
+            self.metrics
+                .denials
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            details.insert("reason".into(), Value::String(decision.explanation.clone()));
+            self.record(
+                &caller.actor,
+                action.id(),
+                &object,
+                Outcome::Denied,
+                &caller.meta,
+                details,
+            )
+            .await?;
+            Err(ApiError::new("forbidden", decision.explanation))
+        }
+    }
+
+    /// Whether the policy would allow it, without recording (for filtering lists that
+    /// were already authorized as a whole).
+    pub fn allows(&self, caller: &Caller, action: Action, resource: &Resource) -> bool {
+        self.policy()
+            .decide(&AccessRequest {
+                principal: &caller.principal,
+                action,
+                resource,
+            })
+            .allowed
+    }
+
+    /// Records that an authorized action then failed (outcome `error`, same request id).
+    /// Best effort: the client gets the original error either way.
+    pub async fn record_failure(
+        &self,
+        caller: &Caller,
+        action: Action,
+        object: &str,
+        error: &ApiError,
+    ) {
+        let mut details = Map::new();
+        details.insert("code".into(), Value::String(error.code.into()));
+        details.insert("message".into(), Value::String(error.message.clone()));
+        let _ = self
+            .record(
+                &caller.actor,
+                action.id(),
+                object,
+                Outcome::Error,
+                &caller.meta,
+                details,
+            )
+            .await;
+    }
+}
+
+/// How a resource is named in the audit: `kind:id`.
+pub fn object_name(r: &Resource) -> String {
+    if r.id.is_empty() {
+        r.kind.clone()
+    } else {
+        format!("{}:{}", r.kind, r.id)
+    }
+}
+
+/// A resource of `kind` with `id`, optionally in a department and owned by someone.
+pub fn resource(kind: &str, id: &str, department: Option<&str>, owner: Option<&str>) -> Resource {
+    Resource {
+        kind: kind.to_string(),
+        id: id.to_string(),
+        department: department.map(str::to_string),
+        owner: owner.map(str::to_string),
+    }
+}
