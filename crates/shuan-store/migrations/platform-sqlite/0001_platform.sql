@@ -67,14 +67,17 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_user ON sessions (username);
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 
--- No foreign key: failures of names that do not exist are counted too.
+-- No foreign key: failures of names that do not exist are counted too. A good sign-in or
+-- an unlock clears an account's count but not its address's: otherwise the owner of an
+-- attacked account signing in would reset the attacker's address lockout.
 CREATE TABLE login_failures (
     id       INTEGER PRIMARY KEY,
     username TEXT NOT NULL,
     address  TEXT NOT NULL,
-    at       INTEGER NOT NULL
+    at       INTEGER NOT NULL,
+    user_cleared INTEGER NOT NULL DEFAULT 0  -- counted for the address only
 );
-CREATE INDEX login_failures_by_user ON login_failures (username, at);
+CREATE INDEX login_failures_by_user ON login_failures (username, at) WHERE user_cleared = 0;
 CREATE INDEX login_failures_by_address ON login_failures (address, at);
 
 CREATE TABLE api_keys (
