@@ -148,6 +148,7 @@ contract_tests!(
     grants_and_separation_of_duties,
     concurrent_conflicting_grants_at_most_one,
     elevations,
+    concurrent_decisions_decide_once,
     sessions_expiry_and_touch,
     session_listing_and_ending,
     login_failures,
@@ -745,6 +746,37 @@ mod contract {
         // A permanent grant of what an elevation lends for now is not a duplicate.
         s.add_grant("alice", &grant(Role::DataSteward, "D1"), "root", NOW + 100)
             .unwrap();
+    }
+
+    pub fn concurrent_decisions_decide_once(f: &Fixture) {
+        seed(&*f.store);
+        let other = f.second_handle();
+        let stores: [&dyn PlatformStore; 2] = [&*f.store, &*other];
+        for round in 0..4 {
+            let id = f
+                .store
+                .request_elevation(&elevation_request("alice", Role::DataSteward, 60))
+                .unwrap();
+            let results: Vec<Result<Elevation, PlatformStoreError>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..8)
+                    .map(|i| {
+                        let s = stores[i % 2];
+                        let approve = i % 2 == 0;
+                        scope.spawn(move || {
+                            s.decide_elevation(id, approve, &format!("cdo{i}"), None, NOW)
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let decided: Vec<&Elevation> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+            assert_eq!(decided.len(), 1, "round {round}: {results:?}");
+            assert!(results
+                .iter()
+                .filter(|r| r.is_err())
+                .all(|r| matches!(r, Err(PlatformStoreError::Conflict(_)))));
+            assert_eq!(&f.store.elevation(id).unwrap().unwrap(), decided[0]);
+        }
     }
 
     fn session(token: &str, id: &str, username: &str, last_seen_at: UnixTime) -> Session {
@@ -1409,6 +1441,23 @@ fn a_newer_sqlite_schema_is_refused() {
     let e = SqlitePlatform::open(&path).map(|_| ()).unwrap_err();
     assert!(matches!(e, PlatformStoreError::Schema(_)), "{e}");
     assert!(e.to_string().contains("upgrade shuan"), "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_new_sqlite_store_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(PLATFORM_FILE);
+    let s = SqlitePlatform::open(&path).unwrap();
+    s.record_login_failure("a", "b", 1).unwrap();
+    for file in [PLATFORM_FILE.to_string(), format!("{PLATFORM_FILE}-wal")] {
+        let mode = std::fs::metadata(dir.path().join(&file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
 }
 
 #[test]

@@ -199,6 +199,21 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, PlatformS
     Ok(conn)
 }
 
+/// Creates the database file readable by its owner only, if it does not exist yet: it
+/// holds password hashes and sealed TOTP seeds. SQLite gives its `-wal` and `-shm` files
+/// the database file's permissions. An existing file keeps the mode its owner chose.
+fn create_owner_only(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 fn migrate(conn: &Connection, path: &Path) -> Result<(), PlatformStoreError> {
     let schema_error = |name: &str, e: rusqlite::Error| {
         PlatformStoreError::Schema(format!(
@@ -551,6 +566,12 @@ impl SqlitePlatform {
                 ))
             })?;
         }
+        create_owner_only(path).map_err(|e| {
+            PlatformStoreError::Unavailable(format!(
+                "cannot create platform store {}: {e}",
+                path.display()
+            ))
+        })?;
         let writer = open_connection(path, false)?;
         migrate(&writer, path)?;
         Ok(SqlitePlatform {
