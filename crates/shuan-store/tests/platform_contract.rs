@@ -1401,7 +1401,13 @@ fn open_platform_picks_the_backend_from_the_url() {
     assert_eq!(s.backend(), "sqlite");
     assert!(elsewhere.exists());
 
-    for url in ["mysql://root:s3cret@db/x", "s3cret", "", "sqlite:"] {
+    for url in [
+        "mysql://root:s3cret@db/x",
+        "s3cret",
+        "s3cret:x",
+        "",
+        "sqlite:",
+    ] {
         let e = open_platform(dir.path(), Some(url))
             .map(|_| ())
             .unwrap_err();

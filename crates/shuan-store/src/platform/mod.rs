@@ -55,7 +55,9 @@ pub fn open_platform(
         }
         return Ok(Box::new(sqlite::SqlitePlatform::open(Path::new(path))?));
     }
-    let scheme = url.split_once(':').map(|(scheme, _)| scheme);
+    // A scheme is what stands before `://`; in `admin:hunter2` the part before the colon
+    // is no scheme and is never shown.
+    let scheme = url.split_once("://").map(|(scheme, _)| scheme);
     match scheme {
         Some(s) if s.eq_ignore_ascii_case("postgres") || s.eq_ignore_ascii_case("postgresql") => {
             Ok(Box::new(postgres::PgPlatform::connect(url)?))
