@@ -1,7 +1,13 @@
-//! The platform's own records for shuan: the asset inventory and scan history.
+//! The platform's own records for shuan: the asset inventory and scan history, and (in
+//! [`platform`]) the platform records — departments, accounts, role grants, sessions, API
+//! keys, failed sign-ins, settings, policies, elevations, jobs and every node's audit copy —
+//! behind one [`platform::PlatformStore`] trait over SQLite (one node) or PostgreSQL
+//! (several nodes).
 //!
-//! Owns: the embedded SQLite store under the data directory, its migrations and queries.
-//! Must not: hold scanned data values beyond what the inventory needs.
+//! Owns: the embedded SQLite stores under the data directory and the PostgreSQL platform
+//! store, their migrations and queries.
+//! Must not: hold scanned data values beyond what the inventory needs, or a password, TOTP
+//! seed or API key in clear.
 //!
 //! The inventory (数据资产清单, R-01) is `inventory.db` in the data directory. Each saved
 //! scan of a source records its tables and their graded columns — names, detected types,

@@ -17,11 +17,70 @@
 //!
 //! Times are Unix seconds (UTC), `i64`.
 
+mod codec;
 pub mod postgres;
 pub mod sqlite;
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 use shuan_access::{DataScope, Grant, GrantError, Role};
+
+/// File name of the SQLite platform store inside the data directory.
+pub const PLATFORM_FILE: &str = "platform.db";
+
+/// Opens the platform store that `store_url` names, migrating it if needed:
+///
+/// - `None`: SQLite at `data_dir/platform.db` (one node);
+/// - `sqlite:PATH` (or `sqlite://PATH`): SQLite at `PATH`, relative to the current
+///   directory when not absolute;
+/// - `postgres://…` or `postgresql://…`: PostgreSQL, shared by several nodes.
+///
+/// Anything else is refused with [`PlatformStoreError::Unavailable`] naming the scheme and
+/// the accepted forms (never the URL itself: it may hold a password).
+pub fn open_platform(
+    data_dir: &Path,
+    store_url: Option<&str>,
+) -> Result<Box<dyn PlatformStore>, PlatformStoreError> {
+    let Some(url) = store_url else {
+        let store = sqlite::SqlitePlatform::open(&data_dir.join(PLATFORM_FILE))?;
+        return Ok(Box::new(store));
+    };
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        if path.is_empty() {
+            return Err(PlatformStoreError::Unavailable(
+                "platform store URL `sqlite:` names no file; write sqlite:PATH".into(),
+            ));
+        }
+        return Ok(Box::new(sqlite::SqlitePlatform::open(Path::new(path))?));
+    }
+    // A scheme is what stands before `://`; in `admin:hunter2` the part before the colon
+    // is no scheme and is never shown.
+    let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+    match scheme {
+        Some(s) if s.eq_ignore_ascii_case("postgres") || s.eq_ignore_ascii_case("postgresql") => {
+            Ok(Box::new(postgres::PgPlatform::connect(url)?))
+        }
+        _ => {
+            // Only the scheme is shown: the rest of the URL may hold a password.
+            let shown = match scheme {
+                Some(s)
+                    if !s.is_empty()
+                        && s.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+                {
+                    format!("scheme `{s}`")
+                }
+                _ => "a value without a URL scheme".to_string(),
+            };
+            Err(PlatformStoreError::Unavailable(format!(
+                "unsupported platform store URL ({shown}); use sqlite:PATH, postgres://… or \
+                 postgresql://…, or none for {PLATFORM_FILE} in the data directory"
+            )))
+        }
+    }
+}
 
 /// Unix seconds, UTC.
 pub type UnixTime = i64;
@@ -353,7 +412,7 @@ pub struct AuditFilter {
     pub until: Option<UnixTime>,
     /// Request id equals (searched in the JSON).
     pub request_id: Option<String>,
-    /// At most this many (newest first).
+    /// At most this many (newest first); 0 means no limit.
     pub limit: usize,
     /// Skip this many.
     pub offset: usize,
@@ -431,7 +490,8 @@ pub trait PlatformStore: Send + Sync {
 
     // Role grants (授权).
     /// Grants a role after checking separation of duties against the account's current
-    /// grants inside the same transaction (`PlatformStoreError::Grant` when refused).
+    /// grants inside the same transaction (`PlatformStoreError::Grant` when refused). The
+    /// account's elevations in force at `now` count for the rules between roles too.
     fn add_grant(
         &self,
         username: &str,
@@ -451,7 +511,9 @@ pub trait PlatformStore: Send + Sync {
     fn create_session(&self, s: &Session) -> Result<(), PlatformStoreError>;
     /// The session for a token hash if it exists, is not past `expires_at` and was
     /// seen within `idle_secs`; bumps `last_seen_at` to `now` when it is older than
-    /// `touch_after_secs` (so a busy client does not write on every request).
+    /// `touch_after_secs` (so a busy client does not write on every request). Precisely:
+    /// alive while `now < expires_at` and `now < last_seen_at + idle_secs`; touched when
+    /// `now - last_seen_at > touch_after_secs`.
     fn session_by_token(
         &self,
         token_hash: &str,
@@ -492,7 +554,9 @@ pub trait PlatformStore: Send + Sync {
         address: &str,
         since: UnixTime,
     ) -> Result<u64, PlatformStoreError>;
-    /// Forgets an account's failures (after a good sign-in or an unlock).
+    /// Forgets an account's failures (after a good sign-in or an unlock). They still
+    /// count for their addresses: the account's owner signing in does not lift an
+    /// attacking address's lockout.
     fn clear_failures_for_user(&self, username: &str) -> Result<(), PlatformStoreError>;
 
     // API keys.
@@ -504,7 +568,8 @@ pub trait PlatformStore: Send + Sync {
     fn api_keys(&self) -> Result<Vec<ApiKey>, PlatformStoreError>;
     /// Revokes a key.
     fn revoke_api_key(&self, id: &str, now: UnixTime) -> Result<(), PlatformStoreError>;
-    /// Records a use (at most once a minute is enough).
+    /// Records a use. The stored time moves only when it is a minute or more old, so a
+    /// busy key does not write on every request.
     fn touch_api_key(&self, id: &str, now: UnixTime) -> Result<(), PlatformStoreError>;
 
     // Settings (参数设置): JSON values by key.
@@ -529,17 +594,20 @@ pub trait PlatformStore: Send + Sync {
     fn policy_generation(&self) -> Result<i64, PlatformStoreError>;
 
     // Elevations (R-13).
-    /// Files a request; returns its id.
+    /// Files a request; returns its id. It is stored pending: the `id`, `status` and
+    /// decision fields of `e` are not read.
     fn request_elevation(&self, e: &Elevation) -> Result<i64, PlatformStoreError>;
     /// One request.
     fn elevation(&self, id: i64) -> Result<Option<Elevation>, PlatformStoreError>;
-    /// Requests, optionally of one account and/or one status.
+    /// Requests, optionally of one account and/or one status, newest first.
     fn elevations(
         &self,
         username: Option<&str>,
         status: Option<ElevationStatus>,
     ) -> Result<Vec<Elevation>, PlatformStoreError>;
-    /// Approves or rejects a pending request (a decided one answers `Conflict`).
+    /// Approves or rejects a pending request (a decided one answers `Conflict`). An
+    /// approval is checked for separation of duties like a grant, against the account's
+    /// grants and other elevations in force (`PlatformStoreError::Grant` when refused).
     fn decide_elevation(
         &self,
         id: i64,
@@ -556,13 +624,13 @@ pub trait PlatformStore: Send + Sync {
     ) -> Result<Vec<Elevation>, PlatformStoreError>;
 
     // Jobs.
-    /// Files a job; returns its id.
+    /// Files a job; returns its id (the `id` of `j` is not read).
     fn create_job(&self, j: &Job) -> Result<i64, PlatformStoreError>;
     /// Updates status, progress, result and error.
     fn update_job(&self, j: &Job) -> Result<(), PlatformStoreError>;
     /// One job.
     fn job(&self, id: i64) -> Result<Option<Job>, PlatformStoreError>;
-    /// Jobs, optionally of one owner, newest first.
+    /// Jobs, optionally of one owner, newest first; `limit` 0 means no limit.
     fn jobs(&self, owner: Option<&str>, limit: usize) -> Result<Vec<Job>, PlatformStoreError>;
 
     // Every node's audit records and checkpoints.
