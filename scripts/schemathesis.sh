@@ -42,4 +42,4 @@ schemathesis run "$BASE/api/openapi.json" \
   --phases examples,coverage,fuzzing \
   --seed 1 \
   --suppress-health-check all \
-  --workers 2
+  --workers 1 ${SCHEMATHESIS_EXTRA:-}
