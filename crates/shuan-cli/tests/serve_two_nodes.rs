@@ -30,7 +30,7 @@ impl Drop for Node {
 }
 
 fn serve(data: &Path, store: &str) -> Node {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shuan"))
+    let child = Command::new(env!("CARGO_BIN_EXE_shuan"))
         .arg("--data-dir")
         .arg(data)
         .args(["serve", "--listen", "127.0.0.1:0", "--store", store])
@@ -38,8 +38,13 @@ fn serve(data: &Path, store: &str) -> Node {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
+    // Owned by the node from here, so it is killed and waited for on every path.
+    let mut node = Node {
+        child,
+        base: String::new(),
+    };
     let mut line = String::new();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut out = BufReader::new(node.child.stdout.take().unwrap());
     loop {
         line.clear();
         assert!(
@@ -47,11 +52,11 @@ fn serve(data: &Path, store: &str) -> Node {
             "serve ended before listening"
         );
         if let Some(i) = line.find("http://") {
-            let base: String = line[i..]
+            node.base = line[i..]
                 .chars()
                 .take_while(|c| !c.is_whitespace())
                 .collect();
-            return Node { child, base };
+            return node;
         }
     }
 }

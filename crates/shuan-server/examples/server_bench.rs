@@ -28,6 +28,9 @@ use shuan_server::init::{initialise, InitOptions};
 use shuan_server::{ServerConfig, Settings};
 use shuan_store::platform::{PlatformStore, Session, User};
 
+/// Builds the n-th request of a load run.
+type MakeRequest = Arc<dyn Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync>;
+
 struct Stats {
     label: String,
     requests: u64,
@@ -62,12 +65,7 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
-async fn load(
-    label: &str,
-    seconds: u64,
-    connections: usize,
-    make: Arc<dyn Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync>,
-) -> Stats {
+async fn load(label: &str, seconds: u64, connections: usize, make: MakeRequest) -> Stats {
     let counter = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -251,24 +249,18 @@ async fn main() {
     let bare_base = format!("http://{bare_addr}");
 
     println!("shuan server bench: {seconds} s per row, {connections} connections, SQLite store, 2-core machine");
-    let me = |base: String,
-              token: String|
-     -> Arc<dyn Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync> {
+    let me = |base: String, token: String| -> MakeRequest {
         Arc::new(move |c: &reqwest::Client, _| {
             c.get(format!("{base}/api/v1/users/me")).bearer_auth(&token)
         })
     };
-    let write =
-        |base: String,
-         token: String,
-         prefix: &'static str|
-         -> Arc<dyn Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync> {
-            Arc::new(move |c: &reqwest::Client, n| {
-                c.post(format!("{base}/api/v1/departments"))
+    let write = |base: String, token: String, prefix: &'static str| -> MakeRequest {
+        Arc::new(move |c: &reqwest::Client, n| {
+            c.post(format!("{base}/api/v1/departments"))
                 .bearer_auth(&token)
                 .json(&serde_json::json!({"code": format!("{prefix}{n}"), "name": "压测部门", "parent": "ROOT"}))
-            })
-        };
+        })
+    };
     let bare_read = load(
         "bare axum: GET /users/me (no policy, no audit)",
         seconds,
