@@ -6,13 +6,14 @@ use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
 use cedar_policy::{
-    AuthorizationError, Authorizer, Context, Decision as CedarDecision, Effect, Entities, Entity,
-    EntityId, EntityTypeName, EntityUid, Policy, PolicyId, PolicySet, Request,
+    ActionConstraint, AuthorizationError, Authorizer, Context, Decision as CedarDecision, Effect,
+    Entities, Entity, EntityId, EntityTypeName, EntityUid, Policy, PolicyId, PolicySet, Request,
     RestrictedExpression, Schema, ValidationMode, Validator,
 };
 use miette::Diagnostic;
 use shuan_access::Role;
 
+use crate::cache::{UserCache, UserKey};
 use crate::{Action, EffectiveGrant, PolicyError};
 
 const SCHEMA: &str = include_str!("../policies/shuan.cedarschema");
@@ -140,7 +141,23 @@ struct Hint {
 }
 
 struct Inner {
+    /// Every policy in force.
     policies: PolicySet,
+    /// Per [`Action::index`]: the policies whose action scope can match that action, with
+    /// that scope widened to any action. The others are false for it before their
+    /// conditions are read (Cedar checks the scope first and `&&` short-circuits), so
+    /// leaving them out changes no decision, reason or error; Cedar evaluates every policy
+    /// it is given, and builds a listed scope's set each time, so this keeps `decide` fast.
+    slices: Vec<PolicySet>,
+    /// Per [`Action::index`], per role (in [`Role::ALL`] order): whether any policy of the
+    /// slice names that role's `scope_<role>` attribute. An attribute no policy names
+    /// cannot change a decision, so it is not built (the 50-department sets are most of
+    /// the cost of a request).
+    scopes_read: Vec<[bool; 8]>,
+    /// Per [`Action::index`]: whether a condition of the slice reads `action` (e.g.
+    /// `action in Action::"read_only"`); only then does the request carry the action's
+    /// entity with its groups (each entity handed to Cedar costs a closure computation).
+    reads_action: Vec<bool>,
     authorizer: Authorizer,
     user_type: EntityTypeName,
     department_type: EntityTypeName,
@@ -151,6 +168,8 @@ struct Inner {
     contexts: [Context; 2],
     /// Per [`Action::index`].
     hints: Vec<Hint>,
+    /// Principals' entities from earlier requests.
+    users: UserCache,
 }
 
 /// The policy point: default policies (files) + custom ones. Clone is cheap (Arc); Send +
@@ -204,7 +223,7 @@ impl PolicyPoint {
             .action_entities()
             .expect("the shipped schema's actions form entities (tested)");
         let action_type = name("Action");
-        let actions = Action::ALL
+        let actions: Vec<(EntityUid, Entity)> = Action::ALL
             .iter()
             .map(|a| {
                 let uid =
@@ -224,9 +243,45 @@ impl PolicyPoint {
             )])
             .expect("a one-boolean context")
         };
+        let mut slices = Vec::with_capacity(Action::ALL.len());
+        let mut scopes_read = Vec::with_capacity(Action::ALL.len());
+        let mut reads_action = Vec::with_capacity(Action::ALL.len());
+        for (uid, _) in &actions {
+            let groups: Vec<&EntityUid> = action_entities
+                .ancestors(uid)
+                .map(|a| a.collect())
+                .unwrap_or_default();
+            let mut slice = PolicySet::new();
+            let mut read = [false; 8];
+            let mut action_read = false;
+            for policy in set.policies() {
+                let applies = match policy.action_constraint() {
+                    ActionConstraint::Any => true,
+                    ActionConstraint::Eq(a) => &a == uid,
+                    ActionConstraint::In(list) => {
+                        list.iter().any(|a| a == uid || groups.contains(&a))
+                    }
+                };
+                if applies {
+                    let text = policy.to_string();
+                    for (i, role) in Role::ALL.into_iter().enumerate() {
+                        read[i] |= text.contains(scope_attribute(role));
+                    }
+                    action_read |= conditions_read_action(policy);
+                    // The ids are unique in `set`, so adding cannot fail.
+                    let _ = slice.add(any_action(policy));
+                }
+            }
+            slices.push(slice);
+            scopes_read.push(read);
+            reads_action.push(action_read);
+        }
         let mut point = PolicyPoint {
             inner: Arc::new(Inner {
                 policies: set,
+                slices,
+                scopes_read,
+                reads_action,
                 authorizer: Authorizer::new(),
                 user_type: name("User"),
                 department_type: name("Department"),
@@ -234,6 +289,7 @@ impl PolicyPoint {
                 actions,
                 contexts: [context(false), context(true)],
                 hints: Vec::new(),
+                users: UserCache::default(),
             }),
         };
         let hints = point.probe();
@@ -312,9 +368,10 @@ impl PolicyPoint {
                 }
             }
         };
+        let slice = &inner.slices[request.action.index()];
         let response = inner
             .authorizer
-            .is_authorized(&cedar_request, &inner.policies, &entities);
+            .is_authorized(&cedar_request, slice, &entities);
         let diagnostics = response.diagnostics();
         let mut policies: Vec<String> = diagnostics.reason().map(|id| id.to_string()).collect();
         policies.sort();
@@ -324,8 +381,7 @@ impl PolicyPoint {
             let AuthorizationError::PolicyEvaluationError(e) = error;
             let id = e.policy_id();
             errors.push(error.to_string());
-            if inner
-                .policies
+            if slice
                 .policy(id)
                 .is_some_and(|p| p.effect() == Effect::Forbid)
             {
@@ -361,8 +417,12 @@ impl PolicyPoint {
             None,
         )
         .map_err(|e| format!("请求无法构造 (the request could not be built): {e}"))?;
-        let entities = Entities::from_entities([user, resource, action], None)
-            .map_err(|e| format!("实体无法构造 (the entities could not be built): {e}"))?;
+        let action = inner.reads_action[request.action.index()].then_some(action);
+        let entities = Entities::from_entities(
+            [Some(user), Some(resource), action].into_iter().flatten(),
+            None,
+        )
+        .map_err(|e| format!("实体无法构造 (the entities could not be built): {e}"))?;
         Ok((cedar_request, entities))
     }
 
@@ -383,55 +443,19 @@ impl PolicyPoint {
             EntityUid::from_type_name_and_id(inner.user_type.clone(), EntityId::new(name))
         };
 
-        let grants = || {
-            principal
-                .grants
-                .iter()
-                .filter(move |g| with_elevated || !g.elevated)
+        let scopes_read = inner.scopes_read[request.action.index()];
+        let scopes = scopes_read
+            .iter()
+            .enumerate()
+            .fold(0u8, |bits, (i, &read)| bits | (u8::from(read) << i));
+        let key = UserKey {
+            principal,
+            with_elevated,
+            scopes,
         };
-        let mut roles = Vec::new();
-        let mut self_only = Vec::new();
-        let mut attrs: Vec<(String, RestrictedExpression)> = Vec::with_capacity(12);
-        for role in Role::ALL {
-            let mut held = false;
-            let mut own = false;
-            for g in grants().filter(|g| g.role == role) {
-                held = true;
-                own |= g.self_only;
-            }
-            if !held {
-                continue;
-            }
-            roles.push(RestrictedExpression::new_string(role.id().to_string()));
-            if own {
-                self_only.push(RestrictedExpression::new_string(role.id().to_string()));
-            }
-            let reached = grants()
-                .filter(|g| g.role == role)
-                .flat_map(|g| g.departments.iter())
-                .map(|d| RestrictedExpression::new_entity_uid(department(d)));
-            attrs.push((
-                scope_attribute(role).to_string(),
-                RestrictedExpression::new_set(reached),
-            ));
-        }
-        attrs.push((
-            "department".to_string(),
-            RestrictedExpression::new_entity_uid(department(&principal.department)),
-        ));
-        attrs.push((
-            "vendor".to_string(),
-            RestrictedExpression::new_bool(principal.vendor),
-        ));
-        attrs.push(("roles".to_string(), RestrictedExpression::new_set(roles)));
-        attrs.push((
-            "self_only_roles".to_string(),
-            RestrictedExpression::new_set(self_only),
-        ));
-        let user =
-            Entity::new_with_tags(user_uid(&principal.username), attrs, [], []).map_err(|e| {
-                format!("主体实体无法构造 (the principal entity could not be built): {e}")
-            })?;
+        let user = inner
+            .users
+            .get_or_build(key, || self.user(principal, with_elevated, scopes_read))?;
 
         let mut attrs = vec![
             (
@@ -466,8 +490,77 @@ impl PolicyPoint {
         Ok((user, resource, action))
     }
 
-    /// Asks Cedar, for every action, which single role allows it on a platform-wide
-    /// resource, and whether anyone may do it on a resource they own.
+    /// The principal's entity: its department, vendor flag, roles and self-only roles held
+    /// in the grants considered, and `scope_<role>` for each role held whose attribute a
+    /// policy of the slice names.
+    fn user(
+        &self,
+        principal: &Principal,
+        with_elevated: bool,
+        scopes_read: [bool; 8],
+    ) -> Result<Entity, String> {
+        let inner = &*self.inner;
+        let department = |code: &str| {
+            EntityUid::from_type_name_and_id(inner.department_type.clone(), EntityId::new(code))
+        };
+        let user_uid = |name: &str| {
+            EntityUid::from_type_name_and_id(inner.user_type.clone(), EntityId::new(name))
+        };
+        let grants = || {
+            principal
+                .grants
+                .iter()
+                .filter(move |g| with_elevated || !g.elevated)
+        };
+        let mut roles = Vec::new();
+        let mut self_only = Vec::new();
+        let mut attrs: Vec<(String, RestrictedExpression)> = Vec::with_capacity(12);
+        for (i, role) in Role::ALL.into_iter().enumerate() {
+            let mut held = false;
+            let mut own = false;
+            for g in grants().filter(|g| g.role == role) {
+                held = true;
+                own |= g.self_only;
+            }
+            if !held {
+                continue;
+            }
+            roles.push(RestrictedExpression::new_string(role.id().to_string()));
+            if own {
+                self_only.push(RestrictedExpression::new_string(role.id().to_string()));
+            }
+            if !scopes_read[i] {
+                continue;
+            }
+            let reached = grants()
+                .filter(|g| g.role == role)
+                .flat_map(|g| g.departments.iter())
+                .map(|d| RestrictedExpression::new_entity_uid(department(d)));
+            attrs.push((
+                scope_attribute(role).to_string(),
+                RestrictedExpression::new_set(reached),
+            ));
+        }
+        attrs.push((
+            "department".to_string(),
+            RestrictedExpression::new_entity_uid(department(&principal.department)),
+        ));
+        attrs.push((
+            "vendor".to_string(),
+            RestrictedExpression::new_bool(principal.vendor),
+        ));
+        attrs.push(("roles".to_string(), RestrictedExpression::new_set(roles)));
+        attrs.push((
+            "self_only_roles".to_string(),
+            RestrictedExpression::new_set(self_only),
+        ));
+        Entity::new_with_tags(user_uid(&principal.username), attrs, [], [])
+            .map_err(|e| format!("主体实体无法构造 (the principal entity could not be built): {e}"))
+    }
+
+    /// Asks Cedar, for every action, which single role allows it (on a platform-wide
+    /// resource, or on one in a department the role's scope reaches), and whether anyone
+    /// may do it on a resource they own.
     fn probe(&self) -> Vec<Hint> {
         const PROBE: &str = "\u{0}probe";
         let nobody = Principal {
@@ -481,6 +574,10 @@ impl PolicyPoint {
             id: PROBE.to_string(),
             department: None,
             owner: None,
+        };
+        let reached = Resource {
+            department: Some(PROBE.to_string()),
+            ..anything.clone()
         };
         let own = Resource {
             owner: Some(PROBE.to_string()),
@@ -496,18 +593,20 @@ impl PolicyPoint {
                             grants: vec![EffectiveGrant {
                                 role,
                                 department: PROBE.to_string(),
-                                departments: BTreeSet::new(),
+                                departments: BTreeSet::from([PROBE.to_string()]),
                                 self_only: false,
                                 elevated: false,
                             }],
                             ..nobody.clone()
                         };
-                        let request = AccessRequest {
-                            principal: &holder,
-                            action,
-                            resource: &anything,
-                        };
-                        self.evaluate(&request, false).allowed
+                        [&anything, &reached].into_iter().any(|resource| {
+                            let request = AccessRequest {
+                                principal: &holder,
+                                action,
+                                resource,
+                            };
+                            self.evaluate(&request, false).allowed
+                        })
                     })
                     .collect();
                 let request = AccessRequest {
@@ -657,6 +756,18 @@ impl PolicyPoint {
         out
     }
 
+    /// Per action, whether the action's entity is sent (for tests).
+    #[cfg(test)]
+    pub(crate) fn inner_reads_action(&self) -> Vec<bool> {
+        self.inner.reads_action.clone()
+    }
+
+    /// How many principals' entities are cached (for tests).
+    #[cfg(test)]
+    pub(crate) fn cached_users(&self) -> usize {
+        self.inner.users.len()
+    }
+
     /// Checks the entities `decide` builds against the schema (for tests).
     #[cfg(test)]
     pub(crate) fn check_entities(
@@ -679,6 +790,33 @@ impl PolicyPoint {
         Entities::from_entities([user, resource], Some(schema)).map_err(|e| e.to_string())?;
         Ok(())
     }
+}
+
+/// Whether the policy's conditions read the `action` variable (the scope is not a
+/// condition). When unsure, yes.
+fn conditions_read_action(policy: &Policy) -> bool {
+    match policy.to_json() {
+        Ok(json) => json
+            .get("conditions")
+            .map(|c| c.to_string().contains(r#"{"Var":"action"}"#))
+            .unwrap_or(true),
+        Err(_) => true,
+    }
+}
+
+/// The policy with its action scope widened to any action. In a slice, which only ever
+/// sees requests for actions its policies' scopes match, this decides the same; it spares
+/// Cedar building the set of a listed scope (`action in [...]`) on every request.
+fn any_action(policy: &Policy) -> Policy {
+    if matches!(policy.action_constraint(), ActionConstraint::Any) {
+        return policy.clone();
+    }
+    let widened = policy.to_json().ok().and_then(|mut json| {
+        let scope = json.get_mut("action")?;
+        *scope = serde_json::json!({ "op": "All" });
+        Policy::from_json(Some(policy.id().clone()), json).ok()
+    });
+    widened.unwrap_or_else(|| policy.clone())
 }
 
 /// A `@reason` is "中文。English." — split at the first full stop 。.
