@@ -687,20 +687,18 @@ impl PolicyPoint {
         let held: BTreeSet<Role> = request.principal.grants.iter().map(|g| g.role).collect();
         let department = request.resource.department.as_deref();
         let reach_zh = department
-            .map(|d| format!("且其数据范围包含部门 {d}"))
+            .map(|d| format!("（其数据范围须包含部门 {d}）"))
             .unwrap_or_default();
         let reach_en = department
             .map(|d| format!(" with a data scope reaching department {d}"))
             .unwrap_or_default();
-        let own_zh = if hint.own {
-            "；或者对象属于本人"
+        let (own_zh, own_en) = if hint.own {
+            (
+                "；或者对象属于本人",
+                "; or the resource is the principal's own",
+            )
         } else {
-            ""
-        };
-        let own_en = if hint.own {
-            "; or the resource is the principal's own"
-        } else {
-            ""
+            ("", "")
         };
         if hint.roles.is_empty() {
             if hint.own {
@@ -721,37 +719,38 @@ impl PolicyPoint {
         }
         let needed_zh: Vec<String> = hint.roles.iter().map(|r| r.to_string()).collect();
         let needed_en: Vec<&str> = hint.roles.iter().map(|r| r.id()).collect();
-        let mut held_zh: Vec<String> = held.iter().map(|r| r.to_string()).collect();
-        let mut held_en: Vec<&str> = held.iter().map(|r| r.id()).collect();
-        if held.is_empty() {
-            held_zh.push("无".to_string());
-            held_en.push("none");
-        }
         let _ = write!(
             out,
             "{action}需要以下角色之一{reach_zh}：{}{own_zh}。",
             needed_zh.join("、")
         );
         let short: Vec<&Role> = hint.roles.iter().filter(|r| held.contains(r)).collect();
-        match (short.is_empty(), department) {
+        let held_en = match (short.is_empty(), department) {
             (false, Some(d)) => {
-                let which: Vec<String> = short.iter().map(|r| r.to_string()).collect();
-                let _ = write!(
-                    out,
-                    "您的{}授权的数据范围不包含部门 {d}。",
-                    which.join("、")
-                );
+                let zh: Vec<String> = short.iter().map(|r| r.to_string()).collect();
+                let en: Vec<&str> = short.iter().map(|r| r.id()).collect();
+                let _ = write!(out, "您的{}授权的数据范围不包含部门 {d}。", zh.join("、"));
+                format!(
+                    "the grants of {} held do not reach department {d}",
+                    en.join(", ")
+                )
+            }
+            _ if held.is_empty() => {
+                out.push_str("当前没有任何角色。");
+                "no role held".to_string()
             }
             _ => {
-                let _ = write!(out, "当前角色：{}。", held_zh.join("、"));
+                let zh: Vec<String> = held.iter().map(|r| r.to_string()).collect();
+                let en: Vec<&str> = held.iter().map(|r| r.id()).collect();
+                let _ = write!(out, "当前角色：{}。", zh.join("、"));
+                format!("roles held: {}", en.join(", "))
             }
-        }
+        };
         let _ = write!(
             out,
-            " (permission denied: {} needs one of the roles {}{reach_en}{own_en}; held: {})",
+            " (permission denied: {} needs one of the roles {}{reach_en}{own_en}; {held_en})",
             action.id(),
             needed_en.join(", "),
-            held_en.join(", ")
         );
         out
     }

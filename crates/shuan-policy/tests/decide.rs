@@ -255,7 +255,7 @@ fn denials_name_the_roles_that_would_allow() {
         Action::AuditExport,
         &resource("audit", None, None),
     );
-    assert!(d.explanation.contains("auditor") && d.explanation.contains("none"));
+    assert!(d.explanation.contains("auditor") && d.explanation.contains("no role held"));
 
     let d = decide(
         &point,
