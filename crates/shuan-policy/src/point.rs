@@ -199,6 +199,8 @@ struct Outcome {
 impl PolicyPoint {
     /// The default policies plus `custom` (id, Cedar text), all validated against the
     /// schema in strict mode. A text holding several policies gets ids `id#1`, `id#2` …
+    /// (an `@id` annotation inside a custom text is kept but does not name the policy).
+    /// Ids are unique across the defaults and the custom texts.
     pub fn new(custom: &[(String, String)]) -> Result<PolicyPoint, PolicyError> {
         let mut set = PolicySet::new();
         for (file, text) in DEFAULTS {
@@ -339,11 +341,11 @@ impl PolicyPoint {
     /// and the principal has elevated grants, again with all of them (`via_elevation`).
     pub fn decide(&self, request: &AccessRequest<'_>) -> Decision {
         let principal = request.principal;
-        let standing = self.evaluate(request, false);
+        let standing = self.evaluate(request, false, true);
         if standing.allowed || !principal.grants.iter().any(|g| g.elevated) {
             return self.finish(request, standing, false);
         }
-        let mut elevated = self.evaluate(request, true);
+        let mut elevated = self.evaluate(request, true, true);
         for e in standing.errors {
             if !elevated.errors.contains(&e) {
                 elevated.errors.push(e);
@@ -353,10 +355,11 @@ impl PolicyPoint {
         self.finish(request, elevated, via)
     }
 
-    /// One Cedar evaluation with the standing grants, or with all of them.
-    fn evaluate(&self, request: &AccessRequest<'_>, with_elevated: bool) -> Outcome {
+    /// One Cedar evaluation with the standing grants, or with all of them; `cached`: keep
+    /// the principal's entity for the next request.
+    fn evaluate(&self, request: &AccessRequest<'_>, with_elevated: bool, cached: bool) -> Outcome {
         let inner = &*self.inner;
-        let built = self.request(request, with_elevated);
+        let built = self.request(request, with_elevated, cached);
         let (cedar_request, entities) = match built {
             Ok(built) => built,
             Err(e) => {
@@ -405,8 +408,9 @@ impl PolicyPoint {
         &self,
         request: &AccessRequest<'_>,
         with_elevated: bool,
+        cached: bool,
     ) -> Result<(Request, Entities), String> {
-        let (user, resource, action) = self.entities(request, with_elevated)?;
+        let (user, resource, action) = self.entities(request, with_elevated, cached)?;
         let inner = &*self.inner;
         let (action_uid, _) = &inner.actions[request.action.index()];
         let cedar_request = Request::new(
@@ -432,6 +436,7 @@ impl PolicyPoint {
         &self,
         request: &AccessRequest<'_>,
         with_elevated: bool,
+        cached: bool,
     ) -> Result<(Entity, Entity, Entity), String> {
         let inner = &*self.inner;
         let principal = request.principal;
@@ -453,9 +458,12 @@ impl PolicyPoint {
             with_elevated,
             scopes,
         };
-        let user = inner
-            .users
-            .get_or_build(key, || self.user(principal, with_elevated, scopes_read))?;
+        let build = || self.user(principal, with_elevated, scopes_read);
+        let user = if cached {
+            inner.users.get_or_build(key, build)?
+        } else {
+            build()?
+        };
 
         let mut attrs = vec![
             (
@@ -605,7 +613,7 @@ impl PolicyPoint {
                                 action,
                                 resource,
                             };
-                            self.evaluate(&request, false).allowed
+                            self.evaluate(&request, false, false).allowed
                         })
                     })
                     .collect();
@@ -614,7 +622,7 @@ impl PolicyPoint {
                     action,
                     resource: &own,
                 };
-                let own = self.evaluate(&request, false).allowed;
+                let own = self.evaluate(&request, false, false).allowed;
                 Hint { roles, own }
             })
             .collect()
@@ -775,7 +783,7 @@ impl PolicyPoint {
         with_elevated: bool,
     ) -> Result<(), String> {
         let schema = validator().schema();
-        let (user, resource, _) = self.entities(request, with_elevated)?;
+        let (user, resource, _) = self.entities(request, with_elevated, false)?;
         let inner = &*self.inner;
         let (action_uid, _) = &inner.actions[request.action.index()];
         Request::new(

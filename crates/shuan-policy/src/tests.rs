@@ -153,6 +153,7 @@ fn the_point_is_send_sync_and_cheap_to_clone() {
 fn the_principal_cache_never_answers_for_other_grants() {
     let p = point();
     let before = p.cached_users();
+    assert_eq!(before, 0, "building the point (its probes) caches nobody");
     let grant = |departments: &[&str]| EffectiveGrant {
         role: Role::DataSteward,
         department: "110100".into(),
