@@ -13,8 +13,8 @@
 //!
 //! # The model
 //!
-//! Every request becomes three Cedar entities, built per call; the parsed policies and
-//! the schema are kept in the [`PolicyPoint`]:
+//! Every request becomes Cedar entities built per call; the parsed policies and the
+//! schema are kept in the [`PolicyPoint`]:
 //!
 //! - `User::"<username>"` (the principal) with `department: Department`, `vendor: Bool`,
 //!   `roles: Set<String>` (the role ids held), `self_only_roles: Set<String>` (roles held
@@ -22,9 +22,9 @@
 //!   `scope_<role>: Set<Department>`: the union of the departments its grants reach.
 //! - `Resource::"<kind>:<id>"` with `kind`, `id`, and the optional `department:
 //!   Department` and `owner: User`.
-//! - `Action::"<id>"` ([`Action::id`]), member of the groups `Action::"read_only"`
-//!   (exactly the actions with [`Action::is_read`]) and `Action::"governance"` (users,
-//!   grants, policies, settings, keys, audit).
+//! - `Action::"<id>"` ([`Action::id`]), member of `Action::"read_only"` (exactly the
+//!   actions with [`Action::is_read`]) or else of `Action::"changes"`, and of
+//!   `Action::"governance"` for users, grants, policies, settings, keys and audit.
 //!
 //! The context is `{ elevated: Bool }`. One `permit` per role (`@id("role.<role>")`)
 //! lists that role's actions; it allows a resource with a department only when
@@ -32,15 +32,26 @@
 //! owner is the principal), and a resource without a department on the role alone.
 //! `own.elevation` lets anyone request and read their own elevations. Three `forbid`s,
 //! which no grant or custom policy can override: a vendor's account never performs a
-//! `governance` action; an account whose only role is the auditor's performs nothing but
-//! `read_only` actions; nobody decides their own elevation.
+//! `governance` action; an account whose only role is the auditor's performs no
+//! `changes` action; nobody decides their own elevation.
 //!
 //! [`PolicyPoint::decide`] asks first with the standing grants (`elevated = false`); if
 //! that denies and the principal has elevated grants, it asks again with all of them
 //! (`elevated = true`) and reports `via_elevation`. A forbid whose evaluation fails denies
 //! (Cedar would skip it).
+//!
+//! # Speed
+//!
+//! Cedar evaluates every policy it is given and rebuilds each entity's values per call,
+//! so [`PolicyPoint::new`] prepares, per action, the slice of policies whose action scope
+//! can match it (the others cannot change a decision, a reason or an error), with that
+//! scope widened to any action; a `scope_<role>` attribute is built only when a policy of
+//! the slice names it, the action's entity only when a condition reads `action`; and the
+//! principal's entity is kept between requests (up to 1024 principals, compared field by
+//! field). The crate's property tests check the decisions against the role table.
 
 mod action;
+mod cache;
 mod error;
 mod point;
 mod scope;

@@ -6,13 +6,14 @@ use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
 use cedar_policy::{
-    AuthorizationError, Authorizer, Context, Decision as CedarDecision, Effect, Entities, Entity,
-    EntityId, EntityTypeName, EntityUid, Policy, PolicyId, PolicySet, Request,
+    ActionConstraint, AuthorizationError, Authorizer, Context, Decision as CedarDecision, Effect,
+    Entities, Entity, EntityId, EntityTypeName, EntityUid, Policy, PolicyId, PolicySet, Request,
     RestrictedExpression, Schema, ValidationMode, Validator,
 };
 use miette::Diagnostic;
 use shuan_access::Role;
 
+use crate::cache::{UserCache, UserKey};
 use crate::{Action, EffectiveGrant, PolicyError};
 
 const SCHEMA: &str = include_str!("../policies/shuan.cedarschema");
@@ -140,7 +141,23 @@ struct Hint {
 }
 
 struct Inner {
+    /// Every policy in force.
     policies: PolicySet,
+    /// Per [`Action::index`]: the policies whose action scope can match that action, with
+    /// that scope widened to any action. The others are false for it before their
+    /// conditions are read (Cedar checks the scope first and `&&` short-circuits), so
+    /// leaving them out changes no decision, reason or error; Cedar evaluates every policy
+    /// it is given, and builds a listed scope's set each time, so this keeps `decide` fast.
+    slices: Vec<PolicySet>,
+    /// Per [`Action::index`], per role (in [`Role::ALL`] order): whether any policy of the
+    /// slice names that role's `scope_<role>` attribute. An attribute no policy names
+    /// cannot change a decision, so it is not built (the 50-department sets are most of
+    /// the cost of a request).
+    scopes_read: Vec<[bool; 8]>,
+    /// Per [`Action::index`]: whether a condition of the slice reads `action` (e.g.
+    /// `action in Action::"read_only"`); only then does the request carry the action's
+    /// entity with its groups (each entity handed to Cedar costs a closure computation).
+    reads_action: Vec<bool>,
     authorizer: Authorizer,
     user_type: EntityTypeName,
     department_type: EntityTypeName,
@@ -151,6 +168,8 @@ struct Inner {
     contexts: [Context; 2],
     /// Per [`Action::index`].
     hints: Vec<Hint>,
+    /// Principals' entities from earlier requests.
+    users: UserCache,
 }
 
 /// The policy point: default policies (files) + custom ones. Clone is cheap (Arc); Send +
@@ -180,6 +199,8 @@ struct Outcome {
 impl PolicyPoint {
     /// The default policies plus `custom` (id, Cedar text), all validated against the
     /// schema in strict mode. A text holding several policies gets ids `id#1`, `id#2` …
+    /// (an `@id` annotation inside a custom text is kept but does not name the policy).
+    /// Ids are unique across the defaults and the custom texts.
     pub fn new(custom: &[(String, String)]) -> Result<PolicyPoint, PolicyError> {
         let mut set = PolicySet::new();
         for (file, text) in DEFAULTS {
@@ -204,7 +225,7 @@ impl PolicyPoint {
             .action_entities()
             .expect("the shipped schema's actions form entities (tested)");
         let action_type = name("Action");
-        let actions = Action::ALL
+        let actions: Vec<(EntityUid, Entity)> = Action::ALL
             .iter()
             .map(|a| {
                 let uid =
@@ -224,9 +245,45 @@ impl PolicyPoint {
             )])
             .expect("a one-boolean context")
         };
+        let mut slices = Vec::with_capacity(Action::ALL.len());
+        let mut scopes_read = Vec::with_capacity(Action::ALL.len());
+        let mut reads_action = Vec::with_capacity(Action::ALL.len());
+        for (uid, _) in &actions {
+            let groups: Vec<&EntityUid> = action_entities
+                .ancestors(uid)
+                .map(|a| a.collect())
+                .unwrap_or_default();
+            let mut slice = PolicySet::new();
+            let mut read = [false; 8];
+            let mut action_read = false;
+            for policy in set.policies() {
+                let applies = match policy.action_constraint() {
+                    ActionConstraint::Any => true,
+                    ActionConstraint::Eq(a) => &a == uid,
+                    ActionConstraint::In(list) => {
+                        list.iter().any(|a| a == uid || groups.contains(&a))
+                    }
+                };
+                if applies {
+                    let text = policy.to_string();
+                    for (i, role) in Role::ALL.into_iter().enumerate() {
+                        read[i] |= text.contains(scope_attribute(role));
+                    }
+                    action_read |= conditions_read_action(policy);
+                    // The ids are unique in `set`, so adding cannot fail.
+                    let _ = slice.add(any_action(policy));
+                }
+            }
+            slices.push(slice);
+            scopes_read.push(read);
+            reads_action.push(action_read);
+        }
         let mut point = PolicyPoint {
             inner: Arc::new(Inner {
                 policies: set,
+                slices,
+                scopes_read,
+                reads_action,
                 authorizer: Authorizer::new(),
                 user_type: name("User"),
                 department_type: name("Department"),
@@ -234,6 +291,7 @@ impl PolicyPoint {
                 actions,
                 contexts: [context(false), context(true)],
                 hints: Vec::new(),
+                users: UserCache::default(),
             }),
         };
         let hints = point.probe();
@@ -283,11 +341,11 @@ impl PolicyPoint {
     /// and the principal has elevated grants, again with all of them (`via_elevation`).
     pub fn decide(&self, request: &AccessRequest<'_>) -> Decision {
         let principal = request.principal;
-        let standing = self.evaluate(request, false);
+        let standing = self.evaluate(request, false, true);
         if standing.allowed || !principal.grants.iter().any(|g| g.elevated) {
             return self.finish(request, standing, false);
         }
-        let mut elevated = self.evaluate(request, true);
+        let mut elevated = self.evaluate(request, true, true);
         for e in standing.errors {
             if !elevated.errors.contains(&e) {
                 elevated.errors.push(e);
@@ -297,10 +355,11 @@ impl PolicyPoint {
         self.finish(request, elevated, via)
     }
 
-    /// One Cedar evaluation with the standing grants, or with all of them.
-    fn evaluate(&self, request: &AccessRequest<'_>, with_elevated: bool) -> Outcome {
+    /// One Cedar evaluation with the standing grants, or with all of them; `cached`: keep
+    /// the principal's entity for the next request.
+    fn evaluate(&self, request: &AccessRequest<'_>, with_elevated: bool, cached: bool) -> Outcome {
         let inner = &*self.inner;
-        let built = self.request(request, with_elevated);
+        let built = self.request(request, with_elevated, cached);
         let (cedar_request, entities) = match built {
             Ok(built) => built,
             Err(e) => {
@@ -312,9 +371,10 @@ impl PolicyPoint {
                 }
             }
         };
+        let slice = &inner.slices[request.action.index()];
         let response = inner
             .authorizer
-            .is_authorized(&cedar_request, &inner.policies, &entities);
+            .is_authorized(&cedar_request, slice, &entities);
         let diagnostics = response.diagnostics();
         let mut policies: Vec<String> = diagnostics.reason().map(|id| id.to_string()).collect();
         policies.sort();
@@ -324,8 +384,7 @@ impl PolicyPoint {
             let AuthorizationError::PolicyEvaluationError(e) = error;
             let id = e.policy_id();
             errors.push(error.to_string());
-            if inner
-                .policies
+            if slice
                 .policy(id)
                 .is_some_and(|p| p.effect() == Effect::Forbid)
             {
@@ -349,8 +408,9 @@ impl PolicyPoint {
         &self,
         request: &AccessRequest<'_>,
         with_elevated: bool,
+        cached: bool,
     ) -> Result<(Request, Entities), String> {
-        let (user, resource, action) = self.entities(request, with_elevated)?;
+        let (user, resource, action) = self.entities(request, with_elevated, cached)?;
         let inner = &*self.inner;
         let (action_uid, _) = &inner.actions[request.action.index()];
         let cedar_request = Request::new(
@@ -361,8 +421,12 @@ impl PolicyPoint {
             None,
         )
         .map_err(|e| format!("请求无法构造 (the request could not be built): {e}"))?;
-        let entities = Entities::from_entities([user, resource, action], None)
-            .map_err(|e| format!("实体无法构造 (the entities could not be built): {e}"))?;
+        let action = inner.reads_action[request.action.index()].then_some(action);
+        let entities = Entities::from_entities(
+            [Some(user), Some(resource), action].into_iter().flatten(),
+            None,
+        )
+        .map_err(|e| format!("实体无法构造 (the entities could not be built): {e}"))?;
         Ok((cedar_request, entities))
     }
 
@@ -372,6 +436,7 @@ impl PolicyPoint {
         &self,
         request: &AccessRequest<'_>,
         with_elevated: bool,
+        cached: bool,
     ) -> Result<(Entity, Entity, Entity), String> {
         let inner = &*self.inner;
         let principal = request.principal;
@@ -383,55 +448,22 @@ impl PolicyPoint {
             EntityUid::from_type_name_and_id(inner.user_type.clone(), EntityId::new(name))
         };
 
-        let grants = || {
-            principal
-                .grants
-                .iter()
-                .filter(move |g| with_elevated || !g.elevated)
+        let scopes_read = inner.scopes_read[request.action.index()];
+        let scopes = scopes_read
+            .iter()
+            .enumerate()
+            .fold(0u8, |bits, (i, &read)| bits | (u8::from(read) << i));
+        let key = UserKey {
+            principal,
+            with_elevated,
+            scopes,
         };
-        let mut roles = Vec::new();
-        let mut self_only = Vec::new();
-        let mut attrs: Vec<(String, RestrictedExpression)> = Vec::with_capacity(12);
-        for role in Role::ALL {
-            let mut held = false;
-            let mut own = false;
-            for g in grants().filter(|g| g.role == role) {
-                held = true;
-                own |= g.self_only;
-            }
-            if !held {
-                continue;
-            }
-            roles.push(RestrictedExpression::new_string(role.id().to_string()));
-            if own {
-                self_only.push(RestrictedExpression::new_string(role.id().to_string()));
-            }
-            let reached = grants()
-                .filter(|g| g.role == role)
-                .flat_map(|g| g.departments.iter())
-                .map(|d| RestrictedExpression::new_entity_uid(department(d)));
-            attrs.push((
-                scope_attribute(role).to_string(),
-                RestrictedExpression::new_set(reached),
-            ));
-        }
-        attrs.push((
-            "department".to_string(),
-            RestrictedExpression::new_entity_uid(department(&principal.department)),
-        ));
-        attrs.push((
-            "vendor".to_string(),
-            RestrictedExpression::new_bool(principal.vendor),
-        ));
-        attrs.push(("roles".to_string(), RestrictedExpression::new_set(roles)));
-        attrs.push((
-            "self_only_roles".to_string(),
-            RestrictedExpression::new_set(self_only),
-        ));
-        let user =
-            Entity::new_with_tags(user_uid(&principal.username), attrs, [], []).map_err(|e| {
-                format!("主体实体无法构造 (the principal entity could not be built): {e}")
-            })?;
+        let build = || self.user(principal, with_elevated, scopes_read);
+        let user = if cached {
+            inner.users.get_or_build(key, build)?
+        } else {
+            build()?
+        };
 
         let mut attrs = vec![
             (
@@ -466,8 +498,77 @@ impl PolicyPoint {
         Ok((user, resource, action))
     }
 
-    /// Asks Cedar, for every action, which single role allows it on a platform-wide
-    /// resource, and whether anyone may do it on a resource they own.
+    /// The principal's entity: its department, vendor flag, roles and self-only roles held
+    /// in the grants considered, and `scope_<role>` for each role held whose attribute a
+    /// policy of the slice names.
+    fn user(
+        &self,
+        principal: &Principal,
+        with_elevated: bool,
+        scopes_read: [bool; 8],
+    ) -> Result<Entity, String> {
+        let inner = &*self.inner;
+        let department = |code: &str| {
+            EntityUid::from_type_name_and_id(inner.department_type.clone(), EntityId::new(code))
+        };
+        let user_uid = |name: &str| {
+            EntityUid::from_type_name_and_id(inner.user_type.clone(), EntityId::new(name))
+        };
+        let grants = || {
+            principal
+                .grants
+                .iter()
+                .filter(move |g| with_elevated || !g.elevated)
+        };
+        let mut roles = Vec::new();
+        let mut self_only = Vec::new();
+        let mut attrs: Vec<(String, RestrictedExpression)> = Vec::with_capacity(12);
+        for (i, role) in Role::ALL.into_iter().enumerate() {
+            let mut held = false;
+            let mut own = false;
+            for g in grants().filter(|g| g.role == role) {
+                held = true;
+                own |= g.self_only;
+            }
+            if !held {
+                continue;
+            }
+            roles.push(RestrictedExpression::new_string(role.id().to_string()));
+            if own {
+                self_only.push(RestrictedExpression::new_string(role.id().to_string()));
+            }
+            if !scopes_read[i] {
+                continue;
+            }
+            let reached = grants()
+                .filter(|g| g.role == role)
+                .flat_map(|g| g.departments.iter())
+                .map(|d| RestrictedExpression::new_entity_uid(department(d)));
+            attrs.push((
+                scope_attribute(role).to_string(),
+                RestrictedExpression::new_set(reached),
+            ));
+        }
+        attrs.push((
+            "department".to_string(),
+            RestrictedExpression::new_entity_uid(department(&principal.department)),
+        ));
+        attrs.push((
+            "vendor".to_string(),
+            RestrictedExpression::new_bool(principal.vendor),
+        ));
+        attrs.push(("roles".to_string(), RestrictedExpression::new_set(roles)));
+        attrs.push((
+            "self_only_roles".to_string(),
+            RestrictedExpression::new_set(self_only),
+        ));
+        Entity::new_with_tags(user_uid(&principal.username), attrs, [], [])
+            .map_err(|e| format!("主体实体无法构造 (the principal entity could not be built): {e}"))
+    }
+
+    /// Asks Cedar, for every action, which single role allows it (on a platform-wide
+    /// resource, or on one in a department the role's scope reaches), and whether anyone
+    /// may do it on a resource they own.
     fn probe(&self) -> Vec<Hint> {
         const PROBE: &str = "\u{0}probe";
         let nobody = Principal {
@@ -481,6 +582,10 @@ impl PolicyPoint {
             id: PROBE.to_string(),
             department: None,
             owner: None,
+        };
+        let reached = Resource {
+            department: Some(PROBE.to_string()),
+            ..anything.clone()
         };
         let own = Resource {
             owner: Some(PROBE.to_string()),
@@ -496,18 +601,20 @@ impl PolicyPoint {
                             grants: vec![EffectiveGrant {
                                 role,
                                 department: PROBE.to_string(),
-                                departments: BTreeSet::new(),
+                                departments: BTreeSet::from([PROBE.to_string()]),
                                 self_only: false,
                                 elevated: false,
                             }],
                             ..nobody.clone()
                         };
-                        let request = AccessRequest {
-                            principal: &holder,
-                            action,
-                            resource: &anything,
-                        };
-                        self.evaluate(&request, false).allowed
+                        [&anything, &reached].into_iter().any(|resource| {
+                            let request = AccessRequest {
+                                principal: &holder,
+                                action,
+                                resource,
+                            };
+                            self.evaluate(&request, false, false).allowed
+                        })
                     })
                     .collect();
                 let request = AccessRequest {
@@ -515,7 +622,7 @@ impl PolicyPoint {
                     action,
                     resource: &own,
                 };
-                let own = self.evaluate(&request, false).allowed;
+                let own = self.evaluate(&request, false, false).allowed;
                 Hint { roles, own }
             })
             .collect()
@@ -588,20 +695,18 @@ impl PolicyPoint {
         let held: BTreeSet<Role> = request.principal.grants.iter().map(|g| g.role).collect();
         let department = request.resource.department.as_deref();
         let reach_zh = department
-            .map(|d| format!("且其数据范围包含部门 {d}"))
+            .map(|d| format!("（其数据范围须包含部门 {d}）"))
             .unwrap_or_default();
         let reach_en = department
             .map(|d| format!(" with a data scope reaching department {d}"))
             .unwrap_or_default();
-        let own_zh = if hint.own {
-            "；或者对象属于本人"
+        let (own_zh, own_en) = if hint.own {
+            (
+                "；或者对象属于本人",
+                "; or the resource is the principal's own",
+            )
         } else {
-            ""
-        };
-        let own_en = if hint.own {
-            "; or the resource is the principal's own"
-        } else {
-            ""
+            ("", "")
         };
         if hint.roles.is_empty() {
             if hint.own {
@@ -622,39 +727,52 @@ impl PolicyPoint {
         }
         let needed_zh: Vec<String> = hint.roles.iter().map(|r| r.to_string()).collect();
         let needed_en: Vec<&str> = hint.roles.iter().map(|r| r.id()).collect();
-        let mut held_zh: Vec<String> = held.iter().map(|r| r.to_string()).collect();
-        let mut held_en: Vec<&str> = held.iter().map(|r| r.id()).collect();
-        if held.is_empty() {
-            held_zh.push("无".to_string());
-            held_en.push("none");
-        }
         let _ = write!(
             out,
             "{action}需要以下角色之一{reach_zh}：{}{own_zh}。",
             needed_zh.join("、")
         );
         let short: Vec<&Role> = hint.roles.iter().filter(|r| held.contains(r)).collect();
-        match (short.is_empty(), department) {
+        let held_en = match (short.is_empty(), department) {
             (false, Some(d)) => {
-                let which: Vec<String> = short.iter().map(|r| r.to_string()).collect();
-                let _ = write!(
-                    out,
-                    "您的{}授权的数据范围不包含部门 {d}。",
-                    which.join("、")
-                );
+                let zh: Vec<String> = short.iter().map(|r| r.to_string()).collect();
+                let en: Vec<&str> = short.iter().map(|r| r.id()).collect();
+                let _ = write!(out, "您的{}授权的数据范围不包含部门 {d}。", zh.join("、"));
+                format!(
+                    "the grants of {} held do not reach department {d}",
+                    en.join(", ")
+                )
+            }
+            _ if held.is_empty() => {
+                out.push_str("当前没有任何角色。");
+                "no role held".to_string()
             }
             _ => {
-                let _ = write!(out, "当前角色：{}。", held_zh.join("、"));
+                let zh: Vec<String> = held.iter().map(|r| r.to_string()).collect();
+                let en: Vec<&str> = held.iter().map(|r| r.id()).collect();
+                let _ = write!(out, "当前角色：{}。", zh.join("、"));
+                format!("roles held: {}", en.join(", "))
             }
-        }
+        };
         let _ = write!(
             out,
-            " (permission denied: {} needs one of the roles {}{reach_en}{own_en}; held: {})",
+            " (permission denied: {} needs one of the roles {}{reach_en}{own_en}; {held_en})",
             action.id(),
             needed_en.join(", "),
-            held_en.join(", ")
         );
         out
+    }
+
+    /// Per action, whether the action's entity is sent (for tests).
+    #[cfg(test)]
+    pub(crate) fn inner_reads_action(&self) -> Vec<bool> {
+        self.inner.reads_action.clone()
+    }
+
+    /// How many principals' entities are cached (for tests).
+    #[cfg(test)]
+    pub(crate) fn cached_users(&self) -> usize {
+        self.inner.users.len()
     }
 
     /// Checks the entities `decide` builds against the schema (for tests).
@@ -665,7 +783,7 @@ impl PolicyPoint {
         with_elevated: bool,
     ) -> Result<(), String> {
         let schema = validator().schema();
-        let (user, resource, _) = self.entities(request, with_elevated)?;
+        let (user, resource, _) = self.entities(request, with_elevated, false)?;
         let inner = &*self.inner;
         let (action_uid, _) = &inner.actions[request.action.index()];
         Request::new(
@@ -679,6 +797,33 @@ impl PolicyPoint {
         Entities::from_entities([user, resource], Some(schema)).map_err(|e| e.to_string())?;
         Ok(())
     }
+}
+
+/// Whether the policy's conditions read the `action` variable (the scope is not a
+/// condition). When unsure, yes.
+fn conditions_read_action(policy: &Policy) -> bool {
+    match policy.to_json() {
+        Ok(json) => json
+            .get("conditions")
+            .map(|c| c.to_string().contains(r#"{"Var":"action"}"#))
+            .unwrap_or(true),
+        Err(_) => true,
+    }
+}
+
+/// The policy with its action scope widened to any action. In a slice, which only ever
+/// sees requests for actions its policies' scopes match, this decides the same; it spares
+/// Cedar building the set of a listed scope (`action in [...]`) on every request.
+fn any_action(policy: &Policy) -> Policy {
+    if matches!(policy.action_constraint(), ActionConstraint::Any) {
+        return policy.clone();
+    }
+    let widened = policy.to_json().ok().and_then(|mut json| {
+        let scope = json.get_mut("action")?;
+        *scope = serde_json::json!({ "op": "All" });
+        Policy::from_json(Some(policy.id().clone()), json).ok()
+    });
+    widened.unwrap_or_else(|| policy.clone())
 }
 
 /// A `@reason` is "中文。English." — split at the first full stop 。.

@@ -21,7 +21,11 @@ fn the_schema_parses_and_its_actions_are_exactly_the_enum() {
         .collect();
     assert_eq!(
         groups,
-        HashSet::from(["read_only".to_string(), "governance".to_string()])
+        HashSet::from([
+            "read_only".to_string(),
+            "changes".to_string(),
+            "governance".to_string()
+        ])
     );
     let actions: BTreeSet<String> = schema
         .actions()
@@ -143,4 +147,111 @@ fn the_point_is_send_sync_and_cheap_to_clone() {
     let p = point();
     let q = p.clone();
     assert_eq!(p.policy_ids(), q.policy_ids());
+}
+
+#[test]
+fn the_principal_cache_never_answers_for_other_grants() {
+    let p = point();
+    let before = p.cached_users();
+    assert_eq!(before, 0, "building the point (its probes) caches nobody");
+    let grant = |departments: &[&str]| EffectiveGrant {
+        role: Role::DataSteward,
+        department: "110100".into(),
+        departments: departments.iter().map(|d| d.to_string()).collect(),
+        self_only: false,
+        elevated: false,
+    };
+    let mut who = Principal {
+        username: "zhang.san".into(),
+        department: "110100".into(),
+        vendor: false,
+        grants: vec![grant(&["110100"])],
+    };
+    let there = Resource {
+        kind: "source".into(),
+        id: "1".into(),
+        department: Some("120000".into()),
+        owner: None,
+    };
+    let ask = |who: &Principal| {
+        p.decide(&AccessRequest {
+            principal: who,
+            action: Action::ScanRun,
+            resource: &there,
+        })
+        .allowed
+    };
+    assert!(!ask(&who));
+    assert!(!ask(&who));
+    assert_eq!(p.cached_users(), before + 1, "the second ask is a hit");
+    who.grants = vec![grant(&["110100", "120000"])];
+    assert!(ask(&who), "a changed grant is a new entry, not the old one");
+    who.vendor = true;
+    who.grants = vec![grant(&["110100"])];
+    assert!(!ask(&who));
+    assert_eq!(p.cached_users(), before + 3);
+    // Full: emptied, and still right.
+    for i in 0..1100 {
+        who.username = format!("user{i}");
+        assert!(!ask(&who));
+    }
+    assert!(p.cached_users() <= 1024);
+    who.grants = vec![grant(&["120000"])];
+    assert!(ask(&who));
+}
+
+#[test]
+fn every_action_is_either_read_only_or_a_change() {
+    let (schema, _) = Schema::from_cedarschema_str(PolicyPoint::schema_text()).unwrap();
+    let entities = schema.action_entities().unwrap();
+    let read_only: cedar_policy::EntityUid = r#"Action::"read_only""#.parse().unwrap();
+    let changes: cedar_policy::EntityUid = r#"Action::"changes""#.parse().unwrap();
+    for a in Action::ALL {
+        let uid: cedar_policy::EntityUid = format!("Action::{:?}", a.id()).parse().unwrap();
+        let r = entities.is_ancestor_of(&read_only, &uid);
+        let c = entities.is_ancestor_of(&changes, &uid);
+        assert!(
+            r != c,
+            "{a:?} must be in exactly one of read_only and changes"
+        );
+    }
+}
+
+#[test]
+fn the_action_entity_is_sent_only_when_a_condition_reads_the_action() {
+    let p = point();
+    assert!(
+        p.inner_reads_action().iter().all(|r| !r),
+        "no default policy reads `action` in a condition"
+    );
+    let custom = PolicyPoint::new(&[(
+        "reads".to_string(),
+        r#"permit (principal, action, resource) when { action in Action::"read_only" && principal.vendor };"#
+            .to_string(),
+    )])
+    .unwrap();
+    assert!(custom.inner_reads_action().iter().all(|r| *r));
+    // And the group membership still works through it.
+    let vendor = Principal {
+        username: "v".into(),
+        department: "1".into(),
+        vendor: true,
+        grants: vec![],
+    };
+    let r = Resource::default();
+    for &action in Action::ALL {
+        let d = custom.decide(&AccessRequest {
+            principal: &vendor,
+            action,
+            resource: &r,
+        });
+        let governance = ["user.", "grant.", "policy.", "settings.", "key.", "audit."]
+            .iter()
+            .any(|g| action.id().starts_with(g));
+        assert_eq!(
+            d.allowed,
+            action.is_read() && !governance,
+            "{action:?} {d:?}"
+        );
+    }
 }
