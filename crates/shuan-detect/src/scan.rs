@@ -704,6 +704,15 @@ fn scan_text(text: &str, cues: &CueIndex, out: &mut Out<'_>) {
 fn handle_run(text: &str, i: usize, j: usize, no_at_until: &mut usize, out: &mut Out<'_>) -> usize {
     let b = text.as_bytes();
     let org_code_shape = j - i == 8 && b.get(j) == Some(&b'-');
+    // `终端MACde:cd:aa:97:25:5a`: the cue word is glued to a first hex pair that has
+    // letters, so the run is all letters and the digit rule below cannot split it.
+    if j - i == 5
+        && b[i..i + 3].eq_ignore_ascii_case(b"MAC")
+        && all_hex(&b[i + 3..j])
+        && matches!(b.get(j), Some(b':' | b'-'))
+    {
+        return handle_run(text, i + 3, j, no_at_until, out);
+    }
     if let Some(k) = glued_keyword_len(&b[i..j]).filter(|_| !org_code_shape) {
         // `IMEI862402628160405`, `IP10.1.2.3`: the ASCII cue word is glued to the value.
         return handle_run(text, i + k, j, no_at_until, out);
@@ -769,6 +778,10 @@ fn handle_run(text: &str, i: usize, j: usize, no_at_until: &mut usize, out: &mut
             let after = b.get(end).copied().unwrap_or(0);
             let dotted_on = after == b'.' && b.get(end + 1).is_some_and(u8::is_ascii_digit);
             if !is_alnum(after) && !dotted_on {
+                // `版本2.10.3.145`, `2.10.3.145版`: a version number, not an address.
+                if near_before(b, i, 18, VERSION_KW) || version_word_after(&b[end..]) {
+                    return end;
+                }
                 let conf = if near_before(b, i, 24, IP_KW) {
                     0.95
                 } else {
@@ -848,6 +861,12 @@ fn handle_run(text: &str, i: usize, j: usize, no_at_until: &mut usize, out: &mut
         }
     }
 
+    // `010-6552 3456`: an area code and a subscriber number written in two groups.
+    if digits && (3..=4).contains(&run.len()) && v::area_code_len(run) == Some(run.len()) {
+        if let Some(end) = split_subscriber_landline(b, i, j, out) {
+            return end;
+        }
+    }
     // Digit groups with separators: mobile 138 0013 8000, card 6222 0212 …, landline 010-…
     if digits && (next == b' ' || next == b'-') && b.get(j + 1).is_some_and(u8::is_ascii_digit) {
         if let Some(end) = grouped_number(b, i, j, out) {
@@ -860,6 +879,19 @@ fn handle_run(text: &str, i: usize, j: usize, no_at_until: &mut usize, out: &mut
         }
     }
 
+    // `13800138000.00元`: the integer part of an amount is no identifier, nor is the
+    // fraction of one.
+    let decimal = (next == b'.' && b.get(j + 1).is_some_and(u8::is_ascii_digit))
+        || (prev == b'.' && i >= 2 && b[i - 2].is_ascii_digit());
+    if digits && decimal {
+        return j;
+    }
+    // An ID wrapped onto the next line (`身份证号110105194912\n31002X`).
+    if run.len() < 18 && matches!(next, b'\n' | b'\r') && run.iter().all(u8::is_ascii_digit) {
+        if let Some(end) = id_across_line_break(b, i, j, out) {
+            return end;
+        }
+    }
     if digits {
         single_digit_run(b, i, j, out);
         return j;
@@ -887,6 +919,104 @@ fn handle_run(text: &str, i: usize, j: usize, no_at_until: &mut usize, out: &mut
         return j;
     }
     mixed_run(text, i, j, out)
+}
+
+const VERSION_KW: &[&str] = &[
+    "版本", "version", "Version", "VERSION", "ver", "Ver", "固件", "build", "Build", "升级",
+];
+
+fn version_word_after(rest: &[u8]) -> bool {
+    let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+    rest.starts_with("版".as_bytes()) || rest.starts_with(b"version")
+}
+
+/// `010-6552 3456`, `0755 8234 5678`: area code, then the subscriber number in two groups
+/// (3–4 digits and 4 digits) separated by a space or `-`.
+fn split_subscriber_landline(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) -> Option<usize> {
+    let sep1 = *b.get(j)?;
+    if sep1 != b'-' && sep1 != b' ' {
+        return None;
+    }
+    let digits_from = |s: usize| {
+        let mut e = s;
+        while e < b.len() && b[e].is_ascii_digit() {
+            e += 1;
+        }
+        e
+    };
+    let s2 = j + 1;
+    let e2 = digits_from(s2);
+    let sep2 = *b.get(e2)?;
+    if !(3..=4).contains(&(e2 - s2)) || (sep2 != b' ' && sep2 != b'-') {
+        return None;
+    }
+    let s3 = e2 + 1;
+    let e3 = digits_from(s3);
+    if e3 - s3 != 4 || b.get(e3).is_some_and(|c| is_alnum(*c)) {
+        return None;
+    }
+    // `010-6552-3456-801` would be an extension layout: left to the grouped rule.
+    if b.get(e3) == Some(&b'-') && b.get(e3 + 1).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut sub = [0u8; 8];
+    let l2 = e2 - s2;
+    sub[..l2].copy_from_slice(&b[s2..e2]);
+    sub[l2..l2 + 4].copy_from_slice(&b[s3..e3]);
+    if !v::subscriber_ok(j - i, &sub[..l2 + 4]) {
+        return None;
+    }
+    let conf = if unseparated_landline_confidence(b, i) > 0.5 {
+        0.92
+    } else {
+        0.85
+    };
+    out.push(
+        DataType::CnLandline,
+        i,
+        e3,
+        conf,
+        "valid area code and subscriber number (subscriber written in two groups)",
+    );
+    Some(e3)
+}
+
+/// An 18-character ID cut by one line break (`…194912` / `31002X`), as a wrapped form or
+/// a pasted table cell leaves it. Found only when the joined digits pass the full GB 11643
+/// check (region, birth date, check digit).
+fn id_across_line_break(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) -> Option<usize> {
+    let k = if b[j..].starts_with(b"\r\n") {
+        j + 2
+    } else {
+        j + 1
+    };
+    let mut e = k;
+    while e < b.len() && is_alnum(b[e]) {
+        e += 1;
+    }
+    let first = j - i;
+    if e == k || first + (e - k) != 18 {
+        return None;
+    }
+    let mut id = [0u8; 18];
+    id[..first].copy_from_slice(&b[i..j]);
+    id[first..].copy_from_slice(&b[k..e]);
+    if !id[..17].iter().all(u8::is_ascii_digit) || !v::id18_bytes(&id) {
+        return None;
+    }
+    let conf = if near_before(b, i, 30, ID_KW) {
+        0.95
+    } else {
+        0.7
+    };
+    out.push(
+        DataType::CnResidentId,
+        i,
+        e,
+        conf,
+        "GB 11643 check digit, region code and birth date valid (cut by a line break)",
+    );
+    Some(e)
 }
 
 /// ASCII cue words that are often written directly against the value they label.
@@ -1188,11 +1318,41 @@ fn paren_landline(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) -> Option<usi
 /// An 11–12 digit number starting with 0 is a landline only next to a phone cue word:
 /// invoice codes (发票代码 044031900111) and other codes share the shape.
 fn unseparated_landline_confidence(b: &[u8], i: usize) -> f32 {
-    if near_before(b, i, 24, MOBILE_KW) && !near_before(b, i, 24, CODE_KW) {
+    let hay = &b[i.saturating_sub(24)..i];
+    let phone = last_keyword(hay, MOBILE_KW).or_else(|| last_keyword(hay, LANDLINE_KW));
+    let code = last_keyword(hay, CODE_KW);
+    // `办公电话号码：02074865398`: 号码 right after a phone word belongs to it; a code word
+    // of its own (发票代码, 编号) means the number is a code.
+    let phone_wins = match (phone, code) {
+        (Some(_), None) => true,
+        (Some((_, phone_end)), Some((code_start, _))) => code_start <= phone_end,
+        _ => false,
+    };
+    if phone_wins {
         0.85
     } else {
         0.4
     }
+}
+
+/// Words that introduce a fixed-line number (besides the general phone words).
+const LANDLINE_KW: &[&str] = &["座机", "固话", "固定电话", "办公", "传真", "热线", "总机"];
+
+/// The (start, end) of the last occurrence of any of `kws` in `hay`.
+fn last_keyword(hay: &[u8], kws: &[&str]) -> Option<(usize, usize)> {
+    let mut best: Option<(usize, usize)> = None;
+    for k in kws {
+        let k = k.as_bytes();
+        if let Some(p) = (0..=hay.len().saturating_sub(k.len()))
+            .rev()
+            .find(|&p| hay.len() >= k.len() && &hay[p..p + k.len()] == k)
+        {
+            if best.is_none_or(|(s, _)| p > s) {
+                best = Some((p, p + k.len()));
+            }
+        }
+    }
+    best
 }
 
 const CODE_KW: &[&str] = &["代码", "编号", "编码", "单号", "号码：", "流水"];
@@ -1745,6 +1905,79 @@ mod tests {
             .unwrap();
         assert_eq!(m.start, "张三的手机是".len());
         assert_eq!(m.end, text.len());
+    }
+
+    /// Issue 16's pattern misses and false alarms, each as it was reported.
+    #[test]
+    fn issue16_pattern_misses() {
+        for (text, t, want) in [
+            ("座机02074865398", DataType::CnLandline, "02074865398"),
+            ("办公电话02074865398，", DataType::CnLandline, "02074865398"),
+            (
+                "办公电话号码：02074865398",
+                DataType::CnLandline,
+                "02074865398",
+            ),
+            (
+                "座机号码：075582345678。",
+                DataType::CnLandline,
+                "075582345678",
+            ),
+            (
+                "终端MACde:cd:aa:97:25:5a已登记",
+                DataType::MacAddress,
+                "de:cd:aa:97:25:5a",
+            ),
+            (
+                "MACDE-CD-AA-97-25-5A",
+                DataType::MacAddress,
+                "DE-CD-AA-97-25-5A",
+            ),
+            ("电话010-6552 3456。", DataType::CnLandline, "010-6552 3456"),
+            ("电话010 6552 3456", DataType::CnLandline, "010 6552 3456"),
+            ("传真0755-823-4567", DataType::CnLandline, "0755-823-4567"),
+            (
+                "身份证号110105194912\n31002X，",
+                DataType::CnResidentId,
+                "110105194912\n31002X",
+            ),
+            (
+                "身份证号11010519491231\r\n002X",
+                DataType::CnResidentId,
+                "11010519491231\r\n002X",
+            ),
+        ] {
+            let f = found(text);
+            assert_eq!(f, vec![(t, want)], "{text}");
+        }
+    }
+
+    #[test]
+    fn issue16_false_alarms() {
+        for text in [
+            "金额13800138000.00元",
+            "合计0.13800138000元",
+            "版本2.10.3.145",
+            "升级到2.10.3.145版",
+            "version 2.10.3.145",
+            "发票代码044031900111",
+            "发票号码：02074865398",
+            // Two numbers on two lines that do not join into a valid ID.
+            "编号110105194912\n31002Y",
+            "共110105194912\n310021",
+        ] {
+            assert_eq!(found(text), vec![], "{text}");
+        }
+        // A dotted quad without a version cue is still an address; so is a mobile ending a
+        // sentence with a full stop.
+        assert_eq!(
+            found("登录IP 2.10.3.145"),
+            vec![(DataType::Ipv4, "2.10.3.145")]
+        );
+        assert_eq!(
+            found("电话13800138000."),
+            vec![(DataType::CnMobile, "13800138000")]
+        );
     }
 
     #[test]
