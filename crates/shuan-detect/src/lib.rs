@@ -19,6 +19,7 @@
 // Every public item is documented (DEVELOPERS.md); clippy -D warnings keeps it so.
 #![warn(missing_docs)]
 
+mod address;
 mod column;
 mod lexicon;
 mod redact;

@@ -472,79 +472,21 @@ pub(crate) fn name_after(text: &str, cue_end: usize) -> Option<(usize, usize, f3
     }
 }
 
-fn address_terminator(c: char) -> bool {
-    matches!(
-        c,
-        '，' | '。'
-            | '；'
-            | '！'
-            | '？'
-            | '、'
-            | ','
-            | ';'
-            | '!'
-            | '?'
-            | '\n'
-            | '\r'
-            | '\t'
-            | '|'
-            | '"'
-            | '\''
-            | '<'
-            | '>'
-            | '（'
-            | '）'
-            | '('
-            | ')'
-            | '【'
-            | '】'
-            | '“'
-            | '”'
-            | '：'
-            | ':'
-    )
-}
-
-/// An address starting at `from` (after a cue, or after a province name): runs to a
-/// terminator or field word, at most 60 characters, and must contain both an
-/// administrative level (`市/区/县`…) — unless cued — and a street/building marker.
+/// An address starting at `from` (after a cue, or after a province name): a chain of
+/// named and numbered components (`address::address_end`), at most 60 characters, that
+/// must contain an administrative level (`市/区/县`…) — unless cued — and a street or
+/// building marker. It ends after its last component, not at the end of the clause.
 pub(crate) fn address_after(text: &str, from: usize, cued: bool) -> Option<(usize, usize)> {
     let start = if cued {
         skip_cue_separator(text, from)
     } else {
         from
     };
-    let mut end = start;
-    let mut chars = 0;
-    for (i, c) in text[start..].char_indices() {
-        let at = start + i;
-        if address_terminator(c) || chars >= 60 || (c == ' ' && chars > 0) {
-            break;
-        }
-        if chars > 1 {
-            let tail = &text[at..];
-            if ["电话", "手机", "联系", "邮编", "姓名", "身份证", "性别"]
-                .iter()
-                .any(|w| tail.starts_with(w))
-            {
-                break;
-            }
-        }
-        end = at + c.len_utf8();
-        chars += 1;
-    }
+    let end = crate::address::address_end(text, start)?;
     let span = &text[start..end];
-    if chars < 4 {
-        return None;
-    }
-    let level = lexicon::ADDRESS_LEVEL_MARKERS
-        .iter()
-        .any(|m| span.contains(m));
-    let detail = lexicon::ADDRESS_DETAIL_MARKERS
-        .iter()
-        .any(|m| span.contains(m));
+    let (level, detail) = crate::address::markers(span);
     let ok = if cued {
-        (level || detail) && span.chars().next().is_some_and(is_han)
+        (level || detail) && span.chars().count() >= 2 && span.chars().next().is_some_and(is_han)
     } else {
         level && detail
     };
@@ -1949,6 +1891,33 @@ mod tests {
         ] {
             let f = found(text);
             assert_eq!(f, vec![(t, want)], "{text}");
+        }
+    }
+
+    /// Addresses end after their last component, not at the end of the clause.
+    #[test]
+    fn addresses_stop_at_the_end_of_the_address() {
+        for (text, want) in [
+            (
+                "住址北京市朝阳区建国路88号3单元502室要求退还押金",
+                "北京市朝阳区建国路88号3单元502室",
+            ),
+            (
+                "家住广东省深圳市南山区科技园路1号华润大厦B座12层反映噪音问题",
+                "广东省深圳市南山区科技园路1号华润大厦B座12层",
+            ),
+            (
+                "现住址：杭州市西湖区文三路100号3幢要求更正",
+                "杭州市西湖区文三路100号3幢",
+            ),
+            ("户籍地河南省信阳市浉河区要求迁出", "河南省信阳市浉河区"),
+            (
+                "浙江省杭州市西湖区文三路100号因漏水问题投诉",
+                "浙江省杭州市西湖区文三路100号",
+            ),
+            ("住在朝阳区建国路88号院里", "朝阳区建国路88号院"),
+        ] {
+            assert_eq!(found(text), vec![(DataType::Address, want)], "{text}");
         }
     }
 
