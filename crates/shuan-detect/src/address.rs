@@ -99,13 +99,11 @@ fn numbered_at(text: &str, at: usize) -> Option<usize> {
         p += c.len_utf8();
     }
     let num_start = p;
-    let mut n = 0;
-    for c in text[p..].chars() {
+    for (n, c) in text[num_start..].chars().enumerate() {
         if !is_number_char(c) || n >= 10 {
             break;
         }
         p += c.len_utf8();
-        n += 1;
     }
     if p == num_start {
         return None;
