@@ -22,6 +22,7 @@
 mod address;
 mod column;
 mod lexicon;
+mod names;
 mod redact;
 mod scan;
 mod types;

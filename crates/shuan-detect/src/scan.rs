@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::lexicon;
+use crate::names::{self, NameModel, F_CUE, F_SURNAME};
 use crate::types::DataType;
 use crate::validate as v;
 
@@ -37,6 +38,7 @@ pub const REPORT_CONFIDENCE: f32 = 0.5;
 #[derive(Clone, Debug)]
 pub struct TextScanner {
     cues: CueIndex,
+    names: NameModel,
     min_confidence: f32,
 }
 
@@ -45,7 +47,6 @@ pub struct TextScanner {
 /// whether a character can start a cue; only then are the few candidate words compared.
 #[derive(Clone, Debug)]
 struct CueIndex {
-    first: Vec<u64>,
     /// (first char, word, kind), sorted by first char, longer words first.
     words: Vec<(char, &'static str, CueKind)>,
 }
@@ -56,11 +57,9 @@ const CJK_END: u32 = 0x9FFF;
 impl CueIndex {
     fn new() -> Self {
         let mut words = Vec::new();
-        let lists: [(&[&'static str], CueKind); 4] = [
-            (lexicon::NAME_CUES, CueKind::Name),
+        let lists: [(&[&'static str], CueKind); 2] = [
             (lexicon::ADDRESS_CUES, CueKind::Address),
             (lexicon::PROVINCE_NAMES, CueKind::Province),
-            (lexicon::HONORIFICS, CueKind::Honorific),
         ];
         for (list, kind) in lists {
             for &w in list {
@@ -73,21 +72,7 @@ impl CueIndex {
             }
         }
         words.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.len().cmp(&a.1.len())));
-        let mut first = vec![0u64; ((CJK_END - CJK_START + 1) as usize).div_ceil(64)];
-        for &(c, _, _) in &words {
-            let k = (c as u32 - CJK_START) as usize;
-            first[k / 64] |= 1 << (k % 64);
-        }
-        CueIndex { first, words }
-    }
-
-    #[inline]
-    fn may_start(&self, cp: u32) -> bool {
-        if !(CJK_START..=CJK_END).contains(&cp) {
-            return false;
-        }
-        let k = (cp - CJK_START) as usize;
-        self.first[k / 64] & (1 << (k % 64)) != 0
+        CueIndex { words }
     }
 
     /// The longest cue word at the start of `rest`, whose first char is `c`.
@@ -103,10 +88,8 @@ impl CueIndex {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum CueKind {
-    Name,
     Address,
     Province,
-    Honorific,
 }
 
 impl Default for TextScanner {
@@ -235,8 +218,11 @@ struct Groups {
 impl TextScanner {
     /// Builds the scanner (compiles the cue-word automaton once).
     pub fn new() -> Self {
+        let cues = CueIndex::new();
+        let names = NameModel::new(cues.words.iter().map(|w| w.0));
         TextScanner {
-            cues: CueIndex::new(),
+            cues,
+            names,
             min_confidence: 0.0,
         }
     }
@@ -262,7 +248,12 @@ impl TextScanner {
             v: out,
             min: self.min_confidence,
         };
-        scan_text(text, &self.cues, &mut sink);
+        scan_text(text, &self.cues, &self.names, &mut sink);
+        let mut table = Vec::new();
+        names::table_names(text, &self.names, &mut table);
+        for h in table {
+            sink.push(DataType::PersonName, h.start, h.end, h.confidence, h.reason);
+        }
         let ordered = out.windows(2).all(|w| w[0].end <= w[1].start);
         if !ordered {
             resolve_overlaps(out);
@@ -276,17 +267,6 @@ fn cue_at(text: &str, i: usize, c: char, cues: &CueIndex, out: &mut Out<'_>) -> 
     let (word, kind) = cues.longest_at(c, &text[i..])?;
     let cue_end = i + word.len();
     match kind {
-        CueKind::Name => {
-            let (s, e, conf) = name_after(text, cue_end)?;
-            out.push(
-                DataType::PersonName,
-                s,
-                e,
-                conf,
-                format!("surname after cue word '{word}'"),
-            );
-            Some(e)
-        }
         CueKind::Address => {
             let (s, e) = address_after(text, cue_end, true)?;
             out.push(
@@ -309,76 +289,7 @@ fn cue_at(text: &str, i: usize, c: char, cues: &CueIndex, out: &mut Out<'_>) -> 
             );
             Some(e)
         }
-        CueKind::Honorific => {
-            if let Some((s, conf)) = name_before(text, i) {
-                // A name cue may already have reported this name (`联系人王建国同志`).
-                if out.v.last().is_none_or(|f| f.end <= s) {
-                    out.push(
-                        DataType::PersonName,
-                        s,
-                        i,
-                        conf,
-                        format!("surname and given name before '{word}'"),
-                    );
-                }
-            }
-            Some(cue_end)
-        }
     }
-}
-
-fn han_before(text: &str, at: usize) -> Option<(usize, char)> {
-    let c = text[..at].chars().next_back()?;
-    is_han(c).then(|| (at - c.len_utf8(), c))
-}
-
-/// A full name (surname + 1–2 characters) right before an honorific (`王建国同志`,
-/// `请张伟先生`): the character before it must not be Han, or be a particle such as 请/与/由.
-/// A surname alone (`张先生`) is not a name. Returns (start, confidence).
-fn name_before(text: &str, honorific_at: usize) -> Option<(usize, f32)> {
-    let mut chars = [('\0', 0usize); 4];
-    let mut at = honorific_at;
-    let mut n = 0;
-    while n < 4 {
-        let Some((p, c)) = han_before(text, at) else {
-            break;
-        };
-        chars[n] = (c, p);
-        at = p;
-        n += 1;
-    }
-    // chars[k] is the (k+1)-th character before the honorific.
-    for len in [4usize, 3, 2] {
-        if n < len {
-            continue;
-        }
-        let (first, start) = chars[len - 1];
-        let compound = len >= 3
-            && lexicon::COMPOUND_SURNAMES
-                .iter()
-                .any(|c| text[start..].starts_with(c));
-        if !compound && (len == 4 || !lexicon::SURNAMES.contains(first)) {
-            continue;
-        }
-        if lexicon::FUNCTION_WORD_SURNAMES.contains(first) && !compound {
-            continue;
-        }
-        let word = &text[start..honorific_at];
-        if lexicon::NOT_NAMES_BEFORE_HONORIFIC
-            .iter()
-            .any(|w| word.ends_with(w))
-        {
-            return None;
-        }
-        let before_ok = match han_before(text, start) {
-            None => true,
-            Some((_, c)) => lexicon::NAME_PARTICLES.contains(c),
-        };
-        if before_ok {
-            return Some((start, 0.6));
-        }
-    }
-    None
 }
 
 /// Sorts by start and drops overlaps, keeping the more confident (then longer) finding.
@@ -419,57 +330,6 @@ fn skip_cue_separator(text: &str, mut at: usize) -> usize {
 
 fn is_han(c: char) -> bool {
     ('\u{4E00}'..='\u{9FFF}').contains(&c)
-}
-
-/// A Chinese name right after a cue: surname + 1–2 given-name characters, stopping at a
-/// field word (`姓名张三性别男`). Returns (start, end, confidence).
-pub(crate) fn name_after(text: &str, cue_end: usize) -> Option<(usize, usize, f32)> {
-    let start = skip_cue_separator(text, cue_end);
-    let rest = &text[start..];
-    let surname_len = if let Some(c) = lexicon::COMPOUND_SURNAMES
-        .iter()
-        .find(|c| rest.starts_with(**c))
-    {
-        c.len()
-    } else {
-        let c = rest.chars().next()?;
-        if !lexicon::SURNAMES.contains(c) {
-            return None;
-        }
-        c.len_utf8()
-    };
-    let mut end = start + surname_len;
-    let mut given = 0;
-    while given < 2 {
-        let tail = &text[end..];
-        if given > 0 && lexicon::FIELD_WORDS.iter().any(|w| tail.starts_with(w)) {
-            break;
-        }
-        match tail.chars().next() {
-            Some(c) if is_han(c) => {
-                end += c.len_utf8();
-                given += 1;
-            }
-            _ => break,
-        }
-    }
-    if given == 0 {
-        return None;
-    }
-    // A longer run of Han characters that is not a field word suggests a sentence, not a name.
-    let tail = &text[end..];
-    let runs_on = matches!(tail.chars().next(), Some(c) if is_han(c))
-        && !lexicon::FIELD_WORDS.iter().any(|w| tail.starts_with(w));
-    // Rare surnames that are also common function words (户主和家庭成员, 申请人应当…):
-    // a name only when it ends cleanly.
-    let ambiguous = surname_len == 3
-        && text[start..].starts_with(|c: char| lexicon::FUNCTION_WORD_SURNAMES.contains(c));
-    match (runs_on, ambiguous) {
-        (true, true) => None,
-        (true, false) => Some((start, end, 0.55)),
-        (false, true) => Some((start, end, 0.6)),
-        (false, false) => Some((start, end, 0.8)),
-    }
 }
 
 /// An address starting at `from` (after a cue, or after a province name): a chain of
@@ -606,7 +466,7 @@ fn fullwidth_digits(b: &[u8], i: usize, out: &mut Out<'_>) -> usize {
 /// The single pass over bytes: skip uninteresting bytes, classify each ASCII alphanumeric
 /// run (and what directly follows it) and validate it, check CJK characters against the
 /// cue-word bitmap; jump past whatever was found.
-fn scan_text(text: &str, cues: &CueIndex, out: &mut Out<'_>) {
+fn scan_text(text: &str, cues: &CueIndex, names: &NameModel, out: &mut Out<'_>) {
     let b = text.as_bytes();
     let n = b.len();
     let mut i = 0;
@@ -628,10 +488,19 @@ fn scan_text(text: &str, cues: &CueIndex, out: &mut Out<'_>) {
                 let cp = (u32::from(b[i] & 0x0F) << 12)
                     | (u32::from(b[i + 1] & 0x3F) << 6)
                     | u32::from(b[i + 2] & 0x3F);
-                if cues.may_start(cp) {
+                // One table lookup per ideograph: does it start a cue word or a surname?
+                let f = names.flags_at((cp as usize).wrapping_sub(0x4E00));
+                if f & F_CUE != 0 {
                     let c = char::from_u32(cp).expect("decoded from valid UTF-8");
                     if let Some(end) = cue_at(text, i, c, cues, out) {
                         i = end.max(i + 3);
+                        continue;
+                    }
+                }
+                if f & F_SURNAME != 0 {
+                    if let Some(h) = names.name_at(text, i) {
+                        out.push(DataType::PersonName, h.start, h.end, h.confidence, h.reason);
+                        i = h.end;
                         continue;
                     }
                 }
