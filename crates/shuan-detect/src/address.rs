@@ -62,12 +62,13 @@ const NAMED_MARKERS: &[&str] = &[
     "湾",
     "坊",
     "里",
+    "段",
 ];
 
 /// Units closing a numbered component (`3号楼`, `502室`), longest first.
 const UNIT_MARKERS: &[&str] = &[
-    "号楼", "号院", "号房", "号门", "号", "室", "栋", "幢", "单元", "座", "楼", "层", "弄", "巷",
-    "组", "户", "排", "期", "区", "街坊", "社", "队", "房", "铺", "门",
+    "号楼", "号院", "号房", "号", "室", "栋", "幢", "单元", "座", "楼", "层", "弄", "巷", "组",
+    "户", "排", "期", "区", "街坊", "社", "队", "房", "铺", "段",
 ];
 
 /// Characters that never stand inside a place name but often follow an address in a
@@ -114,8 +115,9 @@ fn numbered_at(text: &str, at: usize) -> Option<usize> {
     Some(p + unit.len())
 }
 
-/// `5-3-201` after a house number: building-unit-room written with hyphens only.
-fn trailing_room_number(text: &str, at: usize) -> Option<usize> {
+/// `5-3-201` after a house number (building-unit-room written with hyphens only), or a
+/// bare room number after a building or unit (`2号楼1单元301`).
+fn trailing_room_number(text: &str, at: usize, after_unit: bool) -> Option<usize> {
     let b = text.as_bytes();
     let mut p = at;
     let mut hyphens = 0;
@@ -123,11 +125,17 @@ fn trailing_room_number(text: &str, at: usize) -> Option<usize> {
         hyphens += usize::from(b[p] == b'-');
         p += 1;
     }
-    let ok = hyphens > 0
-        && b[at].is_ascii_digit()
-        && b[p - 1].is_ascii_digit()
-        && !b.get(p).is_some_and(u8::is_ascii_alphanumeric);
-    ok.then_some(p)
+    if p == at || !b[at].is_ascii_digit() || !b[p - 1].is_ascii_digit() {
+        return None;
+    }
+    if b.get(p).is_some_and(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    // Not a count or a date that happens to follow (`1单元2023年`, `3栋5户`).
+    let next = text[p..].chars().next();
+    let quantity = next.is_some_and(|c| "年月日元个次人件天户号".contains(c));
+    let room = hyphens == 0 && after_unit && (3..=4).contains(&(p - at)) && !quantity;
+    (hyphens > 0 || room).then_some(p)
 }
 
 /// A named component at `at`: up to [`MAX_NAMED`] place-name characters and a marker. With
@@ -168,11 +176,15 @@ pub(crate) fn address_end(text: &str, start: usize) -> Option<usize> {
     let mut end = None;
     let mut numbered_seen = false;
     let mut last_named = false;
+    let mut after_unit = false;
     loop {
         if text[start..pos].chars().count() >= MAX_ADDRESS {
             break;
         }
         if let Some(e) = numbered_at(text, pos) {
+            after_unit = ["单元", "栋", "幢", "楼", "座"]
+                .iter()
+                .any(|u| text[..e].ends_with(u));
             pos = e;
             end = Some(e);
             numbered_seen = true;
@@ -199,7 +211,7 @@ pub(crate) fn address_end(text: &str, start: usize) -> Option<usize> {
             continue;
         }
         if numbered_seen {
-            if let Some(e) = trailing_room_number(text, pos) {
+            if let Some(e) = trailing_room_number(text, pos, after_unit) {
                 end = Some(e);
             }
         }

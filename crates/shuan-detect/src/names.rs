@@ -123,7 +123,6 @@ const NOT_NAMES: &[&str] = &[
     "高发",
     "高危",
     "高等",
-    "高峰",
     "高价",
     "高铁",
     "高额",
@@ -131,6 +130,8 @@ const NOT_NAMES: &[&str] = &[
     "高空",
     "高端",
     "高于",
+    "高峰期",
+    "高峰时段",
     "高标准",
     "高水平",
     "高风险",
@@ -1004,7 +1005,16 @@ const LEFT_CUES: &[(&str, f32)] = &[
     ("经", 1.5),
     ("致", 1.5),
     ("告诉", 2.0),
-    ("了", 0.5),
+    ("关于", 2.0),
+    ("本人", 3.0),
+    ("支书", 3.0),
+    ("其妻", 3.0),
+    ("其夫", 3.0),
+    ("其子", 3.0),
+    ("其女", 3.0),
+    ("妻子", 3.0),
+    ("将", 1.5),
+    ("了", 1.0),
     ("即", 1.0),
     ("为", 1.0),
     ("是", 1.0),
@@ -1049,7 +1059,19 @@ const RIGHT_CUES: &[(&str, f32)] = &[
     ("之父", 2.5),
     ("之母", 2.5),
     ("家中", 2.0),
-    ("的", 1.5),
+    ("的", 2.0),
+    ("代为", 2.5),
+    ("携带", 2.0),
+    ("申报", 2.0),
+    ("了解", 2.0),
+    ("核实", 2.0),
+    ("送达", 2.0),
+    ("相关", 1.5),
+    ("上门", 2.0),
+    ("老人", 2.5),
+    ("家", 1.5),
+    ("均", 1.5),
+    ("协议", 1.5),
     ("反映", 2.5),
     ("表示", 2.5),
     ("提出", 2.5),
@@ -1415,6 +1437,10 @@ impl NameModel {
                 weight: s,
                 what: Cue::Word(w),
             },
+            None if counted_people(rest) => Side {
+                weight: 2.5,
+                what: Cue::Word("(number of people)"),
+            },
             None => Side {
                 weight: 0.0,
                 what: Cue::None,
@@ -1442,10 +1468,13 @@ impl NameModel {
             }
         };
         let after_surname = &rest[surname_len..];
-        // 李主任, 王先生, 张某某: a surname with a title is no full name.
-        if self.titles.prefix(after_surname).is_some() {
-            return None;
-        }
+        // 李主任, 王先生, 张某某: a surname with a title is no full name. 家 (王家, the
+        // Wangs) only as the whole given name: 家豪, 家伟 are common names.
+        let family = match self.titles.prefix(after_surname) {
+            Some(("家", _)) => true,
+            Some(_) => return None,
+            None => false,
+        };
         let first = rest.chars().next()?;
         let surname_weight = if compound {
             1.0
@@ -1471,7 +1500,9 @@ impl NameModel {
         let w2 = g2.and_then(|c| self.given_weight(c));
         let left = self.left_side(text, at);
         let end1 = at + surname_len + g1.len_utf8();
-        let one = self.candidate(text, at, end1, w1 * 2.0, left, surname_weight);
+        let one = self
+            .candidate(text, at, end1, w1 * 2.0, left, surname_weight)
+            .filter(|_| !family);
         let two = match (g2, w2) {
             (Some(c2), Some(w2)) => {
                 let end2 = end1 + c2.len_utf8();
@@ -1521,7 +1552,15 @@ impl NameModel {
         // Followed by an organisation or place word: 张家港市, 万达广场. A right cue that
         // starts the same way (局长 after a name) is a title, not an organisation.
         let right = self.right_side(text, end);
-        if right.weight < 3.0 && self.orgs.prefix(rest).is_some() {
+        let right_len = match right.what {
+            Cue::Word(w) => w.len(),
+            _ => 0,
+        };
+        if self
+            .orgs
+            .prefix(rest)
+            .is_some_and(|(o, _)| o.len() > right_len)
+        {
             return None;
         }
         if self
@@ -1562,6 +1601,15 @@ impl NameModel {
                 .chars()
                 .all(|c| self.given_weight(c).is_some())
     }
+}
+
+/// `三人`, `两名`, `四位`: a count of people closing a list of names.
+fn counted_people(rest: &str) -> bool {
+    let mut cs = rest.chars();
+    matches!(
+        (cs.next(), cs.next()),
+        (Some(n), Some(k)) if "一二两三四五六七八九十".contains(n) && "人名位户".contains(k)
+    )
 }
 
 fn given_quality(given: &str, m: &NameModel) -> &'static str {
