@@ -41,6 +41,20 @@ pub(crate) const ADDRESS_CUES: &[&str] = &[
     "送达地址",
 ];
 
+/// Words that often, not always, stand before an address (`位于…`, `寄至…`).
+pub(crate) const ADDRESS_WEAK_CUES: &[&str] = &[
+    "位于",
+    "坐落于",
+    "地处",
+    "寄至",
+    "寄往",
+    "迁至",
+    "迁往",
+    "搬至",
+    "发往",
+    "送至",
+];
+
 /// Province-level names that start an address written without a cue word.
 pub(crate) const PROVINCE_NAMES: &[&str] = &[
     "北京市",

@@ -17,6 +17,7 @@
 //! (公安部户政管理研究中心《二〇二〇年全国姓名报告》); no list was copied from another project.
 
 use crate::lexicon;
+use crate::types::DataType;
 
 /// Score at or above which a candidate is reported.
 pub(crate) const THRESHOLD: f32 = 4.5;
@@ -44,7 +45,7 @@ const GIVEN_TIER2: &str = "一二三四五六七八九十子天之山水石木�
 
 /// Characters that almost never stand in a given name but follow surnames in ordinary
 /// text: function words, verbs of officialese, organisation and document words.
-const BAD_GIVEN: &str = "的了是在要求提出请反映表示说称办理局部市区县省院厅处科室所队站业务政府关于对将已被把从由个们这那些就都也还又不没无该须需过进行推落实作管问题况材料门单位规定意见知决案制度措施活动项目费用协议报告记录息数据统台网络话码址期次件条款级类等及与或并但而因以之其此本各每某姓氏主任员会议书记经总负责工法律条例办公厅支队中心街道社区村委镇乡派出检察审判执行核查调查检查查处处罚罚款";
+const BAD_GIVEN: &str = "的了是在要求提出请反映表示说称办理局部市区县省院厅处科室所队站业务政府关于对将已被把从由个们这那些就都也还又不没无该须需过行推落实作管问题况材料门单位规定意见知决案制度措施活动项目费用协议报告记录息数据统台网络话码址期次件条款级类等及与或并但而因以之其此本各每某姓氏主任员会议记经总负责工法律条例办公厅支队心街社区村委镇乡派出检察审判执行核查调查检查查处处罚罚款";
 
 /// Ordinary words that begin with a surname character, and place or organisation names
 /// that begin like a personal name. A candidate starting with one is not a name.
@@ -702,6 +703,7 @@ const NOT_NAMES: &[&str] = &[
     "贵阳",
     "贵州",
     "哈希",
+    "同上",
     "柯桥",
     "温江",
     "宜宾",
@@ -1006,6 +1008,22 @@ const LEFT_CUES: &[(&str, f32)] = &[
     ("致", 1.5),
     ("告诉", 2.0),
     ("关于", 2.0),
+    ("由于", 1.5),
+    ("接到", 2.0),
+    ("要求", 1.5),
+    ("诉", 2.0),
+    ("市民", 3.0),
+    ("网友", 3.0),
+    ("上诉人", 3.0),
+    ("被上诉人", 3.0),
+    ("法官", 3.0),
+    ("检察官", 3.0),
+    ("区长", 3.0),
+    ("市长", 3.0),
+    ("县长", 3.0),
+    ("镇长", 3.0),
+    ("乡长", 3.0),
+    ("省长", 3.0),
     ("本人", 3.0),
     ("支书", 3.0),
     ("其妻", 3.0),
@@ -1060,6 +1078,18 @@ const RIGHT_CUES: &[(&str, f32)] = &[
     ("之母", 2.5),
     ("家中", 2.0),
     ("的", 2.0),
+    ("到", 1.5),
+    ("作出", 2.0),
+    ("建议", 2.0),
+    ("现任", 2.5),
+    ("带队", 2.0),
+    ("所述", 2.0),
+    ("所说", 2.0),
+    ("诉", 2.0),
+    ("精神", 2.0),
+    ("故居", 2.5),
+    ("纪念馆", 2.5),
+    ("事迹", 2.5),
     ("代为", 2.5),
     ("携带", 2.0),
     ("申报", 2.0),
@@ -1224,6 +1254,10 @@ const RIGHT_CUES: &[(&str, f32)] = &[
 /// shorter name has a context word after it (`张伟说`, `李明和王芳`).
 const CUE_CHARS: &str = "的和与及在于等是说称向已将也都又曾被把从就未并给让、";
 
+/// Characters that end place names far more often than given names (张家湾, 李家村,
+/// 王家坝): a three-character candidate ending in one is not taken.
+const PLACE_TAILS: &str = "村庄湾沟坝峡屯堡寨镇滩渡洼窑畈集营岭塘坡坪场嘴渠港口巷桥园";
+
 /// Word lists indexed by their first (or last) character.
 #[derive(Clone, Debug)]
 struct WordIndex {
@@ -1290,6 +1324,8 @@ fn idx(c: char) -> Option<usize> {
 
 /// What was found and why.
 pub(crate) struct NameHit {
+    /// `PersonName`, or `Address` for a table's address column.
+    pub data_type: DataType,
     pub start: usize,
     pub end: usize,
     pub confidence: f32,
@@ -1301,6 +1337,29 @@ pub(crate) struct NameHit {
 struct Side {
     weight: f32,
     what: Cue,
+    /// Punctuation, a line end or the end of the text (not a word).
+    boundary: bool,
+}
+
+impl Side {
+    fn edge(weight: f32, what: Cue) -> Side {
+        Side {
+            weight,
+            what,
+            boundary: true,
+        }
+    }
+    fn word(weight: f32, w: &'static str) -> Side {
+        Side {
+            weight,
+            what: if w.is_empty() {
+                Cue::None
+            } else {
+                Cue::Word(w)
+            },
+            boundary: false,
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -1373,87 +1432,52 @@ impl NameModel {
     fn left_side(&self, text: &str, at: usize) -> Side {
         let before = &text[..at];
         let Some(c) = before.chars().next_back() else {
-            return Side {
-                weight: 2.0,
-                what: Cue::Start,
-            };
+            return Side::edge(2.0, Cue::Start);
         };
         if c == '：' || c == ':' || c == ' ' || c == '\u{3000}' {
             // `申请人：张三` — a role before the colon makes it stronger.
             let inner = &before[..before.len() - c.len_utf8()];
             if let Some((w, s)) = self.left.suffix(inner).filter(|(_, s)| *s >= 3.0) {
-                return Side {
-                    weight: s,
-                    what: Cue::Word(w),
-                };
+                return Side::word(s, w);
             }
-            return Side {
-                weight: 2.0,
-                what: Cue::Punct(c),
-            };
+            return Side::edge(2.0, Cue::Punct(c));
         }
         if is_boundary(c) {
-            return Side {
-                weight: if c == '、' { 2.5 } else { 2.0 },
-                what: Cue::Punct(c),
-            };
+            return Side::edge(if c == '、' { 2.5 } else { 2.0 }, Cue::Punct(c));
         }
-        match self.left.suffix(before) {
-            Some((w, s)) => Side {
-                weight: s,
-                what: Cue::Word(w),
-            },
-            None => Side {
-                weight: 0.0,
-                what: Cue::None,
-            },
+        if let Some((w, s)) = self.left.suffix(before) {
+            return Side::word(s, w);
         }
+        // 值班员, 调解员, 办事员: a post ending in 员 before a name.
+        if c == '员' {
+            return Side::word(2.5, "…员");
+        }
+        Side::word(0.0, "")
     }
 
     /// What follows at `at`.
     fn right_side(&self, text: &str, at: usize) -> Side {
         let rest = &text[at..];
         let Some(c) = rest.chars().next() else {
-            return Side {
-                weight: 2.0,
-                what: Cue::Start,
-            };
+            return Side::edge(2.0, Cue::Start);
         };
         if c.is_ascii_digit() {
             // `张三13800138000` in a form; weaker, as `哈希5a8c…` shows.
-            return Side {
-                weight: 1.0,
-                what: Cue::Punct(c),
-            };
+            return Side::word(1.0, "(digits)");
         }
         if is_boundary(c) {
-            return Side {
-                weight: if c == '、' { 2.5 } else { 2.0 },
-                what: Cue::Punct(c),
-            };
+            return Side::edge(if c == '、' { 2.5 } else { 2.0 }, Cue::Punct(c));
         }
         match self.right.prefix(rest) {
-            Some((w, s)) => Side {
-                weight: s,
-                what: Cue::Word(w),
-            },
-            None if counted_people(rest) => Side {
-                weight: 2.5,
-                what: Cue::Word("(number of people)"),
-            },
-            None => Side {
-                weight: 0.0,
-                what: Cue::None,
-            },
+            Some((w, s)) => Side::word(s, w),
+            None if counted_people(rest) => Side::word(2.5, "(number of people)"),
+            None => Side::word(0.0, ""),
         }
     }
 
     /// A name starting at `at` (a surname character), if the evidence is enough.
     pub(crate) fn name_at(&self, text: &str, at: usize) -> Option<NameHit> {
         let rest = &text[at..];
-        if self.not_names.prefix(rest).is_some() {
-            return None;
-        }
         let (surname_len, compound) = match lexicon::COMPOUND_SURNAMES
             .iter()
             .find(|c| rest.starts_with(**c))
@@ -1495,14 +1519,21 @@ impl NameModel {
         if !compound && self.flags_of(first) & F_FUNC != 0 && self.flags_of(g1) & F_SURNAME != 0 {
             return None;
         }
-        let w1 = self.given_weight(g1)?;
-        let g2 = given.next();
-        let w2 = g2.and_then(|c| self.given_weight(c));
         let left = self.left_side(text, at);
+        // A form field (`委托人：殷实`, a role word before a colon) holds a name whatever its
+        // characters, as long as the value ends there.
+        let field = left.weight >= 3.0 && matches!(left.what, Cue::Word(_));
+        let lenient = |w: Option<f32>| if field { w.or(Some(0.1)) } else { w };
+        let w1 = lenient(self.given_weight(g1))?;
+        let g2 = given.next();
+        let w2 = g2.and_then(|c| lenient(self.given_weight(c)));
+        let bad = |c: char| self.given_weight(c).is_none();
+        let g2_bad = g2.is_some_and(bad);
         let end1 = at + surname_len + g1.len_utf8();
         let one = self
             .candidate(text, at, end1, w1 * 2.0, left, surname_weight)
-            .filter(|_| !family);
+            .filter(|_| !family)
+            .filter(|c| !bad(g1) || c.2.boundary);
         let two = match (g2, w2) {
             (Some(c2), Some(w2)) => {
                 let end2 = end1 + c2.len_utf8();
@@ -1510,6 +1541,8 @@ impl NameModel {
                 // (`张家港市`): the org check in `candidate` covers the shorter form too.
                 self.candidate(text, at, end2, w1 + w2, left, surname_weight)
                     .filter(|_| !(CUE_CHARS.contains(c2) && one.is_some()))
+                    .filter(|c| !(bad(g1) || g2_bad) || c.2.boundary)
+                    .filter(|_| !(PLACE_TAILS.contains(c2)))
             }
             _ => None,
         };
@@ -1517,7 +1550,11 @@ impl NameModel {
         // is 王建国 + 反映); on a tie the longer one, three-character names being the most
         // common.
         let (end, score, right) = match (one, two) {
-            (Some(o), Some(t)) if o.2.weight > t.2.weight => o,
+            (Some(o), Some(t))
+                if o.2.weight > t.2.weight || (o.2.weight == t.2.weight && o.1 > t.1) =>
+            {
+                o
+            }
             (o, t) => t.or(o)?,
         };
         let confidence = (0.6 + (score - THRESHOLD) * 0.08).clamp(0.55, 0.95);
@@ -1531,6 +1568,7 @@ impl NameModel {
             describe(right.what, false),
         );
         Some(NameHit {
+            data_type: DataType::PersonName,
             start: at,
             end,
             confidence,
@@ -1563,19 +1601,21 @@ impl NameModel {
         {
             return None;
         }
-        if self
-            .not_names
-            .prefix(&text[at..])
-            .is_some_and(|(w, _)| w.len() > end - at)
-        {
-            return None;
+        // An ordinary word (高度, 夏天) as long as the candidate or longer rules it out; a
+        // shorter one at its start (夏天明) only costs evidence.
+        let mut penalty = 0.0;
+        if let Some((w, _)) = self.not_names.prefix(&text[at..]) {
+            if w.len() >= end - at {
+                return None;
+            }
+            penalty = 1.0;
         }
         // Both sides must say something: a name never comes out of given-name statistics
         // alone.
         if left.weight + right.weight < 2.5 {
             return None;
         }
-        let score = left.weight + right.weight + given + surname;
+        let score = left.weight + right.weight + given + surname - penalty;
         (score >= THRESHOLD).then_some((end, score, right))
     }
 
@@ -1640,7 +1680,7 @@ pub(crate) fn is_boundary(c: char) -> bool {
     !(('\u{4E00}'..='\u{9FFF}').contains(&c) || c.is_ascii_alphanumeric())
 }
 
-/// Names in the name column of pasted tables: tab-separated lines or markdown rows
+/// Names and addresses in the name and address columns of pasted tables: tab-separated lines or markdown rows
 /// (`| 姓名 | 电话 |`), the column chosen by its header. Called on whole texts; cheap when
 /// a text has no tab or `|`.
 pub(crate) fn table_names(text: &str, model: &NameModel, out: &mut Vec<NameHit>) {
@@ -1648,8 +1688,8 @@ pub(crate) fn table_names(text: &str, model: &NameModel, out: &mut Vec<NameHit>)
     if memchr::memchr2(b'\t', b'|', b).is_none() {
         return;
     }
-    // (separator, column index, header word) of the table being read.
-    let mut table: Option<(u8, usize, String)> = None;
+    // (separator, name column, address column, their header words) of the table being read.
+    let mut table: Option<Table> = None;
     let mut line_start = 0;
     while line_start < b.len() {
         let line_end = memchr::memchr(b'\n', &b[line_start..]).map_or(b.len(), |p| line_start + p);
@@ -1666,20 +1706,32 @@ pub(crate) fn table_names(text: &str, model: &NameModel, out: &mut Vec<NameHit>)
             None => table = None,
             Some(sep) => {
                 let cells = split_cells(line, sep);
-                let header = cells.iter().enumerate().find_map(|(k, (s, e))| {
-                    let cell = line[*s..*e].trim();
-                    NAME_HEADERS.contains(&cell).then(|| (k, cell.to_string()))
-                });
-                match (&table, header) {
-                    (_, Some((k, word))) => table = Some((sep, k, word)),
-                    (Some((tsep, k, word)), None) if *tsep == sep => {
-                        if let Some(&(s, e)) = cells.get(*k) {
+                let header = |list: &[&str]| {
+                    cells.iter().enumerate().find_map(|(k, (s, e))| {
+                        let cell = line[*s..*e].trim();
+                        list.contains(&cell).then(|| (k, cell.to_string()))
+                    })
+                };
+                let (name_col, addr_col) = (header(NAME_HEADERS), header(ADDRESS_HEADERS));
+                if name_col.is_some() || addr_col.is_some() {
+                    table = Some(Table {
+                        sep,
+                        name_col,
+                        addr_col,
+                    });
+                } else if let Some(t) = table.as_ref().filter(|t| t.sep == sep) {
+                    let cell_at = |k: usize| {
+                        cells.get(k).map(|&(s, e)| {
                             let raw = &line[s..e];
                             let lead = raw.len() - raw.trim_start().len();
-                            let cell = raw.trim();
+                            (line_start + s + lead, raw.trim())
+                        })
+                    };
+                    if let Some((k, word)) = &t.name_col {
+                        if let Some((start, cell)) = cell_at(*k) {
                             if model.is_name_cell(cell) {
-                                let start = line_start + s + lead;
                                 out.push(NameHit {
+                                    data_type: DataType::PersonName,
                                     start,
                                     end: start + cell.len(),
                                     confidence: 0.9,
@@ -1690,13 +1742,60 @@ pub(crate) fn table_names(text: &str, model: &NameModel, out: &mut Vec<NameHit>)
                             }
                         }
                     }
-                    _ => table = None,
+                    if let Some((k, word)) = &t.addr_col {
+                        if let Some((start, cell)) = cell_at(*k) {
+                            let end = crate::address::address_end(text, start)
+                                .filter(|&e| e <= start + cell.len());
+                            if let Some(end) = end {
+                                let (level, detail) = crate::address::markers(&text[start..end]);
+                                if level || detail {
+                                    out.push(NameHit {
+                                        data_type: DataType::Address,
+                                        start,
+                                        end,
+                                        confidence: 0.85,
+                                        reason: format!(
+                                            "address markers in the '{word}' column of a table"
+                                        ),
+                                    });
+                                }
+                            }
+                        }
+                    }
+                } else {
+                    table = None;
                 }
             }
         }
         line_start = line_end + 1;
     }
 }
+
+struct Table {
+    sep: u8,
+    name_col: Option<(usize, String)>,
+    addr_col: Option<(usize, String)>,
+}
+
+/// Header cells that name a column of addresses.
+const ADDRESS_HEADERS: &[&str] = &[
+    "住址",
+    "地址",
+    "家庭住址",
+    "户籍地址",
+    "现住址",
+    "联系地址",
+    "通讯地址",
+    "详细地址",
+    "居住地址",
+    "经营地址",
+    "注册地址",
+    "户籍地",
+    "居住地",
+    "住所",
+    "送达地址",
+    "收货地址",
+];
 
 /// Header cells that name a column of person names.
 const NAME_HEADERS: &[&str] = &[

@@ -57,9 +57,10 @@ const CJK_END: u32 = 0x9FFF;
 impl CueIndex {
     fn new() -> Self {
         let mut words = Vec::new();
-        let lists: [(&[&'static str], CueKind); 2] = [
+        let lists: [(&[&'static str], CueKind); 3] = [
             (lexicon::ADDRESS_CUES, CueKind::Address),
             (lexicon::PROVINCE_NAMES, CueKind::Province),
+            (lexicon::ADDRESS_WEAK_CUES, CueKind::WeakAddress),
         ];
         for (list, kind) in lists {
             for &w in list {
@@ -90,6 +91,9 @@ impl CueIndex {
 enum CueKind {
     Address,
     Province,
+    /// 位于, 寄至: often before an address, often before other things (位于城区的…), so
+    /// what follows must look like an address without the cue's help.
+    WeakAddress,
 }
 
 impl Default for TextScanner {
@@ -252,7 +256,7 @@ impl TextScanner {
         let mut table = Vec::new();
         names::table_names(text, &self.names, &mut table);
         for h in table {
-            sink.push(DataType::PersonName, h.start, h.end, h.confidence, h.reason);
+            sink.push(h.data_type, h.start, h.end, h.confidence, h.reason);
         }
         let ordered = out.windows(2).all(|w| w[0].end <= w[1].start);
         if !ordered {
@@ -275,6 +279,17 @@ fn cue_at(text: &str, i: usize, c: char, cues: &CueIndex, out: &mut Out<'_>) -> 
                 e,
                 0.8,
                 format!("address markers after cue word '{word}'"),
+            );
+            Some(e)
+        }
+        CueKind::WeakAddress => {
+            let (s, e) = address_after(text, cue_end, false)?;
+            out.push(
+                DataType::Address,
+                s,
+                e,
+                0.75,
+                format!("administrative level and street markers after '{word}'"),
             );
             Some(e)
         }
