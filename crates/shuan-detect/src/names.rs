@@ -704,6 +704,9 @@ const NOT_NAMES: &[&str] = &[
     "贵州",
     "哈希",
     "同上",
+    "公平",
+    "公正",
+    "公道",
     "柯桥",
     "温江",
     "宜宾",
@@ -1442,6 +1445,11 @@ impl NameModel {
             }
             return Side::edge(2.0, Cue::Punct(c));
         }
+        if c == '\n' || c == '\r' {
+            // Text extracted from PDFs wraps lines inside words (`安\n全性能`): a line
+            // start is weaker evidence than a sentence start.
+            return Side::edge(1.0, Cue::Punct(c));
+        }
         if is_boundary(c) {
             return Side::edge(if c == '、' { 2.5 } else { 2.0 }, Cue::Punct(c));
         }
@@ -1465,6 +1473,9 @@ impl NameModel {
             // `张三13800138000` in a form; weaker, as `哈希5a8c…` shows.
             return Side::word(1.0, "(digits)");
         }
+        if c == '\n' || c == '\r' {
+            return Side::edge(1.0, Cue::Punct(c));
+        }
         if is_boundary(c) {
             return Side::edge(if c == '、' { 2.5 } else { 2.0 }, Cue::Punct(c));
         }
@@ -1482,6 +1493,9 @@ impl NameModel {
             .iter()
             .find(|c| rest.starts_with(**c))
         {
+            // 第五 is a surname of a few thousand people and the start of 第五章/第五条 in
+            // every regulation: not looked for in running text.
+            Some(&"第五") => return None,
             Some(c) => (c.len(), true),
             None => {
                 let c = rest.chars().next()?;
@@ -1613,6 +1627,11 @@ impl NameModel {
         // Both sides must say something: a name never comes out of given-name statistics
         // alone.
         if left.weight + right.weight < 2.5 {
+            return None;
+        }
+        // Between two punctuation marks (`、干扰、`, `、符号、`) any short word stands; the
+        // characters themselves must then look like a name.
+        if left.boundary && right.boundary && given + surname < 1.0 {
             return None;
         }
         let score = left.weight + right.weight + given + surname - penalty;

@@ -223,3 +223,36 @@ fn evaluate(set: &str, data: &str, min_sentences: usize) {
         rate * 100.0
     );
 }
+
+/// The five regulations in `shared/regulations` (text nobody here wrote, extracted from
+/// PDFs with lines wrapped inside words) name no person: nothing may be reported.
+#[test]
+fn regulations_name_nobody() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/regulations");
+    let entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e} (the shared/ folder beside the workspace)"));
+    let scanner = TextScanner::new();
+    let mut files = 0;
+    let mut sentences = 0;
+    let mut names = Vec::new();
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "txt") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        files += 1;
+        sentences += text.matches('。').count();
+        for f in scanner.scan(&text) {
+            if f.data_type == DataType::PersonName && f.confidence >= REPORT_CONFIDENCE {
+                names.push(format!("{}: {:?}", path.display(), &text[f.start..f.end]));
+            }
+        }
+    }
+    println!(
+        "{files} regulations, {sentences} sentences, {} names",
+        names.len()
+    );
+    assert!(files >= 5, "expected the five regulations in {dir}");
+    assert!(names.is_empty(), "names reported: {names:?}");
+}
