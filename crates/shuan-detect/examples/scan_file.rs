@@ -3,7 +3,9 @@
 //! per-type summary goes to stderr. Reads in 4 MiB blocks cut at a newline, so memory stays
 //! bounded whatever the file size. Used by `bench/detect-vs-ripgrep.sh`.
 //!
-//! `cargo run --release -p shuan-detect --example scan_file -- FILE [--min-confidence X]`
+//! `cargo run --release -p shuan-detect --example scan_file -- FILE [--min-confidence X]
+//! [--threads N] [--no-names]` (`--threads 1`: single-threaded; `--no-names`: no person
+//! names in running text, to measure what they cost).
 
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Read, Write};
@@ -13,7 +15,7 @@ use shuan_detect::TextScanner;
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(path) = args.first() else {
-        eprintln!("usage: scan_file FILE [--min-confidence X]");
+        eprintln!("usage: scan_file FILE [--min-confidence X] [--threads N] [--no-names]");
         std::process::exit(2);
     };
     let min: f32 = args
@@ -22,7 +24,17 @@ fn main() -> std::io::Result<()> {
         .and_then(|p| args.get(p + 1))
         .and_then(|s| s.parse().ok())
         .unwrap_or(shuan_detect::REPORT_CONFIDENCE);
-    let scanner = TextScanner::new().with_min_confidence(min);
+    let threads: usize = args
+        .iter()
+        .position(|a| a == "--threads")
+        .and_then(|p| args.get(p + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let names = !args.iter().any(|a| a == "--no-names");
+    let scanner = TextScanner::new()
+        .with_min_confidence(min)
+        .with_threads(threads)
+        .with_person_names(names);
     let mut file = std::fs::File::open(path)?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());

@@ -40,7 +40,16 @@ pub struct TextScanner {
     cues: CueIndex,
     names: NameModel,
     min_confidence: f32,
+    person_names: bool,
+    /// Worker threads for a long text; 0: as many as the machine has.
+    threads: usize,
+    /// Texts shorter than this are scanned on the calling thread.
+    parallel_min: usize,
 }
+
+/// Below this many bytes a text is scanned on one thread: starting threads costs tens of
+/// microseconds, about what scanning 16 KB takes.
+const PARALLEL_MIN: usize = 256 << 10;
 
 /// Cue words by their first character. Every cue starts with a CJK unified ideograph
 /// (U+4E00..U+9FFF, three UTF-8 bytes), so a bitmap over that block tells in one lookup
@@ -228,6 +237,37 @@ impl TextScanner {
             cues,
             names,
             min_confidence: 0.0,
+            person_names: true,
+            threads: 0,
+            parallel_min: PARALLEL_MIN,
+        }
+    }
+
+    /// Whether person names are looked for in running text (default true). Without them
+    /// a scan costs less; names in the name column of a table are still found.
+    pub fn with_person_names(mut self, on: bool) -> Self {
+        self.person_names = on;
+        self
+    }
+
+    /// Scans a long text on up to `n` threads (0, the default: as many as the machine
+    /// has; 1: the calling thread only). The findings are the same whatever `n`.
+    pub fn with_threads(mut self, n: usize) -> Self {
+        self.threads = n;
+        self
+    }
+
+    /// Texts of at least `bytes` are split between threads (default 256 KiB). Lowering it
+    /// is for tests that compare the parallel and the single-threaded scan.
+    pub fn with_parallel_min_bytes(mut self, bytes: usize) -> Self {
+        self.parallel_min = bytes;
+        self
+    }
+
+    fn thread_count(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
         }
     }
 
@@ -252,7 +292,43 @@ impl TextScanner {
             v: out,
             min: self.min_confidence,
         };
-        scan_text(text, &self.cues, &self.names, &mut sink);
+        let (names, on) = (&self.names, self.person_names);
+        let threads = self.thread_count();
+        let pieces = if threads > 1 && text.len() >= self.parallel_min.max(1) {
+            split_points(text.as_bytes(), threads)
+        } else {
+            Vec::new()
+        };
+        if pieces.len() <= 2 {
+            scan_text(text, 0, text.len(), &self.cues, names, on, &mut sink);
+        } else {
+            // Each piece starts at a line break that no finding can cross, where the
+            // single-threaded scan passes with no state carried over; each worker reads
+            // the whole text for context before and after its piece. So the pieces'
+            // findings, put end to end, are the single-threaded findings.
+            let min = self.min_confidence;
+            let parts: Vec<Vec<Finding>> = std::thread::scope(|scope| {
+                let workers: Vec<_> = pieces
+                    .windows(2)
+                    .map(|w| {
+                        let (from, to) = (w[0], w[1]);
+                        scope.spawn(move || {
+                            let mut v = Vec::new();
+                            let mut part = Out { v: &mut v, min };
+                            scan_text(text, from, to, &self.cues, names, on, &mut part);
+                            v
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            });
+            for p in parts {
+                sink.v.extend(p);
+            }
+        }
         let mut table = Vec::new();
         names::table_names(text, &self.names, &mut table);
         for h in table {
@@ -305,6 +381,43 @@ fn cue_at(text: &str, i: usize, c: char, cues: &CueIndex, out: &mut Out<'_>) -> 
             Some(e)
         }
     }
+}
+
+/// Where a long text is cut for parallel scanning: 0, then up to `threads - 1` line breaks
+/// near equal shares of the text, then the text's length. A cut is a `\n` with no ASCII
+/// letter or digit on either side (an ID wrapped onto the next line is one finding across
+/// a line break; nothing else crosses one), and the scan starts afresh there.
+fn split_points(b: &[u8], threads: usize) -> Vec<usize> {
+    let mut cuts = vec![0];
+    let share = b.len() / threads;
+    for k in 1..threads {
+        let want = (k * share).max(cuts[cuts.len() - 1] + 1);
+        if want >= b.len() {
+            break;
+        }
+        let safe = |p: usize| {
+            b[p] == b'\n'
+                && p > 0
+                && !b[p - 1].is_ascii_alphanumeric()
+                && !b.get(p + 1).is_some_and(u8::is_ascii_alphanumeric)
+        };
+        // The first safe line break at or after the share's end; none: no more cuts.
+        let mut p = want;
+        let cut = loop {
+            match memchr::memchr(b'\n', &b[p..]) {
+                Some(q) if safe(p + q) => break Some(p + q),
+                Some(q) => p += q + 1,
+                None => break None,
+            }
+        };
+        match cut {
+            Some(c) => cuts.push(c),
+            None => break,
+        }
+    }
+    cuts.push(b.len());
+    cuts.dedup();
+    cuts
 }
 
 /// Sorts by start and drops overlaps, keeping the more confident (then longer) finding.
@@ -481,13 +594,21 @@ fn fullwidth_digits(b: &[u8], i: usize, out: &mut Out<'_>) -> usize {
 /// The single pass over bytes: skip uninteresting bytes, classify each ASCII alphanumeric
 /// run (and what directly follows it) and validate it, check CJK characters against the
 /// cue-word bitmap; jump past whatever was found.
-fn scan_text(text: &str, cues: &CueIndex, names: &NameModel, out: &mut Out<'_>) {
+fn scan_text(
+    text: &str,
+    from: usize,
+    to: usize,
+    cues: &CueIndex,
+    names: &NameModel,
+    person_names: bool,
+    out: &mut Out<'_>,
+) {
     let b = text.as_bytes();
     let n = b.len();
-    let mut i = 0;
+    let mut i = from;
     // Local-part characters up to here were already checked and lead to no '@'.
     let mut no_at_until = 0;
-    while i < n {
+    while i < to {
         match CLASS[b[i] as usize] {
             0 => i += 1,
             1 => {
@@ -503,8 +624,13 @@ fn scan_text(text: &str, cues: &CueIndex, names: &NameModel, out: &mut Out<'_>) 
                 let cp = (u32::from(b[i] & 0x0F) << 12)
                     | (u32::from(b[i + 1] & 0x3F) << 6)
                     | u32::from(b[i + 2] & 0x3F);
-                // One table lookup per ideograph: does it start a cue word or a surname?
-                let f = names.flags_at((cp as usize).wrapping_sub(0x4E00));
+                // One bitmap lookup per ideograph: does it start a cue word or a surname?
+                let k = (cp as usize).wrapping_sub(0x4E00);
+                if !names.interesting(k, person_names) {
+                    i += 3;
+                    continue;
+                }
+                let f = names.flags_at(k);
                 if f & F_CUE != 0 {
                     let c = char::from_u32(cp).expect("decoded from valid UTF-8");
                     if let Some(end) = cue_at(text, i, c, cues, out) {
@@ -512,7 +638,7 @@ fn scan_text(text: &str, cues: &CueIndex, names: &NameModel, out: &mut Out<'_>) 
                         continue;
                     }
                 }
-                if f & F_SURNAME != 0 {
+                if person_names && f & F_SURNAME != 0 {
                     if let Some(h) = names.name_at(text, i) {
                         out.push(DataType::PersonName, h.start, h.end, h.confidence, h.reason);
                         i = h.end;
