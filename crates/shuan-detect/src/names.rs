@@ -1878,9 +1878,19 @@ pub(crate) fn table_names(text: &str, model: &NameModel, out: &mut Vec<NameHit>)
     }
     // (separator, name column, address column, their header words) of the table being read.
     let mut table: Option<Table> = None;
+    // Only lines with a tab or a pipe can be table rows: jump from one to the next, and
+    // end the table when lines without either came between.
     let mut line_start = 0;
-    while line_start < b.len() {
-        let line_end = memchr::memchr(b'\n', &b[line_start..]).map_or(b.len(), |p| line_start + p);
+    let mut prev_end = 0;
+    while let Some(p) = memchr::memchr2(b'\t', b'|', &b[line_start..]) {
+        let hit = line_start + p;
+        let this_start = memchr::memrchr(b'\n', &b[..hit]).map_or(0, |q| q + 1);
+        if this_start != prev_end + 1 {
+            table = None;
+        }
+        line_start = this_start;
+        let line_end = memchr::memchr(b'\n', &b[hit..]).map_or(b.len(), |q| hit + q);
+        prev_end = line_end;
         let line = &text[line_start..line_end];
         let line = line.strip_suffix('\r').unwrap_or(line);
         let sep = if line.contains('\t') {
@@ -1956,6 +1966,9 @@ pub(crate) fn table_names(text: &str, model: &NameModel, out: &mut Vec<NameHit>)
             }
         }
         line_start = line_end + 1;
+        if line_start >= b.len() {
+            break;
+        }
     }
 }
 

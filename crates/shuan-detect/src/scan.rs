@@ -141,13 +141,19 @@ fn keyword_before<'k>(b: &[u8], pos: usize, window: usize, kws: &[&'k str]) -> O
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    let Some((&first, rest)) = needle.split_first() else {
+    let n = needle.len();
+    if n == 0 {
         return true;
-    };
-    if hay.len() < needle.len() {
+    }
+    if hay.len() < n {
         return false;
     }
-    (0..=hay.len() - needle.len()).any(|p| hay[p] == first && &hay[p + 1..p + needle.len()] == rest)
+    // Chinese keywords start with one of a few lead bytes (E4..E9) that every ideograph in
+    // the window shares: checking the first and last bytes before the rest keeps the full
+    // comparison (a memcmp call, a tenth of the scan time before) for near-matches.
+    let (first, last) = (needle[0], needle[n - 1]);
+    (0..=hay.len() - n)
+        .any(|p| hay[p] == first && hay[p + n - 1] == last && &hay[p..p + n] == needle)
 }
 
 const ID_KW: &[&str] = &["身份证", "证件号", "公民身份", "身份号码", "社保", "ID"];
@@ -489,8 +495,11 @@ fn all_hex(b: &[u8]) -> bool {
     b.iter().all(u8::is_ascii_hexdigit)
 }
 
-/// Byte classes of the single pass: 0 skip, 1 ASCII letter/digit, 2 lead byte of a
-/// three-byte character in U+4000..U+9FFF (where the cue words' first characters are).
+/// Byte classes of the single pass: 0 skip one byte, 1 ASCII letter/digit, 2 lead byte of
+/// a three-byte character in U+4000..U+9FFF (ideographs: cue words and surnames), 3 lead
+/// byte of the full-width forms (digits typed with an input method), 4/5/6 other lead
+/// bytes of two-, three- and four-byte characters, skipped whole (`，` `。` `“` were three
+/// trips through the loop each).
 static CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut c = 0;
@@ -502,6 +511,12 @@ static CLASS: [u8; 256] = {
             2
         } else if b == 0xEF {
             3
+        } else if b >= 0xC2 && b <= 0xDF {
+            4
+        } else if b >= 0xE0 && b <= 0xEF {
+            5
+        } else if b >= 0xF0 && b <= 0xF4 {
+            6
         } else {
             0
         };
@@ -520,7 +535,8 @@ fn fullwidth_digit_at(b: &[u8], i: usize) -> bool {
 /// scanning resumes.
 fn fullwidth_digits(b: &[u8], i: usize, out: &mut Out<'_>) -> usize {
     if !fullwidth_digit_at(b, i) {
-        return i + 1;
+        // Any other character with lead byte EF is three bytes long.
+        return (i + 3).min(b.len());
     }
     let mut ascii = [0u8; 24];
     let mut n = 0;
@@ -619,6 +635,11 @@ fn scan_text(
                 i = handle_run(text, i, j, &mut no_at_until, out).max(j);
             }
             3 => i = fullwidth_digits(b, i, out),
+            // `text` is valid UTF-8 and `i` on a character boundary: a lead byte starts a
+            // character of that many bytes.
+            4 => i += 2,
+            5 => i += 3,
+            6 => i += 4,
             _ => {
                 // `text` is valid UTF-8, so a lead byte E4..E9 has two continuation bytes.
                 let cp = (u32::from(b[i] & 0x0F) << 12)
