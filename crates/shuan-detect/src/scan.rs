@@ -1858,6 +1858,64 @@ mod tests {
         }
     }
 
+    /// Issue 16's name positions, each once, and its negatives.
+    #[test]
+    fn names_in_running_text() {
+        let names = |text: &str| -> Vec<String> {
+            found(text)
+                .into_iter()
+                .filter(|(t, _)| *t == DataType::PersonName)
+                .map(|(_, v)| v.to_string())
+                .collect()
+        };
+        for (text, want) in [
+            ("王建国反映其承包地被占用。", vec!["王建国"]),
+            ("张三的申请已受理。", vec!["张三"]),
+            ("此事由李建军负责。", vec!["李建军"]),
+            ("请向王丽华了解情况。", vec!["王丽华"]),
+            ("已通知张秀芳前来领取。", vec!["张秀芳"]),
+            ("请联系刘志明。", vec!["刘志明"]),
+            ("经查，曹建新，男，45岁。", vec!["曹建新"]),
+            ("张三、李四、王五三人", vec!["张三", "李四", "王五"]),
+            ("王建国与李秀英系夫妻。", vec!["王建国", "李秀英"]),
+            ("陈明委托杨丽代为办理。", vec!["陈明", "杨丽"]),
+            ("信访人杨秀兰反映停水。", vec!["杨秀兰"]),
+            ("投诉人马俊杰称未送货。", vec!["马俊杰"]),
+            ("被投诉人胡德明系负责人。", vec!["胡德明"]),
+            ("承办人郭静怡已回访。", vec!["郭静怡"]),
+            // Exact spans: the name does not run on into the verb.
+            ("李明提出异议。", vec!["李明"]),
+            ("朱刚申请复议。", vec!["朱刚"]),
+            ("周文性别男", vec!["周文"]),
+            // 申 is a surname and the start of the compound 申屠.
+            ("申雪和赵宏博出席了仪式。", vec!["申雪", "赵宏博"]),
+            ("姓名：欧阳修文 性别：男", vec!["欧阳修文"]),
+            ("序号\t姓名\n1\t王建国\n2\t李秀英", vec!["王建国", "李秀英"]),
+        ] {
+            assert_eq!(names(text), want, "{text}");
+        }
+        for text in [
+            "张家港市人民政府印发方案。",
+            "王府井街道办事处开展宣传。",
+            "华为公司捐赠物资。",
+            "万达广场周边交通拥堵。",
+            "林业局开展检查。",
+            "李主任已批示。",
+            "王科长今天不在。",
+            "申请人应当如实填写。",
+            "投诉人对结果不满意的，可以申请复核。",
+            "各部门要高度重视。",
+            "周末期间受理来电。",
+            "关于进一步加强管理的通知。",
+            "各单位要按时完成任务。",
+            "持续深化文明城市创建。",
+            "数据的攻击、侵入、干扰、破坏。",
+            "第五章 附则",
+        ] {
+            assert_eq!(names(text), Vec::<String>::new(), "{text}");
+        }
+    }
+
     #[test]
     fn luhn_failure_lowers_confidence() {
         let f = TextScanner::new().scan("卡号6222021234567890123");
