@@ -1367,6 +1367,9 @@ pub(crate) struct NameModel {
     left: WordIndex,
     right: WordIndex,
     not_names: WordIndex,
+    /// Compound surnames (上官, 东方, 公孙 …): their first characters are common words'
+    /// too, so they are looked up by both characters at once.
+    compounds: WordIndex,
     titles: WordIndex,
     orgs: WordIndex,
 }
@@ -1477,6 +1480,7 @@ impl NameModel {
             left: WordIndex::new(LEFT_CUES.iter().copied(), true),
             right: WordIndex::new(RIGHT_CUES.iter().copied(), false),
             not_names: WordIndex::new(NOT_NAMES.iter().map(|w| (*w, 0.0)), false),
+            compounds: WordIndex::new(lexicon::COMPOUND_SURNAMES.iter().map(|w| (*w, 0.0)), false),
             titles: WordIndex::new(TITLES.iter().map(|w| (*w, 0.0)), false),
             orgs: WordIndex::new(ORG_SUFFIXES.iter().map(|w| (*w, 0.0)), false),
         }
@@ -1591,16 +1595,14 @@ impl NameModel {
         let first = rest.chars().next()?;
         let f0 = self.flags_of(first);
         let compound_at = if f0 & F_COMPOUND != 0 {
-            lexicon::COMPOUND_SURNAMES
-                .iter()
-                .find(|c| rest.starts_with(**c))
+            self.compounds.prefix(rest).map(|(w, _)| w)
         } else {
             None
         };
         let (surname_len, compound) = match compound_at {
             // 第五 is a surname of a few thousand people and the start of 第五章/第五条 in
             // every regulation: not looked for in running text.
-            Some(&"第五") => return None,
+            Some("第五") => return None,
             Some(c) => (c.len(), true),
             None => {
                 if f0 & F_SINGLE == 0 {
@@ -1733,10 +1735,10 @@ impl NameModel {
         };
         single
             || (f0 & F_COMPOUND != 0
-                && lexicon::COMPOUND_SURNAMES
-                    .iter()
-                    .find(|c| text[at..].starts_with(**c))
-                    .is_some_and(|c| self.bound_reaches(left, &text[at + c.len()..], 1.0)))
+                && self
+                    .compounds
+                    .prefix(&text[at..])
+                    .is_some_and(|(c, _)| self.bound_reaches(left, &text[at + c.len()..], 1.0)))
     }
 
     /// Can a name whose given name starts `after` reach the threshold with `left`
