@@ -11,6 +11,7 @@ use shuan_detect::{DataType, TextScanner, REPORT_CONFIDENCE};
 
 const DATA: &str = include_str!("data/names_addresses.tsv");
 const HOLDOUT: &str = include_str!("data/names_addresses_holdout.tsv");
+const BLIND: &str = include_str!("data/names_addresses_blind.tsv");
 
 struct Sentence {
     category: String,
@@ -96,17 +97,38 @@ impl Counts {
 
 #[test]
 fn names_and_addresses_per_position() {
-    evaluate("tuning set", DATA, 400);
+    evaluate("tuning set", DATA, 400, true);
 }
+
+/// Written last and measured once, never used to change the recogniser: the figures
+/// docs/detectors.md gives for text the rules were not fitted to. Printed, and held to a
+/// floor a little under that first measurement so that a change that loses ground shows.
+#[test]
+fn names_and_addresses_blind() {
+    let (name_f1, addr_f1, rate) = evaluate("blind set", BLIND, 50, false);
+    assert!(
+        name_f1 >= BLIND_FLOOR.0,
+        "blind person_name F1 {name_f1:.3}"
+    );
+    assert!(addr_f1 >= BLIND_FLOOR.1, "blind address F1 {addr_f1:.3}");
+    assert!(rate <= BLIND_FLOOR.2, "blind name-free rate {rate:.3}");
+}
+
+/// (person_name F1, address F1, name-free sentences with a name) floors for the blind set.
+/// Its one measurement (after the last change to the rules): person_name P 0.930 R 0.816
+/// F1 0.870, address 2 of 3 (F1 0.667), 0 of 10 name-free sentences with a name.
+const BLIND_FLOOR: (f64, f64, f64) = (0.85, 0.6, 0.1);
 
 /// Written after the recogniser was tuned on the first set; its figures are the better
 /// guess of how it fares on text it was not made for.
 #[test]
 fn names_and_addresses_held_out() {
-    evaluate("held-out set", HOLDOUT, 150);
+    evaluate("held-out set", HOLDOUT, 150, true);
 }
 
-fn evaluate(set: &str, data: &str, min_sentences: usize) {
+/// Prints P/R/F1 per category and returns (person_name F1, address F1, share of name-free
+/// sentences with a name); with `enforce`, fails below issue 16's targets.
+fn evaluate(set: &str, data: &str, min_sentences: usize, enforce: bool) -> (f64, f64, f64) {
     println!("== {set}");
     let scanner = TextScanner::new();
     let sentences: Vec<Sentence> = data
@@ -215,13 +237,17 @@ fn evaluate(set: &str, data: &str, min_sentences: usize) {
     let f1 = |t| totals.get(&t).map_or(0.0, |c: &Counts| c.prf().2);
     let name_f1 = f1(DataType::PersonName);
     let addr_f1 = f1(DataType::Address);
-    assert!(name_f1 >= 0.90, "person_name F1 {name_f1:.3} < 0.90");
-    assert!(addr_f1 >= 0.95, "address F1 {addr_f1:.3} < 0.95");
+    if !enforce {
+        return (name_f1, addr_f1, rate);
+    }
+    assert!(name_f1 >= 0.90, "{set}: person_name F1 {name_f1:.3} < 0.90");
+    assert!(addr_f1 >= 0.95, "{set}: address F1 {addr_f1:.3} < 0.95");
     assert!(
         rate <= 0.01,
-        "{:.2}% of name-free sentences report a name",
+        "{set}: {:.2}% of name-free sentences report a name",
         rate * 100.0
     );
+    (name_f1, addr_f1, rate)
 }
 
 /// The five regulations in `shared/regulations` (text nobody here wrote, extracted from
