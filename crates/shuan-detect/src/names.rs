@@ -1283,8 +1283,8 @@ struct WordIndex {
 
 /// A multiplicative hash for the index's `u64` keys: SipHash's resistance to chosen keys
 /// is not needed for a fixed word list, and its cost showed in profiles.
-#[derive(Default)]
-struct MulHasher(u64);
+#[derive(Clone, Debug, Default)]
+pub(crate) struct MulHasher(u64);
 
 impl Hasher for MulHasher {
     fn finish(&self) -> u64 {
