@@ -298,8 +298,11 @@ impl TextScanner {
     }
 
     fn thread_count(&self) -> usize {
+        // available_parallelism reads the cgroup limits on every call (microseconds): asked
+        // once per process, and only for long texts.
+        static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
         match self.threads {
-            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            0 => *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from)),
             n => n,
         }
     }
@@ -326,9 +329,8 @@ impl TextScanner {
             min: self.min_confidence,
         };
         let (names, on) = (&self.names, self.person_names);
-        let threads = self.thread_count();
-        let pieces = if threads > 1 && text.len() >= self.parallel_min.max(1) {
-            split_points(text.as_bytes(), threads)
+        let pieces = if text.len() >= self.parallel_min.max(1) && self.thread_count() > 1 {
+            split_points(text.as_bytes(), self.thread_count())
         } else {
             Vec::new()
         };
