@@ -1790,6 +1790,11 @@ impl NameModel {
         surname: f32,
     ) -> Option<(usize, f32, Side)> {
         let rest = &text[end..];
+        // `国发〔2016〕51号`: the issuer's abbreviation of a document number (文号), not a
+        // name.
+        if rest.starts_with('〔') || rest.starts_with('［') {
+            return None;
+        }
         let right = self.right_side(text, end);
         // Both sides must say something: a name never comes out of given-name statistics
         // alone.
