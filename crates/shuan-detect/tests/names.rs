@@ -12,6 +12,7 @@ use shuan_detect::{DataType, TextScanner, REPORT_CONFIDENCE};
 const DATA: &str = include_str!("data/names_addresses.tsv");
 const HOLDOUT: &str = include_str!("data/names_addresses_holdout.tsv");
 const BLIND: &str = include_str!("data/names_addresses_blind.tsv");
+const BLIND2: &str = include_str!("data/names_addresses_blind2.tsv");
 
 struct Sentence {
     category: String,
@@ -114,10 +115,28 @@ fn names_and_addresses_blind() {
     assert!(rate <= BLIND_FLOOR.2, "blind name-free rate {rate:.3}");
 }
 
+/// The second blind set, written after the cue lists were widened (by then the first had
+/// been seen), measured once.
+#[test]
+fn names_and_addresses_blind2() {
+    let (name_f1, addr_f1, rate) = evaluate("second blind set", BLIND2, 45, false);
+    assert!(
+        name_f1 >= BLIND2_FLOOR.0,
+        "blind2 person_name F1 {name_f1:.3}"
+    );
+    assert!(addr_f1 >= BLIND2_FLOOR.1, "blind2 address F1 {addr_f1:.3}");
+    assert!(rate <= BLIND2_FLOOR.2, "blind2 name-free rate {rate:.3}");
+}
+
+/// Its one measurement: person_name P 0.967 R 0.829 F1 0.892, addresses 3 of 3, 0 of 20
+/// name-free sentences with a name.
+const BLIND2_FLOOR: (f64, f64, f64) = (0.85, 0.9, 0.1);
+
 /// (person_name F1, address F1, name-free sentences with a name) floors for the blind set.
-/// Its one measurement (after the last change to the rules): person_name P 0.930 R 0.816
-/// F1 0.870, address 2 of 3 (F1 0.667), 0 of 10 name-free sentences with a name.
-const BLIND_FLOOR: (f64, f64, f64) = (0.85, 0.6, 0.1);
+/// Its one blind measurement: person_name P 0.930 R 0.816 F1 0.870, address 2 of 3 (F1
+/// 0.667), 0 of 10 name-free sentences with a name. After the cue lists were widened (its
+/// misses had been seen by then): F1 0.926.
+const BLIND_FLOOR: (f64, f64, f64) = (0.88, 0.6, 0.1);
 
 /// Written after the recogniser was tuned on the first set; its figures are the better
 /// guess of how it fares on text it was not made for.
