@@ -91,7 +91,7 @@ fn marker_at(rest: &str, list: &[&'static str]) -> Option<&'static str> {
     let c = rest.chars().next()?;
     list.iter()
         .copied()
-        .find(|m| m.chars().next() == Some(c) && rest.starts_with(m))
+        .find(|m| m.starts_with(c) && rest.starts_with(m))
 }
 
 fn is_number_char(c: char) -> bool {
