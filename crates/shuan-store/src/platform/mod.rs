@@ -575,8 +575,6 @@ pub trait PlatformStore: Send + Sync {
     /// Copies a checkpoint (idempotent on `(node, size)`).
     fn mirror_checkpoint(&self, c: &MirroredCheckpoint) -> Result<(), PlatformStoreError>;
     /// A node's copied checkpoints, oldest first; all nodes when `node` is `None`.
-    fn checkpoints(
-        &self,
-        node: Option<&str>,
-    ) -> Result<Vec<MirroredCheckpoint>, PlatformStoreError>;
+    fn checkpoints(&self, node: Option<&str>)
+        -> Result<Vec<MirroredCheckpoint>, PlatformStoreError>;
 }
