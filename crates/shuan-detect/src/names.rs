@@ -1859,6 +1859,18 @@ impl NameModel {
             // 第五 is a surname of a few thousand people and the start of 第五章/第五条 in
             // every regulation: not looked for in running text.
             Some("第五") => return None,
+            // 区长孙志军, 院长孙明: the compound's first character ends a title or role
+            // (区长, 院长) and its second is a surname — the title comes first, the name
+            // starts at the second character (the next position of the scan).
+            Some(c)
+                if self
+                    .left
+                    .suffix(&text[..at + first.len_utf8()])
+                    .is_some_and(|(w, weight)| weight >= 2.5 && w.chars().count() >= 2)
+                    && self.flags_of(c.chars().nth(1).unwrap_or(' ')) & F_SINGLE != 0 =>
+            {
+                return None
+            }
             Some(c) => (c.len(), true),
             None => {
                 if f0 & F_SINGLE == 0 {

@@ -1918,6 +1918,9 @@ mod tests {
             ("周文性别男", vec!["周文"]),
             // 申 is a surname and the start of the compound 申屠.
             ("申雪和赵宏博出席了仪式。", vec!["申雪", "赵宏博"]),
+            // A title ending in a compound surname's first character: 区长 + 孙志军.
+            ("区长孙志军、副区长朱丽参加调研。", vec!["孙志军", "朱丽"]),
+            ("上官婉儿来电。", vec!["上官婉儿"]),
             ("姓名：欧阳修文 性别：男", vec!["欧阳修文"]),
             ("序号\t姓名\n1\t王建国\n2\t李秀英", vec!["王建国", "李秀英"]),
         ] {
