@@ -1967,6 +1967,40 @@ impl NameModel {
         })
     }
 
+    /// The scan loop's byte-level look at a surname at `at` (three bytes long), before
+    /// `name_at` is called: false only where the bound of `worth_a_look` is certainly not
+    /// reached, i.e. the previous character is an ideograph that ends no context word
+    /// (left evidence 0) and none of the characters that could follow a one- or
+    /// two-character given name is punctuation or starts a strong context word (the
+    /// 2.5 the sides need together). Any other case goes on to `name_at`.
+    #[inline]
+    pub(crate) fn may_start_name(&self, b: &[u8], at: usize, f0: u16) -> bool {
+        let cjk_flags = |p: usize| -> Option<u16> {
+            let lead = *b.get(p)?;
+            if !(0xE4..=0xE9).contains(&lead) || p + 2 >= b.len() {
+                return None;
+            }
+            let cp = (u32::from(lead & 0x0F) << 12)
+                | (u32::from(b[p + 1] & 0x3F) << 6)
+                | u32::from(b[p + 2] & 0x3F);
+            Some(self.flags_at((cp as usize).wrapping_sub(CJK_START as usize)))
+        };
+        if at < 3 {
+            return true;
+        }
+        match cjk_flags(at - 3) {
+            Some(f) if f & F_LEFT_END == 0 => {}
+            _ => return true,
+        }
+        // After a one- or two-character given name: for a single surname the characters
+        // at +2 and +3, for a compound one also +4.
+        let last = if f0 & F_COMPOUND != 0 { 4 } else { 3 };
+        (2..=last).any(|k| match cjk_flags(at + 3 * k) {
+            None => true,
+            Some(f) => f & F_RIGHT_HI != 0,
+        })
+    }
+
     /// A cheap bound on the evidence for a surname at `at`, from the flags of the
     /// characters around it, before any word list is searched: the best weight any word
     /// ending before it or starting after either given name could have, the best the given

@@ -688,7 +688,7 @@ fn scan_text(
                         continue;
                     }
                 }
-                if person_names && f & F_SURNAME != 0 {
+                if person_names && f & F_SURNAME != 0 && names.may_start_name(b, i, f) {
                     if let Some(h) = names.name_at(text, i) {
                         out.push(DataType::PersonName, h.start, h.end, h.confidence, h.reason);
                         i = h.end;
