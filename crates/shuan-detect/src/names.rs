@@ -2437,6 +2437,13 @@ mod tests {
                 let fast = m.name_at(text, at).map(|h| (h.start, h.end));
                 let full = m.evaluate(text, at).map(|h| (h.start, h.end));
                 assert_eq!(fast, full, "at {at} in {text:?}");
+                // The scan loop's byte-level look lets every name through too.
+                if full.is_some() {
+                    assert!(
+                        m.may_start_name(text.as_bytes(), at, m.flags_of(c)),
+                        "byte-level look at {at} in {text:?}"
+                    );
+                }
             }
         }
         assert!(checked > 1000, "{checked} surname positions");
