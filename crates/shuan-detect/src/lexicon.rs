@@ -1,5 +1,6 @@
-//! Word lists: Chinese surnames, cue words that introduce names, addresses and birth
-//! dates, and the markers that make a span look like an address.
+//! Word lists: Chinese surnames, cue words that introduce addresses and birth dates, and
+//! the markers that make a span look like an address (the name recogniser's own tables
+//! are in `names.rs`).
 
 /// Two-character (compound) surnames.
 pub(crate) const COMPOUND_SURNAMES: &[&str] = &[
@@ -16,46 +17,6 @@ pub(crate) const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡
 /// name only if the name ends cleanly (`联系人于伟，` yes, `申请人应当如实填写` no).
 pub(crate) const FUNCTION_WORD_SURNAMES: &str =
     "和应于於由向从对是为将可在把被请已也都要能会及与并等同如所其此该本各每原须经因时成那但利";
-
-/// Words that introduce a person's name in running text (`联系人：张三`).
-pub(crate) const NAME_CUES: &[&str] = &[
-    "姓名",
-    "联系人",
-    "收件人",
-    "收货人",
-    "户主",
-    "申请人",
-    "患者",
-    "法定代表人",
-    "法人代表",
-    "负责人",
-    "经办人",
-    "监护人",
-    "当事人",
-    "犯罪嫌疑人",
-    "被告人",
-    "委托人",
-    "代理人",
-    "报案人",
-    "驾驶人",
-    "车主",
-    "持卡人",
-    "开户人",
-    "户名",
-    "被保险人",
-    "投保人",
-    "受益人",
-    "举报人",
-    "家属",
-    "配偶",
-    "父亲",
-    "母亲",
-    "联络人",
-    "签收人",
-    "填表人",
-    "学生姓名",
-    "客户",
-];
 
 /// Words that introduce an address (`家庭住址：…`).
 pub(crate) const ADDRESS_CUES: &[&str] = &[
@@ -78,6 +39,20 @@ pub(crate) const ADDRESS_CUES: &[&str] = &[
     "家住",
     "住在",
     "送达地址",
+];
+
+/// Words that often, not always, stand before an address (`位于…`, `寄至…`).
+pub(crate) const ADDRESS_WEAK_CUES: &[&str] = &[
+    "位于",
+    "坐落于",
+    "地处",
+    "寄至",
+    "寄往",
+    "迁至",
+    "迁往",
+    "搬至",
+    "发往",
+    "送至",
 ];
 
 /// Province-level names that start an address written without a cue word.
@@ -118,15 +93,6 @@ pub(crate) const PROVINCE_NAMES: &[&str] = &[
     "澳门特别行政区",
 ];
 
-/// Words that may follow a name or address in a form-like text and so end it
-/// (`姓名张三性别男`, `住址…电话…`).
-pub(crate) const FIELD_WORDS: &[&str] = &[
-    "性别", "电话", "手机", "身份", "证件", "联系", "地址", "住址", "年龄", "民族", "出生", "籍贯",
-    "邮编", "邮箱", "职业", "单位", "学历", "婚姻", "先生", "女士", "同志", "姓名", "号码", "户籍",
-    "工作", "病", "诊断", "岁", "男", "女", "等", "和", "与", "及", "的", "在", "于", "已", "将",
-    "说", "称", "反映", "表示", "同学", "老师", "医生", "你好", "您好",
-];
-
 /// Characters that mark a span as an address (administrative levels, streets, buildings).
 pub(crate) const ADDRESS_LEVEL_MARKERS: &[&str] =
     &["省", "市", "区", "县", "镇", "乡", "自治州", "盟", "旗"];
@@ -138,19 +104,4 @@ pub(crate) const ADDRESS_DETAIL_MARKERS: &[&str] = &[
 /// Words before a date that make it a date of birth.
 pub(crate) const BIRTH_CUES: &[&str] = &[
     "出生", "生日", "生于", "诞生", "DOB", "dob", "Birth", "birth", "BIRTH",
-];
-
-/// Words after a full name (`王建国同志`); a surname alone before them is not reported.
-pub(crate) const HONORIFICS: &[&str] = &[
-    "先生", "女士", "同志", "老师", "医生", "警官", "律师", "师傅",
-];
-
-/// Characters that may stand right before a name written before an honorific (请张伟先生).
-pub(crate) const NAME_PARTICLES: &str = "请与和给向由对及找叫让被把称据经致告诉";
-
-/// Two-character words that precede honorifics but are not names (全体医生, 高级律师).
-pub(crate) const NOT_NAMES_BEFORE_HONORIFIC: &[&str] = &[
-    "全体", "各位", "广大", "有关", "相关", "主治", "值班", "实习", "主任", "全科", "高级", "年轻",
-    "诸位", "两位", "这位", "那位", "该位", "其他", "执业", "专职", "兼职", "乡村", "社区", "驻村",
-    "包村", "责任", "首席", "资深",
 ];

@@ -19,8 +19,10 @@
 // Every public item is documented (DEVELOPERS.md); clippy -D warnings keeps it so.
 #![warn(missing_docs)]
 
+mod address;
 mod column;
 mod lexicon;
+mod names;
 mod redact;
 mod scan;
 mod types;

@@ -7,9 +7,13 @@
 //! `身份证号11010519491231002X，` is found, while the digits inside
 //! `订单号2023112212345678901` are never cut out of the longer run.
 
+use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
+
 use serde::{Deserialize, Serialize};
 
 use crate::lexicon;
+use crate::names::{self, NameModel, F_CUE, F_SURNAME};
 use crate::types::DataType;
 use crate::validate as v;
 
@@ -37,15 +41,26 @@ pub const REPORT_CONFIDENCE: f32 = 0.5;
 #[derive(Clone, Debug)]
 pub struct TextScanner {
     cues: CueIndex,
+    names: NameModel,
     min_confidence: f32,
+    person_names: bool,
+    /// Worker threads for a long text; 0: as many as the machine has.
+    threads: usize,
+    /// Texts shorter than this are scanned on the calling thread.
+    parallel_min: usize,
 }
+
+/// Below this many bytes a text is scanned on one thread: starting threads costs tens of
+/// microseconds, about what scanning 16 KB takes.
+const PARALLEL_MIN: usize = 256 << 10;
 
 /// Cue words by their first character. Every cue starts with a CJK unified ideograph
 /// (U+4E00..U+9FFF, three UTF-8 bytes), so a bitmap over that block tells in one lookup
 /// whether a character can start a cue; only then are the few candidate words compared.
 #[derive(Clone, Debug)]
 struct CueIndex {
-    first: Vec<u64>,
+    /// The first two characters of every cue word.
+    pairs: HashSet<u64, BuildHasherDefault<names::MulHasher>>,
     /// (first char, word, kind), sorted by first char, longer words first.
     words: Vec<(char, &'static str, CueKind)>,
 }
@@ -53,14 +68,17 @@ struct CueIndex {
 const CJK_START: u32 = 0x4E00;
 const CJK_END: u32 = 0x9FFF;
 
+fn pair_key(a: char, b: char) -> u64 {
+    (u64::from(u32::from(a)) << 32) | u64::from(u32::from(b))
+}
+
 impl CueIndex {
     fn new() -> Self {
         let mut words = Vec::new();
-        let lists: [(&[&'static str], CueKind); 4] = [
-            (lexicon::NAME_CUES, CueKind::Name),
+        let lists: [(&[&'static str], CueKind); 3] = [
             (lexicon::ADDRESS_CUES, CueKind::Address),
             (lexicon::PROVINCE_NAMES, CueKind::Province),
-            (lexicon::HONORIFICS, CueKind::Honorific),
+            (lexicon::ADDRESS_WEAK_CUES, CueKind::WeakAddress),
         ];
         for (list, kind) in lists {
             for &w in list {
@@ -73,25 +91,29 @@ impl CueIndex {
             }
         }
         words.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.len().cmp(&a.1.len())));
-        let mut first = vec![0u64; ((CJK_END - CJK_START + 1) as usize).div_ceil(64)];
-        for &(c, _, _) in &words {
-            let k = (c as u32 - CJK_START) as usize;
-            first[k / 64] |= 1 << (k % 64);
-        }
-        CueIndex { first, words }
+        let pairs = words
+            .iter()
+            .map(|w| {
+                let mut cs = w.1.chars();
+                let (a, b) = (cs.next(), cs.next());
+                pair_key(
+                    a.expect("cue words are not empty"),
+                    b.expect("cue words have two characters or more"),
+                )
+            })
+            .collect();
+        CueIndex { words, pairs }
     }
 
-    #[inline]
-    fn may_start(&self, cp: u32) -> bool {
-        if !(CJK_START..=CJK_END).contains(&cp) {
-            return false;
-        }
-        let k = (cp - CJK_START) as usize;
-        self.first[k / 64] & (1 << (k % 64)) != 0
-    }
-
-    /// The longest cue word at the start of `rest`, whose first char is `c`.
+    /// The longest cue word at the start of `rest`, whose first char is `c`. Every cue
+    /// word has two characters or more, and the second rules most places out: cue words
+    /// start with common characters (地, 上, 安, 新, 发 …), and comparing whole words at
+    /// each of them showed in profiles.
     fn longest_at(&self, c: char, rest: &str) -> Option<(&'static str, CueKind)> {
+        let second = rest[c.len_utf8()..].chars().next()?;
+        if !self.pairs.contains(&pair_key(c, second)) {
+            return None;
+        }
         let from = self.words.partition_point(|w| w.0 < c);
         self.words[from..]
             .iter()
@@ -103,10 +125,11 @@ impl CueIndex {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum CueKind {
-    Name,
     Address,
     Province,
-    Honorific,
+    /// 位于, 寄至: often before an address, often before other things (位于城区的…), so
+    /// what follows must look like an address without the cue's help.
+    WeakAddress,
 }
 
 impl Default for TextScanner {
@@ -145,13 +168,19 @@ fn keyword_before<'k>(b: &[u8], pos: usize, window: usize, kws: &[&'k str]) -> O
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    let Some((&first, rest)) = needle.split_first() else {
+    let n = needle.len();
+    if n == 0 {
         return true;
-    };
-    if hay.len() < needle.len() {
+    }
+    if hay.len() < n {
         return false;
     }
-    (0..=hay.len() - needle.len()).any(|p| hay[p] == first && &hay[p + 1..p + needle.len()] == rest)
+    // Chinese keywords start with one of a few lead bytes (E4..E9) that every ideograph in
+    // the window shares: checking the first and last bytes before the rest keeps the full
+    // comparison (a memcmp call, a tenth of the scan time before) for near-matches.
+    let (first, last) = (needle[0], needle[n - 1]);
+    (0..=hay.len() - n)
+        .any(|p| hay[p] == first && hay[p + n - 1] == last && &hay[p..p + n] == needle)
 }
 
 const ID_KW: &[&str] = &["身份证", "证件号", "公民身份", "身份号码", "社保", "ID"];
@@ -235,9 +264,46 @@ struct Groups {
 impl TextScanner {
     /// Builds the scanner (compiles the cue-word automaton once).
     pub fn new() -> Self {
+        let cues = CueIndex::new();
+        let names = NameModel::new(cues.words.iter().map(|w| w.0));
         TextScanner {
-            cues: CueIndex::new(),
+            cues,
+            names,
             min_confidence: 0.0,
+            person_names: true,
+            threads: 0,
+            parallel_min: PARALLEL_MIN,
+        }
+    }
+
+    /// Whether person names are looked for in running text (default true). Without them
+    /// a scan costs less; names in the name column of a table are still found.
+    pub fn with_person_names(mut self, on: bool) -> Self {
+        self.person_names = on;
+        self
+    }
+
+    /// Scans a long text on up to `n` threads (0, the default: as many as the machine
+    /// has; 1: the calling thread only). The findings are the same whatever `n`.
+    pub fn with_threads(mut self, n: usize) -> Self {
+        self.threads = n;
+        self
+    }
+
+    /// Texts of at least `bytes` are split between threads (default 256 KiB). Lowering it
+    /// is for tests that compare the parallel and the single-threaded scan.
+    pub fn with_parallel_min_bytes(mut self, bytes: usize) -> Self {
+        self.parallel_min = bytes;
+        self
+    }
+
+    fn thread_count(&self) -> usize {
+        // available_parallelism reads the cgroup limits on every call (microseconds): asked
+        // once per process, and only for long texts.
+        static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        match self.threads {
+            0 => *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from)),
+            n => n,
         }
     }
 
@@ -262,7 +328,47 @@ impl TextScanner {
             v: out,
             min: self.min_confidence,
         };
-        scan_text(text, &self.cues, &mut sink);
+        let (names, on) = (&self.names, self.person_names);
+        let pieces = if text.len() >= self.parallel_min.max(1) && self.thread_count() > 1 {
+            split_points(text.as_bytes(), self.thread_count())
+        } else {
+            Vec::new()
+        };
+        if pieces.len() <= 2 {
+            scan_text(text, 0, text.len(), &self.cues, names, on, &mut sink);
+        } else {
+            // Each piece starts at a line break that no finding can cross, where the
+            // single-threaded scan passes with no state carried over; each worker reads
+            // the whole text for context before and after its piece. So the pieces'
+            // findings, put end to end, are the single-threaded findings.
+            let min = self.min_confidence;
+            let parts: Vec<Vec<Finding>> = std::thread::scope(|scope| {
+                let workers: Vec<_> = pieces
+                    .windows(2)
+                    .map(|w| {
+                        let (from, to) = (w[0], w[1]);
+                        scope.spawn(move || {
+                            let mut v = Vec::new();
+                            let mut part = Out { v: &mut v, min };
+                            scan_text(text, from, to, &self.cues, names, on, &mut part);
+                            v
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            });
+            for p in parts {
+                sink.v.extend(p);
+            }
+        }
+        let mut table = Vec::new();
+        names::table_names(text, &self.names, &mut table);
+        for h in table {
+            sink.push(h.data_type, h.start, h.end, h.confidence, h.reason);
+        }
         let ordered = out.windows(2).all(|w| w[0].end <= w[1].start);
         if !ordered {
             resolve_overlaps(out);
@@ -276,17 +382,6 @@ fn cue_at(text: &str, i: usize, c: char, cues: &CueIndex, out: &mut Out<'_>) -> 
     let (word, kind) = cues.longest_at(c, &text[i..])?;
     let cue_end = i + word.len();
     match kind {
-        CueKind::Name => {
-            let (s, e, conf) = name_after(text, cue_end)?;
-            out.push(
-                DataType::PersonName,
-                s,
-                e,
-                conf,
-                format!("surname after cue word '{word}'"),
-            );
-            Some(e)
-        }
         CueKind::Address => {
             let (s, e) = address_after(text, cue_end, true)?;
             out.push(
@@ -295,6 +390,17 @@ fn cue_at(text: &str, i: usize, c: char, cues: &CueIndex, out: &mut Out<'_>) -> 
                 e,
                 0.8,
                 format!("address markers after cue word '{word}'"),
+            );
+            Some(e)
+        }
+        CueKind::WeakAddress => {
+            let (s, e) = address_after(text, cue_end, false)?;
+            out.push(
+                DataType::Address,
+                s,
+                e,
+                0.75,
+                format!("administrative level and street markers after '{word}'"),
             );
             Some(e)
         }
@@ -309,76 +415,44 @@ fn cue_at(text: &str, i: usize, c: char, cues: &CueIndex, out: &mut Out<'_>) -> 
             );
             Some(e)
         }
-        CueKind::Honorific => {
-            if let Some((s, conf)) = name_before(text, i) {
-                // A name cue may already have reported this name (`联系人王建国同志`).
-                if out.v.last().is_none_or(|f| f.end <= s) {
-                    out.push(
-                        DataType::PersonName,
-                        s,
-                        i,
-                        conf,
-                        format!("surname and given name before '{word}'"),
-                    );
-                }
-            }
-            Some(cue_end)
-        }
     }
 }
 
-fn han_before(text: &str, at: usize) -> Option<(usize, char)> {
-    let c = text[..at].chars().next_back()?;
-    is_han(c).then(|| (at - c.len_utf8(), c))
-}
-
-/// A full name (surname + 1–2 characters) right before an honorific (`王建国同志`,
-/// `请张伟先生`): the character before it must not be Han, or be a particle such as 请/与/由.
-/// A surname alone (`张先生`) is not a name. Returns (start, confidence).
-fn name_before(text: &str, honorific_at: usize) -> Option<(usize, f32)> {
-    let mut chars = [('\0', 0usize); 4];
-    let mut at = honorific_at;
-    let mut n = 0;
-    while n < 4 {
-        let Some((p, c)) = han_before(text, at) else {
+/// Where a long text is cut for parallel scanning: 0, then up to `threads - 1` line breaks
+/// near equal shares of the text, then the text's length. A cut is a `\n` with no ASCII
+/// letter or digit on either side (an ID wrapped onto the next line is one finding across
+/// a line break; nothing else crosses one), and the scan starts afresh there.
+fn split_points(b: &[u8], threads: usize) -> Vec<usize> {
+    let mut cuts = vec![0];
+    let share = b.len() / threads;
+    for k in 1..threads {
+        let want = (k * share).max(cuts[cuts.len() - 1] + 1);
+        if want >= b.len() {
             break;
+        }
+        let safe = |p: usize| {
+            b[p] == b'\n'
+                && p > 0
+                && !b[p - 1].is_ascii_alphanumeric()
+                && !b.get(p + 1).is_some_and(u8::is_ascii_alphanumeric)
         };
-        chars[n] = (c, p);
-        at = p;
-        n += 1;
-    }
-    // chars[k] is the (k+1)-th character before the honorific.
-    for len in [4usize, 3, 2] {
-        if n < len {
-            continue;
-        }
-        let (first, start) = chars[len - 1];
-        let compound = len >= 3
-            && lexicon::COMPOUND_SURNAMES
-                .iter()
-                .any(|c| text[start..].starts_with(c));
-        if !compound && (len == 4 || !lexicon::SURNAMES.contains(first)) {
-            continue;
-        }
-        if lexicon::FUNCTION_WORD_SURNAMES.contains(first) && !compound {
-            continue;
-        }
-        let word = &text[start..honorific_at];
-        if lexicon::NOT_NAMES_BEFORE_HONORIFIC
-            .iter()
-            .any(|w| word.ends_with(w))
-        {
-            return None;
-        }
-        let before_ok = match han_before(text, start) {
-            None => true,
-            Some((_, c)) => lexicon::NAME_PARTICLES.contains(c),
+        // The first safe line break at or after the share's end; none: no more cuts.
+        let mut p = want;
+        let cut = loop {
+            match memchr::memchr(b'\n', &b[p..]) {
+                Some(q) if safe(p + q) => break Some(p + q),
+                Some(q) => p += q + 1,
+                None => break None,
+            }
         };
-        if before_ok {
-            return Some((start, 0.6));
+        match cut {
+            Some(c) => cuts.push(c),
+            None => break,
         }
     }
-    None
+    cuts.push(b.len());
+    cuts.dedup();
+    cuts
 }
 
 /// Sorts by start and drops overlaps, keeping the more confident (then longer) finding.
@@ -421,130 +495,21 @@ fn is_han(c: char) -> bool {
     ('\u{4E00}'..='\u{9FFF}').contains(&c)
 }
 
-/// A Chinese name right after a cue: surname + 1–2 given-name characters, stopping at a
-/// field word (`姓名张三性别男`). Returns (start, end, confidence).
-pub(crate) fn name_after(text: &str, cue_end: usize) -> Option<(usize, usize, f32)> {
-    let start = skip_cue_separator(text, cue_end);
-    let rest = &text[start..];
-    let surname_len = if let Some(c) = lexicon::COMPOUND_SURNAMES
-        .iter()
-        .find(|c| rest.starts_with(**c))
-    {
-        c.len()
-    } else {
-        let c = rest.chars().next()?;
-        if !lexicon::SURNAMES.contains(c) {
-            return None;
-        }
-        c.len_utf8()
-    };
-    let mut end = start + surname_len;
-    let mut given = 0;
-    while given < 2 {
-        let tail = &text[end..];
-        if given > 0 && lexicon::FIELD_WORDS.iter().any(|w| tail.starts_with(w)) {
-            break;
-        }
-        match tail.chars().next() {
-            Some(c) if is_han(c) => {
-                end += c.len_utf8();
-                given += 1;
-            }
-            _ => break,
-        }
-    }
-    if given == 0 {
-        return None;
-    }
-    // A longer run of Han characters that is not a field word suggests a sentence, not a name.
-    let tail = &text[end..];
-    let runs_on = matches!(tail.chars().next(), Some(c) if is_han(c))
-        && !lexicon::FIELD_WORDS.iter().any(|w| tail.starts_with(w));
-    // Rare surnames that are also common function words (户主和家庭成员, 申请人应当…):
-    // a name only when it ends cleanly.
-    let ambiguous = surname_len == 3
-        && text[start..].starts_with(|c: char| lexicon::FUNCTION_WORD_SURNAMES.contains(c));
-    match (runs_on, ambiguous) {
-        (true, true) => None,
-        (true, false) => Some((start, end, 0.55)),
-        (false, true) => Some((start, end, 0.6)),
-        (false, false) => Some((start, end, 0.8)),
-    }
-}
-
-fn address_terminator(c: char) -> bool {
-    matches!(
-        c,
-        '，' | '。'
-            | '；'
-            | '！'
-            | '？'
-            | '、'
-            | ','
-            | ';'
-            | '!'
-            | '?'
-            | '\n'
-            | '\r'
-            | '\t'
-            | '|'
-            | '"'
-            | '\''
-            | '<'
-            | '>'
-            | '（'
-            | '）'
-            | '('
-            | ')'
-            | '【'
-            | '】'
-            | '“'
-            | '”'
-            | '：'
-            | ':'
-    )
-}
-
-/// An address starting at `from` (after a cue, or after a province name): runs to a
-/// terminator or field word, at most 60 characters, and must contain both an
-/// administrative level (`市/区/县`…) — unless cued — and a street/building marker.
+/// An address starting at `from` (after a cue, or after a province name): a chain of
+/// named and numbered components (`address::address_end`), at most 60 characters, that
+/// must contain an administrative level (`市/区/县`…) — unless cued — and a street or
+/// building marker. It ends after its last component, not at the end of the clause.
 pub(crate) fn address_after(text: &str, from: usize, cued: bool) -> Option<(usize, usize)> {
     let start = if cued {
         skip_cue_separator(text, from)
     } else {
         from
     };
-    let mut end = start;
-    let mut chars = 0;
-    for (i, c) in text[start..].char_indices() {
-        let at = start + i;
-        if address_terminator(c) || chars >= 60 || (c == ' ' && chars > 0) {
-            break;
-        }
-        if chars > 1 {
-            let tail = &text[at..];
-            if ["电话", "手机", "联系", "邮编", "姓名", "身份证", "性别"]
-                .iter()
-                .any(|w| tail.starts_with(w))
-            {
-                break;
-            }
-        }
-        end = at + c.len_utf8();
-        chars += 1;
-    }
+    let end = crate::address::address_end(text, start)?;
     let span = &text[start..end];
-    if chars < 4 {
-        return None;
-    }
-    let level = lexicon::ADDRESS_LEVEL_MARKERS
-        .iter()
-        .any(|m| span.contains(m));
-    let detail = lexicon::ADDRESS_DETAIL_MARKERS
-        .iter()
-        .any(|m| span.contains(m));
+    let (level, detail) = crate::address::markers(span);
     let ok = if cued {
-        (level || detail) && span.chars().next().is_some_and(is_han)
+        (level || detail) && span.chars().count() >= 2 && span.chars().next().is_some_and(is_han)
     } else {
         level && detail
     };
@@ -559,8 +524,11 @@ fn all_hex(b: &[u8]) -> bool {
     b.iter().all(u8::is_ascii_hexdigit)
 }
 
-/// Byte classes of the single pass: 0 skip, 1 ASCII letter/digit, 2 lead byte of a
-/// three-byte character in U+4000..U+9FFF (where the cue words' first characters are).
+/// Byte classes of the single pass: 0 skip one byte, 1 ASCII letter/digit, 2 lead byte of
+/// a three-byte character in U+4000..U+9FFF (ideographs: cue words and surnames), 3 lead
+/// byte of the full-width forms (digits typed with an input method), 4/5/6 other lead
+/// bytes of two-, three- and four-byte characters, skipped whole (`，` `。` `“` were three
+/// trips through the loop each).
 static CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut c = 0;
@@ -572,6 +540,12 @@ static CLASS: [u8; 256] = {
             2
         } else if b == 0xEF {
             3
+        } else if b >= 0xC2 && b <= 0xDF {
+            4
+        } else if b >= 0xE0 && b <= 0xEF {
+            5
+        } else if b >= 0xF0 && b <= 0xF4 {
+            6
         } else {
             0
         };
@@ -590,7 +564,8 @@ fn fullwidth_digit_at(b: &[u8], i: usize) -> bool {
 /// scanning resumes.
 fn fullwidth_digits(b: &[u8], i: usize, out: &mut Out<'_>) -> usize {
     if !fullwidth_digit_at(b, i) {
-        return i + 1;
+        // Any other character with lead byte EF is three bytes long.
+        return (i + 3).min(b.len());
     }
     let mut ascii = [0u8; 24];
     let mut n = 0;
@@ -664,13 +639,21 @@ fn fullwidth_digits(b: &[u8], i: usize, out: &mut Out<'_>) -> usize {
 /// The single pass over bytes: skip uninteresting bytes, classify each ASCII alphanumeric
 /// run (and what directly follows it) and validate it, check CJK characters against the
 /// cue-word bitmap; jump past whatever was found.
-fn scan_text(text: &str, cues: &CueIndex, out: &mut Out<'_>) {
+fn scan_text(
+    text: &str,
+    from: usize,
+    to: usize,
+    cues: &CueIndex,
+    names: &NameModel,
+    person_names: bool,
+    out: &mut Out<'_>,
+) {
     let b = text.as_bytes();
     let n = b.len();
-    let mut i = 0;
+    let mut i = from;
     // Local-part characters up to here were already checked and lead to no '@'.
     let mut no_at_until = 0;
-    while i < n {
+    while i < to {
         match CLASS[b[i] as usize] {
             0 => i += 1,
             1 => {
@@ -681,15 +664,34 @@ fn scan_text(text: &str, cues: &CueIndex, out: &mut Out<'_>) {
                 i = handle_run(text, i, j, &mut no_at_until, out).max(j);
             }
             3 => i = fullwidth_digits(b, i, out),
+            // `text` is valid UTF-8 and `i` on a character boundary: a lead byte starts a
+            // character of that many bytes.
+            4 => i += 2,
+            5 => i += 3,
+            6 => i += 4,
             _ => {
                 // `text` is valid UTF-8, so a lead byte E4..E9 has two continuation bytes.
                 let cp = (u32::from(b[i] & 0x0F) << 12)
                     | (u32::from(b[i + 1] & 0x3F) << 6)
                     | u32::from(b[i + 2] & 0x3F);
-                if cues.may_start(cp) {
+                // One bitmap lookup per ideograph: does it start a cue word or a surname?
+                let k = (cp as usize).wrapping_sub(0x4E00);
+                if !names.interesting(k, person_names) {
+                    i += 3;
+                    continue;
+                }
+                let f = names.flags_at(k);
+                if f & F_CUE != 0 {
                     let c = char::from_u32(cp).expect("decoded from valid UTF-8");
                     if let Some(end) = cue_at(text, i, c, cues, out) {
                         i = end.max(i + 3);
+                        continue;
+                    }
+                }
+                if person_names && f & F_SURNAME != 0 && names.may_start_name(b, i, f) {
+                    if let Some(h) = names.name_at(text, i) {
+                        out.push(DataType::PersonName, h.start, h.end, h.confidence, h.reason);
+                        i = h.end;
                         continue;
                     }
                 }
@@ -704,6 +706,15 @@ fn scan_text(text: &str, cues: &CueIndex, out: &mut Out<'_>) {
 fn handle_run(text: &str, i: usize, j: usize, no_at_until: &mut usize, out: &mut Out<'_>) -> usize {
     let b = text.as_bytes();
     let org_code_shape = j - i == 8 && b.get(j) == Some(&b'-');
+    // `终端MACde:cd:aa:97:25:5a`: the cue word is glued to a first hex pair that has
+    // letters, so the run is all letters and the digit rule below cannot split it.
+    if j - i == 5
+        && b[i..i + 3].eq_ignore_ascii_case(b"MAC")
+        && all_hex(&b[i + 3..j])
+        && matches!(b.get(j), Some(b':' | b'-'))
+    {
+        return handle_run(text, i + 3, j, no_at_until, out);
+    }
     if let Some(k) = glued_keyword_len(&b[i..j]).filter(|_| !org_code_shape) {
         // `IMEI862402628160405`, `IP10.1.2.3`: the ASCII cue word is glued to the value.
         return handle_run(text, i + k, j, no_at_until, out);
@@ -769,6 +780,10 @@ fn handle_run(text: &str, i: usize, j: usize, no_at_until: &mut usize, out: &mut
             let after = b.get(end).copied().unwrap_or(0);
             let dotted_on = after == b'.' && b.get(end + 1).is_some_and(u8::is_ascii_digit);
             if !is_alnum(after) && !dotted_on {
+                // `版本2.10.3.145`, `2.10.3.145版`: a version number, not an address.
+                if near_before(b, i, 18, VERSION_KW) || version_word_after(&b[end..]) {
+                    return end;
+                }
                 let conf = if near_before(b, i, 24, IP_KW) {
                     0.95
                 } else {
@@ -848,6 +863,12 @@ fn handle_run(text: &str, i: usize, j: usize, no_at_until: &mut usize, out: &mut
         }
     }
 
+    // `010-6552 3456`: an area code and a subscriber number written in two groups.
+    if digits && (3..=4).contains(&run.len()) && v::area_code_len(run) == Some(run.len()) {
+        if let Some(end) = split_subscriber_landline(b, i, j, out) {
+            return end;
+        }
+    }
     // Digit groups with separators: mobile 138 0013 8000, card 6222 0212 …, landline 010-…
     if digits && (next == b' ' || next == b'-') && b.get(j + 1).is_some_and(u8::is_ascii_digit) {
         if let Some(end) = grouped_number(b, i, j, out) {
@@ -860,6 +881,19 @@ fn handle_run(text: &str, i: usize, j: usize, no_at_until: &mut usize, out: &mut
         }
     }
 
+    // `13800138000.00元`: the integer part of an amount is no identifier, nor is the
+    // fraction of one.
+    let decimal = (next == b'.' && b.get(j + 1).is_some_and(u8::is_ascii_digit))
+        || (prev == b'.' && i >= 2 && b[i - 2].is_ascii_digit());
+    if digits && decimal {
+        return j;
+    }
+    // An ID wrapped onto the next line (`身份证号110105194912\n31002X`).
+    if run.len() < 18 && matches!(next, b'\n' | b'\r') && run.iter().all(u8::is_ascii_digit) {
+        if let Some(end) = id_across_line_break(b, i, j, out) {
+            return end;
+        }
+    }
     if digits {
         single_digit_run(b, i, j, out);
         return j;
@@ -887,6 +921,104 @@ fn handle_run(text: &str, i: usize, j: usize, no_at_until: &mut usize, out: &mut
         return j;
     }
     mixed_run(text, i, j, out)
+}
+
+const VERSION_KW: &[&str] = &[
+    "版本", "version", "Version", "VERSION", "ver", "Ver", "固件", "build", "Build", "升级",
+];
+
+fn version_word_after(rest: &[u8]) -> bool {
+    let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+    rest.starts_with("版".as_bytes()) || rest.starts_with(b"version")
+}
+
+/// `010-6552 3456`, `0755 8234 5678`: area code, then the subscriber number in two groups
+/// (3–4 digits and 4 digits) separated by a space or `-`.
+fn split_subscriber_landline(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) -> Option<usize> {
+    let sep1 = *b.get(j)?;
+    if sep1 != b'-' && sep1 != b' ' {
+        return None;
+    }
+    let digits_from = |s: usize| {
+        let mut e = s;
+        while e < b.len() && b[e].is_ascii_digit() {
+            e += 1;
+        }
+        e
+    };
+    let s2 = j + 1;
+    let e2 = digits_from(s2);
+    let sep2 = *b.get(e2)?;
+    if !(3..=4).contains(&(e2 - s2)) || (sep2 != b' ' && sep2 != b'-') {
+        return None;
+    }
+    let s3 = e2 + 1;
+    let e3 = digits_from(s3);
+    if e3 - s3 != 4 || b.get(e3).is_some_and(|c| is_alnum(*c)) {
+        return None;
+    }
+    // `010-6552-3456-801` would be an extension layout: left to the grouped rule.
+    if b.get(e3) == Some(&b'-') && b.get(e3 + 1).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut sub = [0u8; 8];
+    let l2 = e2 - s2;
+    sub[..l2].copy_from_slice(&b[s2..e2]);
+    sub[l2..l2 + 4].copy_from_slice(&b[s3..e3]);
+    if !v::subscriber_ok(j - i, &sub[..l2 + 4]) {
+        return None;
+    }
+    let conf = if unseparated_landline_confidence(b, i) > 0.5 {
+        0.92
+    } else {
+        0.85
+    };
+    out.push(
+        DataType::CnLandline,
+        i,
+        e3,
+        conf,
+        "valid area code and subscriber number (subscriber written in two groups)",
+    );
+    Some(e3)
+}
+
+/// An 18-character ID cut by one line break (`…194912` / `31002X`), as a wrapped form or
+/// a pasted table cell leaves it. Found only when the joined digits pass the full GB 11643
+/// check (region, birth date, check digit).
+fn id_across_line_break(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) -> Option<usize> {
+    let k = if b[j..].starts_with(b"\r\n") {
+        j + 2
+    } else {
+        j + 1
+    };
+    let mut e = k;
+    while e < b.len() && is_alnum(b[e]) {
+        e += 1;
+    }
+    let first = j - i;
+    if e == k || first + (e - k) != 18 {
+        return None;
+    }
+    let mut id = [0u8; 18];
+    id[..first].copy_from_slice(&b[i..j]);
+    id[first..].copy_from_slice(&b[k..e]);
+    if !id[..17].iter().all(u8::is_ascii_digit) || !v::id18_bytes(&id) {
+        return None;
+    }
+    let conf = if near_before(b, i, 30, ID_KW) {
+        0.95
+    } else {
+        0.7
+    };
+    out.push(
+        DataType::CnResidentId,
+        i,
+        e,
+        conf,
+        "GB 11643 check digit, region code and birth date valid (cut by a line break)",
+    );
+    Some(e)
 }
 
 /// ASCII cue words that are often written directly against the value they label.
@@ -1188,11 +1320,41 @@ fn paren_landline(b: &[u8], i: usize, j: usize, out: &mut Out<'_>) -> Option<usi
 /// An 11–12 digit number starting with 0 is a landline only next to a phone cue word:
 /// invoice codes (发票代码 044031900111) and other codes share the shape.
 fn unseparated_landline_confidence(b: &[u8], i: usize) -> f32 {
-    if near_before(b, i, 24, MOBILE_KW) && !near_before(b, i, 24, CODE_KW) {
+    let hay = &b[i.saturating_sub(24)..i];
+    let phone = last_keyword(hay, MOBILE_KW).or_else(|| last_keyword(hay, LANDLINE_KW));
+    let code = last_keyword(hay, CODE_KW);
+    // `办公电话号码：02074865398`: 号码 right after a phone word belongs to it; a code word
+    // of its own (发票代码, 编号) means the number is a code.
+    let phone_wins = match (phone, code) {
+        (Some(_), None) => true,
+        (Some((_, phone_end)), Some((code_start, _))) => code_start <= phone_end,
+        _ => false,
+    };
+    if phone_wins {
         0.85
     } else {
         0.4
     }
+}
+
+/// Words that introduce a fixed-line number (besides the general phone words).
+const LANDLINE_KW: &[&str] = &["座机", "固话", "固定电话", "办公", "传真", "热线", "总机"];
+
+/// The (start, end) of the last occurrence of any of `kws` in `hay`.
+fn last_keyword(hay: &[u8], kws: &[&str]) -> Option<(usize, usize)> {
+    let mut best: Option<(usize, usize)> = None;
+    for k in kws {
+        let k = k.as_bytes();
+        if let Some(p) = (0..=hay.len().saturating_sub(k.len()))
+            .rev()
+            .find(|&p| hay.len() >= k.len() && &hay[p..p + k.len()] == k)
+        {
+            if best.is_none_or(|(s, _)| p > s) {
+                best = Some((p, p + k.len()));
+            }
+        }
+    }
+    best
 }
 
 const CODE_KW: &[&str] = &["代码", "编号", "编码", "单号", "号码：", "流水"];
@@ -1725,6 +1887,68 @@ mod tests {
         }
     }
 
+    /// Issue 16's name positions, each once, and its negatives.
+    #[test]
+    fn names_in_running_text() {
+        let names = |text: &str| -> Vec<String> {
+            found(text)
+                .into_iter()
+                .filter(|(t, _)| *t == DataType::PersonName)
+                .map(|(_, v)| v.to_string())
+                .collect()
+        };
+        for (text, want) in [
+            ("王建国反映其承包地被占用。", vec!["王建国"]),
+            ("张三的申请已受理。", vec!["张三"]),
+            ("此事由李建军负责。", vec!["李建军"]),
+            ("请向王丽华了解情况。", vec!["王丽华"]),
+            ("已通知张秀芳前来领取。", vec!["张秀芳"]),
+            ("请联系刘志明。", vec!["刘志明"]),
+            ("经查，曹建新，男，45岁。", vec!["曹建新"]),
+            ("张三、李四、王五三人", vec!["张三", "李四", "王五"]),
+            ("王建国与李秀英系夫妻。", vec!["王建国", "李秀英"]),
+            ("陈明委托杨丽代为办理。", vec!["陈明", "杨丽"]),
+            ("信访人杨秀兰反映停水。", vec!["杨秀兰"]),
+            ("投诉人马俊杰称未送货。", vec!["马俊杰"]),
+            ("被投诉人胡德明系负责人。", vec!["胡德明"]),
+            ("承办人郭静怡已回访。", vec!["郭静怡"]),
+            // Exact spans: the name does not run on into the verb.
+            ("李明提出异议。", vec!["李明"]),
+            ("朱刚申请复议。", vec!["朱刚"]),
+            ("周文性别男", vec!["周文"]),
+            // 申 is a surname and the start of the compound 申屠.
+            ("申雪和赵宏博出席了仪式。", vec!["申雪", "赵宏博"]),
+            // A title ending in a compound surname's first character: 区长 + 孙志军.
+            ("区长孙志军、副区长朱丽参加调研。", vec!["孙志军", "朱丽"]),
+            ("上官婉儿来电。", vec!["上官婉儿"]),
+            ("姓名：欧阳修文 性别：男", vec!["欧阳修文"]),
+            ("序号\t姓名\n1\t王建国\n2\t李秀英", vec!["王建国", "李秀英"]),
+        ] {
+            assert_eq!(names(text), want, "{text}");
+        }
+        for text in [
+            "张家港市人民政府印发方案。",
+            "王府井街道办事处开展宣传。",
+            "华为公司捐赠物资。",
+            "万达广场周边交通拥堵。",
+            "林业局开展检查。",
+            "李主任已批示。",
+            "王科长今天不在。",
+            "申请人应当如实填写。",
+            "投诉人对结果不满意的，可以申请复核。",
+            "各部门要高度重视。",
+            "周末期间受理来电。",
+            "关于进一步加强管理的通知。",
+            "各单位要按时完成任务。",
+            "持续深化文明城市创建。",
+            "数据的攻击、侵入、干扰、破坏。",
+            "第五章 附则",
+            "依据国发〔2016〕51号文件",
+        ] {
+            assert_eq!(names(text), Vec::<String>::new(), "{text}");
+        }
+    }
+
     #[test]
     fn luhn_failure_lowers_confidence() {
         let f = TextScanner::new().scan("卡号6222021234567890123");
@@ -1745,6 +1969,106 @@ mod tests {
             .unwrap();
         assert_eq!(m.start, "张三的手机是".len());
         assert_eq!(m.end, text.len());
+    }
+
+    /// Issue 16's pattern misses and false alarms, each as it was reported.
+    #[test]
+    fn issue16_pattern_misses() {
+        for (text, t, want) in [
+            ("座机02074865398", DataType::CnLandline, "02074865398"),
+            ("办公电话02074865398，", DataType::CnLandline, "02074865398"),
+            (
+                "办公电话号码：02074865398",
+                DataType::CnLandline,
+                "02074865398",
+            ),
+            (
+                "座机号码：075582345678。",
+                DataType::CnLandline,
+                "075582345678",
+            ),
+            (
+                "终端MACde:cd:aa:97:25:5a已登记",
+                DataType::MacAddress,
+                "de:cd:aa:97:25:5a",
+            ),
+            (
+                "MACDE-CD-AA-97-25-5A",
+                DataType::MacAddress,
+                "DE-CD-AA-97-25-5A",
+            ),
+            ("电话010-6552 3456。", DataType::CnLandline, "010-6552 3456"),
+            ("电话010 6552 3456", DataType::CnLandline, "010 6552 3456"),
+            ("传真0755-823-4567", DataType::CnLandline, "0755-823-4567"),
+            (
+                "身份证号110105194912\n31002X，",
+                DataType::CnResidentId,
+                "110105194912\n31002X",
+            ),
+            (
+                "身份证号11010519491231\r\n002X",
+                DataType::CnResidentId,
+                "11010519491231\r\n002X",
+            ),
+        ] {
+            let f = found(text);
+            assert_eq!(f, vec![(t, want)], "{text}");
+        }
+    }
+
+    /// Addresses end after their last component, not at the end of the clause.
+    #[test]
+    fn addresses_stop_at_the_end_of_the_address() {
+        for (text, want) in [
+            (
+                "住址北京市朝阳区建国路88号3单元502室要求退还押金",
+                "北京市朝阳区建国路88号3单元502室",
+            ),
+            (
+                "家住广东省深圳市南山区科技园路1号华润大厦B座12层反映噪音问题",
+                "广东省深圳市南山区科技园路1号华润大厦B座12层",
+            ),
+            (
+                "现住址：杭州市西湖区文三路100号3幢要求更正",
+                "杭州市西湖区文三路100号3幢",
+            ),
+            ("户籍地河南省信阳市浉河区要求迁出", "河南省信阳市浉河区"),
+            (
+                "浙江省杭州市西湖区文三路100号因漏水问题投诉",
+                "浙江省杭州市西湖区文三路100号",
+            ),
+            ("住在朝阳区建国路88号院里", "朝阳区建国路88号院"),
+        ] {
+            assert_eq!(found(text), vec![(DataType::Address, want)], "{text}");
+        }
+    }
+
+    #[test]
+    fn issue16_false_alarms() {
+        for text in [
+            "金额13800138000.00元",
+            "合计0.13800138000元",
+            "版本2.10.3.145",
+            "升级到2.10.3.145版",
+            "version 2.10.3.145",
+            "发票代码044031900111",
+            "发票号码：02074865398",
+            // Two numbers on two lines that do not join into a valid ID.
+            "编号110105194912\n31002Y",
+            "共110105194912\n310021",
+        ] {
+            assert_eq!(found(text), vec![], "{text}");
+        }
+        // A dotted quad without a version cue is still an address; so is a mobile ending a
+        // sentence with a full stop.
+        assert_eq!(
+            found("登录IP 2.10.3.145"),
+            vec![(DataType::Ipv4, "2.10.3.145")]
+        );
+        assert_eq!(
+            found("电话13800138000."),
+            vec![(DataType::CnMobile, "13800138000")]
+        );
     }
 
     #[test]
