@@ -67,13 +67,22 @@ pub fn plan_table(
 
 /// The residual scan: every identifier `shuan-detect`'s text scanner finds (weak hints
 /// included: masking errs on the side of hiding) becomes `[类型]`, its type's label.
-#[derive(Default)]
 pub struct TextRedactor(TextScanner);
 
+impl Default for TextRedactor {
+    fn default() -> Self {
+        TextRedactor::new()
+    }
+}
+
 impl TextRedactor {
-    /// A redactor with a fresh scanner.
+    /// A redactor with a fresh scanner. Person names in running text are not looked
+    /// for here: the residual scan sees each kept cell alone, so a cell of a name column
+    /// that the rule set keeps on purpose (a 2级 column) would be read as a name and
+    /// hidden against the rule. Names inside free-text cells need the column's own
+    /// verdict to tell the two apart (a later change).
     pub fn new() -> Self {
-        TextRedactor(TextScanner::new())
+        TextRedactor(TextScanner::new().with_person_names(false))
     }
 }
 
