@@ -1,5 +1,7 @@
-//! Latency of `PolicyPoint::decide` for a realistic principal (3 grants over a tree of 50
-//! departments), against a bare Rust role check of the same table for comparison.
+//! Latency of `PolicyPoint::decide` for a realistic principal (3 grants over a city tree
+//! of 50 named departments padded to 20,000, `BENCH_DEPARTMENTS` to change), against a
+//! bare Rust role check of the same table for comparison. Data scopes are not expanded
+//! over the tree, so its size should not show.
 //!
 //! `cargo bench -p shuan-policy --bench decide` prints p50/p99 per kind of request (wall
 //! clock: on a shared machine, the load average printed with them matters).
@@ -10,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use shuan_policy::*;
 
-/// 1 city, 7 districts, 6 bureaus under each district (50 departments).
-fn tree() -> DepartmentTree {
+/// 1 city, 7 districts, 6 bureaus under each district (50 departments), then offices
+/// under the bureaus until the tree holds `size` departments.
+fn tree(size: usize) -> DepartmentTree {
     let mut departments = vec![("110000".to_string(), None)];
     for d in 1..=7 {
         let district = format!("1101{d:02}");
@@ -21,10 +24,21 @@ fn tree() -> DepartmentTree {
         }
     }
     assert_eq!(departments.len(), 50);
+    let bureaus: Vec<String> = departments[1..]
+        .iter()
+        .filter(|(code, _)| code.len() == 8)
+        .map(|(code, _)| code.clone())
+        .collect();
+    let mut n = 0;
+    while departments.len() < size {
+        let bureau = &bureaus[n % bureaus.len()];
+        departments.push((format!("{bureau}-{n}"), Some(bureau.clone())));
+        n += 1;
+    }
     DepartmentTree::new(departments)
 }
 
-fn principal(tree: &DepartmentTree) -> Principal {
+fn principal() -> Principal {
     let grants = [
         // A district's data steward over the district and its bureaus.
         (
@@ -50,13 +64,12 @@ fn principal(tree: &DepartmentTree) -> Principal {
         grants: grants
             .into_iter()
             .map(|(role, department, scope, elevated)| {
-                EffectiveGrant::expand(
+                EffectiveGrant::new(
                     &Grant {
                         role,
                         department: department.into(),
                         scope,
                     },
-                    tree,
                     elevated,
                 )
             })
@@ -93,7 +106,7 @@ fn rust_allows(p: &Principal, action: Action, r: &Resource) -> bool {
         actions(g.role).contains(&action)
             && match &r.department {
                 Some(d) => {
-                    g.departments.contains(d)
+                    g.reaches(d, &r.ancestors)
                         || (g.self_only && r.owner.as_deref() == Some(&p.username))
                 }
                 None => true,
@@ -101,12 +114,13 @@ fn rust_allows(p: &Principal, action: Action, r: &Resource) -> bool {
     })
 }
 
-fn resource(kind: &str, department: &str) -> Resource {
+fn resource(tree: &DepartmentTree, kind: &str, department: &str) -> Resource {
     Resource {
         kind: kind.into(),
         id: "42".into(),
         department: Some(department.into()),
         owner: Some("li.si".into()),
+        ancestors: tree.ancestors(department),
     }
 }
 
@@ -134,34 +148,39 @@ fn measure(rounds: usize, mut f: impl FnMut()) -> Stats {
 }
 
 fn main() {
-    let tree = tree();
+    let size: usize = std::env::var("BENCH_DEPARTMENTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000)
+        .max(50);
+    let tree = tree(size);
     let point = PolicyPoint::new(&[]).expect("default policies");
-    let p = principal(&tree);
+    let p = principal();
     let cases = [
         (
             "allowed: scan.run in the steward's district",
             Action::ScanRun,
-            resource("source", "11010302"),
+            resource(&tree, "source", "11010302"),
         ),
         (
-            "allowed: catalogue.read, 50-department scope",
+            "allowed: catalogue.read, the all scope",
             Action::CatalogueRead,
-            resource("catalogue", "11010705"),
+            resource(&tree, "catalogue", "11010705"),
         ),
         (
             "denied: scan.run outside the scope (2 passes)",
             Action::ScanRun,
-            resource("source", "11010601"),
+            resource(&tree, "source", "11010601"),
         ),
         (
             "denied: user.create, no role has it (2 passes)",
             Action::UserCreate,
-            resource("user", "110103"),
+            resource(&tree, "user", "110103"),
         ),
         (
             "via elevation: elevation.decide (2 passes)",
             Action::ElevationDecide,
-            resource("elevation", "11010501"),
+            resource(&tree, "elevation", "11010501"),
         ),
     ];
     let rounds = 20_000;
@@ -178,8 +197,9 @@ fn main() {
         return;
     }
     println!(
-        "decide(): principal with 3 grants (one elevated) over a tree of 50 departments; \
+        "decide(): principal with 3 grants (one elevated) over a tree of {} departments; \
          {rounds} calls per line; load average {}",
+        tree.departments().len(),
         std::fs::read_to_string("/proc/loadavg")
             .unwrap_or_default()
             .trim()
@@ -214,7 +234,7 @@ fn main() {
             ..p.clone()
         })
         .collect();
-    let r = resource("catalogue", "11010705");
+    let r = resource(&tree, "catalogue", "11010705");
     let mut next = fresh.iter().cycle();
     let cold = measure(rounds, || {
         let who = next.next().expect("cycle");

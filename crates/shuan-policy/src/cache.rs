@@ -44,6 +44,8 @@ impl UserKey<'_> {
             g.role.hash(&mut h);
             g.department.hash(&mut h);
             g.departments.hash(&mut h);
+            g.subtrees.hash(&mut h);
+            g.all.hash(&mut h);
             g.self_only.hash(&mut h);
             g.elevated.hash(&mut h);
         }

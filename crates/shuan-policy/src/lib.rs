@@ -1,5 +1,5 @@
 //! The platform's single policy decision point (策略决策点): given who asks (an account
-//! with its grants, data scopes already expanded over the department tree), what for (an
+//! with its grants and their data scopes), what for (an
 //! [`Action`]) and on what (a [`Resource`]), it answers allow or deny with the policies
 //! that decided and an explanation in Chinese and English. Roles, data scopes,
 //! separation of duties (三员分立, R-12), least privilege and approved elevations
@@ -19,16 +19,24 @@
 //! - `User::"<username>"` (the principal) with `department: Department`, `vendor: Bool`,
 //!   `roles: Set<String>` (the role ids held), `self_only_roles: Set<String>` (roles held
 //!   with the 仅本人数据 scope), and for each role held an attribute
-//!   `scope_<role>: Set<Department>`: the union of the departments its grants reach.
+//!   `scope_<role>: Set<Department>`: what its grants reach, never expanded over the
+//!   tree — a department reached exactly (自定, 本部门), the marker `"<code>/*"` for a
+//!   department and everything below it (本部门及以下), the marker `"*"` for 全部.
 //! - `Resource::"<kind>:<id>"` with `kind`, `id`, and the optional `department:
-//!   Department` and `owner: User`.
+//!   Department` and `owner: User`. The resource's `Department` entity has as parents
+//!   the markers `"<d>/*"` of itself and of each of its ancestors
+//!   ([`Resource::ancestors`], looked up by the caller only when
+//!   [`Principal::needs_ancestors`]), and `"*"`; so `resource.department in
+//!   principal.scope_<role>` holds exactly when the scope reaches the department
+//!   ([`EffectiveGrant::reaches`] says the same in Rust; the tests compare them). A
+//!   decision costs the same with ten departments or twenty thousand.
 //! - `Action::"<id>"` ([`Action::id`]), member of `Action::"read_only"` (exactly the
 //!   actions with [`Action::is_read`]) or else of `Action::"changes"`, and of
 //!   `Action::"governance"` for users, grants, policies, settings, keys and audit.
 //!
 //! The context is `{ elevated: Bool }`. One `permit` per role (`@id("role.<role>")`)
 //! lists that role's actions; it allows a resource with a department only when
-//! `scope_<role>` contains that department (or the role is self-only and the resource's
+//! `scope_<role>` reaches that department (or the role is self-only and the resource's
 //! owner is the principal), and a resource without a department on the role alone.
 //! `own.elevation` lets anyone request and read their own elevations. Three `forbid`s,
 //! which no grant or custom policy can override: a vendor's account never performs a

@@ -87,6 +87,26 @@ pub struct Principal {
     pub grants: Vec<EffectiveGrant>,
 }
 
+impl Principal {
+    /// Whether a decision for this principal reads the resource's ancestors: only a
+    /// 本部门及以下 scope does, so the caller can skip looking them up otherwise.
+    pub fn needs_ancestors(&self) -> bool {
+        self.grants.iter().any(EffectiveGrant::needs_ancestors)
+    }
+}
+
+/// The id of the marker that a 本部门及以下 scope anchored at `code` puts in a scope set.
+fn subtree_marker(code: &str) -> String {
+    format!("{code}{SUBTREE_SUFFIX}")
+}
+
+/// Appended to a department code for its subtree marker. Department codes never hold
+/// `/` (the server accepts letters, digits, `_ . -`).
+const SUBTREE_SUFFIX: &str = "/*";
+
+/// The id of the marker of the 全部 scope.
+const ALL_MARKER: &str = "*";
+
 /// What the action is done to.
 #[derive(Debug, Clone, Default)]
 pub struct Resource {
@@ -100,6 +120,10 @@ pub struct Resource {
     pub department: Option<String>,
     /// The account it belongs to (the requester of an elevation, a session's user …).
     pub owner: Option<String>,
+    /// The departments above `department`, nearest first. Needed only when the
+    /// principal holds a 本部门及以下 scope ([`Principal::needs_ancestors`]); without
+    /// them such a scope reaches only its own department, never more.
+    pub ancestors: Vec<String>,
 }
 
 /// One question to the policy point.
@@ -151,8 +175,7 @@ struct Inner {
     slices: Vec<PolicySet>,
     /// Per [`Action::index`], per role (in [`Role::ALL`] order): whether any policy of the
     /// slice names that role's `scope_<role>` attribute. An attribute no policy names
-    /// cannot change a decision, so it is not built (the 50-department sets are most of
-    /// the cost of a request).
+    /// cannot change a decision, so it is not built (each is a set Cedar evaluates).
     scopes_read: Vec<[bool; 8]>,
     /// Per [`Action::index`]: whether a condition of the slice reads `action` (e.g.
     /// `action in Action::"read_only"`); only then does the request carry the action's
@@ -422,8 +445,11 @@ impl PolicyPoint {
         )
         .map_err(|e| format!("请求无法构造 (the request could not be built): {e}"))?;
         let action = inner.reads_action[request.action.index()].then_some(action);
+        let department = self.department_entity(request.resource);
         let entities = Entities::from_entities(
-            [Some(user), Some(resource), action].into_iter().flatten(),
+            [Some(user), Some(resource), action, department]
+                .into_iter()
+                .flatten(),
             None,
         )
         .map_err(|e| format!("实体无法构造 (the entities could not be built): {e}"))?;
@@ -498,6 +524,24 @@ impl PolicyPoint {
         Ok((user, resource, action))
     }
 
+    /// The resource's department with its reach markers as parents: `"<d>/*"` for it and
+    /// each ancestor, and `"*"` — what makes `resource.department in scope` true for a
+    /// scope reaching it. The parents are listed in full, so Cedar's transitive closure
+    /// has nothing to walk.
+    fn department_entity(&self, resource: &Resource) -> Option<Entity> {
+        let inner = &*self.inner;
+        let code = resource.department.as_deref()?;
+        let uid = |id: String| {
+            EntityUid::from_type_name_and_id(inner.department_type.clone(), EntityId::new(id))
+        };
+        let parents: std::collections::HashSet<EntityUid> = std::iter::once(code)
+            .chain(resource.ancestors.iter().map(String::as_str))
+            .map(|d| uid(subtree_marker(d)))
+            .chain(std::iter::once(uid(ALL_MARKER.to_string())))
+            .collect();
+        Some(Entity::new_no_attrs(uid(code.to_string()), parents))
+    }
+
     /// The principal's entity: its department, vendor flag, roles and self-only roles held
     /// in the grants considered, and `scope_<role>` for each role held whose attribute a
     /// policy of the slice names.
@@ -540,9 +584,16 @@ impl PolicyPoint {
             if !scopes_read[i] {
                 continue;
             }
-            let reached = grants()
-                .filter(|g| g.role == role)
-                .flat_map(|g| g.departments.iter())
+            let mut reached: BTreeSet<String> = BTreeSet::new();
+            for g in grants().filter(|g| g.role == role) {
+                if g.all {
+                    reached.insert(ALL_MARKER.to_string());
+                }
+                reached.extend(g.departments.iter().cloned());
+                reached.extend(g.subtrees.iter().map(|d| subtree_marker(d)));
+            }
+            let reached = reached
+                .iter()
                 .map(|d| RestrictedExpression::new_entity_uid(department(d)));
             attrs.push((
                 scope_attribute(role).to_string(),
@@ -582,6 +633,7 @@ impl PolicyPoint {
             id: PROBE.to_string(),
             department: None,
             owner: None,
+            ancestors: Vec::new(),
         };
         let reached = Resource {
             department: Some(PROBE.to_string()),
@@ -602,6 +654,8 @@ impl PolicyPoint {
                                 role,
                                 department: PROBE.to_string(),
                                 departments: BTreeSet::from([PROBE.to_string()]),
+                                subtrees: BTreeSet::new(),
+                                all: false,
                                 self_only: false,
                                 elevated: false,
                             }],
@@ -794,7 +848,14 @@ impl PolicyPoint {
             Some(schema),
         )
         .map_err(|e| e.to_string())?;
-        Entities::from_entities([user, resource], Some(schema)).map_err(|e| e.to_string())?;
+        let department = self.department_entity(request.resource);
+        Entities::from_entities(
+            [Some(user), Some(resource), department]
+                .into_iter()
+                .flatten(),
+            Some(schema),
+        )
+        .map_err(|e| e.to_string())?;
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ use shuan_access::{DataScope, Grant, Role};
 pub struct DepartmentTree {
     departments: BTreeSet<String>,
     children: BTreeMap<String, Vec<String>>,
+    parents: BTreeMap<String, String>,
 }
 
 impl DepartmentTree {
@@ -19,7 +20,11 @@ impl DepartmentTree {
         for (code, parent) in departments {
             if let Some(parent) = parent {
                 if parent != code {
-                    tree.children.entry(parent).or_default().push(code.clone());
+                    tree.children
+                        .entry(parent.clone())
+                        .or_default()
+                        .push(code.clone());
+                    tree.parents.insert(code.clone(), parent);
                 }
             }
             tree.departments.insert(code);
@@ -35,6 +40,21 @@ impl DepartmentTree {
     /// Every department of the tree.
     pub fn departments(&self) -> &BTreeSet<String> {
         &self.departments
+    }
+
+    /// The departments above `code`, nearest first (empty for a top-level department or
+    /// one not in the tree). A cycle in bad data ends the walk.
+    pub fn ancestors(&self, code: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut next = self.parents.get(code);
+        while let Some(parent) = next {
+            if parent == code || out.contains(parent) {
+                break;
+            }
+            out.push(parent.clone());
+            next = self.parents.get(parent.as_str());
+        }
+        out
     }
 
     /// `code` and every department below it (just `code` for a department with no
@@ -53,16 +73,26 @@ impl DepartmentTree {
     }
 }
 
-/// A grant as the policy sees it: role, the departments its data scope reaches
-/// (expanded), self-only.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A grant as the policy sees it: role, the data scope's reach, self-only.
+///
+/// The reach is not expanded over the department tree: 全部 is a flag and 本部门及以下 an
+/// anchor department, so a grant costs the same with 10 departments or 20,000. The tree
+/// enters a decision only through the resource's department and its ancestors
+/// ([`Resource::ancestors`](crate::Resource::ancestors)), and only when the principal
+/// holds an anchored scope.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EffectiveGrant {
     /// The role.
     pub role: Role,
     /// The department the grant was made in.
     pub department: String,
-    /// Every department the data scope reaches.
+    /// Departments the data scope reaches exactly (自定数据 / 本部门数据).
     pub departments: BTreeSet<String>,
+    /// Departments the data scope reaches together with every department below them
+    /// (本部门及以下数据).
+    pub subtrees: BTreeSet<String>,
+    /// The data scope reaches every department (全部数据).
+    pub all: bool,
     /// The 仅本人数据 scope: reaches only resources the principal owns.
     pub self_only: bool,
     /// Comes from an approved elevation, not from the account's standing grants.
@@ -70,24 +100,47 @@ pub struct EffectiveGrant {
 }
 
 impl EffectiveGrant {
-    /// Expands a stored grant's scope over the tree: All → every department; Chosen →
-    /// those; OwnDepartment → {department}; OwnDepartmentAndBelow → subtree(department);
-    /// SelfOnly → {} with self_only.
-    pub fn expand(grant: &Grant, tree: &DepartmentTree, elevated: bool) -> EffectiveGrant {
-        let (departments, self_only) = match &grant.scope {
-            DataScope::All => (tree.departments.clone(), false),
-            DataScope::Chosen(chosen) => (chosen.clone(), false),
-            DataScope::OwnDepartment => (BTreeSet::from([grant.department.clone()]), false),
-            DataScope::OwnDepartmentAndBelow => (tree.subtree(&grant.department), false),
-            DataScope::SelfOnly => (BTreeSet::new(), true),
-        };
-        EffectiveGrant {
+    /// The grant as the policy sees it: All → `all`; Chosen → those departments;
+    /// OwnDepartment → {department}; OwnDepartmentAndBelow → the subtree anchored at the
+    /// department; SelfOnly → nothing but `self_only`.
+    pub fn new(grant: &Grant, elevated: bool) -> EffectiveGrant {
+        let mut out = EffectiveGrant {
             role: grant.role,
             department: grant.department.clone(),
-            departments,
-            self_only,
+            departments: BTreeSet::new(),
+            subtrees: BTreeSet::new(),
+            all: false,
+            self_only: false,
             elevated,
+        };
+        match &grant.scope {
+            DataScope::All => out.all = true,
+            DataScope::Chosen(chosen) => out.departments = chosen.clone(),
+            DataScope::OwnDepartment => {
+                out.departments.insert(grant.department.clone());
+            }
+            DataScope::OwnDepartmentAndBelow => {
+                out.subtrees.insert(grant.department.clone());
+            }
+            DataScope::SelfOnly => out.self_only = true,
         }
+        out
+    }
+
+    /// Whether the data scope reaches `department`, whose ancestors (nearest first) are
+    /// `ancestors`. The plain-Rust statement of what the policies decide through Cedar's
+    /// entity hierarchy; tests compare the two.
+    pub fn reaches(&self, department: &str, ancestors: &[String]) -> bool {
+        self.all
+            || self.departments.contains(department)
+            || self.subtrees.contains(department)
+            || ancestors.iter().any(|a| self.subtrees.contains(a))
+    }
+
+    /// Whether deciding for this grant needs the resource's ancestors (only an anchored
+    /// scope does).
+    pub fn needs_ancestors(&self) -> bool {
+        !self.subtrees.is_empty()
     }
 }
 
@@ -126,26 +179,56 @@ mod tests {
     }
 
     #[test]
-    fn every_scope_expands() {
+    fn ancestors_walk_up_and_stop_at_cycles() {
+        let t = tree();
+        assert_eq!(t.ancestors("110101"), ["110100", "110000"]);
+        assert!(t.ancestors("110000").is_empty());
+        assert!(t.ancestors("130000").is_empty(), "unknown: no ancestors");
+        assert_eq!(t.ancestors("990001"), ["990002"]);
+    }
+
+    /// `reaches` with ancestors from the tree agrees with the scope expanded over the
+    /// tree (the definition of the five data scopes) for every department of the tree.
+    #[test]
+    fn every_scope_reaches_what_its_expansion_holds() {
         let t = tree();
         let grant = |scope| Grant {
             role: Role::DataSteward,
             department: "110100".into(),
             scope,
         };
-        let e = |scope| EffectiveGrant::expand(&grant(scope), &t, false);
-        assert_eq!(e(DataScope::All).departments, t.departments().clone());
-        assert_eq!(
-            e(DataScope::Chosen(set(&["120000"]))).departments,
-            set(&["120000"])
+        let expanded = |scope: &DataScope| -> BTreeSet<String> {
+            match scope {
+                DataScope::All => t.departments().clone(),
+                DataScope::Chosen(c) => c.clone(),
+                DataScope::OwnDepartment => set(&["110100"]),
+                DataScope::OwnDepartmentAndBelow => t.subtree("110100"),
+                DataScope::SelfOnly => BTreeSet::new(),
+            }
+        };
+        for scope in [
+            DataScope::All,
+            DataScope::Chosen(set(&["120000", "110101"])),
+            DataScope::OwnDepartment,
+            DataScope::OwnDepartmentAndBelow,
+            DataScope::SelfOnly,
+        ] {
+            let g = EffectiveGrant::new(&grant(scope.clone()), false);
+            let want = expanded(&scope);
+            for d in t.departments() {
+                assert_eq!(
+                    g.reaches(d, &t.ancestors(d)),
+                    want.contains(d),
+                    "{scope:?} at {d}"
+                );
+            }
+        }
+        let own = EffectiveGrant::new(&grant(DataScope::SelfOnly), false);
+        assert!(own.self_only && !own.all && own.departments.is_empty());
+        assert!(EffectiveGrant::new(&grant(DataScope::OwnDepartment), true).elevated);
+        assert!(
+            EffectiveGrant::new(&grant(DataScope::OwnDepartmentAndBelow), false).needs_ancestors()
         );
-        assert_eq!(e(DataScope::OwnDepartment).departments, set(&["110100"]));
-        assert_eq!(
-            e(DataScope::OwnDepartmentAndBelow).departments,
-            set(&["110100", "110101", "110102"])
-        );
-        let own = e(DataScope::SelfOnly);
-        assert!(own.self_only && own.departments.is_empty() && !own.elevated);
-        assert!(EffectiveGrant::expand(&grant(DataScope::OwnDepartment), &t, true).elevated);
+        assert!(!EffectiveGrant::new(&grant(DataScope::All), false).needs_ancestors());
     }
 }

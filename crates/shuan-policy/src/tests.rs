@@ -93,6 +93,8 @@ fn the_entities_decide_builds_conform_to_the_schema() {
         role,
         department: "110100".into(),
         departments: departments.iter().map(|d| d.to_string()).collect(),
+        subtrees: departments.iter().map(|d| d.to_string()).collect(),
+        all: elevated,
         self_only,
         elevated,
     };
@@ -121,6 +123,7 @@ fn the_entities_decide_builds_conform_to_the_schema() {
             id: "7".into(),
             department: Some("110101".into()),
             owner: Some("zhang.san".into()),
+            ancestors: vec!["110100".into(), "110000".into()],
         },
     ];
     for principal in &principals {
@@ -158,6 +161,8 @@ fn the_principal_cache_never_answers_for_other_grants() {
         role: Role::DataSteward,
         department: "110100".into(),
         departments: departments.iter().map(|d| d.to_string()).collect(),
+        subtrees: BTreeSet::new(),
+        all: false,
         self_only: false,
         elevated: false,
     };
@@ -172,6 +177,7 @@ fn the_principal_cache_never_answers_for_other_grants() {
         id: "1".into(),
         department: Some("120000".into()),
         owner: None,
+        ancestors: vec![],
     };
     let ask = |who: &Principal| {
         p.decide(&AccessRequest {

@@ -130,6 +130,8 @@ fn grant(role: Role, departments: &[&str]) -> EffectiveGrant {
         role,
         department: IN.into(),
         departments: departments.iter().map(|d| d.to_string()).collect(),
+        subtrees: BTreeSet::new(),
+        all: false,
         self_only: false,
         elevated: false,
     }
@@ -150,6 +152,16 @@ fn resource(kind: &str, department: Option<&str>, owner: Option<&str>) -> Resour
         id: "1".into(),
         department: department.map(str::to_string),
         owner: owner.map(str::to_string),
+        ancestors: department.map(ancestors_of).unwrap_or_default(),
+    }
+}
+
+/// The test tree: 110000 ⊃ 110100 ⊃ IN; OUT and 130000 stand alone.
+fn ancestors_of(department: &str) -> Vec<String> {
+    match department {
+        IN => vec!["110100".into(), "110000".into()],
+        "110100" => vec!["110000".into()],
+        _ => vec![],
     }
 }
 
@@ -590,57 +602,61 @@ fn an_evaluation_error_never_allows() {
 }
 
 #[test]
-fn department_tree_scopes_expand_into_decisions() {
+fn department_tree_scopes_reach_into_decisions() {
     let tree = DepartmentTree::new([
         ("110000".to_string(), None),
         ("110100".to_string(), Some("110000".to_string())),
         (IN.to_string(), Some("110100".to_string())),
         (OUT.to_string(), None),
     ]);
-    let below = EffectiveGrant::expand(
+    let at = |d: &str| Resource {
+        ancestors: tree.ancestors(d),
+        ..resource("s", Some(d), None)
+    };
+    let below = EffectiveGrant::new(
         &Grant {
             role: Role::DataSteward,
             department: "110100".into(),
             scope: DataScope::OwnDepartmentAndBelow,
         },
-        &tree,
         false,
-    );
-    assert_eq!(
-        below.departments,
-        BTreeSet::from(["110100".to_string(), IN.to_string()])
     );
     let point = point();
     let steward = principal("s", false, vec![below]);
-    assert!(
-        decide(
-            &point,
-            &steward,
-            Action::ScanRun,
-            &resource("s", Some(IN), None)
-        )
-        .allowed
-    );
-    assert!(
-        !decide(
-            &point,
-            &steward,
-            Action::ScanRun,
-            &resource("s", Some("110000"), None)
-        )
-        .allowed
-    );
-    let all = EffectiveGrant::expand(
+    for (d, reached) in [
+        ("110100", true),
+        (IN, true),
+        ("110000", false),
+        (OUT, false),
+    ] {
+        assert_eq!(
+            decide(&point, &steward, Action::ScanRun, &at(d)).allowed,
+            reached,
+            "{d}"
+        );
+    }
+    // Without its ancestors, a resource below the anchor is not reached: a caller that
+    // forgets them denies, never allows more.
+    let bare = Resource {
+        ancestors: vec![],
+        ..at(IN)
+    };
+    assert!(!decide(&point, &steward, Action::ScanRun, &bare).allowed);
+    let all = EffectiveGrant::new(
         &Grant {
             role: Role::Supervisor,
             department: "110000".into(),
             scope: DataScope::All,
         },
-        &tree,
         false,
     );
     let supervisor = principal("sup", false, vec![all]);
-    for d in tree.departments() {
+    for d in tree
+        .departments()
+        .iter()
+        .map(String::as_str)
+        .chain(["not-in-tree"])
+    {
         let r = resource("inventory", Some(d), None);
         assert!(decide(&point, &supervisor, Action::InventoryRead, &r).allowed);
         assert!(!decide(&point, &supervisor, Action::ScanRun, &r).allowed);
@@ -677,7 +693,7 @@ proptest! {
     ) {
         let point = point();
         let p = Principal { username: username.clone(), department, vendor, grants: vec![] };
-        let r = Resource { kind, id, department: resource_department, owner: owner.clone() };
+        let r = Resource { kind, id, department: resource_department, owner: owner.clone(), ancestors: vec![] };
         let d = decide(&point, &p, action, &r);
         let own = owner.as_deref() == Some(username.as_str());
         let expected = own && matches!(action, Action::ElevationRequest | Action::ElevationRead);
@@ -706,7 +722,13 @@ fn oracle(p: &Principal, action: Action, r: &Resource) -> (bool, bool) {
                 permitted(g.role, action)
                     && match &r.department {
                         None => true,
-                        Some(d) => g.departments.contains(d) || (g.self_only && own),
+                        Some(d) => {
+                            g.all
+                                || g.departments.contains(d)
+                                || g.subtrees.contains(d)
+                                || r.ancestors.iter().any(|a| g.subtrees.contains(a))
+                                || (g.self_only && own)
+                        }
                     }
             });
         permitted && !forbidden
@@ -724,25 +746,45 @@ fn oracle(p: &Principal, action: Action, r: &Resource) -> (bool, bool) {
 }
 
 fn any_grant() -> impl Strategy<Value = EffectiveGrant> {
-    let departments =
-        proptest::collection::btree_set(prop_oneof![Just(IN), Just(OUT), Just("130000")], 0..3);
+    let some_departments = || {
+        proptest::collection::btree_set(
+            prop_oneof![
+                Just(IN),
+                Just(OUT),
+                Just("130000"),
+                Just("110100"),
+                Just("110000")
+            ],
+            0..3,
+        )
+    };
     (
         0..Role::ALL.len(),
-        departments,
+        some_departments(),
+        some_departments(),
+        proptest::bool::weighted(0.15),
         any::<bool>(),
         proptest::bool::weighted(0.3),
     )
-        .prop_map(|(role, departments, self_only, elevated)| EffectiveGrant {
-            role: Role::ALL[role],
-            department: IN.into(),
-            departments: if self_only {
-                BTreeSet::new()
-            } else {
-                departments.into_iter().map(str::to_string).collect()
+        .prop_map(
+            |(role, departments, subtrees, all, self_only, elevated)| EffectiveGrant {
+                role: Role::ALL[role],
+                department: IN.into(),
+                departments: if self_only {
+                    BTreeSet::new()
+                } else {
+                    departments.into_iter().map(str::to_string).collect()
+                },
+                subtrees: if self_only {
+                    BTreeSet::new()
+                } else {
+                    subtrees.into_iter().map(str::to_string).collect()
+                },
+                all: all && !self_only,
+                self_only,
+                elevated,
             },
-            self_only,
-            elevated,
-        })
+        )
 }
 
 proptest! {
@@ -757,7 +799,9 @@ proptest! {
         vendor in proptest::bool::weighted(0.2),
         grants in proptest::collection::vec(any_grant(), 0..4),
         action in any_action(),
-        department in proptest::option::of(prop_oneof![Just(IN), Just(OUT), Just("130000")]),
+        department in proptest::option::of(
+            prop_oneof![Just(IN), Just(OUT), Just("130000"), Just("110100"), Just("110000")]
+        ),
         owner in proptest::option::of(prop_oneof![Just("zhang.san"), Just("li.si")]),
     ) {
         let p = Principal {

@@ -22,7 +22,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use shuan_access::{DataScope, Grant, Role};
 use shuan_ledger::{Actor, ActorKind, Event, Outcome};
-use shuan_policy::{AccessRequest, Action, DepartmentTree, EffectiveGrant, Principal, Resource};
+use shuan_policy::{AccessRequest, Action, EffectiveGrant, Principal, Resource};
 use shuan_server::auth::{request_token, token_hash};
 use shuan_server::init::{initialise, InitOptions};
 use shuan_server::{ServerConfig, Settings};
@@ -303,19 +303,16 @@ async fn main() {
     );
 
     // The Cedar decision alone.
-    let departments = store.departments().unwrap();
-    let tree = DepartmentTree::new(departments.into_iter().map(|d| (d.code, d.parent)));
     let principal = Principal {
         username: "bench".into(),
         department: "ROOT".into(),
         vendor: false,
-        grants: vec![EffectiveGrant::expand(
+        grants: vec![EffectiveGrant::new(
             &Grant {
                 role: Role::SystemAdmin,
                 department: "ROOT".into(),
                 scope: DataScope::All,
             },
-            &tree,
             false,
         )],
     };
@@ -324,6 +321,7 @@ async fn main() {
         id: "X".into(),
         department: Some("ROOT".into()),
         owner: None,
+        ancestors: Vec::new(),
     };
     let point = server.platform.policy();
     let mut lat = Vec::with_capacity(20_000);

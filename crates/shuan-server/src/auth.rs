@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use shuan_access::{Grant, Role};
 use shuan_ledger::{Actor, ActorKind, Outcome, Seq};
 use shuan_policy::{AccessRequest, Action, DepartmentTree, EffectiveGrant, Principal, Resource};
-use shuan_store::platform::{ApiKey, Session, User};
+use shuan_store::platform::{ApiKey, PlatformStore, PlatformStoreError, Session, User};
 
 use crate::error::ApiError;
 use crate::state::{now, Platform, RequestMeta};
@@ -168,7 +168,6 @@ impl FromRequestParts<Arc<Platform>> for AnyCaller {
                 let id = key.id.clone();
                 platform.db(move |s| s.touch_api_key(&id, now)).await?;
             }
-            let tree = department_tree(platform).await?;
             let grant = Grant {
                 role: key.role,
                 department: key.department.clone(),
@@ -178,7 +177,7 @@ impl FromRequestParts<Arc<Platform>> for AnyCaller {
                 username: format!("api_key:{}", key.id),
                 department: key.department.clone(),
                 vendor: false,
-                grants: vec![EffectiveGrant::expand(&grant, &tree, false)],
+                grants: vec![EffectiveGrant::new(&grant, false)],
             };
             let actor = Actor {
                 kind: ActorKind::System,
@@ -199,31 +198,31 @@ impl FromRequestParts<Arc<Platform>> for AnyCaller {
             return Err(ApiError::unauthenticated());
         }
         let idle = platform.settings.session_idle_secs;
-        let session = platform
-            .db(move |s| s.session_by_token(&hash, now, idle, TOUCH_AFTER_SECS))
-            .await?
-            .ok_or_else(ApiError::unauthenticated)?;
-        let username = session.username.clone();
-        let (user, grants, elevations) = platform
+        // One trip to the store for the session and everything the principal is built
+        // from (each trip is a hop to the blocking pool).
+        let found = platform
             .db(move |s| {
-                let user = s.user(&username)?;
-                let grants = s.grants(&username)?;
-                let elevations = s.active_elevations(&username, now)?;
-                Ok((user, grants, elevations))
+                let Some(session) = s.session_by_token(&hash, now, idle, TOUCH_AFTER_SECS)? else {
+                    return Ok(None);
+                };
+                let user = s.user(&session.username)?;
+                let grants = s.grants(&session.username)?;
+                let elevations = s.active_elevations(&session.username, now)?;
+                Ok(Some((session, user, grants, elevations)))
             })
             .await?;
+        let (session, user, grants, elevations) = found.ok_or_else(ApiError::unauthenticated)?;
         let user = user
             .filter(|u| !u.disabled)
             .ok_or_else(ApiError::unauthenticated)?;
-        let tree = department_tree(platform).await?;
         let mut effective: Vec<EffectiveGrant> = grants
             .iter()
-            .map(|g| EffectiveGrant::expand(&g.grant, &tree, false))
+            .map(|g| EffectiveGrant::new(&g.grant, false))
             .collect();
         effective.extend(
             elevations
                 .iter()
-                .map(|e| EffectiveGrant::expand(&e.grant, &tree, true)),
+                .map(|e| EffectiveGrant::new(&e.grant, true)),
         );
         let roles: BTreeSet<&str> = grants.iter().map(|g| g.grant.role.id()).collect();
         let actor = Actor {
@@ -277,12 +276,34 @@ impl FromRequestParts<Arc<Platform>> for Caller {
     }
 }
 
-/// The department tree (for expanding data scopes).
+/// The department tree (for the ancestors of many resources at once).
 pub async fn department_tree(platform: &Platform) -> Result<DepartmentTree, ApiError> {
     let departments = platform.db(|s| s.departments()).await?;
     Ok(DepartmentTree::new(
         departments.into_iter().map(|d| (d.code, d.parent)),
     ))
+}
+
+/// Departments deeper than this are not walked (bad data, or a tree no one would build);
+/// a scope anchored above them then does not reach them, which denies, never allows.
+const MAX_DEPTH: usize = 64;
+
+/// The departments above `code`, nearest first, read parent by parent in one store call
+/// (a few indexed reads: trees are shallow). A cycle in bad data ends the walk.
+pub fn department_ancestors(
+    store: &dyn PlatformStore,
+    code: &str,
+) -> Result<Vec<String>, PlatformStoreError> {
+    let mut out: Vec<String> = Vec::new();
+    let mut next = store.department(code)?.and_then(|d| d.parent);
+    while let Some(parent) = next {
+        if parent == code || out.contains(&parent) || out.len() >= MAX_DEPTH {
+            break;
+        }
+        next = store.department(&parent)?.and_then(|d| d.parent);
+        out.push(parent);
+    }
+    Ok(out)
 }
 
 /// A request the policy allowed, recorded in the ledger.
@@ -307,6 +328,14 @@ impl Platform {
         resource: &Resource,
         mut details: Map<String, Value>,
     ) -> Result<Authorized, ApiError> {
+        let mut resource = std::borrow::Cow::Borrowed(resource);
+        if let Some(code) = resource.department.clone() {
+            if caller.principal.needs_ancestors() && resource.ancestors.is_empty() {
+                let ancestors = self.db(move |s| department_ancestors(s, &code)).await?;
+                resource.to_mut().ancestors = ancestors;
+            }
+        }
+        let resource = resource.as_ref();
         let decision = self.policy().decide(&AccessRequest {
             principal: &caller.principal,
             action,
@@ -354,15 +383,39 @@ impl Platform {
     }
 
     /// Whether the policy would allow it, without recording (for filtering lists that
-    /// were already authorized as a whole).
-    pub fn allows(&self, caller: &Caller, action: Action, resource: &Resource) -> bool {
+    /// were already authorized as a whole). `tree` gives the resource's ancestors: pass
+    /// [`Platform::tree_for`]'s.
+    pub fn allows(
+        &self,
+        caller: &Caller,
+        action: Action,
+        resource: &Resource,
+        tree: &DepartmentTree,
+    ) -> bool {
+        let mut resource = std::borrow::Cow::Borrowed(resource);
+        if let Some(code) = &resource.department {
+            if caller.principal.needs_ancestors() && resource.ancestors.is_empty() {
+                let ancestors = tree.ancestors(code);
+                resource.to_mut().ancestors = ancestors;
+            }
+        }
         self.policy()
             .decide(&AccessRequest {
                 principal: &caller.principal,
                 action,
-                resource,
+                resource: &resource,
             })
             .allowed
+    }
+
+    /// The department tree when deciding for `caller` reads resources' ancestors (a
+    /// 本部门及以下 scope), else an empty one without asking the store.
+    pub async fn tree_for(&self, caller: &Caller) -> Result<DepartmentTree, ApiError> {
+        if caller.principal.needs_ancestors() {
+            department_tree(self).await
+        } else {
+            Ok(DepartmentTree::default())
+        }
     }
 
     /// Records that an authorized action then failed (outcome `error`, same request id).
@@ -406,5 +459,6 @@ pub fn resource(kind: &str, id: &str, department: Option<&str>, owner: Option<&s
         id: id.to_string(),
         department: department.map(str::to_string),
         owner: owner.map(str::to_string),
+        ancestors: Vec::new(),
     }
 }

@@ -210,6 +210,7 @@ pub async fn list(
     )
     .await?;
     let all = p.db(move |s| s.elevations(None, status)).await?;
+    let tree = p.tree_for(&c).await?;
     let now = now();
     Ok(axum::Json(
         all.iter()
@@ -224,6 +225,7 @@ pub async fn list(
                             Some(&e.grant.department),
                             Some(&e.username),
                         ),
+                        &tree,
                     )
             })
             .map(|e| view(e, now))

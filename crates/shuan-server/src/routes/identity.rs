@@ -467,6 +467,7 @@ pub async fn list_users(
     )
     .await?;
     let (users, grants) = p.db(|s| Ok((s.users()?, s.all_grants()?))).await?;
+    let tree = p.tree_for(&c).await?;
     let out = users
         .iter()
         .filter(|u| q.department.as_ref().is_none_or(|d| &u.department == d))
@@ -475,6 +476,7 @@ pub async fn list_users(
                 &c,
                 Action::UserRead,
                 &resource("user", &u.username, Some(&u.department), Some(&u.username)),
+                &tree,
             )
         })
         .map(|u| {
