@@ -84,8 +84,31 @@ pub async fn mirror_now(p: &Platform) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Runs forever: copies records twice a second and reloads policies changed by other
-/// nodes once a second.
+/// Failed sign-ins older than the longest lockout window the settings allow (1440
+/// minutes) can never count again, whatever the window is set to later.
+const FAILURES_KEPT_SECS: i64 = 1440 * 60;
+
+/// Deletes sessions past their timeouts and failed sign-ins no window reaches. Their
+/// history is in the ledger (sign-ins, sign-outs and failures are recorded there); the
+/// tables only hold what is live.
+pub async fn purge_expired(p: &Platform) -> Result<(), ApiError> {
+    let now = crate::state::now();
+    let idle = p.settings.session_idle_secs;
+    let purged = p
+        .db(move |s| s.purge_expired(now, idle, now - FAILURES_KEPT_SECS))
+        .await?;
+    if purged.sessions + purged.failures > 0 {
+        tracing::info!(
+            sessions = purged.sessions,
+            failures = purged.failures,
+            "purged expired sessions and old failed sign-ins"
+        );
+    }
+    Ok(())
+}
+
+/// Runs forever: copies records twice a second, reloads policies changed by other nodes
+/// once a second, purges expired sessions and old failures once a minute.
 pub async fn background(p: Arc<Platform>) {
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let mut n: u64 = 0;
@@ -98,6 +121,11 @@ pub async fn background(p: Arc<Platform>) {
         if n % 2 == 0 {
             if let Err(e) = p.refresh_policies().await {
                 tracing::warn!(error = %e, "policy reload will be retried");
+            }
+        }
+        if n % 120 == 1 {
+            if let Err(e) = purge_expired(&p).await {
+                tracing::warn!(error = %e, "purge will be retried");
             }
         }
     }

@@ -152,6 +152,7 @@ contract_tests!(
     sessions_expiry_and_touch,
     session_listing_and_ending,
     login_failures,
+    purge_of_expired_sessions_and_old_failures,
     api_keys,
     settings,
     policies_and_generation,
@@ -928,6 +929,60 @@ mod contract {
         assert_eq!(s.delete_sessions_of("alice").unwrap(), 2);
         assert_eq!(s.delete_sessions_of("alice").unwrap(), 0);
         assert!(s.sessions(None, NOW, 1800).unwrap().is_empty());
+    }
+
+    /// Purging deletes exactly what `session_by_token` would no longer answer, and the
+    /// failures before the cut-off; the rest stays, so a lockout still counts.
+    pub fn purge_of_expired_sessions_and_old_failures(f: &Fixture) {
+        let s = &*f.store;
+        seed(s);
+        let idle = 1800;
+        let mut absolute = session("p1", "sp1", "alice", NOW);
+        absolute.expires_at = NOW + 100;
+        let cases = [
+            (session("p0", "sp0", "alice", NOW), true),
+            (absolute, false),
+            (session("p2", "sp2", "alice", NOW + 100 - idle), false),
+            (session("p3", "sp3", "alice", NOW + 101 - idle), true),
+        ];
+        for (session, _) in &cases {
+            s.create_session(session).unwrap();
+        }
+        for (user, at) in [
+            ("alice", NOW - 700),
+            ("alice", NOW - 600),
+            ("ghost", NOW - 599),
+        ] {
+            s.record_login_failure(user, "10.0.0.1", at).unwrap();
+        }
+        let purged = s.purge_expired(NOW + 100, idle, NOW - 599).unwrap();
+        assert_eq!(
+            purged,
+            Purged {
+                sessions: 2,
+                failures: 2
+            }
+        );
+        for (session, kept) in &cases {
+            let stored = s
+                .sessions(None, i64::MIN / 4, i64::MAX / 4)
+                .unwrap()
+                .iter()
+                .any(|x| x.id == session.id);
+            assert_eq!(stored, *kept, "{}", session.id);
+            let alive = s
+                .session_by_token(&session.token_hash, NOW + 100, idle, i64::MAX / 4)
+                .unwrap()
+                .is_some();
+            assert_eq!(alive, *kept, "purge and lookup agree on {}", session.id);
+        }
+        assert_eq!(s.failures_for_address("10.0.0.1", 0).unwrap(), 1);
+        assert_eq!(s.failures_for_user("ghost", 0).unwrap(), 1);
+        assert_eq!(
+            s.purge_expired(NOW + 100, idle, NOW - 599).unwrap(),
+            Purged::default(),
+            "nothing left to purge"
+        );
     }
 
     pub fn login_failures(f: &Fixture) {

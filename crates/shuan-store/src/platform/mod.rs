@@ -376,6 +376,15 @@ pub struct Job {
     pub updated_at: UnixTime,
 }
 
+/// What [`PlatformStore::purge_expired`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purged {
+    /// Sessions past their absolute or idle timeout.
+    pub sessions: u64,
+    /// Failed sign-ins older than the lockout window.
+    pub failures: u64,
+}
+
 /// One node's audit record copied into the shared store, as the ledger's JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MirroredRecord {
@@ -558,6 +567,16 @@ pub trait PlatformStore: Send + Sync {
     /// count for their addresses: the account's owner signing in does not lift an
     /// attacking address's lockout.
     fn clear_failures_for_user(&self, username: &str) -> Result<(), PlatformStoreError>;
+    /// Deletes sessions no longer alive at `now` (past `expires_at`, or not seen within
+    /// `idle_secs`: the rule of [`PlatformStore::session_by_token`]) and failed sign-ins
+    /// older than `failures_before`, which no lockout window reaches any more. Returns
+    /// how many of each went.
+    fn purge_expired(
+        &self,
+        now: UnixTime,
+        idle_secs: i64,
+        failures_before: UnixTime,
+    ) -> Result<Purged, PlatformStoreError>;
 
     // API keys.
     /// Stores a new key (its hash).

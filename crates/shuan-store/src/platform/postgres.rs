@@ -24,7 +24,7 @@ use super::codec::{
 };
 use super::{
     ApiKey, AuditFilter, Department, Elevation, ElevationStatus, Job, MirroredCheckpoint,
-    MirroredRecord, PlatformStore, PlatformStoreError, Session, StoredGrant, StoredPolicy,
+    MirroredRecord, PlatformStore, PlatformStoreError, Purged, Session, StoredGrant, StoredPolicy,
     TotpRecord, UnixTime, User, UserUpdate,
 };
 
@@ -1315,6 +1315,30 @@ impl PlatformStore for PgPlatform {
             )?;
             Ok(())
         })
+    }
+
+    fn purge_expired(
+        &self,
+        now: UnixTime,
+        idle_secs: i64,
+        failures_before: UnixTime,
+    ) -> Result<Purged, PlatformStoreError> {
+        // Two independent deletes: each is atomic on its own, and neither needs the other.
+        let idle = idle_secs.clamp(0, i64::MAX / 2);
+        let sessions = self.read("purge expired sessions", |db| {
+            Ok(db.execute(
+                // The negation of `session_alive`.
+                "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $1 - $2",
+                &[&now, &idle],
+            )?)
+        })?;
+        let failures = self.read("purge old failed sign-ins", |db| {
+            Ok(db.execute(
+                "DELETE FROM login_failures WHERE at < $1",
+                &[&failures_before],
+            )?)
+        })?;
+        Ok(Purged { sessions, failures })
     }
 
     fn create_api_key(&self, k: &ApiKey) -> Result<(), PlatformStoreError> {
