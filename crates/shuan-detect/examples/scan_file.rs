@@ -2,7 +2,8 @@
 //! (`type<TAB>start<TAB>end`, byte offsets in the file), like `rg -o` prints matches; a
 //! per-type summary goes to stderr. A reader thread reads 4 MiB blocks cut at a newline
 //! while the previous block is scanned (`TextScanner::scan_utf8_into`: UTF-8 checked with
-//! SIMD, then scanned on every core), so memory stays bounded whatever the file size.
+//! SIMD, then scanned on every core) and a writer thread prints the findings of the block
+//! before, so memory stays bounded whatever the file size.
 //! Used by `bench/detect-vs-ripgrep.sh`.
 //!
 //! `cargo run --release -p shuan-detect --example scan_file -- FILE [--min-confidence X]
@@ -14,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Read, Write};
 
-use shuan_detect::TextScanner;
+use shuan_detect::{Finding, TextScanner};
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,21 +46,45 @@ fn main() -> std::io::Result<()> {
         return scan_records(path, &scanner);
     }
     let file = std::fs::File::open(path)?;
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let mut findings = Vec::new();
-    // Blocks travel from the reader with their offset in the file; at most two wait.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(2);
+    // Three stages overlap: a reader thread reads blocks, this thread scans them (with the
+    // scanner's workers), a writer thread prints the findings of the block before.
+    // Blocks and findings travel with their offset in the file; at most one of each waits.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(1);
     let reader = std::thread::spawn({
         let path = path.clone();
         move || read_blocks(file, &path, &tx)
     });
+    let (out_tx, out_rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Finding>)>(1);
+    let writer = std::thread::spawn(move || write_findings(&out_rx));
     for (base, block) in rx {
+        let mut findings = Vec::new();
         if let Err(e) = scanner.scan_utf8_into(&block, &mut findings) {
             eprintln!("{path}: invalid UTF-8 at byte {}", base + e.valid_up_to());
             std::process::exit(1);
         }
+        drop(block);
+        if out_tx.send((base, findings)).is_err() {
+            break; // the writer stopped (its error is reported below)
+        }
+    }
+    drop(out_tx);
+    let counts = writer.join().expect("the writer thread does not panic")?;
+    reader.join().expect("the reader thread does not panic")?;
+    for (t, n) in counts {
+        eprintln!("{t:<20} {n}");
+    }
+    Ok(())
+}
+
+/// Prints each block's findings (`type<TAB>start<TAB>end`) as they come; returns the
+/// count per type.
+fn write_findings(
+    rx: &std::sync::mpsc::Receiver<(usize, Vec<Finding>)>,
+) -> std::io::Result<BTreeMap<&'static str, u64>> {
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for (base, findings) in rx {
         for f in &findings {
             *counts.entry(f.data_type.id()).or_default() += 1;
             writeln!(
@@ -71,12 +96,8 @@ fn main() -> std::io::Result<()> {
             )?;
         }
     }
-    reader.join().expect("the reader thread does not panic")?;
     out.flush()?;
-    for (t, n) in counts {
-        eprintln!("{t:<20} {n}");
-    }
-    Ok(())
+    Ok(counts)
 }
 
 /// Block size: a block ends at the last newline of its first 4 MiB.

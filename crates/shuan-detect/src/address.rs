@@ -68,6 +68,10 @@ const NAMED_MARKERS: &[&str] = &[
 
 static NAMED_FIRSTS: CharSet = CharSet::of_first_chars(NAMED_MARKERS);
 
+/// Named markers of a street, after which the side of the street may stand
+/// (`白沙大道西68号`).
+const STREETS: &[&str] = &["路", "街", "道", "巷", "胡同"];
+
 /// Units closing a numbered component (`3号楼`, `502室`), longest first.
 const UNIT_MARKERS: &[&str] = &[
     "号楼", "号院", "号房", "号", "室", "栋", "幢", "单元", "座", "楼", "层", "弄", "巷", "组",
@@ -119,6 +123,13 @@ fn numbered_at(text: &str, at: usize) -> Option<usize> {
     // `附1号`, `之2号`: an annex number.
     if let Some(c) = rest.chars().next().filter(|c| *c == '附' || *c == '之') {
         p += c.len_utf8();
+    }
+    // `白沙大道西68号`, `人民路东3号`: the side of a street, between the street's name and
+    // the house number.
+    if let Some(c) = rest.chars().next().filter(|c| "东西南北".contains(*c)) {
+        if STREETS.iter().any(|s| text[..at].ends_with(s)) {
+            p += c.len_utf8();
+        }
     }
     let num_start = p;
     for (n, c) in text[num_start..].chars().enumerate() {
@@ -283,6 +294,8 @@ mod tests {
             ("信阳市浉河区要求解决", "信阳市浉河区"),
             ("某某镇某某村三组的村民", "某某镇某某村三组"),
             ("人民路附1号", "人民路附1号"),
+            ("白沙大道西68号。", "白沙大道西68号"),
+            ("人民路东3号院内", "人民路东3号院"),
         ] {
             assert_eq!(end_of(text), want, "{text}");
         }

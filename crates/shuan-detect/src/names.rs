@@ -2156,50 +2156,34 @@ impl NameModel {
         // two given characters and the character after either, in tenths (integers: no
         // rounding). Most surname characters of prose end here.
         let prev = PACKED[self.class_before(b, at) & CLASS_MASK];
-        let lead = |x: u8| x.wrapping_sub(0xE4) < 6;
-        if let (Some(w), 0) = (b.get(at + 3..at + 12), f0 & F_COMPOUND) {
-            if lead(w[0]) & lead(w[3]) & lead(w[6]) {
-                // The common case: a single surname followed by three ideographs. The first
-                // given character alone rules most surname characters of prose out: one
-                // that is never in a given name (outside a form field), or one that makes
-                // an ordinary word with the surname.
-                let k = |s: &[u8]| {
-                    ((usize::from(s[0] & 0x0F) << 12)
-                        | (usize::from(s[1] & 0x3F) << 6)
-                        | usize::from(s[2] & 0x3F))
-                    .wrapping_sub(CJK_START as usize)
-                };
-                let class = |k: usize| {
-                    if k < IDEOGRAPHS {
-                        usize::from(self.ctx[k & (CTX_LEN - 1)])
-                    } else {
-                        K_OTHER
-                    }
-                };
-                let k1 = k(&w[0..3]);
-                let c1 = class(k1);
-                let field = prev >> 24 != 0;
-                let p1 = PACKED[c1 & CLASS_MASK];
-                if (p1 >> 16) as u8 as i8 == G_WEAK as i8 && !field {
-                    return false;
-                }
-                // `由吴洋警官`: a function-word surname before a surname is the function word.
-                if (f0 & F_FUNC != 0) & (c1 < 256) & (c1 as u8 & C_SURNAME != 0) {
-                    return false;
-                }
-                let surname = Surname {
-                    weight: surname_tenths(f0),
-                    word2: k1 < IDEOGRAPHS && self.words2.get(pair_slot_key(k0, Some(k1))) != 0,
-                };
-                let (c2, c3) = (class(k(&w[3..6])), class(k(&w[6..9])));
-                return reaches_packed(prev, c1, c2, c3, surname)
-                    && self.refined(b, at, at + 3, surname);
+        let (c1, l1, k1) = self.class_k_at(b, at + 3);
+        if f0 & F_COMPOUND == 0 {
+            // A single surname. The first given character alone rules most surname
+            // characters of prose out: one that is never in a given name (outside a form
+            // field), or a surname after a function-word surname (`由吴洋警官`: the
+            // function word before a name); one that makes an ordinary word with the
+            // surname costs the rest.
+            let field = prev >> 24 != 0;
+            if (PACKED[c1 & CLASS_MASK] >> 16) as u8 as i8 == G_WEAK as i8 && !field {
+                return false;
             }
+            if (f0 & F_FUNC != 0) & (c1 < 256) & (c1 as u8 & C_SURNAME != 0) {
+                return false;
+            }
+            let surname = Surname {
+                weight: surname_tenths(f0),
+                word2: k1 < IDEOGRAPHS && self.words2.get(pair_slot_key(k0, Some(k1))) != 0,
+            };
+            let (c2, l2) = self.class_at(b, at + 3 + l1);
+            let (c3, _) = self.class_at(b, at + 3 + l1 + l2);
+            return reaches_packed(prev, c1, c2, c3, surname)
+                && self.refined(b, at, at + 3, surname);
         }
-        let (c1, l1) = self.class_at(b, at + 3);
+        // The first character of a compound surname, possibly a surname of its own too (申
+        // and 申屠): both readings are bounded.
         let single = f0 & F_SINGLE != 0 && {
-            // `由吴洋警官`: a function-word surname before a surname is the function word.
-            let func_then_surname = (f0 & F_FUNC != 0) & (c1 < 256) & (c1 as u8 & C_SURNAME != 0);
+            let func_then_surname =
+                (f0 & F_FUNC != 0) & (c1 < 256) & (c1 as u8 & C_SURNAME != 0);
             let (c2, l2) = self.class_at(b, at + 3 + l1);
             let (c3, _) = self.class_at(b, at + 3 + l1 + l2);
             let surname = Surname {
@@ -2211,8 +2195,7 @@ impl NameModel {
                 && self.refined(b, at, at + 3, surname)
         };
         single
-            || (f0 & F_COMPOUND != 0
-                && c1 < 256
+            || (c1 < 256
                 && self.compound_seconds.starts(&b[at + 3..])
                 && self.compound_reaches(b, at, prev))
     }
@@ -2316,21 +2299,38 @@ impl NameModel {
     /// 0..=255: an ideograph's `ctx` byte; `K_*`: other characters).
     #[inline(always)]
     pub(crate) fn class_at(&self, b: &[u8], p: usize) -> (usize, usize) {
+        let (c, len, _) = self.class_k_at(b, p);
+        (c, len)
+    }
+
+    /// [`class_at`](Self::class_at), and the ideograph's index from U+4E00 (`usize::MAX`
+    /// for other characters).
+    #[inline(always)]
+    fn class_k_at(&self, b: &[u8], p: usize) -> (usize, usize, usize) {
         if let Some(&[c, c1, c2]) = b.get(p..p + 3) {
-            if (0xE4..=0xE9).contains(&c) {
+            if (0xE3..=0xEF).contains(&c) {
                 let cp = (u32::from(c & 0x0F) << 12)
                     | (u32::from(c1 & 0x3F) << 6)
                     | u32::from(c2 & 0x3F);
-                return match cp.checked_sub(CJK_START) {
-                    Some(k) => (usize::from(self.ctx[k as usize & (CTX_LEN - 1)]), 3),
-                    None => (K_OTHER, 3),
-                };
+                if let Some(k) = cp.checked_sub(CJK_START).filter(|&k| k <= CJK_END - CJK_START) {
+                    let k = k as usize;
+                    return (usize::from(self.ctx[k & (CTX_LEN - 1)]), 3, k);
+                }
+                // Chinese punctuation (，。、：…) and the other three-byte characters.
+                return (other_class_of(cp), 3, usize::MAX);
             }
         }
         match b.get(p) {
-            None => (K_END, 0),
-            Some(&c) if c < 0x80 => (usize::from(ASCII_CLASS[usize::from(c)]) + 256, 1),
-            Some(_) => other_class(b, p),
+            None => (K_END, 0, usize::MAX),
+            Some(&c) if c < 0x80 => (
+                usize::from(ASCII_CLASS[usize::from(c)]) + 256,
+                1,
+                usize::MAX,
+            ),
+            Some(_) => {
+                let (c, len) = other_class(b, p);
+                (c, len, usize::MAX)
+            }
         }
     }
 

@@ -2089,6 +2089,16 @@ mod tests {
                 "浙江省杭州市西湖区文三路100号",
             ),
             ("住在朝阳区建国路88号院里", "朝阳区建国路88号院"),
+            // The cue is 住所地, not 住所 (地为 was in the span).
+            (
+                "住所地为湖北省襄阳市樊城区人民路56号。",
+                "湖北省襄阳市樊城区人民路56号",
+            ),
+            // The side of the street before the house number.
+            (
+                "住广东省江门市蓬江区白沙大道西68号。",
+                "广东省江门市蓬江区白沙大道西68号",
+            ),
         ] {
             assert_eq!(found(text), vec![(DataType::Address, want)], "{text}");
         }
