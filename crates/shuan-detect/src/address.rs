@@ -71,6 +71,7 @@ static NAMED_FIRSTS: CharSet = CharSet::of_first_chars(NAMED_MARKERS);
 /// Named markers of a street, after which the side of the street may stand
 /// (`白沙大道西68号`).
 const STREETS: &[&str] = &["路", "街", "道", "巷", "胡同"];
+static SIDES: CharSet = CharSet::of_chars("东西南北");
 
 /// Units closing a numbered component (`3号楼`, `502室`), longest first.
 const UNIT_MARKERS: &[&str] = &[
@@ -126,10 +127,8 @@ fn numbered_at(text: &str, at: usize) -> Option<usize> {
     }
     // `白沙大道西68号`, `人民路东3号`: the side of a street, between the street's name and
     // the house number.
-    if let Some(c) = rest.chars().next().filter(|c| "东西南北".contains(*c)) {
-        if STREETS.iter().any(|s| text[..at].ends_with(s)) {
-            p += c.len_utf8();
-        }
+    if SIDES.starts(rest.as_bytes()) && STREETS.iter().any(|s| text[..at].ends_with(s)) {
+        p += 3;
     }
     let num_start = p;
     for (n, c) in text[num_start..].chars().enumerate() {

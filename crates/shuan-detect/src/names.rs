@@ -2157,47 +2157,45 @@ impl NameModel {
         // rounding). Most surname characters of prose end here.
         let prev = PACKED[self.class_before(b, at) & CLASS_MASK];
         let (c1, l1, k1) = self.class_k_at(b, at + 3);
-        if f0 & F_COMPOUND == 0 {
-            // A single surname. The first given character alone rules most surname
-            // characters of prose out: one that is never in a given name (outside a form
-            // field), or a surname after a function-word surname (`由吴洋警官`: the
-            // function word before a name); one that makes an ordinary word with the
-            // surname costs the rest.
-            let field = prev >> 24 != 0;
-            if (PACKED[c1 & CLASS_MASK] >> 16) as u8 as i8 == G_WEAK as i8 && !field {
-                return false;
-            }
-            if (f0 & F_FUNC != 0) & (c1 < 256) & (c1 as u8 & C_SURNAME != 0) {
-                return false;
-            }
-            let surname = Surname {
-                weight: surname_tenths(f0),
-                word2: k1 < IDEOGRAPHS && self.words2.get(pair_slot_key(k0, Some(k1))) != 0,
-            };
-            let (c2, l2) = self.class_at(b, at + 3 + l1);
-            let (c3, _) = self.class_at(b, at + 3 + l1 + l2);
-            return reaches_packed(prev, c1, c2, c3, surname)
-                && self.refined(b, at, at + 3, surname);
-        }
-        // The first character of a compound surname, possibly a surname of its own too (申
-        // and 申屠): both readings are bounded.
-        let single = f0 & F_SINGLE != 0 && {
-            let func_then_surname =
-                (f0 & F_FUNC != 0) & (c1 < 256) & (c1 as u8 & C_SURNAME != 0);
-            let (c2, l2) = self.class_at(b, at + 3 + l1);
-            let (c3, _) = self.class_at(b, at + 3 + l1 + l2);
-            let surname = Surname {
-                weight: surname_tenths(f0),
-                word2: false,
-            };
-            !func_then_surname
-                && reaches_packed(prev, c1, c2, c3, surname)
-                && self.refined(b, at, at + 3, surname)
-        };
-        single
-            || (c1 < 256
+        // A first character of a compound surname may also be a surname of its own (申 and
+        // 申屠): both readings are bounded.
+        (f0 & F_SINGLE != 0 && self.single_reaches(b, at, f0, prev, (c1, l1), (k0, k1)))
+            || (f0 & F_COMPOUND != 0
+                && c1 < 256
                 && self.compound_seconds.starts(&b[at + 3..])
                 && self.compound_reaches(b, at, prev))
+    }
+
+    /// Stage 1 and 2 for a single surname at `at` (`prev` the packed class before it, `c1`
+    /// the class and length of the first given character, `k0`, `k1` the two characters'
+    /// indexes). The first given character alone rules most surname characters of prose
+    /// out: one that is never in a given name (outside a form field), or a surname after a
+    /// function-word surname (`由吴洋警官`: the function word before a name); one that
+    /// makes an ordinary word with the surname costs the rest.
+    #[inline(always)]
+    fn single_reaches(
+        &self,
+        b: &[u8],
+        at: usize,
+        f0: u16,
+        prev: u32,
+        (c1, l1): (usize, usize),
+        (k0, k1): (usize, usize),
+    ) -> bool {
+        let field = prev >> 24 != 0;
+        if (PACKED[c1 & CLASS_MASK] >> 16) as u8 as i8 == G_WEAK as i8 && !field {
+            return false;
+        }
+        if (f0 & F_FUNC != 0) & (c1 < 256) & (c1 as u8 & C_SURNAME != 0) {
+            return false;
+        }
+        let surname = Surname {
+            weight: surname_tenths(f0),
+            word2: k1 < IDEOGRAPHS && self.words2.get(pair_slot_key(k0, Some(k1))) != 0,
+        };
+        let (c2, l2) = self.class_at(b, at + 3 + l1);
+        let (c3, _) = self.class_at(b, at + 3 + l1 + l2);
+        reaches_packed(prev, c1, c2, c3, surname) && self.refined(b, at, at + 3, surname)
     }
 
     /// Stage 1 for a given name starting at `g1`.
