@@ -55,6 +55,28 @@ impl CharSet {
         CharSet(bits)
     }
 
+    /// The first characters of those of `words` that start with an ideograph, and a mask
+    /// of the first bytes of those that start with an ASCII character (bit `c` for byte
+    /// `c`). A word starting with any other character is not allowed.
+    pub(crate) const fn of_first_chars_and_ascii(words: &[&str]) -> (CharSet, u128) {
+        let mut bits = [0u64; WORDS];
+        let mut ascii = 0u128;
+        let mut i = 0;
+        while i < words.len() {
+            let b = words[i].as_bytes();
+            if b[0] < 0x80 {
+                ascii |= 1 << b[0];
+            } else {
+                let Some(k) = cjk_index(b) else {
+                    panic!("CharSet: a word starts with neither ASCII nor a CJK ideograph");
+                };
+                bits[k / 64] |= 1 << (k % 64);
+            }
+            i += 1;
+        }
+        (CharSet(bits), ascii)
+    }
+
     /// Is the character starting `b` in the set?
     #[inline]
     pub(crate) fn starts(&self, b: &[u8]) -> bool {

@@ -2310,7 +2310,10 @@ impl NameModel {
                 let cp = (u32::from(c & 0x0F) << 12)
                     | (u32::from(c1 & 0x3F) << 6)
                     | u32::from(c2 & 0x3F);
-                if let Some(k) = cp.checked_sub(CJK_START).filter(|&k| k <= CJK_END - CJK_START) {
+                if let Some(k) = cp
+                    .checked_sub(CJK_START)
+                    .filter(|&k| k <= CJK_END - CJK_START)
+                {
                     let k = k as usize;
                     return (usize::from(self.ctx[k & (CTX_LEN - 1)]), 3, k);
                 }

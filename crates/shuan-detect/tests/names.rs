@@ -135,7 +135,10 @@ fn names_and_addresses_blind2() {
 #[test]
 fn names_and_addresses_blind3() {
     let (name_f1, addr_f1, rate) = evaluate("third blind set", BLIND3, 200, false);
-    assert!(name_f1 >= BLIND3_FLOOR.0, "blind3 person_name F1 {name_f1:.3}");
+    assert!(
+        name_f1 >= BLIND3_FLOOR.0,
+        "blind3 person_name F1 {name_f1:.3}"
+    );
     assert!(addr_f1 >= BLIND3_FLOOR.1, "blind3 address F1 {addr_f1:.3}");
     assert!(rate <= BLIND3_FLOOR.2, "blind3 name-free rate {rate:.3}");
 }
@@ -150,7 +153,10 @@ const BLIND3_FLOOR: (f64, f64, f64) = (0.92, 0.95, 0.01);
 #[test]
 fn names_and_addresses_blind4() {
     let (name_f1, addr_f1, rate) = evaluate("fourth blind set", BLIND4, 100, false);
-    assert!(name_f1 >= BLIND4_FLOOR.0, "blind4 person_name F1 {name_f1:.3}");
+    assert!(
+        name_f1 >= BLIND4_FLOOR.0,
+        "blind4 person_name F1 {name_f1:.3}"
+    );
     assert!(addr_f1 >= BLIND4_FLOOR.1, "blind4 address F1 {addr_f1:.3}");
     assert!(rate <= BLIND4_FLOOR.2, "blind4 name-free rate {rate:.3}");
 }
