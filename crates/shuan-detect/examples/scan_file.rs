@@ -48,8 +48,9 @@ fn main() -> std::io::Result<()> {
     let file = std::fs::File::open(path)?;
     // Three stages overlap: a reader thread reads blocks, this thread scans them (with the
     // scanner's workers), a writer thread prints the findings of the block before.
-    // Blocks and findings travel with their offset in the file; at most one of each waits.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(1);
+    // Blocks and findings travel with their offset in the file: the reader hands a block
+    // over when this thread takes it, one block of findings may wait for the writer.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(0);
     let reader = std::thread::spawn({
         let path = path.clone();
         move || read_blocks(file, &path, &tx)
