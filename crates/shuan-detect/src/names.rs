@@ -2189,12 +2189,26 @@ impl NameModel {
         if (f0 & F_FUNC != 0) & (c1 < 256) & (c1 as u8 & C_SURNAME != 0) {
             return false;
         }
-        let surname = Surname {
-            weight: surname_tenths(f0),
-            word2: k1 < IDEOGRAPHS && self.words2.get(pair_slot_key(k0, Some(k1))) != 0,
+        // The best any right side (3.0) and second character (1.0) could add: a function
+        // word as surname (-2.0) after a plain character needs more than there is.
+        let w1 = match i32::from((PACKED[c1 & CLASS_MASK] >> 16) as u8 as i8) {
+            G_WEAK => 1,
+            g => g,
         };
+        let left = (prev & 0xFF) as i32;
+        if left + 30 + (2 * w1).max(w1 + 10) + surname_tenths(f0) < 45 {
+            return false;
+        }
         let (c2, l2) = self.class_at(b, at + 3 + l1);
         let (c3, _) = self.class_at(b, at + 3 + l1 + l2);
+        let mut surname = Surname {
+            weight: surname_tenths(f0),
+            word2: false,
+        };
+        if !reaches_packed(prev, c1, c2, c3, surname) {
+            return false;
+        }
+        surname.word2 = k1 < IDEOGRAPHS && self.words2.get(pair_slot_key(k0, Some(k1))) != 0;
         reaches_packed(prev, c1, c2, c3, surname) && self.refined(b, at, at + 3, surname)
     }
 
