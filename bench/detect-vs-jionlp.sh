@@ -37,4 +37,5 @@ echo "JioNLP $JIONLP_VERSION, $(nproc) cores, load average $(cut -d' ' -f1 /proc
     "$TARGET/release/examples/scan_file" "$WORK/labelled.tsv" \
     "$DATA/names_addresses.tsv" "$DATA/names_addresses_holdout.tsv" \
     "$DATA/names_addresses_blind.tsv" "$DATA/names_addresses_blind2.tsv" \
+    "$DATA/names_addresses_blind3.tsv" "$DATA/names_addresses_blind4.tsv" \
     --speed "$WORK/corpus.txt" 2> >(grep -v '^#' >&2)

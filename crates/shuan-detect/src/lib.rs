@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 mod address;
+mod charset;
 mod column;
 mod lexicon;
 mod names;

@@ -150,6 +150,28 @@ proptest! {
     fn parallel_scan_of_arbitrary_text(s in any::<String>()) {
         parallel_equals_serial(&s)?;
     }
+
+    /// `scan_utf8_into` (SIMD validation) agrees with std on what is UTF-8 and where it
+    /// stops being so, and scans valid bytes as `scan_into` scans the string.
+    #[test]
+    fn scan_utf8_agrees_with_std(
+        s in any::<String>(),
+        cut in any::<prop::sample::Index>(),
+        junk in prop::collection::vec(any::<u8>(), 0..6),
+    ) {
+        let mut bytes = s.clone().into_bytes();
+        let at = cut.index(bytes.len() + 1);
+        bytes.splice(at..at, junk);
+        let mut found = vec![];
+        match (scanner().scan_utf8_into(&bytes, &mut found), std::str::from_utf8(&bytes)) {
+            (Ok(()), Ok(text)) => prop_assert_eq!(found, scanner().scan(text)),
+            (Err(e), Err(std_e)) => {
+                prop_assert_eq!(e, std_e);
+                prop_assert!(found.is_empty());
+            }
+            (mine, theirs) => prop_assert!(false, "{:?} vs std {:?}", mine, theirs.map(|_| ())),
+        }
+    }
     #[test]
     fn valid_identifiers_are_found(seed in any::<u64>(), idx in 0..corpus::TEXT_TYPES.len(), (before, after) in context()) {
         let (t, gen, _) = corpus::TEXT_TYPES[idx];
