@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -156,14 +156,14 @@ impl LockoutSetting {
 /// the account name is the associated data, so a seed cannot be moved to another account.
 pub struct SecretBox {
     data_dir: PathBuf,
-    version: u32,
-    key: Zeroizing<[u8; 16]>,
+    /// The active version and its key; replaced by [`SecretBox::reload`] after a rotation.
+    active: RwLock<(u32, Zeroizing<[u8; 16]>)>,
 }
 
 impl std::fmt::Debug for SecretBox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SecretBox")
-            .field("version", &self.version)
+            .field("version", &self.version())
             .finish_non_exhaustive()
     }
 }
@@ -171,23 +171,42 @@ impl std::fmt::Debug for SecretBox {
 impl SecretBox {
     /// Loads the active version of the secrets key from an open keyring.
     pub fn from_keyring(data_dir: &Path, keyring: &Keyring) -> Result<SecretBox, String> {
-        let (version, key) = keyring
+        let active = keyring
             .active_key(SECRETS_KEY_ID)
             .map_err(|e| format!("keyring key {SECRETS_KEY_ID}: {e}"))?;
         Ok(SecretBox {
             data_dir: data_dir.to_path_buf(),
-            version,
-            key,
+            active: RwLock::new(active),
         })
+    }
+
+    /// The version new secrets are sealed under.
+    pub fn version(&self) -> u32 {
+        self.active.read().unwrap_or_else(PoisonError::into_inner).0
+    }
+
+    /// Takes the keyring's active version of the secrets key (after a rotation), so new
+    /// secrets are sealed under it at once.
+    pub fn reload(&self, keyring: &Keyring) -> Result<(), String> {
+        let active = keyring
+            .active_key(SECRETS_KEY_ID)
+            .map_err(|e| format!("keyring key {SECRETS_KEY_ID}: {e}"))?;
+        *self.active.write().unwrap_or_else(PoisonError::into_inner) = active;
+        Ok(())
     }
 
     /// Seals `plain` for `account`.
     pub fn seal(&self, account: &str, plain: &[u8]) -> Result<Vec<u8>, ApiError> {
         let nonce: [u8; GCM_NONCE_LEN] = shuan_crypto::rand::bytes().map_err(ApiError::internal)?;
         let mut buf = plain.to_vec();
-        let tag = Sm4Gcm::new(&self.key).encrypt(&nonce, account.as_bytes(), &mut buf);
+        let (version, key) = self
+            .active
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let tag = Sm4Gcm::new(&key).encrypt(&nonce, account.as_bytes(), &mut buf);
         let mut out = Vec::with_capacity(4 + GCM_NONCE_LEN + buf.len() + GCM_TAG_LEN);
-        out.extend_from_slice(&self.version.to_be_bytes());
+        out.extend_from_slice(&version.to_be_bytes());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&buf);
         out.extend_from_slice(&tag);
@@ -205,8 +224,13 @@ impl SecretBox {
             .expect("nonce length");
         let (body, tag) =
             sealed[4 + GCM_NONCE_LEN..].split_at(sealed.len() - 4 - GCM_NONCE_LEN - GCM_TAG_LEN);
-        let key = if version == self.version {
-            self.key.clone()
+        let active = self
+            .active
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let key = if version == active.0 {
+            active.1
         } else {
             // A seed sealed under an earlier version of the key (rotated since): the
             // keyring still holds retired versions.

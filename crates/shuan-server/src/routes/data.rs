@@ -185,6 +185,10 @@ pub async fn rotate_key(
     let result = tokio::task::spawn_blocking(move || -> Result<Vec<KeyView>, ApiError> {
         let mut keyring = open_keyring(&p2)?;
         keyring.rotate(&id2).map_err(ApiError::internal)?;
+        if id2 == crate::state::SECRETS_KEY_ID {
+            // New TOTP seeds are sealed under the new version from now on.
+            p2.secrets.reload(&keyring).map_err(ApiError::internal)?;
+        }
         Ok(views(&keyring))
     })
     .await
