@@ -1,8 +1,9 @@
 //! Tamper-evident, non-repudiable audit ledger (审计日志).
 //!
 //! Owns: append-only hash-chained segment files, the SM3 Merkle tree over records,
-//! SM2-signed checkpoints, inclusion and consistency proofs, verification, query and
-//! export, retention and archiving. Group commit makes [`Ledger::append`] return only
+//! SM2-signed checkpoints, inclusion and consistency proofs, verification (of the ledger
+//! directory, and of a copy of its records held elsewhere against its checkpoints:
+//! [`verify_copy`]), query and export, retention and archiving. Group commit makes [`Ledger::append`] return only
 //! once the record is durable; any failure is an error (fail-closed).
 //! [`Ledger::append_async`] is the same for async code: its future resolves once the
 //! record is durable, and no executor thread waits for I/O meanwhile.
@@ -31,6 +32,7 @@
 
 mod canon;
 pub mod checkpoint;
+pub mod copy;
 mod error;
 pub mod hash;
 pub mod ledger;
@@ -45,6 +47,7 @@ pub mod time;
 pub mod verify;
 
 pub use checkpoint::{Checkpoint, LedgerMeta, Proof, ProofError, MIN_RETENTION_DAYS};
+pub use copy::{verify_copy, CopiedRecord, CopyFinding, CopyReport};
 pub use error::LedgerError;
 pub use ledger::{Append, Ledger, Options, Recovery};
 pub use query::Filter;

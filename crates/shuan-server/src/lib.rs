@@ -14,6 +14,7 @@
 //! node key in its own data directory and copies its records and checkpoints into the
 //! store (`mirror`), so the auditor's search covers every node.
 
+pub mod act;
 pub mod auth;
 pub mod error;
 #[doc(hidden)]

@@ -23,9 +23,7 @@ fn seed_version(t: &TestServer, username: &str) -> u32 {
 #[tokio::test(flavor = "multi_thread")]
 async fn seeds_after_a_rotation_use_the_new_version_and_old_ones_still_open() {
     let t = TestServer::start().await;
-    let (sec, sec_seed) = t
-        .activate("secadmin", &t.otp("secadmin"), true)
-        .await;
+    let (sec, sec_seed) = t.activate("secadmin", &t.otp("secadmin"), true).await;
     let before = seed_version(&t, "secadmin");
     let (s, v) = t
         .post(&sec, "/api/v1/keys/platform-secrets/rotate", json!({}))

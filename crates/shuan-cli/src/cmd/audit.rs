@@ -2,7 +2,9 @@
 //! prove, check proofs, query, export, checkpoint, archive and prune.
 //!
 //! The ledger lives in `<data dir>/audit` unless `--dir` says otherwise; checkpoints are
-//! signed with the node's SM2 key from `<data dir>/keys`.
+//! signed with the node's SM2 key from `<data dir>/keys`. `verify --store` checks instead
+//! every `shuan serve` node's records copied into the platform store against that node's
+//! signed checkpoints (copied there too).
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -103,6 +105,10 @@ pub enum AuditCommand {
         dir: DirArg,
     },
     /// Re-check the whole chain, tree and signatures; name the first bad record.
+    ///
+    /// With --store: check every node's records copied into the platform store against
+    /// that node's signed checkpoints, one result per node (exit 3 if any is invalid).
+    #[command(after_long_help = VERIFY_EXAMPLES)]
     Verify {
         #[command(flatten)]
         dir: DirArg,
@@ -112,6 +118,22 @@ pub enum AuditCommand {
         /// reveals deleted or rewritten recent records. Repeatable.
         #[arg(long, value_name = "FILE")]
         anchor: Vec<PathBuf>,
+        /// Check the copies in the platform store (sqlite:PATH or postgres://…) of every
+        /// node's records against its signed checkpoints, instead of one ledger directory.
+        /// Without a value: the data directory's platform.db.
+        #[arg(
+            long,
+            value_name = "URL",
+            num_args = 0..=1,
+            conflicts_with_all = ["dir", "anchor", "public_key"]
+        )]
+        store: Option<Option<String>>,
+        /// With --store: a node's public key, as NODE=PEM (NODE is the node's ledger id,
+        /// shown by /healthz and `shuan serve`; PEM a copy of that node's
+        /// keys/node-sm2.pub.pem kept outside the store). Repeatable. The data
+        /// directory's own node key is used for its own node.
+        #[arg(long = "node-key", value_name = "NODE=PEM", requires = "store")]
+        node_key: Vec<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = crate::output::ReportFormat::Table)]
         format: crate::output::ReportFormat,
@@ -260,10 +282,22 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Verify {
+            store: Some(store),
+            node_key,
+            format,
+            ..
+        } => verify_store(
+            ctx,
+            store.as_deref(),
+            &node_key,
+            format == crate::output::ReportFormat::Json,
+        ),
+        AuditCommand::Verify {
             dir,
             key,
             anchor,
             format,
+            ..
         } => verify(
             ctx,
             &dir,
@@ -548,6 +582,321 @@ fn verify(
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_INVALID)
+    })
+}
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  shuan audit verify                                  # this node's ledger (<data dir>/audit)
+  shuan audit verify --store                          # every node's copy in <data dir>/platform.db
+  shuan audit verify --store postgres://auditor@db.internal/shuan --node-key NODE1=node1.pub.pem --node-key NODE2=node2.pub.pem
+";
+
+/// How one node's copy in the platform store fared.
+struct NodeResult {
+    node: String,
+    /// Rows of the copy.
+    rows: usize,
+    report: shuan_ledger::CopyReport,
+    /// The node's key was known (its checkpoints' signatures were checked).
+    keyed: bool,
+}
+
+impl NodeResult {
+    fn status(&self) -> &'static str {
+        if !self.report.ok() {
+            "invalid"
+        } else if !self.keyed {
+            "unverified"
+        } else {
+            "ok"
+        }
+    }
+}
+
+/// The node keys for `--store`: the data directory's own node (if it has a ledger and a
+/// node key), then every `--node-key NODE=PEM`.
+fn node_keys(
+    ctx: &Context,
+    given: &[String],
+) -> Result<std::collections::BTreeMap<String, VerifyingKey>> {
+    let mut keys = std::collections::BTreeMap::new();
+    let own = shuan_ledger::default_dir(&ctx.data_dir);
+    let has_key = shuan_crypto::node::node_public_key_path(&ctx.data_dir).exists()
+        || shuan_crypto::node::node_key_path(&ctx.data_dir).exists();
+    if has_key && own.join(shuan_ledger::ledger::META_FILE).exists() {
+        let meta = shuan_ledger::ledger::read_meta(&own)
+            .with_context(|| format!("reading this node's ledger identity in {}", own.display()))?;
+        let key = shuan_crypto::node::load_node_public_key(&ctx.data_dir).with_context(|| {
+            format!(
+                "loading the node public key from {}",
+                ctx.data_dir.display()
+            )
+        })?;
+        keys.insert(meta.ledger_id, key);
+    }
+    for g in given {
+        let Some((node, pem)) = g.split_once('=') else {
+            bail!(
+                "--node-key {g}: write NODE=PEM (the node's ledger id, then its public key file)"
+            );
+        };
+        if node.is_empty() || pem.is_empty() {
+            bail!(
+                "--node-key {g}: write NODE=PEM (the node's ledger id, then its public key file)"
+            );
+        }
+        let text = std::fs::read_to_string(pem)
+            .with_context(|| format!("reading the public key of node {node} from {pem}"))?;
+        let key = VerifyingKey::from_public_key_pem(&text)
+            .with_context(|| format!("the public key of node {node} in {pem}"))?;
+        keys.insert(node.to_string(), key);
+    }
+    Ok(keys)
+}
+
+/// `1 record`, `2 records`.
+fn count(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// One node's copy: its records (by position) and checkpoints, read from the store and
+/// checked against each other.
+fn verify_node(
+    node: &str,
+    rows: Vec<shuan_store::platform::MirroredRecord>,
+    checkpoints: Vec<shuan_store::platform::MirroredCheckpoint>,
+    key: Option<&VerifyingKey>,
+) -> NodeResult {
+    let mut rows = rows;
+    rows.sort_by_key(|r| r.seq);
+    let mut cps = Vec::with_capacity(checkpoints.len());
+    let mut bad_checkpoint = None;
+    for c in &checkpoints {
+        match serde_json::from_str::<Checkpoint>(&c.checkpoint_json) {
+            Ok(cp) if cp.size == c.size => cps.push(cp),
+            Ok(cp) => {
+                bad_checkpoint = Some(format!(
+                    "the copy files the checkpoint of size {} under size {} (the row was edited)",
+                    cp.size, c.size
+                ));
+                break;
+            }
+            Err(e) => {
+                bad_checkpoint = Some(format!(
+                    "the copied checkpoint of size {} is not a checkpoint ({e})",
+                    c.size
+                ));
+                break;
+            }
+        }
+    }
+    let n = rows.len();
+    let report = match bad_checkpoint {
+        Some(problem) => shuan_ledger::CopyReport {
+            checkpoints: checkpoints.len(),
+            signatures_checked: key.is_some(),
+            problem: Some(shuan_ledger::CopyFinding {
+                seq: None,
+                problem,
+                ends_early: false,
+            }),
+            ..Default::default()
+        },
+        None => shuan_ledger::verify_copy(node, key, &cps, rows.into_iter().map(copied)),
+    };
+    NodeResult {
+        node: node.to_string(),
+        rows: n,
+        report,
+        keyed: key.is_some(),
+    }
+}
+
+/// A copied row as the ledger's check takes it: the record, unless the row's search
+/// columns contradict the record's JSON (someone edited one and not the other).
+fn copied(row: shuan_store::platform::MirroredRecord) -> shuan_ledger::CopiedRecord {
+    let mut c = shuan_ledger::CopiedRecord::from_json(row.seq, &row.record_json);
+    if let Ok(r) = &c.record {
+        let mut differ = Vec::new();
+        if r.actor.id != row.actor {
+            differ.push("actor");
+        }
+        if r.action != row.action {
+            differ.push("action");
+        }
+        if r.outcome.as_str() != row.outcome {
+            differ.push("outcome");
+        }
+        if r.time.micros().div_euclid(1_000_000) != row.time {
+            differ.push("time");
+        }
+        if !differ.is_empty() {
+            c.record = Err(format!(
+                "the copied row's {} disagree{} with the record it holds: the row was edited",
+                differ.join(", "),
+                if differ.len() == 1 { "s" } else { "" }
+            ));
+        }
+    }
+    c
+}
+
+fn verify_store(
+    ctx: &Context,
+    store: Option<&str>,
+    given_keys: &[String],
+    json: bool,
+) -> Result<ExitCode> {
+    use shuan_store::platform::{AuditFilter, PLATFORM_FILE};
+    let url = match store.filter(|s| !s.is_empty()) {
+        Some(u) => u.to_string(),
+        None => {
+            let p = ctx.data_dir.join(PLATFORM_FILE);
+            if !p.is_file() {
+                bail!(
+                    "no platform store at {} (give --store sqlite:PATH or --store postgres://…)",
+                    p.display()
+                );
+            }
+            format!("sqlite:{}", p.display())
+        }
+    };
+    // Opening a SQLite file that is not there would create an empty store.
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        if !Path::new(path).is_file() {
+            bail!("no platform store at {path}");
+        }
+    }
+    let keys = node_keys(ctx, given_keys)?;
+    // The URL is never shown: it may hold a password.
+    let store = shuan_store::platform::open_platform(&ctx.data_dir, Some(&url))
+        .context("opening the platform store")?;
+    let all_cps = store
+        .checkpoints(None)
+        .context("reading the copied checkpoints")?;
+    let all_rows = store
+        .audit_search(&AuditFilter::default())
+        .context("reading the copied audit records")?;
+    let mut nodes: std::collections::BTreeMap<String, (Vec<_>, Vec<_>)> = Default::default();
+    for c in all_cps {
+        nodes.entry(c.node.clone()).or_default().1.push(c);
+    }
+    for r in all_rows {
+        nodes.entry(r.node.clone()).or_default().0.push(r);
+    }
+    let mut results = Vec::new();
+    for (node, (rows, cps)) in nodes {
+        let key = keys.get(&node);
+        let mut result = verify_node(&node, rows, cps, key);
+        if result.report.problem.as_ref().is_some_and(|p| p.ends_early) {
+            // A live node copies a checkpoint up to half a second before the last records
+            // it covers: read that node once more before calling records deleted.
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            let rows = store
+                .audit_search(&AuditFilter {
+                    node: Some(node.clone()),
+                    ..AuditFilter::default()
+                })
+                .context("reading the copied audit records")?;
+            let cps = store
+                .checkpoints(Some(&node))
+                .context("reading the copied checkpoints")?;
+            result = verify_node(&node, rows, cps, key);
+        }
+        results.push(result);
+    }
+    for k in keys.keys() {
+        if !results.iter().any(|r| &r.node == k)
+            && given_keys.iter().any(|g| g.starts_with(&format!("{k}=")))
+        {
+            eprintln!("note: node {k} (--node-key) has no records or checkpoints in the store");
+        }
+    }
+    let invalid = results.iter().filter(|r| r.status() == "invalid").count();
+    let unverified = results
+        .iter()
+        .filter(|r| r.status() == "unverified")
+        .count();
+    if json {
+        let v = serde_json::json!({
+            "ok": invalid == 0 && unverified == 0,
+            "nodes": results.iter().map(|r| serde_json::json!({
+                "node": r.node,
+                "status": r.status(),
+                "records": r.rows,
+                "checked": r.report.records,
+                "checkpoints": r.report.checkpoints,
+                "last_checkpoint": r.report.last_checkpoint,
+                "unsigned_tail": r.report.unsigned_tail,
+                "signatures_checked": r.report.signatures_checked,
+                "problem": r.report.problem.as_ref().map(|p| serde_json::json!({
+                    "seq": p.seq,
+                    "problem": p.problem,
+                    "message": p.to_string(),
+                })),
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        if results.is_empty() {
+            println!("the platform store holds no audit records or checkpoints");
+        }
+        for r in &results {
+            let rep = &r.report;
+            let covered = match rep.last_checkpoint {
+                Some(size) => format!("newest covers {size}"),
+                None => "none yet".into(),
+            };
+            match (&rep.problem, r.keyed) {
+                (Some(p), _) => println!(
+                    "node {}: TAMPERED or DAMAGED (篡改或损坏): {p} ({} in the copy, {})",
+                    r.node,
+                    count(r.rows as u64, "record"),
+                    count(rep.checkpoints as u64, "checkpoint")
+                ),
+                (None, true) => println!(
+                    "node {}: ok (完整): {}, {} verified ({covered}){}",
+                    r.node,
+                    count(r.rows as u64, "record"),
+                    count(rep.checkpoints as u64, "signed checkpoint"),
+                    if rep.unsigned_tail > 0 {
+                        format!(
+                            "; the newest {} not signed yet",
+                            count(rep.unsigned_tail, "record")
+                        )
+                    } else {
+                        String::new()
+                    }
+                ),
+                (None, false) => println!(
+                    "node {}: UNVERIFIED (未验证): no public key for this node, so the signatures of its {} were not checked (pass --node-key {}=PEM); its {} agree with the checkpoints' roots",
+                    r.node,
+                    count(rep.checkpoints as u64, "checkpoint"),
+                    r.node,
+                    count(r.rows as u64, "record")
+                ),
+            }
+        }
+        if results.len() > 1 {
+            println!(
+                "{} nodes: {} ok, {invalid} invalid, {unverified} unverified",
+                results.len(),
+                results.len() - invalid - unverified
+            );
+        }
+    }
+    Ok(if invalid > 0 {
+        ExitCode::from(EXIT_INVALID)
+    } else if unverified > 0 {
+        ExitCode::from(crate::exit::FAILED)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 

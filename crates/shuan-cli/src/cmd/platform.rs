@@ -232,6 +232,15 @@ pub fn serve(ctx: &Context, args: &ServeArgs, banner: Option<String>) -> Result<
             .ok()
             .transpose()
             .context("stopping the server")?;
+        // Sign a checkpoint over the last records, so a stopped node's copy in the store is
+        // covered by a signature (`shuan audit verify --store`), then copy it.
+        let ledger = std::sync::Arc::clone(&platform.ledger);
+        if let Err(e) = tokio::task::spawn_blocking(move || ledger.checkpoint())
+            .await
+            .context("signing the final checkpoint")?
+        {
+            eprintln!("warning: the final audit checkpoint could not be signed: {e}");
+        }
         shuan_server::mirror::mirror_now(&platform).await.ok();
         Ok(ExitCode::SUCCESS)
     })

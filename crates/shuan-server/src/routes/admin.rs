@@ -94,14 +94,15 @@ pub async fn list_api_keys(
     State(p): State<Arc<Platform>>,
     c: Caller,
 ) -> ApiResult<axum::Json<Vec<ApiKeyView>>> {
-    p.authorize(
-        &c,
-        Action::ApiKeyRead,
-        &resource("api_key", "", None, None),
-        Map::new(),
-    )
-    .await?;
-    let keys = p.db(|s| s.api_keys()).await?;
+    let keys = p
+        .act(
+            &c,
+            Action::ApiKeyRead,
+            &resource("api_key", "", None, None),
+            Map::new(),
+            |s| s.api_keys(),
+        )
+        .await?;
     Ok(axum::Json(keys.iter().map(Into::into).collect()))
 }
 
@@ -118,10 +119,22 @@ pub async fn create_api_key(
     let role =
         Role::from_id(&req.role).ok_or_else(|| ApiError::invalid("未知角色 (unknown role)"))?;
     if role.is_top_privilege() || role == Role::Supervisor {
-        return Err(ApiError::new(
-            "separation_of_duties",
-            format!("系统接口密钥不能持有{}角色 (an API key never holds an administrator's, the chief data officer's or the supervisor's role)", role.label()),
-        ));
+        let mut details = Map::new();
+        details.insert("role".into(), json!(role.id()));
+        details.insert("name".into(), json!(req.name));
+        return Err(p
+            .refuse_caller(
+                &c,
+                Action::ApiKeyCreate,
+                "api_key",
+                "api_key_role",
+                details,
+                ApiError::new(
+                    "separation_of_duties",
+                    format!("系统接口密钥不能持有{}角色 (an API key never holds an administrator's, the chief data officer's or the supervisor's role)", role.label()),
+                ),
+            )
+            .await);
     }
     if !(1..=365).contains(&req.expires_in_days) {
         return Err(ApiError::invalid(
@@ -138,28 +151,28 @@ pub async fn create_api_key(
     let mut details = Map::new();
     details.insert("role".into(), json!(role.id()));
     details.insert("name".into(), json!(req.name));
-    p.authorize(&c, Action::ApiKeyCreate, &r, details).await?;
-    let secret = Zeroizing::new(format!("{API_KEY_PREFIX}{id}_{}", random_hex(32)?));
-    let now = now();
-    let key = ApiKey {
-        id: id.clone(),
-        key_hash: token_hash(&secret),
-        name: req.name,
-        role,
-        department: req.department,
-        scope,
-        created_by: c.name().to_string(),
-        created_at: now,
-        expires_at: now + req.expires_in_days * 86_400,
-        revoked_at: None,
-        last_used_at: None,
-    };
-    let k2 = key.clone();
-    if let Err(e) = p.db(move |s| s.create_api_key(&k2)).await {
-        p.record_failure(&c, Action::ApiKeyCreate, &format!("api_key:{id}"), &e)
-            .await;
-        return Err(e);
-    }
+    let (key, secret) = p
+        .act_then(&c, Action::ApiKeyCreate, &r, details, || async {
+            let secret = Zeroizing::new(format!("{API_KEY_PREFIX}{id}_{}", random_hex(32)?));
+            let now = now();
+            let key = ApiKey {
+                id: id.clone(),
+                key_hash: token_hash(&secret),
+                name: req.name,
+                role,
+                department: req.department,
+                scope,
+                created_by: c.name().to_string(),
+                created_at: now,
+                expires_at: now + req.expires_in_days * 86_400,
+                revoked_at: None,
+                last_used_at: None,
+            };
+            let k2 = key.clone();
+            p.db(move |s| s.create_api_key(&k2)).await?;
+            Ok((key, secret))
+        })
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(CreatedApiKey {
@@ -179,17 +192,17 @@ pub async fn revoke_api_key(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     let keys = p.db(|s| s.api_keys()).await?;
-    let Some(k) = keys.iter().find(|k| k.id == id) else {
-        return Err(ApiError::not_found("api_key", &id));
-    };
-    p.authorize(
-        &c,
-        Action::ApiKeyRevoke,
-        &resource("api_key", &id, Some(&k.department), None),
-        Map::new(),
-    )
+    // A key that is not there is asked about on the role alone; the store's 404 is then
+    // recorded as the action's error.
+    let department = keys
+        .iter()
+        .find(|k| k.id == id)
+        .map(|k| k.department.clone());
+    let r = resource("api_key", &id, department.as_deref(), None);
+    p.act(&c, Action::ApiKeyRevoke, &r, Map::new(), move |s| {
+        s.revoke_api_key(&id, now())
+    })
     .await?;
-    p.db(move |s| s.revoke_api_key(&id, now())).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -251,13 +264,15 @@ pub async fn list_policies(
     State(p): State<Arc<Platform>>,
     c: Caller,
 ) -> ApiResult<axum::Json<Vec<PolicyView>>> {
-    p.authorize(
-        &c,
-        Action::PolicyRead,
-        &resource("policy", "", None, None),
-        Map::new(),
-    )
-    .await?;
+    let stored = p
+        .act(
+            &c,
+            Action::PolicyRead,
+            &resource("policy", "", None, None),
+            Map::new(),
+            |s| s.policies(),
+        )
+        .await?;
     let mut out: Vec<PolicyView> = PolicyPoint::default_policies()
         .into_iter()
         .map(|(id, text)| PolicyView {
@@ -269,19 +284,14 @@ pub async fn list_policies(
             created_at: None,
         })
         .collect();
-    out.extend(
-        p.db(|s| s.policies())
-            .await?
-            .into_iter()
-            .map(|sp| PolicyView {
-                id: sp.id,
-                text: sp.text,
-                description: sp.description,
-                builtin: false,
-                created_by: Some(sp.created_by),
-                created_at: Some(sp.created_at),
-            }),
-    );
+    out.extend(stored.into_iter().map(|sp| PolicyView {
+        id: sp.id,
+        text: sp.text,
+        description: sp.description,
+        builtin: false,
+        created_by: Some(sp.created_by),
+        created_at: Some(sp.created_at),
+    }));
     Ok(axum::Json(out))
 }
 
@@ -353,13 +363,6 @@ pub async fn create_policy(
     PolicyPoint::new(&custom).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
     let mut details = Map::new();
     details.insert("text".into(), json!(req.text));
-    p.authorize(
-        &c,
-        Action::PolicyCreate,
-        &resource("policy", &req.id, None, None),
-        details,
-    )
-    .await?;
     let sp = StoredPolicy {
         id: req.id.clone(),
         text: req.text,
@@ -368,11 +371,14 @@ pub async fn create_policy(
         created_at: now(),
     };
     let sp2 = sp.clone();
-    if let Err(e) = p.db(move |s| s.add_policy(&sp2)).await {
-        p.record_failure(&c, Action::PolicyCreate, &format!("policy:{}", sp.id), &e)
-            .await;
-        return Err(e);
-    }
+    p.act(
+        &c,
+        Action::PolicyCreate,
+        &resource("policy", &sp.id, None, None),
+        details,
+        move |s| s.add_policy(&sp2),
+    )
+    .await?;
     p.refresh_policies().await?;
     Ok((
         StatusCode::CREATED,
@@ -396,20 +402,26 @@ pub async fn delete_policy(
     c: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
+    let r = resource("policy", &id, None, None);
     if PolicyPoint::default_policies()
         .iter()
         .any(|(d, _)| *d == id)
     {
-        return Err(ApiError::new("conflict", "默认策略不能删除，可添加 forbid 策略收紧 (default policies stay; add a forbid policy instead)"));
+        return Err(p
+            .refuse_caller(
+                &c,
+                Action::PolicyDelete,
+                &format!("policy:{id}"),
+                "default_policy",
+                Map::new(),
+                ApiError::new("conflict", "默认策略不能删除，可添加 forbid 策略收紧 (default policies stay; add a forbid policy instead)"),
+            )
+            .await);
     }
-    p.authorize(
-        &c,
-        Action::PolicyDelete,
-        &resource("policy", &id, None, None),
-        Map::new(),
-    )
+    p.act(&c, Action::PolicyDelete, &r, Map::new(), move |s| {
+        s.remove_policy(&id)
+    })
     .await?;
-    p.db(move |s| s.remove_policy(&id)).await?;
     p.refresh_policies().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -436,19 +448,16 @@ pub async fn get_settings(
     State(p): State<Arc<Platform>>,
     c: Caller,
 ) -> ApiResult<axum::Json<SettingsView>> {
-    p.authorize(
-        &c,
-        Action::SettingsRead,
-        &resource("settings", "", None, None),
-        Map::new(),
-    )
-    .await?;
-    Ok(axum::Json(SettingsView {
-        password_policy: password_setting(&p).await?,
-        lockout: lockout_setting(&p).await?,
-        session_idle_secs: p.settings.session_idle_secs,
-        session_absolute_secs: p.settings.session_absolute_secs,
-    }))
+    let r = resource("settings", "", None, None);
+    p.act_then(&c, Action::SettingsRead, &r, Map::new(), || async {
+        Ok(axum::Json(SettingsView {
+            password_policy: password_setting(&p).await?,
+            lockout: lockout_setting(&p).await?,
+            session_idle_secs: p.settings.session_idle_secs,
+            session_absolute_secs: p.settings.session_absolute_secs,
+        }))
+    })
+    .await
 }
 
 /// Sets the password policy (security administrator).
@@ -463,15 +472,14 @@ pub async fn put_password_policy(
     let value = serde_json::to_value(req).map_err(ApiError::internal)?;
     let mut details = Map::new();
     details.insert("value".into(), value.clone());
-    p.authorize(
+    p.act(
         &c,
         Action::SettingsUpdateSecurity,
         &resource("settings", "password_policy", None, None),
         details,
+        move |s| s.set_setting("password_policy", &value, now()),
     )
     .await?;
-    p.db(move |s| s.set_setting("password_policy", &value, now()))
-        .await?;
     Ok(axum::Json(req))
 }
 
@@ -487,14 +495,13 @@ pub async fn put_lockout(
     let value = serde_json::to_value(req).map_err(ApiError::internal)?;
     let mut details = Map::new();
     details.insert("value".into(), value.clone());
-    p.authorize(
+    p.act(
         &c,
         Action::SettingsUpdateSecurity,
         &resource("settings", "lockout", None, None),
         details,
+        move |s| s.set_setting("lockout", &value, now()),
     )
     .await?;
-    p.db(move |s| s.set_setting("lockout", &value, now()))
-        .await?;
     Ok(axum::Json(req))
 }

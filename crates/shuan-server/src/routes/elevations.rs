@@ -148,8 +148,6 @@ pub async fn request(
         .into_iter()
         .map(|g| g.grant)
         .collect();
-    shuan_access::check_grant(user.vendor, &held, &grant)
-        .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
     let r = resource(
         "elevation",
         "new",
@@ -158,9 +156,24 @@ pub async fn request(
     );
     let mut details = Map::new();
     details.insert("role".into(), json!(role.id()));
+    details.insert("department".into(), json!(req.department));
+    if let Err(e) = shuan_access::check_grant(user.vendor, &held, &grant) {
+        let error = ApiError::new(e.code(), e.to_string());
+        if e.code() != crate::act::SEPARATION_OF_DUTIES {
+            return Err(error);
+        }
+        return Err(p
+            .refuse_caller(
+                &c,
+                Action::ElevationRequest,
+                "elevation:new",
+                e.code(),
+                details,
+                error,
+            )
+            .await);
+    }
     details.insert("reason".into(), json!(req.reason));
-    p.authorize(&c, Action::ElevationRequest, &r, details)
-        .await?;
     let now = now();
     let mut e = Elevation {
         id: 0,
@@ -176,7 +189,11 @@ pub async fn request(
         expires_at: None,
     };
     let e2 = e.clone();
-    e.id = p.db(move |s| s.request_elevation(&e2)).await?;
+    e.id = p
+        .act(&c, Action::ElevationRequest, &r, details, move |s| {
+            s.request_elevation(&e2)
+        })
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(view(&e, now))))
 }
 
@@ -200,16 +217,17 @@ pub async fn list(
             ))
         }
     };
-    p.record(
-        &c.actor,
-        Action::ElevationRead.id(),
-        "elevation",
-        shuan_ledger::Outcome::Allowed,
-        &c.meta,
-        Map::new(),
-    )
-    .await?;
-    let all = p.db(move |s| s.elevations(None, status)).await?;
+    // Everyone may list (their own, and those the policy lets them see below).
+    let all = p
+        .act_self(
+            &c.actor,
+            &c.meta,
+            Action::ElevationRead.id(),
+            "elevation",
+            Map::new(),
+            move |s| s.elevations(None, status),
+        )
+        .await?;
     let tree = p.tree_for(&c).await?;
     let now = now();
     Ok(axum::Json(
@@ -260,26 +278,14 @@ async fn decide(
     if let Some(n) = &note {
         details.insert("note".into(), json!(n));
     }
-    p.authorize(&c, Action::ElevationDecide, &r, details)
-        .await?;
     let by = c.name().to_string();
     let now = now();
-    match p
-        .db(move |s| s.decide_elevation(id, approve, &by, note.as_deref(), now))
-        .await
-    {
-        Ok(e) => Ok(axum::Json(view(&e, now))),
-        Err(err) => {
-            p.record_failure(
-                &c,
-                Action::ElevationDecide,
-                &format!("elevation:{id}"),
-                &err,
-            )
-            .await;
-            Err(err)
-        }
-    }
+    let e = p
+        .act(&c, Action::ElevationDecide, &r, details, move |s| {
+            s.decide_elevation(id, approve, &by, note.as_deref(), now)
+        })
+        .await?;
+    Ok(axum::Json(view(&e, now)))
 }
 
 /// Approves a pending elevation (chief data officer of the department).

@@ -14,6 +14,7 @@ use shuan_store::platform::{Department, StoredGrant, User, UserUpdate};
 use utoipa::{IntoParams, ToSchema};
 use zeroize::Zeroizing;
 
+use crate::act::missing;
 use crate::auth::{resource, Caller};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody};
 use crate::state::{now, Platform};
@@ -114,14 +115,15 @@ pub async fn list_departments(
     State(p): State<Arc<Platform>>,
     c: Caller,
 ) -> ApiResult<axum::Json<Vec<DepartmentView>>> {
-    p.authorize(
-        &c,
-        Action::DepartmentRead,
-        &resource("department", "", None, None),
-        Map::new(),
-    )
-    .await?;
-    let all = p.db(|s| s.departments()).await?;
+    let all = p
+        .act(
+            &c,
+            Action::DepartmentRead,
+            &resource("department", "", None, None),
+            Map::new(),
+            |s| s.departments(),
+        )
+        .await?;
     Ok(axum::Json(all.into_iter().map(Into::into).collect()))
 }
 
@@ -141,8 +143,6 @@ pub async fn create_department(
     let r = resource("department", &req.code, req.parent.as_deref(), None);
     let mut details = Map::new();
     details.insert("name".into(), json!(req.name));
-    p.authorize(&c, Action::DepartmentCreate, &r, details)
-        .await?;
     let d = Department {
         code: req.code,
         name: req.name,
@@ -150,19 +150,11 @@ pub async fn create_department(
         created_at: now(),
     };
     let d2 = d.clone();
-    match p.db(move |s| s.create_department(&d2)).await {
-        Ok(()) => Ok((StatusCode::CREATED, axum::Json(d.into()))),
-        Err(e) => {
-            p.record_failure(
-                &c,
-                Action::DepartmentCreate,
-                &format!("department:{}", d.code),
-                &e,
-            )
-            .await;
-            Err(e)
-        }
-    }
+    p.act(&c, Action::DepartmentCreate, &r, details, move |s| {
+        s.create_department(&d2)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, axum::Json(d.into())))
 }
 
 /// Renames or moves a department.
@@ -182,31 +174,16 @@ pub async fn update_department(
         check_id("parent", parent)?;
     }
     let r = resource("department", &code, Some(&code), None);
-    p.authorize(&c, Action::DepartmentUpdate, &r, Map::new())
-        .await?;
-    let code2 = code.clone();
-    let result = p
-        .db(move |s| {
+    let d = p
+        .act(&c, Action::DepartmentUpdate, &r, Map::new(), move |s| {
             s.update_department(
-                &code2,
+                &code,
                 req.name.as_deref(),
                 req.parent.as_ref().map(|o| o.as_deref()),
             )
         })
-        .await;
-    match result {
-        Ok(d) => Ok(axum::Json(d.into())),
-        Err(e) => {
-            p.record_failure(
-                &c,
-                Action::DepartmentUpdate,
-                &format!("department:{code}"),
-                &e,
-            )
-            .await;
-            Err(e)
-        }
-    }
+        .await?;
+    Ok(axum::Json(d.into()))
 }
 
 /// Deletes a department with no sub-departments, members, grants or keys.
@@ -219,22 +196,11 @@ pub async fn delete_department(
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     let r = resource("department", &code, Some(&code), None);
-    p.authorize(&c, Action::DepartmentDelete, &r, Map::new())
-        .await?;
-    let code2 = code.clone();
-    match p.db(move |s| s.delete_department(&code2)).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(e) => {
-            p.record_failure(
-                &c,
-                Action::DepartmentDelete,
-                &format!("department:{code}"),
-                &e,
-            )
-            .await;
-            Err(e)
-        }
-    }
+    p.act(&c, Action::DepartmentDelete, &r, Map::new(), move |s| {
+        s.delete_department(&code)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---- users ----
@@ -459,14 +425,15 @@ pub async fn list_users(
     c: Caller,
     ApiQuery(q): ApiQuery<UserQuery>,
 ) -> ApiResult<axum::Json<Vec<UserView>>> {
-    p.authorize(
-        &c,
-        Action::UserRead,
-        &resource("user", "", q.department.as_deref(), None),
-        Map::new(),
-    )
-    .await?;
-    let (users, grants) = p.db(|s| Ok((s.users()?, s.all_grants()?))).await?;
+    let (users, grants) = p
+        .act(
+            &c,
+            Action::UserRead,
+            &resource("user", "", q.department.as_deref(), None),
+            Map::new(),
+            |s| Ok((s.users()?, s.all_grants()?)),
+        )
+        .await?;
     let tree = p.tree_for(&c).await?;
     let out = users
         .iter()
@@ -514,39 +481,29 @@ pub async fn create_user(
     let mut details = Map::new();
     details.insert("department".into(), json!(req.department));
     details.insert("vendor".into(), json!(req.vendor));
-    p.authorize(&c, Action::UserCreate, &r, details).await?;
-    let otp = shuan_auth::one_time_password().map_err(ApiError::internal)?;
-    let otp2 = otp.clone();
-    let hash = tokio::task::spawn_blocking(move || shuan_auth::hash_password(&otp2))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-    let now = now();
-    let user = User {
-        username: req.username.clone(),
-        display_name: req.display_name,
-        department: req.department,
-        vendor: req.vendor,
-        contract_end: req.contract_end,
-        password_hash: hash,
-        password_changed_at: now,
-        must_change_password: true,
-        totp: None,
-        disabled: false,
-        created_at: now,
-        last_login_at: None,
-    };
-    let u2 = user.clone();
-    if let Err(e) = p.db(move |s| s.create_user(&u2)).await {
-        p.record_failure(
-            &c,
-            Action::UserCreate,
-            &format!("user:{}", user.username),
-            &e,
-        )
-        .await;
-        return Err(e);
-    }
+    let (user, otp) = p
+        .act_then(&c, Action::UserCreate, &r, details, || async {
+            let (otp, hash) = one_time_password().await?;
+            let now = now();
+            let user = User {
+                username: req.username,
+                display_name: req.display_name,
+                department: req.department,
+                vendor: req.vendor,
+                contract_end: req.contract_end,
+                password_hash: hash,
+                password_changed_at: now,
+                must_change_password: true,
+                totp: None,
+                disabled: false,
+                created_at: now,
+                last_login_at: None,
+            };
+            let u2 = user.clone();
+            p.db(move |s| s.create_user(&u2)).await?;
+            Ok((user, otp))
+        })
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(CreatedUser {
@@ -572,51 +529,61 @@ pub async fn get_user(
         username
     };
     if me {
-        // Everyone may read their own profile; it is still recorded.
-        p.record(
-            &c.actor,
-            "user.read_self",
-            &format!("user:{name}"),
-            shuan_ledger::Outcome::Allowed,
-            &c.meta,
-            Map::new(),
-        )
-        .await?;
-        if c.user.is_none() {
-            return Err(ApiError::not_found("user", &name));
-        }
+        // Everyone may read their own profile; it is still recorded. (An API key has
+        // none: its name is no account's.)
+        let n2 = name.clone();
+        let (user, grants) = p
+            .act_self(
+                &c.actor,
+                &c.meta,
+                "user.read_self",
+                &format!("user:{name}"),
+                Map::new(),
+                move |s| Ok((require_user(s, &n2)?, s.grants(&n2)?)),
+            )
+            .await?;
+        return Ok(axum::Json(user_view(&user, &grants)));
     }
     let n2 = name.clone();
     let (user, grants) = p.db(move |s| Ok((s.user(&n2)?, s.grants(&n2)?))).await?;
-    let Some(user) = user else {
-        if !me {
-            p.authorize(
-                &c,
-                Action::UserRead,
-                &resource("user", &name, None, Some(&name)),
-                Map::new(),
-            )
-            .await?;
-        }
-        return Err(ApiError::not_found("user", &name));
-    };
-    if !me {
-        p.authorize(
-            &c,
-            Action::UserRead,
-            &resource("user", &name, Some(&user.department), Some(&name)),
-            Map::new(),
-        )
-        .await?;
-    }
-    Ok(axum::Json(user_view(&user, &grants)))
+    let r = resource(
+        "user",
+        &name,
+        user.as_ref().map(|u| u.department.as_str()),
+        Some(&name),
+    );
+    p.act_then(&c, Action::UserRead, &r, Map::new(), || async {
+        let user = user.ok_or_else(|| ApiError::not_found("user", &name))?;
+        Ok(axum::Json(user_view(&user, &grants)))
+    })
+    .await
 }
 
-async fn load_user(p: &Platform, name: &str) -> Result<User, ApiError> {
+/// The account, or the store's 404 (inside a store call).
+fn require_user(
+    s: &dyn shuan_store::platform::PlatformStore,
+    name: &str,
+) -> Result<User, shuan_store::platform::PlatformStoreError> {
+    s.user(name)?.ok_or_else(|| missing("user", name))
+}
+
+/// The department of an account, for the resource the policy is asked about. A missing
+/// account is asked about without one (the role alone decides), and the store call then
+/// answers 404 — recorded as the action's `error`.
+async fn user_department(p: &Platform, name: &str) -> Result<Option<String>, ApiError> {
     let n = name.to_string();
-    p.db(move |s| s.user(&n))
-        .await?
-        .ok_or_else(|| ApiError::not_found("user", name))
+    Ok(p.db(move |s| s.user(&n)).await?.map(|u| u.department))
+}
+
+/// A new one-time password and its argon2id hash.
+async fn one_time_password() -> Result<(Zeroizing<String>, String), ApiError> {
+    let otp = shuan_auth::one_time_password().map_err(ApiError::internal)?;
+    let otp2 = otp.clone();
+    let hash = tokio::task::spawn_blocking(move || shuan_auth::hash_password(&otp2))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok((otp, hash))
 }
 
 /// Changes an account's name, department or state; disabling ends its sessions.
@@ -638,43 +605,33 @@ pub async fn update_user(
     if let Some(d) = &req.contract_end {
         check_date("contract_end", d)?;
     }
-    let user = load_user(&p, &username).await?;
-    let r = resource("user", &username, Some(&user.department), Some(&username));
-    p.authorize(&c, Action::UserUpdate, &r, Map::new()).await?;
-    if let Some(d) = &req.department {
-        // Moving an account into a department needs the right there too.
-        p.authorize(
-            &c,
-            Action::UserUpdate,
-            &resource("user", &username, Some(d), Some(&username)),
-            Map::new(),
-        )
-        .await?;
-    }
+    let department = user_department(&p, &username).await?;
+    let r = resource("user", &username, department.as_deref(), Some(&username));
+    // Moving an account into a department needs the right there too: asked second, and
+    // the change is made under that answer.
+    let r = match &req.department {
+        Some(d) => {
+            p.authorize(&c, Action::UserUpdate, &r, Map::new()).await?;
+            resource("user", &username, Some(d), Some(&username))
+        }
+        None => r,
+    };
     let update = UserUpdate {
         display_name: req.display_name,
         department: req.department,
         disabled: req.disabled,
         contract_end: req.contract_end.map(Some),
     };
-    let u = username.clone();
-    let result = p
-        .db(move |s| {
-            let updated = s.update_user(&u, &update)?;
+    let (u, g) = p
+        .act(&c, Action::UserUpdate, &r, Map::new(), move |s| {
+            let updated = s.update_user(&username, &update)?;
             if update.disabled == Some(true) {
-                s.delete_sessions_of(&u)?;
+                s.delete_sessions_of(&username)?;
             }
-            Ok((updated, s.grants(&u)?))
+            Ok((updated, s.grants(&username)?))
         })
-        .await;
-    match result {
-        Ok((u, g)) => Ok(axum::Json(user_view(&u, &g))),
-        Err(e) => {
-            p.record_failure(&c, Action::UserUpdate, &format!("user:{username}"), &e)
-                .await;
-            Err(e)
-        }
-    }
+        .await?;
+    Ok(axum::Json(user_view(&u, &g)))
 }
 
 /// Unlocks an account locked by failed sign-ins.
@@ -686,15 +643,13 @@ pub async fn unlock_user(
     c: Caller,
     ApiPath(username): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    let user = load_user(&p, &username).await?;
-    p.authorize(
-        &c,
-        Action::UserUnlock,
-        &resource("user", &username, Some(&user.department), Some(&username)),
-        Map::new(),
-    )
+    let department = user_department(&p, &username).await?;
+    let r = resource("user", &username, department.as_deref(), Some(&username));
+    p.act(&c, Action::UserUnlock, &r, Map::new(), move |s| {
+        require_user(s, &username)?;
+        s.clear_failures_for_user(&username)
+    })
     .await?;
-    p.db(move |s| s.clear_failures_for_user(&username)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -716,35 +671,38 @@ pub async fn reset_user(
     ApiPath(username): ApiPath<String>,
 ) -> ApiResult<axum::Json<ResetCredentials>> {
     if username == c.name() {
-        return Err(ApiError::new(
-            "forbidden",
-            "没有权限：不能重置自己的凭据 (nobody resets their own credentials)",
-        ));
+        return Err(p
+            .refuse_caller(
+                &c,
+                Action::UserResetCredentials,
+                &format!("user:{username}"),
+                "no_self_reset",
+                Map::new(),
+                ApiError::new(
+                    "forbidden",
+                    "没有权限：不能重置自己的凭据 (nobody resets their own credentials)",
+                ),
+            )
+            .await);
     }
-    let user = load_user(&p, &username).await?;
-    p.authorize(
-        &c,
-        Action::UserResetCredentials,
-        &resource("user", &username, Some(&user.department), Some(&username)),
-        Map::new(),
-    )
-    .await?;
-    let otp = shuan_auth::one_time_password().map_err(ApiError::internal)?;
-    let otp2: Zeroizing<String> = otp.clone();
-    let hash = tokio::task::spawn_blocking(move || shuan_auth::hash_password(&otp2))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-    let keep = crate::routes::session::password_setting(&p).await?.history;
-    let now = now();
-    p.db(move |s| {
-        s.set_password(&username, &hash, true, now, keep)?;
-        s.clear_totp(&username)?;
-        s.clear_failures_for_user(&username)?;
-        s.delete_sessions_of(&username)?;
-        Ok(())
-    })
-    .await?;
+    let department = user_department(&p, &username).await?;
+    let r = resource("user", &username, department.as_deref(), Some(&username));
+    let otp = p
+        .act_then(&c, Action::UserResetCredentials, &r, Map::new(), || async {
+            let (otp, hash) = one_time_password().await?;
+            let keep = crate::routes::session::password_setting(&p).await?.history;
+            let now = now();
+            p.db(move |s| {
+                s.set_password(&username, &hash, true, now, keep)?;
+                s.clear_totp(&username)?;
+                s.clear_failures_for_user(&username)?;
+                s.delete_sessions_of(&username)?;
+                Ok(())
+            })
+            .await?;
+            Ok(otp)
+        })
+        .await?;
     Ok(axum::Json(ResetCredentials {
         one_time_password: otp.to_string(),
     }))
@@ -774,15 +732,14 @@ pub async fn list_grants(
     c: Caller,
     ApiPath(username): ApiPath<String>,
 ) -> ApiResult<axum::Json<Vec<GrantView>>> {
-    let user = load_user(&p, &username).await?;
-    p.authorize(
-        &c,
-        Action::GrantRead,
-        &resource("grant", &username, Some(&user.department), Some(&username)),
-        Map::new(),
-    )
-    .await?;
-    let grants = p.db(move |s| s.grants(&username)).await?;
+    let department = user_department(&p, &username).await?;
+    let r = resource("grant", &username, department.as_deref(), Some(&username));
+    let grants = p
+        .act(&c, Action::GrantRead, &r, Map::new(), move |s| {
+            require_user(s, &username)?;
+            s.grants(&username)
+        })
+        .await?;
     Ok(axum::Json(grants.iter().map(Into::into).collect()))
 }
 
@@ -809,7 +766,6 @@ pub async fn create_grant(
     })?;
     check_id("department", &req.department)?;
     let scope = req.scope.resolve(&p).await?;
-    let user = load_user(&p, &username).await?;
     let grant = Grant {
         role,
         department: req.department.clone(),
@@ -824,32 +780,27 @@ pub async fn create_grant(
         serde_json::to_value(&grant.scope).unwrap_or_default(),
     );
     if username == c.name() {
-        let e = ApiError::new(
-            "forbidden",
-            "没有权限：不能给自己授权 (nobody grants roles to themselves)",
-        );
-        p.record(
-            &c.actor,
-            Action::GrantCreate.id(),
-            &format!("grant:{username}"),
-            shuan_ledger::Outcome::Denied,
-            &c.meta,
-            details,
-        )
+        return Err(p
+            .refuse_caller(
+                &c,
+                Action::GrantCreate,
+                &format!("grant:{username}"),
+                "no_self_grant",
+                details,
+                ApiError::new(
+                    "forbidden",
+                    "没有权限：不能给自己授权 (nobody grants roles to themselves)",
+                ),
+            )
+            .await);
+    }
+    let by = c.name().to_string();
+    let stored = p
+        .act(&c, Action::GrantCreate, &r, details, move |s| {
+            s.add_grant(&username, &grant, &by, now())
+        })
         .await?;
-        return Err(e);
-    }
-    p.authorize(&c, Action::GrantCreate, &r, details).await?;
-    let _ = user;
-    let (u, g, by) = (username.clone(), grant.clone(), c.name().to_string());
-    match p.db(move |s| s.add_grant(&u, &g, &by, now())).await {
-        Ok(stored) => Ok((StatusCode::CREATED, axum::Json((&stored).into()))),
-        Err(e) => {
-            p.record_failure(&c, Action::GrantCreate, &format!("grant:{username}"), &e)
-                .await;
-            Err(e)
-        }
-    }
+    Ok((StatusCode::CREATED, axum::Json((&stored).into())))
 }
 
 /// Removes a grant.
@@ -862,20 +813,28 @@ pub async fn delete_grant(
     ApiPath((username, id)): ApiPath<(String, i64)>,
 ) -> ApiResult<StatusCode> {
     let u = username.clone();
-    let grants = p.db(move |s| s.grants(&u)).await?;
-    let Some(g) = grants.iter().find(|g| g.id == id) else {
-        return Err(ApiError::not_found("grant", &id.to_string()));
-    };
+    let (user, grants) = p.db(move |s| Ok((s.user(&u)?, s.grants(&u)?))).await?;
+    // The grant's department decides; a grant that is not there is asked about in the
+    // account's department (or, with no account either, on the role alone), and the
+    // store's 404 is recorded as the action's error.
+    let grant = grants.iter().find(|g| g.id == id);
+    let department = grant
+        .map(|g| g.grant.department.clone())
+        .or_else(|| user.map(|u| u.department));
     let r = resource(
         "grant",
         &format!("{username}/{id}"),
-        Some(&g.grant.department),
+        department.as_deref(),
         Some(&username),
     );
     let mut details = Map::new();
-    details.insert("role".into(), json!(g.grant.role.id()));
-    p.authorize(&c, Action::GrantDelete, &r, details).await?;
-    p.db(move |s| s.remove_grant(&username, id)).await?;
+    if let Some(g) = grant {
+        details.insert("role".into(), json!(g.grant.role.id()));
+    }
+    p.act(&c, Action::GrantDelete, &r, details, move |s| {
+        s.remove_grant(&username, id)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -907,15 +866,16 @@ pub async fn list_sessions(
     State(p): State<Arc<Platform>>,
     c: Caller,
 ) -> ApiResult<axum::Json<Vec<SessionView>>> {
-    p.authorize(
-        &c,
-        Action::SessionList,
-        &resource("session", "", None, None),
-        Map::new(),
-    )
-    .await?;
     let idle = p.settings.session_idle_secs;
-    let sessions = p.db(move |s| s.sessions(None, now(), idle)).await?;
+    let sessions = p
+        .act(
+            &c,
+            Action::SessionList,
+            &resource("session", "", None, None),
+            Map::new(),
+            move |s| s.sessions(None, now(), idle),
+        )
+        .await?;
     Ok(axum::Json(
         sessions
             .into_iter()
@@ -941,18 +901,16 @@ pub async fn revoke_session(
     c: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    p.authorize(
-        &c,
-        Action::SessionRevoke,
-        &resource("session", &id, None, None),
-        Map::new(),
-    )
+    let r = resource("session", &id, None, None);
+    p.act(&c, Action::SessionRevoke, &r, Map::new(), move |s| {
+        if s.delete_session_by_id(&id)? {
+            Ok(())
+        } else {
+            Err(missing("session", "?"))
+        }
+    })
     .await?;
-    if p.db(move |s| s.delete_session_by_id(&id)).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("session", "?"))
-    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Ends every session of an account (强退).
@@ -964,19 +922,12 @@ pub async fn revoke_user_sessions(
     c: Caller,
     ApiPath(username): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    let user = load_user(&p, &username).await?;
-    p.authorize(
-        &c,
-        Action::SessionRevoke,
-        &resource(
-            "session",
-            &username,
-            Some(&user.department),
-            Some(&username),
-        ),
-        Map::new(),
-    )
+    let department = user_department(&p, &username).await?;
+    let r = resource("session", &username, department.as_deref(), Some(&username));
+    p.act(&c, Action::SessionRevoke, &r, Map::new(), move |s| {
+        require_user(s, &username)?;
+        s.delete_sessions_of(&username)
+    })
     .await?;
-    p.db(move |s| s.delete_sessions_of(&username)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -173,15 +173,7 @@ pub async fn login(
         .await?
     };
     if address_failures >= lockout.max_failures {
-        p.record(
-            &actor,
-            "session.login",
-            &object,
-            Outcome::Denied,
-            &meta,
-            reason("address_locked"),
-        )
-        .await?;
+        deny_login(&p, &actor, &object, &meta, reason("address_locked")).await?;
         return Err(ApiError::new(
             "too_many_requests",
             format!(
@@ -191,15 +183,7 @@ pub async fn login(
         ));
     }
     if user_failures >= lockout.max_failures {
-        p.record(
-            &actor,
-            "session.login",
-            &object,
-            Outcome::Denied,
-            &meta,
-            reason("account_locked"),
-        )
-        .await?;
+        deny_login(&p, &actor, &object, &meta, reason("account_locked")).await?;
         return Err(ApiError::new(
             "account_locked",
             format!(
@@ -248,15 +232,7 @@ pub async fn login(
     let totp_confirmed = user.totp.as_ref().is_some_and(|t| t.confirmed);
     if totp_confirmed {
         let Some(code) = req.totp.as_deref().filter(|c| !c.is_empty()) else {
-            p.record(
-                &actor,
-                "session.login",
-                &object,
-                Outcome::Denied,
-                &meta,
-                reason("totp_required"),
-            )
-            .await?;
+            deny_login(&p, &actor, &object, &meta, reason("totp_required")).await?;
             return Err(ApiError::new(
                 "totp_required",
                 "请输入动态口令 (this account signs in with a TOTP code: add \"totp\")",
@@ -336,12 +312,18 @@ pub async fn login(
     .await?;
     {
         let (s2, u) = (session.clone(), username.clone());
-        p.db(move |s| {
-            s.create_session(&s2)?;
-            s.clear_failures_for_user(&u)?;
-            s.touch_login(&u, now)
-        })
-        .await?;
+        let created = p
+            .db(move |s| {
+                s.create_session(&s2)?;
+                s.clear_failures_for_user(&u)?;
+                s.touch_login(&u, now)
+            })
+            .await;
+        if let Err(e) = created {
+            p.record_error(&actor, &meta, "session.login", &object, &e)
+                .await;
+            return Err(e);
+        }
     }
     p.metrics
         .logins
@@ -358,6 +340,29 @@ pub async fn login(
     Ok((StatusCode::OK, headers, axum::Json(body)).into_response())
 }
 
+/// The one record of a refused sign-in (`session.login`, outcome denied, `details.reason`
+/// the cause: `address_locked`, `account_locked`, `totp_required`, `invalid_credentials`,
+/// `account_disabled`, `invalid_totp`, `totp_replayed`). Fail-closed: an unrecordable
+/// refusal answers 503.
+async fn deny_login(
+    p: &Platform,
+    actor: &Actor,
+    object: &str,
+    meta: &RequestMeta,
+    details: Map<String, Value>,
+) -> Result<(), ApiError> {
+    p.record(
+        actor,
+        "session.login",
+        object,
+        Outcome::Denied,
+        meta,
+        details,
+    )
+    .await
+    .map(|_| ())
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn login_failure(
     p: &Platform,
@@ -372,17 +377,7 @@ async fn login_failure(
     p.metrics
         .login_failures
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    if let Err(e) = p
-        .record(
-            actor,
-            "session.login",
-            object,
-            Outcome::Denied,
-            meta,
-            reason(why),
-        )
-        .await
-    {
+    if let Err(e) = deny_login(p, actor, object, meta, reason(why)).await {
         return e;
     }
     let (u, a) = (actor.id.clone(), meta.address.clone());
@@ -424,16 +419,15 @@ pub async fn logout(
             "API 密钥没有会话可退出 (an API key has no session)",
         ));
     };
-    p.record(
+    p.act_self(
         &c.actor,
+        &c.meta,
         "session.logout",
         &format!("session:{}", session.id),
-        Outcome::Allowed,
-        &c.meta,
         Map::new(),
+        move |s| s.delete_session(&session.token_hash),
     )
     .await?;
-    p.db(move |s| s.delete_session(&session.token_hash)).await?;
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, session_cookie(&p, "", 0));
     Ok((StatusCode::NO_CONTENT, headers).into_response())
@@ -512,34 +506,32 @@ pub async fn change_password(
             return Err(ApiError::new("weak_password", e.to_string()));
         }
     };
-    p.record(
-        &c.actor,
-        "session.password_change",
-        &object,
-        Outcome::Allowed,
-        &c.meta,
-        Map::new(),
-    )
-    .await?;
     let needs_totp = c.needs_totp();
     let totp_confirmed = user.totp.as_ref().is_some_and(|t| t.confirmed);
     let keep = policy.history;
     let now = now();
     let (u, th) = (user.username.clone(), session.token_hash.clone());
     let still_restricted = needs_totp && !totp_confirmed;
-    p.db(move |s| {
-        s.set_password(&u, &new_hash, false, now, keep)?;
-        // Other sessions of the account end: whoever knew the old password is out.
-        for other in s.sessions(Some(&u), now, i64::MAX / 4)? {
-            if other.token_hash != th {
-                s.delete_session(&other.token_hash)?;
+    p.act_self(
+        &c.actor,
+        &c.meta,
+        "session.password_change",
+        &object,
+        Map::new(),
+        move |s| {
+            s.set_password(&u, &new_hash, false, now, keep)?;
+            // Other sessions of the account end: whoever knew the old password is out.
+            for other in s.sessions(Some(&u), now, i64::MAX / 4)? {
+                if other.token_hash != th {
+                    s.delete_session(&other.token_hash)?;
+                }
             }
-        }
-        if !still_restricted {
-            s.unrestrict_session(&th)?;
-        }
-        Ok(())
-    })
+            if !still_restricted {
+                s.unrestrict_session(&th)?;
+            }
+            Ok(())
+        },
+    )
     .await?;
     Ok(axum::Json(SessionState {
         must_change_password: false,
@@ -566,26 +558,37 @@ pub async fn totp_enrol(
             "请先修改一次性密码 (change the one-time password first)",
         ));
     }
-    if user.totp.as_ref().is_some_and(|t| t.confirmed) {
-        return Err(ApiError::new(
-            "conflict",
-            "动态口令已绑定；如需更换请联系系统管理员重置 (TOTP is enrolled; a system administrator resets it)",
-        ));
-    }
     let object = format!("user:{}", user.username);
-    p.record(
-        &c.actor,
-        "session.totp_enrol",
-        &object,
-        Outcome::Allowed,
-        &c.meta,
-        Map::new(),
-    )
-    .await?;
+    if user.totp.as_ref().is_some_and(|t| t.confirmed) {
+        // Replacing a confirmed seed would let whoever holds the session move the second
+        // factor: refused, and recorded like any refusal.
+        return Err(p
+            .refuse(
+                &c.actor,
+                &c.meta,
+                "session.totp_enrol",
+                &object,
+                "totp_enrolled",
+                Map::new(),
+                ApiError::new(
+                    "conflict",
+                    "动态口令已绑定；如需更换请联系系统管理员重置 (TOTP is enrolled; a system administrator resets it)",
+                ),
+            )
+            .await);
+    }
     let secret = TotpSecret::generate().map_err(ApiError::internal)?;
     let sealed = p.secrets.seal(&user.username, secret.as_bytes())?;
     let u = user.username.clone();
-    p.db(move |s| s.set_totp(&u, &sealed)).await?;
+    p.act_self(
+        &c.actor,
+        &c.meta,
+        "session.totp_enrol",
+        &object,
+        Map::new(),
+        move |s| s.set_totp(&u, &sealed),
+    )
+    .await?;
     let uri = secret.otpauth_uri(&p.settings.totp_issuer, &user.username);
     let base32 = uri
         .split("secret=")
@@ -646,34 +649,35 @@ pub async fn totp_confirm(
                 ));
             }
         };
-    p.record(
-        &c.actor,
-        "session.totp_confirm",
-        &object,
-        Outcome::Allowed,
-        &c.meta,
-        Map::new(),
-    )
-    .await?;
     let (u, th, must_change) = (
         user.username.clone(),
         session.token_hash.clone(),
         user.must_change_password,
     );
     let confirmed = p
-        .db(move |s| {
-            let ok = s.confirm_totp(&u, step)?;
-            if ok && !must_change {
-                s.unrestrict_session(&th)?;
-            }
-            Ok(ok)
-        })
+        .act_self(
+            &c.actor,
+            &c.meta,
+            "session.totp_confirm",
+            &object,
+            Map::new(),
+            move |s| {
+                let ok = s.confirm_totp(&u, step)?;
+                if ok && !must_change {
+                    s.unrestrict_session(&th)?;
+                }
+                Ok(ok)
+            },
+        )
         .await?;
     if !confirmed {
-        return Err(ApiError::new(
+        let e = ApiError::new(
             "invalid_totp",
             "动态口令已使用过 (the code was already used)",
-        ));
+        );
+        p.record_error(&c.actor, &c.meta, "session.totp_confirm", &object, &e)
+            .await;
+        return Err(e);
     }
     Ok(axum::Json(SessionState {
         must_change_password: must_change,
