@@ -355,57 +355,73 @@ async fn a_failed_job_keeps_its_error_and_never_the_database_password() {
     assert!(!format!("{records:?}").contains("TopSecret"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn jobs_interrupted_by_a_stop_are_failed_at_the_next_start() {
-    let (mut t, sys, aud, _steward) = setup().await;
-    let node = t.platform().node.clone();
-    let store = std::sync::Arc::clone(&t.platform().store);
-    let then = support::now() as i64 - 60;
-    let job = shuan_store::platform::Job {
-        id: 0,
-        kind: "scan".into(),
-        owner: "steward".into(),
-        department: "ROOT".into(),
-        status: "running".into(),
-        progress: Some(0.4),
-        params: json!({"source": "x.csv", "node": node, "request_id": "req-lost"}),
-        result: None,
-        error: None,
-        created_at: then,
-        updated_at: then,
+/// A real stop and start: the first runtime (with the server's background tasks, which
+/// hold the node's ledger) ends before the second server opens the data directory.
+#[test]
+fn jobs_interrupted_by_a_stop_are_failed_at_the_next_start() {
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap()
     };
-    let id = store.create_job(&job).unwrap();
-    let other = store
-        .create_job(&shuan_store::platform::Job {
-            params: json!({"node": "another-node"}),
-            ..job.clone()
+    let first = runtime();
+    let (mut t, sys, aud, id, other) = first.block_on(async {
+        let (mut t, sys, aud, _steward) = setup().await;
+        let node = t.platform().node.clone();
+        let store = std::sync::Arc::clone(&t.platform().store);
+        let then = support::now() as i64 - 60;
+        let job = shuan_store::platform::Job {
+            id: 0,
+            kind: "scan".into(),
+            owner: "steward".into(),
+            department: "ROOT".into(),
+            status: "running".into(),
+            progress: Some(0.4),
+            params: json!({"source": "x.csv", "node": node, "request_id": "req-lost"}),
+            result: None,
+            error: None,
+            created_at: then,
+            updated_at: then,
+        };
+        let id = store.create_job(&job).unwrap();
+        let other = store
+            .create_job(&shuan_store::platform::Job {
+                params: json!({"node": "another-node"}),
+                ..job.clone()
+            })
+            .unwrap();
+        drop(store);
+        t.server.take().unwrap().stop().await.unwrap();
+        (t, sys, aud, id, other)
+    });
+    drop(first);
+    runtime().block_on(async {
+        t.client = reqwest::Client::new();
+        let server = shuan_server::start(shuan_server::ServerConfig {
+            data_dir: t.data_dir().to_path_buf(),
+            store_url: None,
+            listen: "127.0.0.1:0".parse().unwrap(),
+            tls: None,
+            insecure_plain_http: false,
+            settings: shuan_server::Settings::default(),
         })
+        .await
         .unwrap();
-    t.server.take().unwrap().stop().await.unwrap();
-    drop(store);
-    let server = shuan_server::start(shuan_server::ServerConfig {
-        data_dir: t.data_dir().to_path_buf(),
-        store_url: None,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        tls: None,
-        insecure_plain_http: false,
-        settings: shuan_server::Settings::default(),
-    })
-    .await
-    .unwrap();
-    t.base = format!("http://{}", server.addr);
-    t.server = Some(server);
-    let done = wait_done(&t, &sys, id).await;
-    assert_eq!(done["status"], "failed");
-    assert!(done["error"].as_str().unwrap().contains("interrupted"), "{done}");
-    // Another node's job is that node's business.
-    let (_, v) = t.get(&sys, &format!("/api/v1/jobs/{other}")).await;
-    assert_eq!(v["status"], "running", "{v}");
-    let records = t.audit_of(&aud, "req-lost").await;
-    assert!(
-        records
-            .iter()
-            .any(|r| r["outcome"] == "error" && r["object"] == json!(format!("job:{id}"))),
-        "{records:?}"
-    );
+        t.base = format!("http://{}", server.addr);
+        t.server = Some(server);
+        let done = wait_done(&t, &sys, id).await;
+        assert_eq!(done["status"], "failed");
+        assert!(done["error"].as_str().unwrap().contains("interrupted"), "{done}");
+        // Another node's job is that node's business.
+        let (_, v) = t.get(&sys, &format!("/api/v1/jobs/{other}")).await;
+        assert_eq!(v["status"], "running", "{v}");
+        let records = t.audit_of(&aud, "req-lost").await;
+        assert!(
+            records
+                .iter()
+                .any(|r| r["outcome"] == "error" && r["object"] == json!(format!("job:{id}"))),
+            "{records:?}"
+        );
+    });
 }
