@@ -101,7 +101,9 @@ pub fn check_rule_levels<'a>(
     scenarios: impl IntoIterator<Item = &'a Scenario>,
     profile: &Profile,
 ) -> Result<()> {
-    Ok(shuan_mask::source_job::check_rule_levels(scenarios, profile)?)
+    Ok(shuan_mask::source_job::check_rule_levels(
+        scenarios, profile,
+    )?)
 }
 
 /// Writes a masking-log record (mask, unmask, watermark detection) to the audit ledger:

@@ -376,8 +376,7 @@ pub fn create_node_backup(
             Err(e) => return Err(BackupError::CreateKey(e)),
         }
     }
-    let node =
-        crate::node::load_or_create_node_key(req.data_dir).map_err(BackupError::NodeKey)?;
+    let node = crate::node::load_or_create_node_key(req.data_dir).map_err(BackupError::NodeKey)?;
     create_with(req.source, req.archive, keyring, id, &node, &req.options)
 }
 

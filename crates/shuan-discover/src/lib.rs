@@ -594,12 +594,21 @@ mod tests {
         ];
         let observer = Arc::new(Lines(Mutex::new(Vec::new()), ScanFraction::new(2)));
         assert_eq!(observer.1.fraction(), 0.0);
-        let outcome = scan_all(&specs, &settings(100), Arc::clone(&observer) as Arc<dyn ScanObserver>);
+        let outcome = scan_all(
+            &specs,
+            &settings(100),
+            Arc::clone(&observer) as Arc<dyn ScanObserver>,
+        );
         assert!(outcome.failed);
         assert_eq!(outcome.results.len(), 1);
         assert_eq!(observer.1.fraction(), 1.0);
         let lines = observer.0.lock().unwrap();
-        assert!(lines.iter().any(|l| l.starts_with("error: source sqlite:///no/such")), "{lines:?}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("error: source sqlite:///no/such")),
+            "{lines:?}"
+        );
         let summary = ScanSummary::of(&outcome.results[0], &settings(1).profile);
         assert_eq!(summary.tables, 1);
         assert_eq!(summary.sensitive_columns, 1);

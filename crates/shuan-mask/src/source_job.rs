@@ -298,7 +298,10 @@ pub fn mask_source(
             },
         )?;
         if plan.needs_key() && keys.is_none() && !req.dry_run {
-            return Err(MaskRunError::KeyMissing(format!("scenario {}", scenario.id)));
+            return Err(MaskRunError::KeyMissing(format!(
+                "scenario {}",
+                scenario.id
+            )));
         }
         let dest = match &dest {
             Some(d) if !req.dry_run => d,
@@ -380,17 +383,15 @@ pub fn mask_source(
             };
             // On a read error the job discards its output; the read error is the one to
             // report.
-            mask_table_rows(job, reader.as_mut(), sink, Some(skipped_row)).map_err(
-                |e| match e {
-                    JobError::Read { position, source } => MaskRunError::Read {
-                        table: table.name.clone(),
-                        position: position.to_string(),
-                        source,
-                    },
-                    JobError::Hook(h) => MaskRunError::Hook(h),
-                    JobError::Mask(m) => MaskRunError::Mask(m),
+            mask_table_rows(job, reader.as_mut(), sink, Some(skipped_row)).map_err(|e| match e {
+                JobError::Read { position, source } => MaskRunError::Read {
+                    table: table.name.clone(),
+                    position: position.to_string(),
+                    source,
                 },
-            )?
+                JobError::Hook(h) => MaskRunError::Hook(h),
+                JobError::Mask(m) => MaskRunError::Mask(m),
+            })?
         };
         let t = TableDone {
             table: table.clone(),
@@ -575,7 +576,11 @@ mod tests {
         assert_eq!(details["operator"], "tester");
         assert!(!details.contains_key("when"));
         // Progress counted the masking pass, never reaching 1 by itself.
-        assert!((0.9..1.0).contains(&fraction.fraction()), "{}", fraction.fraction());
+        assert!(
+            (0.9..1.0).contains(&fraction.fraction()),
+            "{}",
+            fraction.fraction()
+        );
         // The output exists now: without force it is refused, the input never.
         assert!(mask_source(&req, &mut loader, &mut ()).is_err());
         let over_input = MaskSourceRequest {

@@ -127,7 +127,11 @@ async fn a_scan_job_saves_a_csv_to_the_inventory_with_its_progress_and_records()
     let records = t.audit_of(&aud, "req-scan-1").await;
     let start = records
         .iter()
-        .find(|r| r["action"] == "scan.run" && r["outcome"] == "allowed" && r["object"] != json!(format!("job:{id}")))
+        .find(|r| {
+            r["action"] == "scan.run"
+                && r["outcome"] == "allowed"
+                && r["object"] != json!(format!("job:{id}"))
+        })
         .unwrap_or_else(|| panic!("no start record: {records:?}"));
     assert_eq!(start["details"]["department"], "ROOT");
     let end = records
@@ -171,7 +175,11 @@ async fn a_masking_job_writes_a_masked_file_never_over_its_input() {
     assert!(end["details"]["tables"][0]["columns"].is_array(), "{end}");
     // The output now exists: replaced only with force.
     let (s, v) = start_job(&t, &steward, "mask", body.clone(), "req-mask-2").await;
-    assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "output_exists"), "{v}");
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::CONFLICT, "output_exists"),
+        "{v}"
+    );
     let mut forced = body.clone();
     forced["force"] = json!(true);
     let (s, v) = start_job(&t, &steward, "mask", forced, "req-mask-3").await;
@@ -187,14 +195,22 @@ async fn a_masking_job_writes_a_masked_file_never_over_its_input() {
         "req-mask-4",
     )
     .await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "output_is_input"), "{v}");
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "output_is_input"),
+        "{v}"
+    );
     let records = t.audit_of(&aud, "req-mask-4").await;
     assert!(
         records.iter().any(|r| r["outcome"] == "error"),
         "the refusal after authorization is recorded: {records:?}"
     );
     assert_eq!(
-        std::fs::read_to_string(&input).unwrap().lines().nth(1).unwrap(),
+        std::fs::read_to_string(&input)
+            .unwrap()
+            .lines()
+            .nth(1)
+            .unwrap(),
         "张0,13900000000,411502199003071000,信阳"
     );
 }
@@ -221,9 +237,9 @@ async fn a_backup_job_writes_a_signed_archive_that_verifies() {
     assert!(log.iter().any(|r| r.archive == archive && r.result == "ok"));
     let records = t.audit_of(&aud, "req-backup-1").await;
     assert!(
-        records
-            .iter()
-            .any(|r| r["action"] == "backup.create" && r["object"] == json!(format!("job:{id}")) && r["outcome"] == "allowed"),
+        records.iter().any(|r| r["action"] == "backup.create"
+            && r["object"] == json!(format!("job:{id}"))
+            && r["outcome"] == "allowed"),
         "{records:?}"
     );
     // An archive that exists is replaced only with force.
@@ -235,7 +251,11 @@ async fn a_backup_job_writes_a_signed_archive_that_verifies() {
         "req-backup-2",
     )
     .await;
-    assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "output_exists"), "{v}");
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::CONFLICT, "output_exists"),
+        "{v}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -258,7 +278,11 @@ async fn roles_without_the_action_get_403_and_a_denied_record() {
         ),
     ] {
         let (s, v) = start_job(&t, token, kind, body, rid).await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "forbidden"), "{rid}: {v}");
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::FORBIDDEN, "forbidden"),
+            "{rid}: {v}"
+        );
         let records = t.audit_of(&aud, rid).await;
         assert_eq!(records.len(), 1, "{records:?}");
         assert_eq!(records[0]["outcome"], "denied");
@@ -275,43 +299,166 @@ async fn bad_inputs_get_a_4xx_with_a_code_never_a_5xx() {
     let (t, sys, _aud, steward) = setup().await;
     residents_csv(&t.data_dir().join("files/residents.csv"));
     let cases = [
-        ("scan", json!({"source": "missing.csv", "department": "ROOT"}), 404, "not_found"),
-        ("scan", json!({"source": "residents.csv", "department": "NOPE"}), 404, "not_found"),
-        ("scan", json!({"source": "../platform.db", "department": "ROOT"}), 400, "path_not_allowed"),
-        ("scan", json!({"source": "../audit", "department": "ROOT"}), 400, "path_not_allowed"),
-        ("scan", json!({"source": "/etc/passwd", "department": "ROOT"}), 400, "path_not_allowed"),
-        ("scan", json!({"source": "/no/such/dir/x.csv", "department": "ROOT"}), 400, "path_not_allowed"),
-        ("scan", json!({"source": "sqlite://../platform.db", "department": "ROOT"}), 400, "path_not_allowed"),
-        ("scan", json!({"source": "ftp://host/x.csv", "department": "ROOT"}), 400, "invalid_input"),
-        ("scan", json!({"source": "", "department": "ROOT"}), 400, "invalid_input"),
-        ("scan", json!({"source": "a\u{0}b", "department": "ROOT"}), 400, "invalid_input"),
-        ("scan", json!({"source": "residents.csv", "department": "ROOT", "sample": 0}), 400, "invalid_input"),
-        ("scan", json!({"source": "residents.csv", "department": "ROOT", "encoding": "latin9"}), 400, "invalid_input"),
-        ("scan", json!({"source": "residents.csv", "department": "ROOT", "profile": "nope"}), 400, "invalid_input"),
-        ("scan", json!({"source": "residents.csv", "department": "ROOT", "extra": 1}), 400, "unknown_field"),
+        (
+            "scan",
+            json!({"source": "missing.csv", "department": "ROOT"}),
+            404,
+            "not_found",
+        ),
+        (
+            "scan",
+            json!({"source": "residents.csv", "department": "NOPE"}),
+            404,
+            "not_found",
+        ),
+        (
+            "scan",
+            json!({"source": "../platform.db", "department": "ROOT"}),
+            400,
+            "path_not_allowed",
+        ),
+        (
+            "scan",
+            json!({"source": "../audit", "department": "ROOT"}),
+            400,
+            "path_not_allowed",
+        ),
+        (
+            "scan",
+            json!({"source": "/etc/passwd", "department": "ROOT"}),
+            400,
+            "path_not_allowed",
+        ),
+        (
+            "scan",
+            json!({"source": "/no/such/dir/x.csv", "department": "ROOT"}),
+            400,
+            "path_not_allowed",
+        ),
+        (
+            "scan",
+            json!({"source": "sqlite://../platform.db", "department": "ROOT"}),
+            400,
+            "path_not_allowed",
+        ),
+        (
+            "scan",
+            json!({"source": "ftp://host/x.csv", "department": "ROOT"}),
+            400,
+            "invalid_input",
+        ),
+        (
+            "scan",
+            json!({"source": "", "department": "ROOT"}),
+            400,
+            "invalid_input",
+        ),
+        (
+            "scan",
+            json!({"source": "a\u{0}b", "department": "ROOT"}),
+            400,
+            "invalid_input",
+        ),
+        (
+            "scan",
+            json!({"source": "residents.csv", "department": "ROOT", "sample": 0}),
+            400,
+            "invalid_input",
+        ),
+        (
+            "scan",
+            json!({"source": "residents.csv", "department": "ROOT", "encoding": "latin9"}),
+            400,
+            "invalid_input",
+        ),
+        (
+            "scan",
+            json!({"source": "residents.csv", "department": "ROOT", "profile": "nope"}),
+            400,
+            "invalid_input",
+        ),
+        (
+            "scan",
+            json!({"source": "residents.csv", "department": "ROOT", "extra": 1}),
+            400,
+            "unknown_field",
+        ),
         ("scan", json!({"department": "ROOT"}), 400, "bad_request"),
-        ("mask", json!({"source": "residents.csv", "department": "ROOT", "out": "residents.csv"}), 400, "output_is_input"),
-        ("mask", json!({"source": "residents.csv", "department": "ROOT", "out": "../x.csv"}), 400, "path_not_allowed"),
-        ("mask", json!({"source": "residents.csv", "department": "ROOT", "out": "a/../../x.csv"}), 400, "path_not_allowed"),
-        ("mask", json!({"source": "residents.csv", "department": "ROOT", "out": "/tmp/x.csv"}), 400, "path_not_allowed"),
-        ("mask", json!({"source": "residents.csv", "department": "ROOT", "out": "x.csv", "scenario": "nope"}), 400, "invalid_input"),
-        ("mask", json!({"source": "residents.csv", "department": "ROOT", "out": "x.csv", "rules": "none.toml"}), 404, "not_found"),
-        ("mask", json!({"source": "residents.csv", "department": "ROOT", "out": "x.csv", "format": "xml"}), 400, "invalid_input"),
-        ("mask", json!({"source": "missing.csv", "department": "ROOT", "out": "x.csv"}), 404, "not_found"),
+        (
+            "mask",
+            json!({"source": "residents.csv", "department": "ROOT", "out": "residents.csv"}),
+            400,
+            "output_is_input",
+        ),
+        (
+            "mask",
+            json!({"source": "residents.csv", "department": "ROOT", "out": "../x.csv"}),
+            400,
+            "path_not_allowed",
+        ),
+        (
+            "mask",
+            json!({"source": "residents.csv", "department": "ROOT", "out": "a/../../x.csv"}),
+            400,
+            "path_not_allowed",
+        ),
+        (
+            "mask",
+            json!({"source": "residents.csv", "department": "ROOT", "out": "/tmp/x.csv"}),
+            400,
+            "path_not_allowed",
+        ),
+        (
+            "mask",
+            json!({"source": "residents.csv", "department": "ROOT", "out": "x.csv", "scenario": "nope"}),
+            400,
+            "invalid_input",
+        ),
+        (
+            "mask",
+            json!({"source": "residents.csv", "department": "ROOT", "out": "x.csv", "rules": "none.toml"}),
+            404,
+            "not_found",
+        ),
+        (
+            "mask",
+            json!({"source": "residents.csv", "department": "ROOT", "out": "x.csv", "format": "xml"}),
+            400,
+            "invalid_input",
+        ),
+        (
+            "mask",
+            json!({"source": "missing.csv", "department": "ROOT", "out": "x.csv"}),
+            404,
+            "not_found",
+        ),
     ];
     for (i, (kind, body, status, want)) in cases.into_iter().enumerate() {
         let (s, v) = start_job(&t, &steward, kind, body.clone(), &format!("bad-{i}")).await;
-        assert_eq!(
-            (s.as_u16(), code(&v)),
-            (status, want),
-            "{kind} {body}: {v}"
-        );
+        assert_eq!((s.as_u16(), code(&v)), (status, want), "{kind} {body}: {v}");
     }
-    let (s, v) = start_job(&t, &sys, "backup", json!({"out": "../escape.bak"}), "bad-b1").await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "path_not_allowed"), "{v}");
+    let (s, v) = start_job(
+        &t,
+        &sys,
+        "backup",
+        json!({"out": "../escape.bak"}),
+        "bad-b1",
+    )
+    .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "path_not_allowed"),
+        "{v}"
+    );
     let (s, v) = start_job(&t, &sys, "backup", json!({"out": "."}), "bad-b2").await;
     assert!(s.is_client_error(), "{s} {v}");
-    for path in ["/api/v1/jobs/999999", "/api/v1/jobs/abc", "/api/v1/jobs?limit=0", "/api/v1/jobs?status=x", "/api/v1/jobs?what=1"] {
+    for path in [
+        "/api/v1/jobs/999999",
+        "/api/v1/jobs/abc",
+        "/api/v1/jobs?limit=0",
+        "/api/v1/jobs?status=x",
+        "/api/v1/jobs?what=1",
+    ] {
         let (s, v) = t.get(&steward, path).await;
         assert!(s.is_client_error(), "{path}: {s} {v}");
         assert!(!code(&v).is_empty(), "{path}: {v}");
@@ -349,9 +496,15 @@ async fn a_failed_job_keeps_its_error_and_never_the_database_password() {
     assert_eq!(done["status"], "failed", "{done}");
     assert!(!done["error"].as_str().unwrap().is_empty());
     assert!(!done.to_string().contains("TopSecret"), "{done}");
-    assert_eq!(done["params"]["source"], "postgres://alice@127.0.0.1:1/hr?sslmode=disable");
+    assert_eq!(
+        done["params"]["source"],
+        "postgres://alice@127.0.0.1:1/hr?sslmode=disable"
+    );
     let records = t.audit_of(&aud, "req-secret").await;
-    assert!(records.iter().any(|r| r["outcome"] == "error"), "{records:?}");
+    assert!(
+        records.iter().any(|r| r["outcome"] == "error"),
+        "{records:?}"
+    );
     assert!(!format!("{records:?}").contains("TopSecret"));
 }
 
@@ -412,7 +565,10 @@ fn jobs_interrupted_by_a_stop_are_failed_at_the_next_start() {
         t.server = Some(server);
         let done = wait_done(&t, &sys, id).await;
         assert_eq!(done["status"], "failed");
-        assert!(done["error"].as_str().unwrap().contains("interrupted"), "{done}");
+        assert!(
+            done["error"].as_str().unwrap().contains("interrupted"),
+            "{done}"
+        );
         // Another node's job is that node's business.
         let (_, v) = t.get(&sys, &format!("/api/v1/jobs/{other}")).await;
         assert_eq!(v["status"], "running", "{v}");

@@ -489,9 +489,10 @@ fn mask_source(
     };
     let mut key_origin = None;
     let mut loader = |create: bool| -> Result<Option<MaskKeys>, shuan_mask::job::HookError> {
-        let loaded = args.key.load(ctx, create).map_err(|e| -> shuan_mask::job::HookError {
-            format!("{e:#}").into()
-        })?;
+        let loaded = args
+            .key
+            .load(ctx, create)
+            .map_err(|e| -> shuan_mask::job::HookError { format!("{e:#}").into() })?;
         let (keys, origin) = loaded.unzip();
         key_origin = origin;
         Ok(keys)

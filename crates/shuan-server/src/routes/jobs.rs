@@ -45,7 +45,8 @@ pub const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// Jobs running at once on one node; more wait as `queued`.
 const JOBS_AT_ONCE: usize = 2;
 /// The error text of a job found unfinished at start-up.
-pub const INTERRUPTED: &str = "interrupted: the server stopped while the job ran (服务停止，任务中断)";
+pub const INTERRUPTED: &str =
+    "interrupted: the server stopped while the job ran (服务停止，任务中断)";
 
 /// The jobs routes; at start-up (when built inside a runtime) also marks this node's
 /// jobs left unfinished by a previous run as failed.
@@ -194,7 +195,12 @@ pub struct JobQuery {
 }
 
 fn job_resource(j: &Job) -> shuan_policy::Resource {
-    resource("job", &j.id.to_string(), Some(&j.department), Some(&j.owner))
+    resource(
+        "job",
+        &j.id.to_string(),
+        Some(&j.department),
+        Some(&j.owner),
+    )
 }
 
 // ---- reading jobs ----
@@ -224,8 +230,13 @@ pub async fn list_jobs(
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::invalid("limit 须在 1–1000 之间"));
     }
-    p.authorize(&c, Action::JobRead, &resource("job", "", None, None), Map::new())
-        .await?;
+    p.authorize(
+        &c,
+        Action::JobRead,
+        &resource("job", "", None, None),
+        Map::new(),
+    )
+    .await?;
     let all = p.db(|s| s.jobs(None, 10_000)).await?;
     Ok(axum::Json(
         all.iter()
@@ -328,7 +339,14 @@ pub async fn scan_job(
     };
     let data_dir = p.data_dir.clone();
     let work = move || run_scan(&data_dir, &spec, profile, sample, encoding, observer);
-    spawn_job(Arc::clone(&p), job.clone(), &c, Action::ScanRun, fraction, work);
+    spawn_job(
+        Arc::clone(&p),
+        job.clone(),
+        &c,
+        Action::ScanRun,
+        fraction,
+        work,
+    );
     Ok((StatusCode::ACCEPTED, axum::Json(view(&job))))
 }
 
@@ -524,7 +542,8 @@ pub async fn backup_job(
     let out = match prepared {
         Ok(o) => o,
         Err(e) => {
-            p.record_failure(&c, Action::BackupCreate, &object, &e).await;
+            p.record_failure(&c, Action::BackupCreate, &object, &e)
+                .await;
             return Err(e);
         }
     };
@@ -533,7 +552,8 @@ pub async fn backup_job(
     let job = match file_job(&p, &c, "backup", &department, params).await {
         Ok(j) => j,
         Err(e) => {
-            p.record_failure(&c, Action::BackupCreate, &object, &e).await;
+            p.record_failure(&c, Action::BackupCreate, &object, &e)
+                .await;
             return Err(e);
         }
     };
@@ -1001,23 +1021,28 @@ fn spawn_job(
         let ok = end.error.is_none();
         let mut details = end.details;
         details.insert("job".into(), json!(job.id));
-        details.insert("status".into(), json!(if ok { "succeeded" } else { "failed" }));
+        details.insert(
+            "status".into(),
+            json!(if ok { "succeeded" } else { "failed" }),
+        );
         if let Some(e) = &end.error {
             details.insert("error".into(), json!(e));
         }
-        if p
-            .record(
-                &actor,
-                action.id(),
-                &format!("job:{}", job.id),
-                if ok { Outcome::Allowed } else { Outcome::Error },
-                &meta,
-                details,
-            )
-            .await
-            .is_err()
+        if p.record(
+            &actor,
+            action.id(),
+            &format!("job:{}", job.id),
+            if ok { Outcome::Allowed } else { Outcome::Error },
+            &meta,
+            details,
+        )
+        .await
+        .is_err()
         {
-            tracing::error!(job = job.id, "the end of a job could not be recorded in the ledger");
+            tracing::error!(
+                job = job.id,
+                "the end of a job could not be recorded in the ledger"
+            );
         }
         job.status = if ok { "succeeded" } else { "failed" }.into();
         job.progress = Some(if ok {
@@ -1172,7 +1197,10 @@ fn run_scan(
         .iter()
         .map(|m| scrub(m, spec))
         .collect();
-    let errors: Vec<&String> = messages.iter().filter(|m| m.starts_with("error:")).collect();
+    let errors: Vec<&String> = messages
+        .iter()
+        .filter(|m| m.starts_with("error:"))
+        .collect();
     let Some(result) = outcome.results.first() else {
         return JobEnd::failed(
             errors
@@ -1284,30 +1312,28 @@ fn run_mask(run: MaskRun, fraction: &shuan_mask::source_job::MaskFraction) -> Jo
     };
     let mut origin = None;
     let data_dir = run.data_dir.clone();
-    let mut loader = |create: bool| -> Result<
-        Option<shuan_mask::MaskKeys>,
-        shuan_mask::job::HookError,
-    > {
-        if !shuan_crypto::keyring::keyring_path(&data_dir).exists() {
-            return Ok(None);
-        }
-        let mut kr = shuan_crypto::keyring::Keyring::open(&data_dir, || {
-            std::env::var(crate::PASSPHRASE_ENV)
-                .ok()
-                .filter(|s| !s.is_empty())
-                .map(zeroize::Zeroizing::new)
-        })?;
-        let found = shuan_mask::key::keyring_mask_key(
-            &mut kr,
-            shuan_mask::key::DEFAULT_MASK_KEY_ID,
-            None,
-            create,
-        )?;
-        Ok(found.map(|k| {
-            origin = Some(k.origin);
-            k.keys
-        }))
-    };
+    let mut loader =
+        |create: bool| -> Result<Option<shuan_mask::MaskKeys>, shuan_mask::job::HookError> {
+            if !shuan_crypto::keyring::keyring_path(&data_dir).exists() {
+                return Ok(None);
+            }
+            let mut kr = shuan_crypto::keyring::Keyring::open(&data_dir, || {
+                std::env::var(crate::PASSPHRASE_ENV)
+                    .ok()
+                    .filter(|s| !s.is_empty())
+                    .map(zeroize::Zeroizing::new)
+            })?;
+            let found = shuan_mask::key::keyring_mask_key(
+                &mut kr,
+                shuan_mask::key::DEFAULT_MASK_KEY_ID,
+                None,
+                create,
+            )?;
+            Ok(found.map(|k| {
+                origin = Some(k.origin);
+                k.keys
+            }))
+        };
     let mut observer = fraction;
     match mask_source(&req, &mut loader, &mut observer) {
         Ok(report) => {
