@@ -5,10 +5,10 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context as _, Result};
-use serde_json::{Map, Value};
+use anyhow::{Context as _, Result};
+use serde_json::Value;
 use shuan_classify::Profile;
-use shuan_crypto::keyring::{keyring_path, KeyState, KeyringError};
+use shuan_crypto::keyring::{keyring_path, KeyState};
 use shuan_ledger::Outcome;
 use shuan_mask::log::MaskLogRecord;
 use shuan_mask::rules::Scenario;
@@ -17,27 +17,7 @@ use shuan_mask::MaskKeys;
 use crate::audit_trail::AuditTrail;
 use crate::context::Context;
 
-/// Id of the keyring data key that masking uses unless `--key-id` says otherwise.
-pub const DEFAULT_MASK_KEY_ID: &str = "mask";
-
-/// Where the masking key came from, for the masking log.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KeyOrigin {
-    /// A hex key file given with `--key-file`.
-    File(String),
-    /// A keyring data key (id, version).
-    Keyring(String, u32),
-}
-
-impl KeyOrigin {
-    /// As recorded in the ledger.
-    pub fn to_json(&self) -> Value {
-        match self {
-            KeyOrigin::File(p) => serde_json::json!({ "file": p }),
-            KeyOrigin::Keyring(id, v) => serde_json::json!({ "keyring": id, "version": v }),
-        }
-    }
-}
+pub use shuan_mask::key::{KeyOrigin, DEFAULT_MASK_KEY_ID};
 
 /// How a command wants its masking key.
 pub struct KeyRequest<'a> {
@@ -68,34 +48,19 @@ pub fn load_mask_keys(
         return Ok(None);
     }
     let mut kr = crate::cmd::keys::open_keyring(ctx)?;
-    let (version, data_key) = match req.key_version {
-        Some(v) => (v, kr.key(req.key_id, v)?),
-        None => match kr.active_key(req.key_id) {
-            Ok(k) => k,
-            Err(KeyringError::KeyNotFound(_)) if req.create => {
-                kr.create_key(req.key_id).with_context(|| {
-                    format!(
-                        "creating the masking data key '{}' in the keyring",
-                        req.key_id
-                    )
-                })?;
-                eprintln!(
-                    "created data key '{}' in the keyring for masking (pseudonyms, FPE); \
-                     back up the data directory: without this key FPE cannot be reversed",
-                    req.key_id
-                );
-                kr.active_key(req.key_id)?
-            }
-            // Not created yet and not to be created now (an unkeyed scenario, a dry run,
-            // unmasking): there is no masking key, which the caller judges.
-            Err(KeyringError::KeyNotFound(_)) => return Ok(None),
-            Err(e) => return Err(e).with_context(|| format!("masking key '{}'", req.key_id)),
-        },
+    let Some(found) =
+        shuan_mask::key::keyring_mask_key(&mut kr, req.key_id, req.key_version, req.create)?
+    else {
+        return Ok(None);
     };
-    Ok(Some((
-        keys_from_data_key(&data_key),
-        KeyOrigin::Keyring(req.key_id.to_string(), version),
-    )))
+    if found.created {
+        eprintln!(
+            "created data key '{}' in the keyring for masking (pseudonyms, FPE); \
+             back up the data directory: without this key FPE cannot be reversed",
+            req.key_id
+        );
+    }
+    Ok(Some((found.keys, found.origin)))
 }
 
 /// The masking keys of a keyring data key.
@@ -136,23 +101,9 @@ pub fn check_rule_levels<'a>(
     scenarios: impl IntoIterator<Item = &'a Scenario>,
     profile: &Profile,
 ) -> Result<()> {
-    let known: Vec<&str> = profile.levels().iter().map(|l| l.name.as_str()).collect();
-    for scenario in scenarios {
-        for rule in &scenario.rules {
-            for level in &rule.selector.levels {
-                if !known.contains(&level.as_str()) {
-                    bail!(
-                        "scenario `{}`: level `{level}` is not a level of grading profile `{}`; \
-                         use one of: {} (or choose the profile with --profile)",
-                        scenario.id,
-                        profile.name(),
-                        known.join(", ")
-                    );
-                }
-            }
-        }
-    }
-    Ok(())
+    Ok(shuan_mask::source_job::check_rule_levels(
+        scenarios, profile,
+    )?)
 }
 
 /// Writes a masking-log record (mask, unmask, watermark detection) to the audit ledger:
@@ -163,20 +114,7 @@ pub fn record_mask_event(
     key: Option<&KeyOrigin>,
     outcome: Outcome,
 ) -> Result<u64> {
-    let mut details = match serde_json::to_value(record)? {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    // The ledger records the actor and time itself; `who` stays as the stated operator.
-    details.remove("when");
-    details.remove("event");
-    if let Some(who) = details.remove("who") {
-        details.insert("operator".into(), who);
-    }
-    details.retain(|_, v| !v.is_null());
-    if let Some(k) = key {
-        details.insert("key".into(), k.to_json());
-    }
+    let details = record.audit_details(key);
     trail.record(&record.event, &record.source, outcome, details)
 }
 

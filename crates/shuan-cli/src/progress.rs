@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use shuan_source::{ProgressFn, TableRef};
+use shuan_discover::ScanObserver;
+use shuan_source::TableRef;
 
 /// A progress bar shared with the readers' callbacks.
 #[derive(Clone)]
@@ -28,17 +29,6 @@ impl Progress {
             bar,
             bytes_mode: Arc::new(AtomicBool::new(false)),
         }
-    }
-
-    /// The callback sources call with bytes read.
-    pub fn callback(&self) -> ProgressFn {
-        let bar = self.bar.clone();
-        let bytes_mode = self.bytes_mode.clone();
-        Arc::new(move |n| {
-            if bytes_mode.load(Ordering::Relaxed) {
-                bar.inc(n);
-            }
-        })
     }
 
     /// Starts a source: sizes the bar from its tables.
@@ -88,5 +78,22 @@ impl Progress {
     /// Removes the bar.
     pub fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+impl ScanObserver for Progress {
+    fn bytes_read(&self, n: u64) {
+        if self.bytes_mode.load(Ordering::Relaxed) {
+            self.bar.inc(n);
+        }
+    }
+    fn source_started(&self, _index: usize, name: &str, tables: &[TableRef]) {
+        self.start_source(name, tables);
+    }
+    fn table_done(&self, table: &str) {
+        Progress::table_done(self, table);
+    }
+    fn message(&self, line: &str) {
+        self.println(line);
     }
 }

@@ -45,6 +45,12 @@ pub enum BackupError {
     /// Keyring problem.
     #[error(transparent)]
     Keyring(#[from] KeyringError),
+    /// The backup data key could not be created on first use.
+    #[error("creating the backup data key")]
+    CreateKey(#[source] KeyringError),
+    /// The node's signing key could not be loaded.
+    #[error("loading the node's SM2 signing key")]
+    NodeKey(#[source] CryptoError),
     /// Crypto or I/O problem.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
@@ -185,6 +191,63 @@ pub fn create(
     key_id: &str,
     node_key: &SigningKey,
 ) -> Result<BackupRecord, BackupError> {
+    create_with(
+        source,
+        archive,
+        keyring,
+        key_id,
+        node_key,
+        &CreateOptions::default(),
+    )
+}
+
+/// Called as a backup goes: (bytes of files archived so far, bytes of all files to
+/// archive).
+pub type BackupProgress<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
+/// What else [`create_with`] may be told.
+#[derive(Default)]
+pub struct CreateOptions<'a> {
+    /// Paths relative to the source (files or whole directories) to leave out, besides
+    /// the master key and the archive itself.
+    pub exclude: Vec<PathBuf>,
+    /// Progress, if wanted (the files are measured first).
+    pub progress: Option<BackupProgress<'a>>,
+}
+
+/// The files a backup of `source` would hold and their total size (for progress).
+fn measure(source: &Path, skip: &dyn Fn(&Path, &std::fs::DirEntry) -> bool) -> u64 {
+    let mut total = 0u64;
+    let mut stack = vec![source.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let rel = path.strip_prefix(source).unwrap_or(&path).to_path_buf();
+            if skip(&rel, &e) {
+                continue;
+            }
+            match e.file_type() {
+                Ok(ft) if ft.is_dir() => stack.push(path),
+                Ok(ft) if ft.is_file() => total += e.metadata().map(|m| m.len()).unwrap_or(0),
+                _ => {}
+            }
+        }
+    }
+    total
+}
+
+/// [`create`] with options: more exclusions and progress.
+pub fn create_with(
+    source: &Path,
+    archive: &Path,
+    keyring: &Keyring,
+    key_id: &str,
+    node_key: &SigningKey,
+    options: &CreateOptions<'_>,
+) -> Result<BackupRecord, BackupError> {
     let (version, key) = keyring.active_key(key_id)?;
     let vk = node_key.verifying_key();
     let tmp_dir = archive
@@ -203,6 +266,21 @@ pub fn create(
     let env = EnvelopeWriter::new(key_id, version, &key, hw).map_err(envelope_error(archive))?;
     let mut tar = tar::Builder::new(CountingWriter { inner: env, n: 0 });
     tar.follow_symlinks(false);
+    let skip = |rel: &Path, e: &std::fs::DirEntry| {
+        excluded(rel)
+            || options.exclude.iter().any(|x| rel.starts_with(x))
+            || e.file_name()
+                .to_string_lossy()
+                .starts_with(crate::fsutil::TEMP_PREFIX)
+            || archive_abs
+                .as_deref()
+                .is_some_and(|a| std::fs::canonicalize(e.path()).ok().as_deref() == Some(a))
+    };
+    let total = match options.progress {
+        Some(_) => measure(source, &skip),
+        None => 0,
+    };
+    let mut done = 0u64;
     let mut files = 0u64;
     let mut stack = vec![source.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -217,14 +295,7 @@ pub fn create(
                 .strip_prefix(source)
                 .expect("walk stays under source")
                 .to_path_buf();
-            if excluded(&rel)
-                || e.file_name()
-                    .to_string_lossy()
-                    .starts_with(crate::fsutil::TEMP_PREFIX)
-                || archive_abs
-                    .as_deref()
-                    .is_some_and(|a| std::fs::canonicalize(&path).ok().as_deref() == Some(a))
-            {
+            if skip(&rel, &e) {
                 continue;
             }
             let ft = e.file_type().map_err(io_err("reading", &path))?;
@@ -237,6 +308,10 @@ pub fn create(
                 tar.append_file(&rel, &mut f)
                     .map_err(io_err("archiving", &path))?;
                 files += 1;
+                if let Some(progress) = options.progress {
+                    done += f.metadata().map(|m| m.len()).unwrap_or(0);
+                    progress(done.min(total), total);
+                }
             }
         }
     }
@@ -270,6 +345,56 @@ pub fn create(
         signer: signer_id(&vk),
         result: "ok".into(),
     })
+}
+
+/// A backup of a node's data directory: what `shuan backup create` and the server's
+/// backup jobs do.
+pub struct NodeBackupRequest<'a> {
+    /// The directory to back up (the data directory).
+    pub source: &'a Path,
+    /// The node's data directory (its signing key; usually `source`).
+    pub data_dir: &'a Path,
+    /// The archive to write (`ARCHIVE.sig` beside it).
+    pub archive: &'a Path,
+    /// Data key id; `None`: [`BACKUP_KEY_ID`], created on first use.
+    pub key_id: Option<&'a str>,
+    /// Exclusions and progress.
+    pub options: CreateOptions<'a>,
+}
+
+/// Backs up `req.source`: creates the default backup key on first use, loads (or makes)
+/// the node's SM2 key, and writes the encrypted, signed archive. The caller appends the
+/// record to the backup log ([`append_log`]) and its audit ledger.
+pub fn create_node_backup(
+    keyring: &mut Keyring,
+    req: &NodeBackupRequest<'_>,
+) -> Result<BackupRecord, BackupError> {
+    let id = req.key_id.unwrap_or(BACKUP_KEY_ID);
+    if id == BACKUP_KEY_ID {
+        match keyring.create_key(BACKUP_KEY_ID) {
+            Ok(()) | Err(KeyringError::KeyExists(_)) => {}
+            Err(e) => return Err(BackupError::CreateKey(e)),
+        }
+    }
+    let node = crate::node::load_or_create_node_key(req.data_dir).map_err(BackupError::NodeKey)?;
+    create_with(req.source, req.archive, keyring, id, &node, &req.options)
+}
+
+/// The backup log's record of a failed `action` on `archive`.
+pub fn failure_record(action: &str, archive: &Path, error: &str) -> BackupRecord {
+    BackupRecord {
+        action: action.to_string(),
+        time: crate::time::now_rfc3339(),
+        archive: archive.to_path_buf(),
+        directory: None,
+        files: None,
+        bytes: 0,
+        key_id: String::new(),
+        key_version: 0,
+        archive_sm3: String::new(),
+        signer: String::new(),
+        result: format!("failed: {error}"),
+    }
 }
 
 /// Check `archive`'s signature; returns the archive's SM3.

@@ -194,6 +194,204 @@ pub fn scan_source(
     }
 }
 
+/// What a scan of several sources tells its caller as it goes: `shuan scan` draws its
+/// progress bar and prints its warnings from it, the server keeps a job's progress.
+/// Called from the scanning threads, hence `Send + Sync`; every method has a default
+/// that does nothing.
+pub trait ScanObserver: Send + Sync {
+    /// Bytes read from file tables (called from the reading threads, often).
+    fn bytes_read(&self, _n: u64) {}
+    /// Source `index` (of the request) is open and listed; its tables come next.
+    fn source_started(&self, _index: usize, _name: &str, _tables: &[TableRef]) {}
+    /// One table is done, graded or failed.
+    fn table_done(&self, _table: &str) {}
+    /// Source `index` is done (or could not be opened).
+    fn source_done(&self, _index: usize) {}
+    /// A line for people: `warning: …` or `error: source …` (failures name the source
+    /// and table; a database URL is shown without its password).
+    fn message(&self, _line: &str) {}
+}
+
+/// An observer that only keeps the fraction done (0..=1) of a scan of `sources`
+/// sources: bytes read of the current source's file tables when their sizes are known,
+/// else tables done. Read it with [`ScanFraction::fraction`] (the server writes it into
+/// the job's progress every so often).
+#[derive(Debug)]
+pub struct ScanFraction {
+    sources: usize,
+    current: AtomicUsize,
+    bytes_total: std::sync::atomic::AtomicU64,
+    bytes_done: std::sync::atomic::AtomicU64,
+    tables_total: AtomicUsize,
+    tables_done: AtomicUsize,
+}
+
+impl ScanFraction {
+    /// For a scan of `sources` sources.
+    pub fn new(sources: usize) -> ScanFraction {
+        ScanFraction {
+            sources: sources.max(1),
+            current: AtomicUsize::new(0),
+            bytes_total: Default::default(),
+            bytes_done: Default::default(),
+            tables_total: AtomicUsize::new(0),
+            tables_done: AtomicUsize::new(0),
+        }
+    }
+
+    /// The fraction done, 0..=1 (1 only once every source is done).
+    pub fn fraction(&self) -> f64 {
+        let current = self.current.load(Ordering::Relaxed).min(self.sources);
+        let bytes_total = self.bytes_total.load(Ordering::Relaxed);
+        let within = if current >= self.sources {
+            0.0
+        } else if bytes_total > 0 {
+            self.bytes_done.load(Ordering::Relaxed) as f64 / bytes_total as f64
+        } else {
+            let total = self.tables_total.load(Ordering::Relaxed);
+            if total == 0 {
+                0.0
+            } else {
+                self.tables_done.load(Ordering::Relaxed) as f64 / total as f64
+            }
+        };
+        // A scan reads each file to its end once and samples it: never report a source
+        // done before it is.
+        ((current as f64 + within.clamp(0.0, 0.99)) / self.sources as f64).clamp(0.0, 1.0)
+    }
+}
+
+impl ScanObserver for ScanFraction {
+    fn bytes_read(&self, n: u64) {
+        self.bytes_done.fetch_add(n, Ordering::Relaxed);
+    }
+    fn source_started(&self, index: usize, _name: &str, tables: &[TableRef]) {
+        self.bytes_done.store(0, Ordering::Relaxed);
+        self.bytes_total.store(
+            tables.iter().filter_map(|t| t.size_bytes).sum(),
+            Ordering::Relaxed,
+        );
+        self.tables_done.store(0, Ordering::Relaxed);
+        self.tables_total.store(tables.len(), Ordering::Relaxed);
+        self.current.store(index, Ordering::Relaxed);
+    }
+    fn table_done(&self, _table: &str) {
+        self.tables_done.fetch_add(1, Ordering::Relaxed);
+    }
+    fn source_done(&self, index: usize) {
+        self.current.fetch_max(index + 1, Ordering::Relaxed);
+        self.bytes_total.store(0, Ordering::Relaxed);
+        self.tables_total.store(0, Ordering::Relaxed);
+    }
+}
+
+/// The results of [`scan_all`].
+#[derive(Debug)]
+pub struct ScanOutcome {
+    /// One per source that could be opened, in request order.
+    pub results: Vec<SourceResult>,
+    /// Some source or table failed (each failure was told to the observer).
+    pub failed: bool,
+}
+
+/// Scans each source in turn (the use case of `shuan scan` and of the server's scan
+/// jobs): opens and lists it, samples and grades its tables, and tells `observer` what
+/// happens, failures included, one line each. `settings.source_options.progress`, if
+/// set, still gets the bytes read.
+pub fn scan_all(
+    specs: &[String],
+    settings: &ScanSettings,
+    observer: Arc<dyn ScanObserver>,
+) -> ScanOutcome {
+    let mut settings = settings.clone();
+    let earlier = settings.source_options.progress.take();
+    let bytes = Arc::clone(&observer);
+    settings.source_options.progress = Some(Arc::new(move |n| {
+        if let Some(f) = &earlier {
+            f(n);
+        }
+        bytes.bytes_read(n);
+    }));
+    let mut results = Vec::new();
+    let mut failed = false;
+    for (index, spec) in specs.iter().enumerate() {
+        let safe = shuan_source::redact_url(spec);
+        let (source, tables) = match open_source(spec, &settings.source_options) {
+            Ok(x) => x,
+            Err(e) => {
+                observer.message(&format!("error: source {safe}: {e}"));
+                observer.source_done(index);
+                failed = true;
+                continue;
+            }
+        };
+        observer.source_started(index, &source.display_name(), &tables);
+        let done = |name: &str| observer.table_done(name);
+        let result = scan_source(spec, source, tables, &settings, &done);
+        for w in &result.warnings {
+            observer.message(&format!("warning: {w}"));
+        }
+        for f in &result.failures {
+            observer.message(&format!("error: source {}: table {f}", result.source));
+            failed = true;
+        }
+        observer.source_done(index);
+        results.push(result);
+    }
+    ScanOutcome { results, failed }
+}
+
+/// What the audit record of a saved scan says about one source's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanSummary {
+    /// Grading profile.
+    pub profile: String,
+    /// Tables graded.
+    pub tables: usize,
+    /// Rows read.
+    pub rows_scanned: u64,
+    /// Columns holding a detected type.
+    pub sensitive_columns: usize,
+    /// The highest table level's name.
+    pub highest_level: Option<String>,
+    /// Tables that could not be read.
+    pub failures: usize,
+}
+
+impl ScanSummary {
+    /// The summary of `result` graded under `profile`.
+    pub fn of(result: &SourceResult, profile: &Profile) -> ScanSummary {
+        ScanSummary {
+            profile: profile.name().to_string(),
+            tables: result.tables.len(),
+            rows_scanned: result.tables.iter().map(|t| t.rows_scanned).sum(),
+            sensitive_columns: result
+                .tables
+                .iter()
+                .flat_map(|t| &t.columns)
+                .filter(|c| c.data_type.is_some())
+                .count(),
+            highest_level: result
+                .tables
+                .iter()
+                .map(|t| t.grade.level)
+                .max()
+                .map(|l| profile.level(l).name.clone()),
+            failures: result.failures.len(),
+        }
+    }
+}
+
+/// Saves one source's result in the inventory (`--save`): one scan, its tables and
+/// columns, no values; answers the scan id.
+pub fn save_result(
+    store: &mut shuan_store::Store,
+    result: &SourceResult,
+    settings: &ScanSettings,
+) -> Result<i64, shuan_store::StoreError> {
+    store.record_scan(&to_record(result, &settings.profile, settings.sample))
+}
+
 fn sample_notes(sample: &TableSample) -> Vec<String> {
     if sample.skipped_rows == 0 {
         return Vec::new();
@@ -361,6 +559,62 @@ mod tests {
             jobs: 1,
             source_options: SourceOptions::default(),
         }
+    }
+
+    struct Lines(Mutex<Vec<String>>, ScanFraction);
+
+    impl ScanObserver for Lines {
+        fn bytes_read(&self, n: u64) {
+            self.1.bytes_read(n);
+        }
+        fn source_started(&self, index: usize, name: &str, tables: &[TableRef]) {
+            self.1.source_started(index, name, tables);
+        }
+        fn table_done(&self, table: &str) {
+            self.1.table_done(table);
+        }
+        fn source_done(&self, index: usize) {
+            self.1.source_done(index);
+        }
+        fn message(&self, line: &str) {
+            self.0.lock().unwrap().push(line.to_string());
+        }
+    }
+
+    /// Two sources, one missing: the scan goes on, says why the missing one failed
+    /// (without a password), and the fraction ends at 1.
+    #[test]
+    fn scan_all_reports_failures_and_its_fraction() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, "n,mobile\n1,13912345678\n2,13812345678\n").unwrap();
+        let specs = vec![
+            path.display().to_string(),
+            "sqlite:///no/such/dir/secret.db".to_string(),
+        ];
+        let observer = Arc::new(Lines(Mutex::new(Vec::new()), ScanFraction::new(2)));
+        assert_eq!(observer.1.fraction(), 0.0);
+        let outcome = scan_all(
+            &specs,
+            &settings(100),
+            Arc::clone(&observer) as Arc<dyn ScanObserver>,
+        );
+        assert!(outcome.failed);
+        assert_eq!(outcome.results.len(), 1);
+        assert_eq!(observer.1.fraction(), 1.0);
+        let lines = observer.0.lock().unwrap();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("error: source sqlite:///no/such")),
+            "{lines:?}"
+        );
+        let summary = ScanSummary::of(&outcome.results[0], &settings(1).profile);
+        assert_eq!(summary.tables, 1);
+        assert_eq!(summary.sensitive_columns, 1);
+        assert_eq!(summary.rows_scanned, 2);
+        let mut store = shuan_store::Store::open(dir.path()).unwrap();
+        assert!(save_result(&mut store, &outcome.results[0], &settings(100)).unwrap() > 0);
     }
 
     /// Mobile numbers after 300 placeholder values: a scan and a masking discovery with

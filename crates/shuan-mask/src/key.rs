@@ -8,11 +8,95 @@
 use std::path::Path;
 
 use shuan_crypto::hmac::{hmac_sm3, HmacSm3};
+use shuan_crypto::keyring::{Keyring, KeyringError};
 use shuan_crypto::sm4::Sm4;
 use zeroize::Zeroizing;
 
 use crate::error::{MaskError, Result};
 use crate::ff1::BlockCipher128;
+
+/// Id of the keyring data key that masking uses unless told otherwise.
+pub const DEFAULT_MASK_KEY_ID: &str = "mask";
+
+/// Where the masking key came from, for the masking log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyOrigin {
+    /// A hex key file.
+    File(String),
+    /// A keyring data key (id, version).
+    Keyring(String, u32),
+}
+
+impl KeyOrigin {
+    /// As recorded in the ledger.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            KeyOrigin::File(p) => serde_json::json!({ "file": p }),
+            KeyOrigin::Keyring(id, v) => serde_json::json!({ "keyring": id, "version": v }),
+        }
+    }
+}
+
+/// Why the masking key could not be had from the keyring.
+#[derive(Debug, thiserror::Error)]
+pub enum MaskKeyError {
+    /// Creating the data key on first use failed.
+    #[error("creating the masking data key '{0}' in the keyring")]
+    Create(String, #[source] KeyringError),
+    /// The data key could not be read.
+    #[error("masking key '{0}'")]
+    Key(String, #[source] KeyringError),
+    /// Another keyring failure.
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+}
+
+/// A masking key taken from the keyring.
+pub struct KeyringMaskKey {
+    /// The keys.
+    pub keys: MaskKeys,
+    /// Which data key and version.
+    pub origin: KeyOrigin,
+    /// The data key was created just now (first use): the caller should say so, since
+    /// FPE cannot be reversed without it.
+    pub created: bool,
+}
+
+/// The masking key from an open keyring: version `version` of data key `key_id`, or its
+/// active version; when the key does not exist yet it is created if `create` (masking),
+/// else the answer is `None` (an unkeyed scenario, a dry run, unmasking: the caller
+/// judges). The 32-byte masking master key is HMAC-SM3(data key, label), so the data key
+/// itself never leaves the keyring module, and destroying it makes every pseudonym and
+/// FPE value of that key irreversible for good. The use case behind `shuan mask` and the
+/// server's masking jobs alike.
+pub fn keyring_mask_key(
+    keyring: &mut Keyring,
+    key_id: &str,
+    version: Option<u32>,
+    create: bool,
+) -> std::result::Result<Option<KeyringMaskKey>, MaskKeyError> {
+    let mut created = false;
+    let (version, data_key) = match version {
+        Some(v) => (v, keyring.key(key_id, v)?),
+        None => match keyring.active_key(key_id) {
+            Ok(k) => k,
+            Err(KeyringError::KeyNotFound(_)) if create => {
+                keyring
+                    .create_key(key_id)
+                    .map_err(|e| MaskKeyError::Create(key_id.to_string(), e))?;
+                created = true;
+                keyring.active_key(key_id)?
+            }
+            Err(KeyringError::KeyNotFound(_)) => return Ok(None),
+            Err(e) => return Err(MaskKeyError::Key(key_id.to_string(), e)),
+        },
+    };
+    Ok(Some(KeyringMaskKey {
+        keys: MaskKeys::from_keyring_data_key(&data_key),
+        origin: KeyOrigin::Keyring(key_id.to_string(), version),
+        created,
+    }))
+}
 
 /// Keyed primitives for masking. Debug never prints key material.
 pub struct MaskKeys {

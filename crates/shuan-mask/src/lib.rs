@@ -16,6 +16,7 @@ pub mod plan;
 pub mod risk;
 pub mod rules;
 pub mod sink;
+pub mod source_job;
 pub mod table_job;
 pub mod watermark;
 

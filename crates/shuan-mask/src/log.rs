@@ -40,6 +40,31 @@ pub struct MaskLogRecord {
     pub tables: Vec<TableLog>,
 }
 
+impl MaskLogRecord {
+    /// The details of this record's audit-ledger entry (the masking log is the ledger):
+    /// everything but the event, the time and the operator's OS name, which the ledger
+    /// records itself (`operator` keeps the stated one), plus the key's origin.
+    pub fn audit_details(
+        &self,
+        key: Option<&crate::key::KeyOrigin>,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let mut details = match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        details.remove("when");
+        details.remove("event");
+        if let Some(who) = details.remove("who") {
+            details.insert("operator".into(), who);
+        }
+        details.retain(|_, v| !v.is_null());
+        if let Some(k) = key {
+            details.insert("key".into(), k.to_json());
+        }
+        details
+    }
+}
+
 /// Counts of one table in a log record.
 #[derive(Clone, Debug, Serialize)]
 pub struct TableLog {

@@ -41,6 +41,16 @@ pub const CODES: &[(&str, u16, &str)] = &[
         "数据范围无效 (a chosen scope without departments, or an unknown department)",
     ),
     (
+        "path_not_allowed",
+        400,
+        "路径不在任务目录内 (a job's path outside the data directory's files/ and SHUAN_JOB_DIRS)",
+    ),
+    (
+        "output_is_input",
+        400,
+        "输出不能覆盖输入 (a job's output is one of its inputs)",
+    ),
+    (
         "unauthenticated",
         401,
         "未登录或会话已过期 (no valid session, token or API key)",
@@ -100,6 +110,11 @@ pub const CODES: &[(&str, u16, &str)] = &[
         "duplicate_policy",
         409,
         "策略编号已存在 (a policy with this id exists)",
+    ),
+    (
+        "output_exists",
+        409,
+        "输出已存在 (a job's output exists; give force: true to replace it)",
     ),
     (
         "payload_too_large",

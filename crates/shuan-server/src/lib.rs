@@ -173,6 +173,7 @@ pub fn api(platform: Arc<Platform>) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(data::catalogue))
         .routes(routes!(data::list_keys))
         .routes(routes!(data::rotate_key))
+        .merge(routes::jobs::router(&platform))
         .with_state(Arc::clone(&platform))
         .split_for_parts();
     (router, openapi)

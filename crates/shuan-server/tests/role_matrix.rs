@@ -18,6 +18,16 @@ const ALL: &[&str] = &[
     "supervisor",
 ];
 
+/// Roles that read jobs within their scope.
+const JOB_READERS: &[&str] = &[
+    "system_admin",
+    "security_admin",
+    "auditor",
+    "chief_data_officer",
+    "data_steward",
+    "vendor_operator",
+];
+
 struct Row {
     method: Method,
     /// `{r}` is replaced by the role id, so each role acts on its own object.
@@ -221,6 +231,27 @@ fn table() -> Vec<Row> {
             None,
             &["security_admin"],
         ),
+        row(
+            M::POST,
+            "/api/v1/jobs/scan",
+            Some(json!({"source": "matrix-{r}.csv", "department": "ROOT"})),
+            &["data_steward"],
+        ),
+        row(
+            M::POST,
+            "/api/v1/jobs/mask",
+            Some(json!({"source": "m-{r}.csv", "department": "ROOT", "out": "m-{r}.masked.csv"})),
+            &["data_steward"],
+        ),
+        // Job 1: the system administrator's backup (department ROOT).
+        row(
+            M::POST,
+            "/api/v1/jobs/backup",
+            Some(json!({})),
+            &["system_admin"],
+        ),
+        row(M::GET, "/api/v1/jobs", None, JOB_READERS),
+        row(M::GET, "/api/v1/jobs/1", None, JOB_READERS),
     ]
 }
 

@@ -6,8 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Subcommand;
-use shuan_crypto::backup::{self, BackupRecord, BACKUP_KEY_ID};
-use shuan_crypto::keyring::KeyringError;
+use shuan_crypto::backup::{self, BackupRecord};
 use shuan_ledger::Outcome;
 
 use crate::audit_trail::{path_object, AuditTrail};
@@ -108,19 +107,7 @@ fn logged(
             Ok(rec)
         }
         Err(e) => {
-            let rec = BackupRecord {
-                action: action.to_string(),
-                time: shuan_crypto::time::now_rfc3339(),
-                archive: archive.to_path_buf(),
-                directory: None,
-                files: None,
-                bytes: 0,
-                key_id: String::new(),
-                key_version: 0,
-                archive_sm3: String::new(),
-                signer: String::new(),
-                result: format!("failed: {e:#}"),
-            };
+            let rec = backup::failure_record(action, archive, &format!("{e:#}"));
             let _ = backup::append_log(&ctx.data_dir, &rec);
             trail.record(
                 &format!("backup_{action}"),
@@ -169,16 +156,16 @@ pub fn run(ctx: &Context, cmd: BackupCommand) -> anyhow::Result<ExitCode> {
             trail.begin("backup_create", &path_object(&out));
             let res = (|| -> anyhow::Result<BackupRecord> {
                 let mut kr = crate::cmd::keys::open_keyring(ctx)?;
-                let id = key_id.unwrap_or_else(|| BACKUP_KEY_ID.to_string());
-                if id == BACKUP_KEY_ID {
-                    match kr.create_key(BACKUP_KEY_ID) {
-                        Ok(()) | Err(KeyringError::KeyExists(_)) => {}
-                        Err(e) => return Err(e).context("creating the backup data key"),
-                    }
-                }
-                let node = shuan_crypto::node::load_or_create_node_key(&ctx.data_dir)
-                    .context("loading the node's SM2 signing key")?;
-                Ok(backup::create(&dir, &out, &kr, &id, &node)?)
+                Ok(backup::create_node_backup(
+                    &mut kr,
+                    &backup::NodeBackupRequest {
+                        source: &dir,
+                        data_dir: &ctx.data_dir,
+                        archive: &out,
+                        key_id: key_id.as_deref(),
+                        options: Default::default(),
+                    },
+                )?)
             })();
             let rec = logged(ctx, &trail, "create", &out, res)?;
             println!(

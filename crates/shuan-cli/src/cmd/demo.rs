@@ -77,10 +77,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
         profile: profile.clone(),
         sample: 1000,
         jobs: super::scan::default_jobs(),
-        source_options: SourceOptions {
-            progress: Some(progress.callback()),
-            ..SourceOptions::default()
-        },
+        source_options: SourceOptions::default(),
     };
     let spec = db.display().to_string();
     let outcome = super::scan::scan_all(std::slice::from_ref(&spec), &settings, &progress);

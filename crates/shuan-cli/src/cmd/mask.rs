@@ -10,17 +10,15 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use shuan_detect::{ColumnClassifier, DataType};
 use shuan_ledger::Outcome;
-use shuan_mask::dest::{DestRequest, Destination};
-use shuan_mask::job::{JobError, MaskPlan, SkippedRowHook};
 use shuan_mask::log::{current_user, MaskLogRecord, TableLog};
 use shuan_mask::ops::Operator;
-use shuan_mask::plan::{plan_table, PlanRequest, TextRedactor};
 use shuan_mask::risk::{RiskAnalyzer, RiskOptions};
 use shuan_mask::rules::RuleSet;
-use shuan_mask::sink::{ensure_not_source, CsvSink, FileFormat, JsonlSink, RowSink, SqliteSink};
-use shuan_mask::table_job::{mask_table_rows, TableJob, WatermarkRequest};
+use shuan_mask::sink::{ensure_not_source, CsvSink, FileFormat, JsonlSink, RowSink};
+use shuan_mask::source_job::{
+    MaskObserver, MaskRunError, MaskSourceRequest, TableDone, WatermarkSpec,
+};
 use shuan_mask::watermark::{Detector, Registry, WatermarkEntry, Z_THRESHOLD};
 use shuan_mask::{Alphabet, MaskKeys};
 use shuan_source::{SourceOptions, TableRef};
@@ -266,21 +264,11 @@ pub enum WatermarkCommand {
 }
 
 fn detect_known(id: &str) -> bool {
-    DataType::from_id(id).is_some()
+    shuan_mask::source_job::known_type(id)
 }
 
 fn load_rules(user: Option<&Path>) -> anyhow::Result<RuleSet> {
-    match user {
-        None => Ok(RuleSet::builtin(&detect_known)?),
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("reading rule file {}", p.display()))?;
-            Ok(RuleSet::with_user(
-                Some((&p.display().to_string(), &text)),
-                &detect_known,
-            )?)
-        }
-    }
+    Ok(shuan_mask::source_job::load_rules(user)?)
 }
 
 fn progress_bar(enabled: bool) -> ProgressBar {
@@ -373,7 +361,79 @@ struct MaskProgress {
     key: Option<KeyOrigin>,
 }
 
-/// The body of `shuan mask SOURCE`: every error is recorded by [`run_mask`].
+/// What `shuan mask` shows as the run goes: the progress bar, skipped rows, each
+/// table's summary (or, on a dry run, its plan); and how far it got, for the record of
+/// a failure.
+struct CliMaskObserver<'a> {
+    progress: &'a mut MaskProgress,
+    /// `id label` of the scenario, for the dry run's plan.
+    scenario: String,
+    bar: ProgressBar,
+    dry_run: bool,
+}
+
+impl MaskObserver for CliMaskObserver<'_> {
+    fn source_opened(&mut self, name: &str) {
+        self.progress.object = name.to_string();
+    }
+    fn table_started(&mut self, _index: usize, table: &TableRef) {
+        self.progress.table = Some(table.name.clone());
+    }
+    fn masking_started(&mut self, table: &TableRef) {
+        self.bar.set_position(0);
+        self.bar.set_length(table.size_bytes.unwrap_or(0));
+        self.bar.set_message(table.name.clone());
+    }
+    fn skipped_row(&mut self, table: &str, count: u64, error: &shuan_source::SourceError) {
+        if count <= 5 {
+            self.bar.suspend(|| {
+                eprintln!("warning: {table}: skipped a malformed row: {error}");
+            });
+        }
+    }
+    fn table_done(&mut self, done: &TableDone) {
+        let table = &done.table;
+        if self.dry_run {
+            println!("table {} (scenario {}):", table.name, self.scenario);
+            for c in &done.plan.columns {
+                println!(
+                    "  {:<24} {:<16} {:<20} {}",
+                    c.info.name,
+                    c.info.data_type.as_deref().unwrap_or("-"),
+                    c.choice.operator.name(),
+                    c.choice.reason
+                );
+            }
+            return;
+        }
+        if done.skipped_rows > 5 {
+            eprintln!(
+                "warning: {}: {} malformed rows skipped in total",
+                table.name, done.skipped_rows
+            );
+        }
+        let masked: u64 = done.stats.columns.iter().map(|c| c.masked).sum();
+        let failed: u64 = done.stats.columns.iter().map(|c| c.failed).sum();
+        self.bar.suspend(|| {
+            eprintln!(
+                "{}: {} rows, {} values masked{} → {}",
+                table.name,
+                done.stats.rows,
+                masked,
+                if failed > 0 {
+                    format!(", {failed} could not be processed and were fully masked")
+                } else {
+                    String::new()
+                },
+                done.written
+            )
+        });
+        self.progress.tables_done.push(table.name.clone());
+    }
+}
+
+/// The body of `shuan mask SOURCE` (`shuan-mask`'s use case): every error is recorded
+/// by [`run_mask`].
 fn mask_source(
     ctx: &Context,
     args: &MaskArgs,
@@ -386,257 +446,82 @@ fn mask_source(
     progress.scenario = Some(scenario.id.clone());
     let bar = progress_bar(!args.no_progress && !args.dry_run);
     let cb_bar = bar.clone();
-    let options = SourceOptions {
-        progress: Some(Arc::new(move |n| cb_bar.inc(n))),
-        ..Default::default()
-    };
-    let mut source = shuan_source::open(source_spec, &options)
-        .with_context(|| format!("opening source {source_spec}"))?;
-    let source_name = source.display_name();
-    progress.object = source_name.clone();
-    let mut tables = source.tables()?;
-    if !args.tables.is_empty() {
-        for t in &args.tables {
-            if !tables.iter().any(|x| &x.name == t) {
-                bail!(
-                    "table {t} not found in {source_name}; tables: {}",
-                    tables
-                        .iter()
-                        .map(|t| t.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-        }
-        tables.retain(|t| args.tables.contains(&t.name));
-    }
-    if tables.is_empty() {
-        bail!("{source_name} has no readable table");
-    }
-    let source_paths: Vec<PathBuf> = tables.iter().filter_map(|t| t.path.clone()).collect();
-    let dest = match &args.out {
-        None if args.dry_run => None,
-        None => bail!("give --out DEST (a .csv/.jsonl file, a directory, or a .db SQLite file)"),
-        Some(out) => Some(Destination::resolve(&DestRequest {
-            out,
-            source_spec,
-            source_name: &source_name,
-            tables: &tables,
-            dir_format: match args.format {
-                DirFormat::Csv => FileFormat::Csv,
-                DirFormat::Jsonl => FileFormat::JsonLines,
-            },
-        })?),
-    };
     let profile = crate::scanner::load_profile(&args.profile)
         .with_context(|| format!("grading profile {}", args.profile))?;
-    mask_support::check_rule_levels(rules.scenarios(), &profile)?;
-    let scenario_keyed =
-        args.recipient.is_some() || scenario.rules.iter().any(|r| r.operator.needs_key());
-    let (keys, key_origin) = args
-        .key
-        .load(ctx, scenario_keyed && !args.dry_run)
-        .context("loading the masking key")?
-        .unzip();
-    progress.key = key_origin.clone();
-    if args.recipient.is_some() && keys.is_none() {
-        return Err(key_missing("a watermark (--recipient)"));
-    }
-    let classifier = ColumnClassifier::new();
-    let redactor = TextRedactor::new();
-    let mut table_logs = Vec::new();
-    let mut destinations = Vec::new();
-    for table in &tables {
-        progress.table = Some(table.name.clone());
-        let (plan, stats, written) = mask_table(
-            args,
-            &mut *source,
-            table,
-            scenario,
-            &classifier,
-            &redactor,
-            &profile,
-            keys.as_ref(),
-            dest.as_ref(),
-            &source_paths,
-            &bar,
-            ctx,
-            &source_name,
-        )
-        .inspect_err(|_| bar.finish_and_clear())?;
-        if args.dry_run {
-            println!(
-                "table {} (scenario {} {}):",
-                table.name, scenario.id, scenario.label
-            );
-            for c in &plan.columns {
-                println!(
-                    "  {:<24} {:<16} {:<20} {}",
-                    c.info.name,
-                    c.info.data_type.as_deref().unwrap_or("-"),
-                    c.choice.operator.name(),
-                    c.choice.reason
-                );
-            }
-            continue;
-        }
-        let masked: u64 = stats.columns.iter().map(|c| c.masked).sum();
-        let failed: u64 = stats.columns.iter().map(|c| c.failed).sum();
-        eprintln!(
-            "{}: {} rows, {} values masked{} → {}",
-            table.name,
-            stats.rows,
-            masked,
-            if failed > 0 {
-                format!(", {failed} could not be processed and were fully masked")
-            } else {
-                String::new()
-            },
-            written
-        );
-        destinations.push(written);
-        progress.tables_done.push(table.name.clone());
-        table_logs.push(TableLog {
-            table: table.name.clone(),
-            rows: stats.rows,
-            columns: stats.columns,
-        });
-    }
+    let registry = registry(ctx);
+    let operator = args.operator.clone().unwrap_or_else(current_user);
+    let db_sink = |url: &str,
+                   name: &str,
+                   header: &[String],
+                   force: bool|
+     -> shuan_mask::Result<(Box<dyn RowSink + Send>, String)> {
+        let sink = shuan_sink::TableSink::create(url, name, header, force)
+            .map_err(|e| shuan_mask::MaskError::Invalid(e.to_string()))?;
+        let written = sink.describe();
+        Ok((Box::new(DbRowSink(sink)), written))
+    };
+    let req = MaskSourceRequest {
+        source_spec,
+        source_options: SourceOptions {
+            progress: Some(Arc::new(move |n| cb_bar.inc(n))),
+            ..Default::default()
+        },
+        tables: &args.tables,
+        rules: &rules,
+        scenario,
+        profile: &profile,
+        sample: args.sample as usize,
+        out: args.out.as_deref(),
+        dir_format: match args.format {
+            DirFormat::Csv => FileFormat::Csv,
+            DirFormat::Jsonl => FileFormat::JsonLines,
+        },
+        force: args.force,
+        threads: args.threads,
+        watermark: args.recipient.as_deref().map(|recipient| WatermarkSpec {
+            recipient,
+            carriers: &args.watermark_columns,
+            registry: &registry,
+        }),
+        dry_run: args.dry_run,
+        database_sink: Some(&db_sink),
+        operator: &operator,
+    };
+    let mut key_origin = None;
+    let mut loader = |create: bool| -> Result<Option<MaskKeys>, shuan_mask::job::HookError> {
+        let loaded = args
+            .key
+            .load(ctx, create)
+            .map_err(|e| -> shuan_mask::job::HookError { format!("{e:#}").into() })?;
+        let (keys, origin) = loaded.unzip();
+        key_origin = origin;
+        Ok(keys)
+    };
+    let result = {
+        let mut observer = CliMaskObserver {
+            progress: &mut *progress,
+            scenario: format!("{} {}", scenario.id, scenario.label),
+            bar: bar.clone(),
+            dry_run: args.dry_run,
+        };
+        shuan_mask::source_job::mask_source(&req, &mut loader, &mut observer)
+    };
     bar.finish_and_clear();
-    if args.dry_run {
+    progress.key = key_origin.clone();
+    let report = result.map_err(|e| match e {
+        MaskRunError::KeyMissing(what) => key_missing(&what),
+        MaskRunError::Open { source, .. } => {
+            anyhow::Error::new(source).context(format!("opening source {source_spec}"))
+        }
+        e => anyhow::Error::new(e),
+    })?;
+    let Some(record) = report.record else {
         return Ok(ExitCode::SUCCESS);
-    }
-    let record = MaskLogRecord {
-        event: "mask".into(),
-        who: args.operator.clone().unwrap_or_else(current_user),
-        when: shuan_mask::dates::now_rfc3339(),
-        source: source_name,
-        destination: Some(destinations.join(", ")),
-        scenario: Some(scenario.id.clone()),
-        ruleset_sm3: Some(rules.hash_hex()),
-        rule_files: rules.files().to_vec(),
-        key_fingerprint: keys.as_ref().map(|k| k.fingerprint()),
-        recipient: args.recipient.clone(),
-        purpose: None,
-        tables: table_logs,
     };
     progress.table = None;
     let trail = trail.expect("opened unless --dry-run");
     mask_support::record_mask_event(trail, &record, key_origin.as_ref(), Outcome::Allowed)?;
     Ok(ExitCode::SUCCESS)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn mask_table(
-    args: &MaskArgs,
-    source: &mut dyn shuan_source::Source,
-    table: &TableRef,
-    scenario: &shuan_mask::rules::Scenario,
-    classifier: &ColumnClassifier,
-    redactor: &TextRedactor,
-    profile: &shuan_classify::Profile,
-    keys: Option<&MaskKeys>,
-    dest: Option<&Destination>,
-    source_paths: &[PathBuf],
-    bar: &ProgressBar,
-    ctx: &Context,
-    source_name: &str,
-) -> anyhow::Result<(MaskPlan, shuan_mask::job::MaskStats, String)> {
-    let plan = plan_table(
-        source,
-        table,
-        &PlanRequest {
-            scenario,
-            sample: args.sample as usize,
-            profile,
-            classifier,
-        },
-    )?;
-    if plan.needs_key() && keys.is_none() && !args.dry_run {
-        return Err(key_missing(&format!("scenario {}", scenario.id)));
-    }
-    let empty = shuan_mask::job::MaskStats::default();
-    let Some(dest) = dest else {
-        return Ok((plan, empty, String::new()));
-    };
-    if args.dry_run {
-        return Ok((plan, empty, String::new()));
-    }
-    let header = plan.output_columns();
-    let (sink, written): (Box<dyn RowSink + Send>, String) = match dest {
-        Destination::File(..) | Destination::Dir(..) => {
-            let (path, fmt) = dest
-                .file_for(table, source_paths)?
-                .expect("file and directory destinations name a file");
-            let sink: Box<dyn RowSink + Send> = match fmt {
-                FileFormat::JsonLines => Box::new(JsonlSink::create(&path, &header, args.force)?),
-                _ => Box::new(CsvSink::create(&path, &header, args.force)?),
-            };
-            // Absolute, so that `unmask` can find this run's record from any directory.
-            let written = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
-            (sink, written.display().to_string())
-        }
-        Destination::Sqlite(db) => {
-            let name = dest.table_name_for(table);
-            (
-                Box::new(SqliteSink::create(db, &name, &header)?),
-                format!("{}#{}", db.display(), name),
-            )
-        }
-        Destination::Database(url) => {
-            let name = dest.table_name_for(table);
-            let sink = shuan_sink::TableSink::create(url, &name, &header, args.force)?;
-            let written = sink.describe();
-            (Box::new(DbRowSink(sink)), written)
-        }
-    };
-    bar.set_position(0);
-    bar.set_length(table.size_bytes.unwrap_or(0));
-    bar.set_message(table.name.clone());
-    let mut reader = source.open_table(table)?;
-    let registry = registry(ctx);
-    let watermark = match (&args.recipient, keys) {
-        (Some(recipient), Some(_)) => Some(WatermarkRequest {
-            recipient,
-            carriers: &args.watermark_columns,
-            registry: &registry,
-            source: format!("{source_name}#{}", table.name),
-            destination: written.clone(),
-            when: shuan_mask::dates::now_rfc3339(),
-        }),
-        _ => None,
-    };
-    let mut warned = 0u32;
-    let skipped_row: SkippedRowHook = Box::new(|e| {
-        warned += 1;
-        if warned <= 5 {
-            eprintln!("warning: {}: skipped a malformed row: {e}", table.name);
-        }
-    });
-    let job = TableJob {
-        table: &table.name,
-        plan: &plan,
-        keys,
-        redactor,
-        threads: args.threads,
-        watermark,
-    };
-    // On a read error the job discards its output; the read error is the one to report.
-    let outcome =
-        mask_table_rows(job, reader.as_mut(), sink, Some(skipped_row)).map_err(|e| match e {
-            JobError::Read { position, source } => {
-                anyhow::Error::new(source).context(format!("reading {} at {position}", table.name))
-            }
-            JobError::Hook(h) => anyhow::Error::from_boxed(h),
-            JobError::Mask(m) => m.into(),
-        })?;
-    if outcome.skipped_rows > 5 {
-        eprintln!(
-            "warning: {}: {} malformed rows skipped in total",
-            table.name, outcome.skipped_rows
-        );
-    }
-    Ok((plan, outcome.stats, written))
 }
 
 fn run_rules(cmd: RulesCommand) -> anyhow::Result<ExitCode> {

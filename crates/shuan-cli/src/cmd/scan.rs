@@ -124,7 +124,6 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<ExitCode> {
     let progress = Progress::new(!args.no_progress);
     let source_options = SourceOptions {
         encoding,
-        progress: Some(progress.callback()),
         ..SourceOptions::default()
     };
     let settings = ScanSettings {
@@ -192,38 +191,12 @@ pub fn default_jobs() -> usize {
 }
 
 /// Results of every source that could be opened; `failed` if any source or table failed.
-pub struct Outcome {
-    pub results: Vec<SourceResult>,
-    pub failed: bool,
-}
+pub type Outcome = shuan_discover::ScanOutcome;
 
-/// Scans each source in turn; failures are printed on stderr as they happen, one line each.
+/// Scans each source in turn (`shuan-discover`'s use case); failures are printed on
+/// stderr as they happen, one line each.
 pub fn scan_all(specs: &[String], settings: &ScanSettings, progress: &Progress) -> Outcome {
-    let mut results = Vec::new();
-    let mut failed = false;
-    for spec in specs {
-        let safe = shuan_source::redact_url(spec);
-        let (source, tables) = match scanner::open_source(spec, &settings.source_options) {
-            Ok(x) => x,
-            Err(e) => {
-                progress.println(&format!("error: source {safe}: {e}"));
-                failed = true;
-                continue;
-            }
-        };
-        progress.start_source(&source.display_name(), &tables);
-        let done = |name: &str| progress.table_done(name);
-        let result = scanner::scan_source(spec, source, tables, settings, &done);
-        for w in &result.warnings {
-            progress.println(&format!("warning: {w}"));
-        }
-        for f in &result.failures {
-            progress.println(&format!("error: source {}: table {f}", result.source));
-            failed = true;
-        }
-        results.push(result);
-    }
-    Outcome { results, failed }
+    shuan_discover::scan_all(specs, settings, Arc::new(progress.clone()))
 }
 
 /// Saves each source's result as one scan, each recorded in the audit ledger (a failed
@@ -250,18 +223,16 @@ pub fn save(
     };
     let mut saved = Vec::new();
     for r in results {
-        let record = scanner::to_record(r, &settings.profile, settings.sample);
-        let highest = r.tables.iter().map(|t| t.grade.level).max();
+        let summary = scanner::ScanSummary::of(r, &settings.profile);
         let mut details = crate::details! {
-            "profile" => settings.profile.name(),
-            "tables" => r.tables.len(),
-            "rows_scanned" => r.tables.iter().map(|t| t.rows_scanned).sum::<u64>(),
-            "sensitive_columns" => r.tables.iter().flat_map(|t| &t.columns).filter(|c| c.data_type.is_some()).count(),
-            "highest_level" => highest.map(|l| settings.profile.level(l).name.clone()),
-            "failures" => r.failures.len(),
+            "profile" => summary.profile,
+            "tables" => summary.tables,
+            "rows_scanned" => summary.rows_scanned,
+            "sensitive_columns" => summary.sensitive_columns,
+            "highest_level" => summary.highest_level,
+            "failures" => summary.failures,
         };
-        let result = store
-            .record_scan(&record)
+        let result = scanner::save_result(&mut store, r, settings)
             .with_context(|| format!("cannot save the scan of {}", r.source));
         if let Ok(id) = &result {
             details.insert("scan_id".into(), serde_json::json!(id));

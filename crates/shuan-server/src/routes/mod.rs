@@ -5,4 +5,5 @@ pub mod audit;
 pub mod data;
 pub mod elevations;
 pub mod identity;
+pub mod jobs;
 pub mod session;
