@@ -238,11 +238,12 @@ pub async fn list_jobs(
     )
     .await?;
     let all = p.db(|s| s.jobs(None, 10_000)).await?;
+    let tree = p.tree_for(&c).await?;
     Ok(axum::Json(
         all.iter()
             .filter(|j| q.kind.as_deref().is_none_or(|k| j.kind == k))
             .filter(|j| q.status.as_deref().is_none_or(|s| j.status == s))
-            .filter(|j| p.allows(&c, Action::JobRead, &job_resource(j)))
+            .filter(|j| p.allows(&c, Action::JobRead, &job_resource(j), &tree))
             .take(limit)
             .map(view)
             .collect(),
