@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the PostgreSQL and MariaDB servers that the integration tests use are running,
-# and export their URLs. Source it: `. scripts/ensure-services.sh`.
+# and export their URLs, and the browser the console's browser tests drive (Debian's
+# Chromium, installed by scripts/install-test-deps.sh). Source it:
+# `. scripts/ensure-services.sh`.
 # On the project's machines both are installed; this only starts them if they have stopped.
 set -u
 
@@ -19,3 +21,4 @@ fi
 
 export SHUAN_TEST_POSTGRES="${SHUAN_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}"
 export SHUAN_TEST_MYSQL="${SHUAN_TEST_MYSQL:-mysql://root@127.0.0.1:3306/test}"
+export SHUAN_TEST_BROWSER="${SHUAN_TEST_BROWSER:-/usr/bin/chromium}"

@@ -55,6 +55,12 @@ enum Command {
     /// Encrypted, signed backups (备份) and verified restores (恢复).
     #[command(subcommand)]
     Backup(cmd::backup::BackupCommand),
+    /// Compliance profiles (合规配置): regulations article by article, evidence queries.
+    #[command(subcommand)]
+    Comply(cmd::comply::ComplyCommand),
+    /// The signed self-inspection report (自查报告): build it, verify it.
+    #[command(subcommand)]
+    Report(cmd::report::ReportCommand),
     /// The tamper-evident audit ledger (审计日志).
     #[command(subcommand)]
     Audit(cmd::audit::AuditCommand),
@@ -92,6 +98,8 @@ fn main() -> ExitCode {
         Command::Crypto(c) => cmd::crypto::run(&ctx, c),
         Command::Keys(c) => cmd::keys::run(&ctx, c),
         Command::Backup(c) => cmd::backup::run(&ctx, c),
+        Command::Comply(c) => cmd::comply::run(&ctx, c),
+        Command::Report(c) => cmd::report::run(&ctx, c),
         Command::Audit(c) => cmd::audit::run(&ctx, c),
         Command::Mask(args) => cmd::mask::run_mask(&ctx, args),
         Command::Unmask(args) => cmd::mask::run_unmask(&ctx, args),

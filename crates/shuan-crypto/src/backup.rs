@@ -25,6 +25,9 @@ pub const BACKUP_KEY_ID: &str = "backup";
 /// Why a backup operation failed.
 #[derive(thiserror::Error, Debug)]
 pub enum BackupError {
+    /// A consistent copy of a live database could not be made.
+    #[error("cannot copy a live database consistently for the backup: {0}")]
+    Snapshot(String),
     /// The signature file is missing.
     #[error("no signature file {0}: a backup without its .sig cannot be trusted")]
     MissingSignature(PathBuf),
@@ -213,6 +216,81 @@ pub struct CreateOptions<'a> {
     pub exclude: Vec<PathBuf>,
     /// Progress, if wanted (the files are measured first).
     pub progress: Option<BackupProgress<'a>>,
+    /// Makes, in the private temporary directory it is given, files to archive in place
+    /// of live ones: consistent copies of databases another process writes (the CLI and
+    /// the server pass `shuan_store::snapshot_databases`). Each live file's `-wal`,
+    /// `-shm` and `-journal` companions are left out with it. The directory is removed
+    /// when the backup ends, and swept after a crash.
+    pub snapshots: Option<&'a SnapshotFn<'a>>,
+}
+
+/// See [`CreateOptions::snapshots`]: given a private temporary directory, the files to
+/// archive in place of live ones, or why they could not be made.
+pub type SnapshotFn<'f> = dyn Fn(&Path) -> Result<Vec<Substitute>, String> + Sync + 'f;
+
+/// A file archived under another file's name.
+#[derive(Debug, Clone)]
+pub struct Substitute {
+    /// The name in the archive, relative to the source (the live file's).
+    pub relative: PathBuf,
+    /// The file whose bytes are archived.
+    pub file: PathBuf,
+}
+
+/// Whether `rel` is a substituted file or one of its SQLite companions.
+fn substituted(rel: &Path, substitutes: &[Substitute]) -> bool {
+    substitutes.iter().any(|s| {
+        rel == s.relative
+            || ["-wal", "-shm", "-journal"].iter().any(|suffix| {
+                let mut companion = s.relative.clone().into_os_string();
+                companion.push(suffix);
+                rel == Path::new(&companion)
+            })
+    })
+}
+
+/// Reads exactly `remaining` bytes of a file measured when it was opened: a file that
+/// grows while it is archived (a ledger segment being appended to) contributes the
+/// bytes it had, matching the size its tar header states; one that shrinks fails the
+/// backup instead of writing a corrupt archive.
+struct ExactLen<R> {
+    inner: std::io::Take<R>,
+    remaining: u64,
+}
+
+impl<R: Read> Read for ExactLen<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && self.remaining > 0 && !buf.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file shrank while it was being archived",
+            ));
+        }
+        self.remaining -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Appends the regular file `path` as `rel`, its size fixed when it is opened.
+fn append_regular<W: Write>(
+    tar: &mut tar::Builder<W>,
+    rel: &Path,
+    path: &Path,
+) -> Result<u64, CryptoError> {
+    let f = File::open(path).map_err(io_err("reading", path))?;
+    let meta = f.metadata().map_err(io_err("reading", path))?;
+    let len = meta.len();
+    let mut header = tar::Header::new_gnu();
+    header.set_metadata(&meta);
+    header.set_size(len);
+    let data = ExactLen {
+        inner: f.take(len),
+        remaining: len,
+    };
+    tar.append_data(&mut header, rel, data)
+        .map_err(io_err("archiving", path))?;
+    Ok(len)
 }
 
 /// The files a backup of `source` would hold and their total size (for progress).
@@ -255,6 +333,14 @@ pub fn create_with(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let tmp = crate::fsutil::temp_file_in(tmp_dir, "backup")?;
+    let (_snapshot_dir, substitutes) = match options.snapshots {
+        Some(make) => {
+            let dir = crate::fsutil::temp_dir_in(tmp_dir, "snapshots")?;
+            let made = make(dir.path()).map_err(BackupError::Snapshot)?;
+            (Some(dir), made)
+        }
+        None => (None, Vec::new()),
+    };
     let archive_abs = std::fs::canonicalize(tmp_dir)
         .ok()
         .map(|d| d.join(archive.file_name().unwrap_or_default()));
@@ -269,6 +355,7 @@ pub fn create_with(
     let skip = |rel: &Path, e: &std::fs::DirEntry| {
         excluded(rel)
             || options.exclude.iter().any(|x| rel.starts_with(x))
+            || substituted(rel, &substitutes)
             || e.file_name()
                 .to_string_lossy()
                 .starts_with(crate::fsutil::TEMP_PREFIX)
@@ -277,7 +364,13 @@ pub fn create_with(
                 .is_some_and(|a| std::fs::canonicalize(e.path()).ok().as_deref() == Some(a))
     };
     let total = match options.progress {
-        Some(_) => measure(source, &skip),
+        Some(_) => {
+            measure(source, &skip)
+                + substitutes
+                    .iter()
+                    .map(|s| std::fs::metadata(&s.file).map(|m| m.len()).unwrap_or(0))
+                    .sum::<u64>()
+        }
         None => 0,
     };
     let mut done = 0u64;
@@ -304,15 +397,19 @@ pub fn create_with(
                     .map_err(io_err("archiving", &path))?;
                 stack.push(path);
             } else if ft.is_file() {
-                let mut f = File::open(&path).map_err(io_err("reading", &path))?;
-                tar.append_file(&rel, &mut f)
-                    .map_err(io_err("archiving", &path))?;
+                done += append_regular(&mut tar, &rel, &path)?;
                 files += 1;
                 if let Some(progress) = options.progress {
-                    done += f.metadata().map(|m| m.len()).unwrap_or(0);
                     progress(done.min(total), total);
                 }
             }
+        }
+    }
+    for s in &substitutes {
+        done += append_regular(&mut tar, &s.relative, &s.file)?;
+        files += 1;
+        if let Some(progress) = options.progress {
+            progress(done.min(total), total);
         }
     }
     let counting = tar.into_inner().map_err(io_err("archiving", source))?;
@@ -820,6 +917,66 @@ mod tests {
             verify(&out, &kr, &nk.verifying_key()),
             Err(BackupError::MissingSignature(_))
         ));
+    }
+
+    #[test]
+    fn substitutes_are_archived_in_place_of_live_files_and_their_logs() {
+        let (d, kr, nk) = setup();
+        let data = d.path().join("data");
+        // A live database with a write-ahead log the copy already holds.
+        std::fs::write(data.join("inventory.db-wal"), b"log of the live file").unwrap();
+        std::fs::write(data.join("inventory.db-shm"), b"shared memory").unwrap();
+        let seen_tmp = std::sync::Mutex::new(None);
+        let make = |tmp: &Path| {
+            *seen_tmp.lock().unwrap() = Some(tmp.to_path_buf());
+            let copy = tmp.join("inventory.db");
+            std::fs::write(&copy, b"consistent copy").map_err(|e| e.to_string())?;
+            Ok(vec![Substitute {
+                relative: PathBuf::from("inventory.db"),
+                file: copy,
+            }])
+        };
+        let out = d.path().join("b.shuanbak");
+        let options = CreateOptions {
+            snapshots: Some(&make),
+            ..Default::default()
+        };
+        let rec = create_with(&data, &out, &kr, BACKUP_KEY_ID, &nk, &options).unwrap();
+        assert_eq!(
+            rec.files,
+            Some(5),
+            "the copy counts once, the logs not at all"
+        );
+        let tmp = seen_tmp.lock().unwrap().clone().unwrap();
+        assert!(!tmp.exists(), "the snapshot directory outlived the backup");
+        let target = d.path().join("restored");
+        restore(&out, &target, &kr, &nk.verifying_key(), false).unwrap();
+        assert_eq!(
+            std::fs::read(target.join("inventory.db")).unwrap(),
+            b"consistent copy"
+        );
+        assert!(!target.join("inventory.db-wal").exists());
+        assert!(!target.join("inventory.db-shm").exists());
+        // The live files are untouched.
+        assert_eq!(
+            std::fs::read(data.join("inventory.db")).unwrap(),
+            b"sqlite stand-in"
+        );
+
+        // A snapshot that cannot be made fails the backup and leaves no archive.
+        let failing = |_: &Path| Err::<Vec<Substitute>, String>("database is locked".into());
+        let out2 = d.path().join("c.shuanbak");
+        let options = CreateOptions {
+            snapshots: Some(&failing),
+            ..Default::default()
+        };
+        let err = create_with(&data, &out2, &kr, BACKUP_KEY_ID, &nk, &options).unwrap_err();
+        assert!(
+            matches!(&err, BackupError::Snapshot(m) if m.contains("locked")),
+            "{err}"
+        );
+        assert!(!out2.exists());
+        assert_eq!(temporaries_under(d.path()), Vec::<PathBuf>::new());
     }
 
     #[test]

@@ -80,6 +80,16 @@ pub(crate) fn temp_file_in(
         .map_err(|e| CryptoError::io("creating a temporary file in", dir, e))
 }
 
+/// A new private temporary directory in `dir` (mode 0700), named like
+/// [`temp_file_in`]'s files so the same sweeps remove it; removed when dropped.
+pub(crate) fn temp_dir_in(dir: &Path, label: &str) -> Result<tempfile::TempDir, CryptoError> {
+    shuan_output::watch_dir(dir);
+    tempfile::Builder::new()
+        .prefix(&format!("{}{label}-", shuan_output::temp_prefix()))
+        .tempdir_in(dir)
+        .map_err(|e| CryptoError::io("creating a temporary directory in", dir, e))
+}
+
 /// Make a rename or link inside `dir` durable: fsync the directory itself (Unix; on
 /// other systems the rename is as durable as the platform makes it).
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), CryptoError> {

@@ -98,6 +98,20 @@ pub struct StoredEntry {
 /// A segment being read: its reader, path and next sequence number.
 type OpenSegment = (SegmentReader<Box<dyn Read>>, PathBuf, Seq);
 
+/// Where a reader of the live ledger stopped: the next entry is `seq`, at byte `offset`
+/// of the segment file `path`. A reader that follows the ledger as it grows (the copy
+/// into the platform store) resumes there instead of reading the segment again from its
+/// start, which made each pass cost the whole segment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resume {
+    /// Sequence number of the next entry.
+    pub seq: Seq,
+    /// The live segment file it is in (or would be appended to).
+    pub path: PathBuf,
+    /// Byte offset of that entry in the file.
+    pub offset: u64,
+}
+
 /// Iterates the stored entries from `from_seq` on, in order, across segments. Stops at
 /// a torn final entry (a crash in progress); other damage is an error.
 pub struct Entries {
@@ -105,6 +119,8 @@ pub struct Entries {
     cur: Option<OpenSegment>,
     from_seq: Seq,
     next_first: Option<Seq>,
+    /// Where the last segment ended (cleanly or at a torn entry still being written).
+    end: Option<Resume>,
 }
 
 impl Entries {
@@ -122,7 +138,48 @@ impl Entries {
             cur: None,
             from_seq,
             next_first: None,
+            end: None,
         })
+    }
+}
+
+impl Entries {
+    /// Entries from where an earlier pass stopped ([`Entries::stopped_at`]). When that
+    /// segment is no longer live (archived or pruned since), reads from `at.seq` the
+    /// ordinary way.
+    pub fn resume(dir: &Path, at: &Resume) -> Result<Self, LedgerError> {
+        let mut all = segments(dir)?;
+        let Some(i) = all.iter().position(|s| !s.archived && s.path == at.path) else {
+            return Entries::new(dir, at.seq);
+        };
+        let reader =
+            SegmentReader::open_at(&at.path, at.offset).map_err(|e| LedgerError::Corrupt {
+                path: at.path.clone(),
+                offset: at.offset,
+                reason: e.to_string(),
+            })?;
+        all.drain(..=i);
+        let next_first = all.first().map(|s| s.first_seq);
+        Ok(Entries {
+            segs: all.into_iter(),
+            cur: Some((reader, at.path.clone(), at.seq)),
+            from_seq: at.seq,
+            next_first,
+            end: None,
+        })
+    }
+
+    /// Where the next entry would be read: after the last one returned, or where the
+    /// last segment ended. `None` before the first segment is opened.
+    pub fn stopped_at(&self) -> Option<Resume> {
+        match &self.cur {
+            Some((reader, path, seq)) => Some(Resume {
+                seq: *seq,
+                path: path.clone(),
+                offset: reader.offset(),
+            }),
+            None => self.end.clone(),
+        }
     }
 }
 
@@ -166,11 +223,15 @@ impl Iterator for Entries {
                     }));
                 }
                 Ok(None) => {
+                    if self.next_first.is_none() {
+                        self.end = self.stopped_at();
+                    }
                     self.cur = None;
                 }
                 Err(ScanError::Torn { .. } | ScanError::ZeroHole { .. })
                     if self.next_first.is_none() =>
                 {
+                    self.end = self.stopped_at();
                     self.cur = None;
                     self.segs = Vec::new().into_iter();
                 }

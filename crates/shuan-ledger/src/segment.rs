@@ -15,7 +15,7 @@
 //! segment can be opened without reading the ones before it.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::hash::{sm3, Hash};
@@ -170,6 +170,24 @@ impl SegmentReader<BufReader<File>> {
     pub fn open(path: &Path) -> Result<Self, ScanError> {
         let f = File::open(path)?;
         SegmentReader::new(BufReader::with_capacity(1 << 20, f))
+    }
+}
+
+impl SegmentReader<Box<dyn Read>> {
+    /// Opens a live segment file positioned at `offset`, which must be where an earlier
+    /// reader of the same file reported its next entry ([`SegmentReader::offset`]):
+    /// segments only grow, so that is still an entry's start. The header is read and
+    /// checked first; an offset inside it reads from the first entry.
+    pub fn open_at(path: &Path, offset: u64) -> Result<Self, ScanError> {
+        let mut f = BufReader::with_capacity(1 << 20, File::open(path)?);
+        let (header, len) = SegmentHeader::read(&mut f)?;
+        let offset = offset.max(len);
+        f.seek(SeekFrom::Start(offset))?;
+        Ok(SegmentReader {
+            inner: Box::new(f),
+            offset,
+            header,
+        })
     }
 }
 

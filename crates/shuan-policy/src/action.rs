@@ -45,6 +45,30 @@ pub enum Action {
     KeyRotate,
     BackupCreate,
     BackupRead,
+    SourceRead,
+    SourceRegister,
+    ImportantDataRead,
+    CatalogueUpdate,
+    CatalogueLoosen,
+    ShareRequestCreate,
+    ShareRequestRead,
+    ShareRequestReview,
+    ShareRequestSignOff,
+    AgreementRead,
+    AgreementSuspend,
+    AgreementRevoke,
+    ServiceRead,
+    ServicePublish,
+    ServiceCall,
+    AlertRead,
+    AlertHandle,
+    AlertRulesUpdate,
+    DestructionRequest,
+    DestructionRead,
+    DestructionApprove,
+    DestructionExecute,
+    LegalHoldRead,
+    LegalHoldManage,
 }
 
 impl Action {
@@ -88,6 +112,30 @@ impl Action {
         Action::KeyRotate,
         Action::BackupCreate,
         Action::BackupRead,
+        Action::SourceRead,
+        Action::SourceRegister,
+        Action::ImportantDataRead,
+        Action::CatalogueUpdate,
+        Action::CatalogueLoosen,
+        Action::ShareRequestCreate,
+        Action::ShareRequestRead,
+        Action::ShareRequestReview,
+        Action::ShareRequestSignOff,
+        Action::AgreementRead,
+        Action::AgreementSuspend,
+        Action::AgreementRevoke,
+        Action::ServiceRead,
+        Action::ServicePublish,
+        Action::ServiceCall,
+        Action::AlertRead,
+        Action::AlertHandle,
+        Action::AlertRulesUpdate,
+        Action::DestructionRequest,
+        Action::DestructionRead,
+        Action::DestructionApprove,
+        Action::DestructionExecute,
+        Action::LegalHoldRead,
+        Action::LegalHoldManage,
     ];
 
     /// The stable id (`department.read`, `user.reset_credentials`, `api_key.create` …).
@@ -131,6 +179,30 @@ impl Action {
             Action::KeyRotate => "key.rotate",
             Action::BackupCreate => "backup.create",
             Action::BackupRead => "backup.read",
+            Action::SourceRead => "source.read",
+            Action::SourceRegister => "source.register",
+            Action::ImportantDataRead => "important_data.read",
+            Action::CatalogueUpdate => "catalogue.update",
+            Action::CatalogueLoosen => "catalogue.loosen",
+            Action::ShareRequestCreate => "share_request.create",
+            Action::ShareRequestRead => "share_request.read",
+            Action::ShareRequestReview => "share_request.review",
+            Action::ShareRequestSignOff => "share_request.sign_off",
+            Action::AgreementRead => "agreement.read",
+            Action::AgreementSuspend => "agreement.suspend",
+            Action::AgreementRevoke => "agreement.revoke",
+            Action::ServiceRead => "service.read",
+            Action::ServicePublish => "service.publish",
+            Action::ServiceCall => "service.call",
+            Action::AlertRead => "alert.read",
+            Action::AlertHandle => "alert.handle",
+            Action::AlertRulesUpdate => "alert_rules.update",
+            Action::DestructionRequest => "destruction.request",
+            Action::DestructionRead => "destruction.read",
+            Action::DestructionApprove => "destruction.approve",
+            Action::DestructionExecute => "destruction.execute",
+            Action::LegalHoldRead => "legal_hold.read",
+            Action::LegalHoldManage => "legal_hold.manage",
         }
     }
 
@@ -175,6 +247,30 @@ impl Action {
             Action::KeyRotate => "轮换密钥",
             Action::BackupCreate => "创建备份",
             Action::BackupRead => "查看备份",
+            Action::SourceRead => "查看数据源",
+            Action::SourceRegister => "登记数据源",
+            Action::ImportantDataRead => "查看重要数据目录",
+            Action::CatalogueUpdate => "修改资源目录",
+            Action::CatalogueLoosen => "放宽共享开放属性",
+            Action::ShareRequestCreate => "提交共享申请",
+            Action::ShareRequestRead => "查看共享申请",
+            Action::ShareRequestReview => "审核共享申请",
+            Action::ShareRequestSignOff => "审批共享申请",
+            Action::AgreementRead => "查看共享协议",
+            Action::AgreementSuspend => "暂停或缩短共享协议",
+            Action::AgreementRevoke => "撤销共享协议",
+            Action::ServiceRead => "查看数据服务",
+            Action::ServicePublish => "发布数据服务",
+            Action::ServiceCall => "调用数据服务",
+            Action::AlertRead => "查看滥用告警",
+            Action::AlertHandle => "处置滥用告警",
+            Action::AlertRulesUpdate => "调整告警规则",
+            Action::DestructionRequest => "申请数据销毁",
+            Action::DestructionRead => "查看数据销毁",
+            Action::DestructionApprove => "审批数据销毁",
+            Action::DestructionExecute => "执行数据销毁",
+            Action::LegalHoldRead => "查看法律保全",
+            Action::LegalHoldManage => "设置或解除法律保全",
         }
     }
 
@@ -204,6 +300,15 @@ impl Action {
                 | Action::JobRead
                 | Action::KeyRead
                 | Action::BackupRead
+                | Action::SourceRead
+                | Action::ImportantDataRead
+                | Action::ShareRequestRead
+                | Action::AgreementRead
+                | Action::ServiceRead
+                | Action::ServiceCall
+                | Action::AlertRead
+                | Action::DestructionRead
+                | Action::LegalHoldRead
         )
     }
 
@@ -233,7 +338,7 @@ mod tests {
             assert_eq!(Action::from_id(a.id()), Some(a));
             assert!(!a.label().is_empty());
         }
-        assert_eq!(Action::ALL.len(), 38);
+        assert_eq!(Action::ALL.len(), 62);
         assert_eq!(Action::from_id("department.*"), None);
     }
 }

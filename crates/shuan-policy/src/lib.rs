@@ -38,10 +38,12 @@
 //! lists that role's actions; it allows a resource with a department only when
 //! `scope_<role>` reaches that department (or the role is self-only and the resource's
 //! owner is the principal), and a resource without a department on the role alone.
-//! `own.elevation` lets anyone request and read their own elevations. Three `forbid`s,
-//! which no grant or custom policy can override: a vendor's account never performs a
-//! `governance` action; an account whose only role is the auditor's performs no
-//! `changes` action; nobody decides their own elevation.
+//! `own.elevation` lets anyone request and read their own elevations, `own.share_request`
+//! read their own share requests and the agreements they made. Four `forbid`s, which no
+//! grant or custom policy can override: a vendor's account never performs a `governance`
+//! action; an account whose only role is the auditor's performs no `changes` action;
+//! nobody decides their own elevation; nobody reviews or signs off a share request they
+//! filed.
 //!
 //! [`PolicyPoint::decide`] asks first with the standing grants (`elevated = false`); if
 //! that denies and the principal has elevated grants, it asks again with all of them

@@ -81,6 +81,8 @@ fn every_policy_file_is_shipped_with_an_id() {
         "forbid.vendor_governance",
         "forbid.auditor_changes",
         "forbid.own_elevation_decision",
+        "own.share_request",
+        "forbid.own_share_decision",
     ] {
         assert!(ids.contains(&rule.to_string()), "{ids:?}");
     }
@@ -251,9 +253,17 @@ fn the_action_entity_is_sent_only_when_a_condition_reads_the_action() {
             action,
             resource: &r,
         });
-        let governance = ["user.", "grant.", "policy.", "settings.", "key.", "audit."]
-            .iter()
-            .any(|g| action.id().starts_with(g));
+        let governance = [
+            "user.",
+            "grant.",
+            "policy.",
+            "settings.",
+            "key.",
+            "audit.",
+            "alert.",
+        ]
+        .iter()
+        .any(|g| action.id().starts_with(g));
         assert_eq!(
             d.allowed,
             action.is_read() && !governance,

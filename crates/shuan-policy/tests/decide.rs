@@ -51,6 +51,14 @@ const TABLE: &[(Role, &[&str])] = &[
             "session.list",
             "elevation.read",
             "job.read",
+            "alert.read",
+            "alert.handle",
+            "alert_rules.update",
+            "destruction.request",
+            "destruction.read",
+            "destruction.execute",
+            "legal_hold.read",
+            "legal_hold.manage",
         ],
     ),
     (
@@ -70,6 +78,11 @@ const TABLE: &[(Role, &[&str])] = &[
             "key.read",
             "backup.read",
             "job.read",
+            "share_request.read",
+            "agreement.read",
+            "alert.read",
+            "destruction.read",
+            "legal_hold.read",
         ],
     ),
     (
@@ -81,6 +94,20 @@ const TABLE: &[(Role, &[&str])] = &[
             "catalogue.read",
             "department.read",
             "job.read",
+            "important_data.read",
+            "source.read",
+            "catalogue.update",
+            "catalogue.loosen",
+            "share_request.read",
+            "share_request.sign_off",
+            "agreement.read",
+            "agreement.suspend",
+            "agreement.revoke",
+            "service.read",
+            "destruction.read",
+            "destruction.approve",
+            "legal_hold.read",
+            "legal_hold.manage",
         ],
     ),
     (
@@ -92,9 +119,35 @@ const TABLE: &[(Role, &[&str])] = &[
             "mask.run",
             "job.read",
             "department.read",
+            "important_data.read",
+            "source.read",
+            "source.register",
+            "catalogue.update",
+            "share_request.read",
+            "share_request.review",
+            "agreement.read",
+            "agreement.suspend",
+            "agreement.revoke",
+            "service.read",
+            "service.publish",
+            "destruction.request",
+            "destruction.read",
+            "legal_hold.read",
         ],
     ),
-    (Role::DataUser, &["catalogue.read", "department.read"]),
+    (
+        Role::DataUser,
+        &[
+            "catalogue.read",
+            "department.read",
+            "share_request.create",
+            "share_request.read",
+            "agreement.read",
+            "service.read",
+            "service.call",
+            "important_data.read",
+        ],
+    ),
     (Role::VendorOperator, &["job.read", "department.read"]),
     (
         Role::Supervisor,
@@ -103,12 +156,26 @@ const TABLE: &[(Role, &[&str])] = &[
             "inventory.read",
             "catalogue.read",
             "hygiene.read",
+            "important_data.read",
+            "source.read",
+            "share_request.read",
+            "agreement.read",
+            "service.read",
+            "alert.read",
+            "destruction.read",
+            "legal_hold.read",
         ],
     ),
 ];
 
 /// Allowed to everyone, but only on their own resources.
-const OWN: &[&str] = &["elevation.request", "elevation.read"];
+const OWN: &[&str] = &[
+    "elevation.request",
+    "elevation.read",
+    "share_request.read",
+    "agreement.read",
+    "destruction.read",
+];
 
 const IN: &str = "110101";
 const OUT: &str = "120000";
@@ -330,6 +397,13 @@ fn vendors_never_govern_whatever_their_grants() {
         "key.rotate",
         "audit.read",
         "audit.export",
+        "alert.read",
+        "alert.handle",
+        "alert_rules.update",
+        "destruction.request",
+        "destruction.approve",
+        "destruction.execute",
+        "legal_hold.manage",
     ];
     for &action in Action::ALL {
         let held = Role::ALL[..3].iter().any(|&role| permitted(role, action));
@@ -679,7 +753,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     /// An account with no grant, vendor or not, may do nothing but ask for and read its
-    /// own elevations.
+    /// own elevations and read its own share requests and agreements.
     #[test]
     fn no_grant_no_access(
         username in any_name(),
@@ -696,7 +770,7 @@ proptest! {
         let r = Resource { kind, id, department: resource_department, owner: owner.clone(), ancestors: vec![] };
         let d = decide(&point, &p, action, &r);
         let own = owner.as_deref() == Some(username.as_str());
-        let expected = own && matches!(action, Action::ElevationRequest | Action::ElevationRead);
+        let expected = own && OWN.contains(&action.id());
         prop_assert_eq!(d.allowed, expected, "{:?}", d);
         prop_assert!(d.errors.is_empty(), "{:?}", d);
         prop_assert!(!d.via_elevation);
@@ -708,15 +782,33 @@ proptest! {
 
 /// The decision the table above and the rules predict, without Cedar.
 fn oracle(p: &Principal, action: Action, r: &Resource) -> (bool, bool) {
-    let governance = ["user.", "grant.", "policy.", "settings.", "key.", "audit."]
-        .iter()
-        .any(|prefix| action.id().starts_with(prefix));
+    let governance = [
+        "user.",
+        "grant.",
+        "policy.",
+        "settings.",
+        "key.",
+        "audit.",
+        "alert.",
+        "alert_rules.",
+        "destruction.request",
+        "destruction.approve",
+        "destruction.execute",
+        "legal_hold.manage",
+    ]
+    .iter()
+    .any(|prefix| action.id().starts_with(prefix));
     let own = r.owner.as_deref() == Some(p.username.as_str());
     let allowed = |grants: &[&EffectiveGrant]| {
         let roles: BTreeSet<Role> = grants.iter().map(|g| g.role).collect();
         let forbidden = (p.vendor && governance)
             || (roles == BTreeSet::from([Role::Auditor]) && !action.is_read())
-            || (action == Action::ElevationDecide && own);
+            || (action == Action::ElevationDecide && own)
+            || (action == Action::DestructionApprove && own)
+            || (matches!(
+                action,
+                Action::ShareRequestReview | Action::ShareRequestSignOff
+            ) && own);
         let permitted = (own && OWN.contains(&action.id()))
             || grants.iter().any(|g| {
                 permitted(g.role, action)
@@ -817,4 +909,47 @@ proptest! {
         prop_assert!(d.errors.is_empty());
         prop_assert_eq!(d.explanation.starts_with("没有权限："), !allowed);
     }
+}
+
+/// Sharing: whoever filed a request reads it and its agreement in any
+/// providing department; nobody reviews or signs off their own request, whatever roles
+/// they hold; only the chief data officer loosens the catalogue.
+#[test]
+fn own_share_requests_and_their_decisions() {
+    let point = point();
+    let requester = principal("li.si", false, vec![grant(Role::DataUser, &[IN])]);
+    let mine = resource("share_request", Some(OUT), Some("li.si"));
+    for action in [Action::ShareRequestRead, Action::AgreementRead] {
+        let d = decide(&point, &requester, action, &mine);
+        assert!(d.allowed, "{action:?} {d:?}");
+        assert_eq!(d.policies, vec!["own.share_request"]);
+        let theirs = resource("share_request", Some(OUT), Some("wang.wu"));
+        assert!(!decide(&point, &requester, action, &theirs).allowed);
+    }
+    // A steward and chief data officer of the providing department who filed the request
+    // themselves (for a higher level, say) cannot decide it.
+    let both = principal(
+        "li.si",
+        false,
+        vec![
+            grant(Role::DataSteward, &[OUT]),
+            grant(Role::ChiefDataOfficer, &[OUT]),
+        ],
+    );
+    for action in [Action::ShareRequestReview, Action::ShareRequestSignOff] {
+        let d = decide(&point, &both, action, &mine);
+        assert!(!d.allowed, "{action:?} {d:?}");
+        assert_eq!(d.policies, vec!["forbid.own_share_decision"]);
+        let other = resource("share_request", Some(OUT), Some("wang.wu"));
+        assert!(decide(&point, &both, action, &other).allowed);
+        // Another department's request: out of scope.
+        let elsewhere = resource("share_request", Some(IN), Some("wang.wu"));
+        assert!(!decide(&point, &both, action, &elsewhere).allowed);
+    }
+    let steward = principal("s", false, vec![grant(Role::DataSteward, &[IN])]);
+    let entry = resource("catalogue", Some(IN), None);
+    assert!(decide(&point, &steward, Action::CatalogueUpdate, &entry).allowed);
+    assert!(!decide(&point, &steward, Action::CatalogueLoosen, &entry).allowed);
+    let cdo = principal("c", false, vec![grant(Role::ChiefDataOfficer, &[IN])]);
+    assert!(decide(&point, &cdo, Action::CatalogueLoosen, &entry).allowed);
 }

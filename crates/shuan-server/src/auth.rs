@@ -13,7 +13,9 @@ use serde_json::{json, Map, Value};
 use shuan_access::{Grant, Role};
 use shuan_ledger::{Actor, ActorKind, Outcome, Seq};
 use shuan_policy::{AccessRequest, Action, DepartmentTree, EffectiveGrant, Principal, Resource};
-use shuan_store::platform::{ApiKey, PlatformStore, PlatformStoreError, Session, User};
+use shuan_store::platform::{
+    ApiKey, PlatformStore, PlatformStoreError, Session, StoredGrant, User,
+};
 
 use crate::error::ApiError;
 use crate::state::{now, Platform, RequestMeta};
@@ -110,7 +112,9 @@ pub fn request_token(headers: &HeaderMap) -> Option<String> {
 /// enrolled): only the session endpoints accept this.
 pub struct AnyCaller(pub Caller);
 
-/// An authenticated, unrestricted caller.
+/// An authenticated, unrestricted caller. Clone: a console page may call several
+/// handlers for one view.
+#[derive(Clone)]
 pub struct Caller {
     /// What the policy sees.
     pub principal: Principal,
@@ -120,6 +124,9 @@ pub struct Caller {
     pub session: Option<Session>,
     /// The account, for a person.
     pub user: Option<User>,
+    /// The account's stored grants as read with the session (elevations are in
+    /// `principal` only), so a handler showing them needs no second trip to the store.
+    pub grants: Vec<StoredGrant>,
     /// The key, for a system.
     pub api_key: Option<ApiKey>,
     /// Request facts.
@@ -190,6 +197,7 @@ impl FromRequestParts<Arc<Platform>> for AnyCaller {
                 actor,
                 session: None,
                 user: None,
+                grants: Vec::new(),
                 api_key: Some(key),
                 meta,
             }));
@@ -198,11 +206,14 @@ impl FromRequestParts<Arc<Platform>> for AnyCaller {
             return Err(ApiError::unauthenticated());
         }
         let idle = platform.settings.session_idle_secs;
+        // Touched often enough that a session in use never idles out, even with an idle
+        // timeout shorter than a minute.
+        let touch_after = TOUCH_AFTER_SECS.min(idle / 2);
         // One trip to the store for the session and everything the principal is built
         // from (each trip is a hop to the blocking pool).
         let found = platform
             .db(move |s| {
-                let Some(session) = s.session_by_token(&hash, now, idle, TOUCH_AFTER_SECS)? else {
+                let Some(session) = s.session_by_token(&hash, now, idle, touch_after)? else {
                     return Ok(None);
                 };
                 let user = s.user(&session.username)?;
@@ -242,6 +253,7 @@ impl FromRequestParts<Arc<Platform>> for AnyCaller {
             actor,
             session: Some(session),
             user: Some(user),
+            grants,
             api_key: None,
             meta,
         }))

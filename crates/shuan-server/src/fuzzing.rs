@@ -16,38 +16,31 @@ use crate::{ServerConfig, Settings};
 struct Harness {
     runtime: tokio::runtime::Runtime,
     app: axum::Router,
+    routes: Vec<String>,
     token: String,
     _dir: tempfile::TempDir,
 }
 
-const ROUTES: &[&str] = &[
-    "/api/v1/session",
-    "/api/v1/session/password",
-    "/api/v1/session/totp",
-    "/api/v1/session/totp/confirm",
-    "/api/v1/departments",
-    "/api/v1/departments/ROOT",
-    "/api/v1/users",
-    "/api/v1/users/me",
-    "/api/v1/users/fuzz/roles",
-    "/api/v1/users/fuzz/roles/1",
-    "/api/v1/users/fuzz/unlock",
-    "/api/v1/users/fuzz/reset",
-    "/api/v1/users/fuzz/sessions",
-    "/api/v1/sessions",
-    "/api/v1/api-keys",
-    "/api/v1/policies",
-    "/api/v1/policies/validate",
-    "/api/v1/settings",
-    "/api/v1/settings/password-policy",
-    "/api/v1/settings/lockout",
-    "/api/v1/audit",
-    "/api/v1/reports/account-hygiene",
-    "/api/v1/elevations",
-    "/api/v1/elevations/1/approve",
-    "/healthz",
-    "/api/openapi.json",
-];
+/// Routes outside the OpenAPI document; every documented route is fuzzed too, taken
+/// from the document itself so a new endpoint cannot be left out of the harness.
+const EXTRA_ROUTES: &[&str] = &["/healthz", "/metrics", "/api/openapi.json", "/"];
+
+/// A documented path with its parameters filled in: ids with a number, names with a
+/// word (an existing account or department where the fuzzer's own token can reach it).
+fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(
+            |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(p) if p == "id" || p.ends_with("_id") => "1".to_string(),
+                Some("code") => "ROOT".to_string(),
+                Some("username") => "sysadmin".to_string(),
+                Some(_) => "fuzz".to_string(),
+                None => seg.to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
+}
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
@@ -95,9 +88,13 @@ fn harness() -> &'static Harness {
             .enable_all()
             .build()
             .expect("runtime");
+        let (_, doc) = crate::api(Arc::clone(&platform));
+        let mut routes: Vec<String> = doc.paths.paths.keys().map(|p| concrete(p)).collect();
+        routes.extend(EXTRA_ROUTES.iter().map(|r| r.to_string()));
         Harness {
             runtime,
             app: crate::app(platform),
+            routes,
             token,
             _dir: dir,
         }
@@ -113,7 +110,7 @@ pub fn check_one(data: &[u8]) {
     };
     let pick = |i: usize| head.get(i).copied().unwrap_or(0) as usize;
     let method = METHODS[pick(0) % METHODS.len()];
-    let route = ROUTES[pick(1) % ROUTES.len()];
+    let route = &h.routes[pick(1) % h.routes.len()];
     let flags = pick(2);
     let tail = String::from_utf8_lossy(head.get(3..).unwrap_or(&[]));
     let tail: String = tail

@@ -16,6 +16,7 @@
 
 pub mod act;
 pub mod auth;
+pub mod console;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -24,6 +25,7 @@ pub mod metrics;
 pub mod mirror;
 pub mod routes;
 pub mod state;
+pub mod watch;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -166,14 +168,20 @@ pub fn api(platform: Arc<Platform>) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::put_lockout))
         .routes(routes!(audit::search))
         .routes(routes!(audit::hygiene))
+        .routes(routes!(audit::ledger_status))
         .routes(routes!(elevations::request, elevations::list))
         .routes(routes!(elevations::approve))
         .routes(routes!(elevations::reject))
         .routes(routes!(data::inventory))
-        .routes(routes!(data::catalogue))
+        .routes(routes!(data::inventory_table))
+        .routes(routes!(data::important_data))
         .routes(routes!(data::list_keys))
         .routes(routes!(data::rotate_key))
         .merge(routes::jobs::router(&platform))
+        .merge(routes::sharing::router())
+        .merge(routes::gateway::router())
+        .merge(routes::alerts::router())
+        .merge(routes::destructions::router())
         .with_state(Arc::clone(&platform))
         .split_for_parts();
     (router, openapi)
@@ -205,6 +213,7 @@ pub fn app(platform: Arc<Platform>) -> Router {
                 .route("/metrics", get(metrics))
                 .with_state(Arc::clone(&platform)),
         )
+        .merge(console::router(Arc::clone(&platform)))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -214,11 +223,15 @@ pub fn app(platform: Arc<Platform>) -> Router {
         ))
 }
 
-async fn not_found() -> ApiError {
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if console::is_console_path(uri.path()) {
+        return console::not_found_page().await;
+    }
     ApiError::new(
         "not_found",
         "没有这个接口 (no such endpoint; see /api/openapi.json)",
     )
+    .into_response()
 }
 
 async fn method_not_allowed() -> Response {

@@ -25,6 +25,14 @@ pub struct Metrics {
     pub logins: AtomicU64,
     /// Failed sign-ins.
     pub login_failures: AtomicU64,
+    /// Misuse alerts the engine raised (replays included).
+    pub alerts_raised: AtomicU64,
+    /// Misuse alerts newly filed in the store.
+    pub alerts_filed: AtomicU64,
+    /// Raised alerts dropped unfiled because the store stayed away too long.
+    pub alerts_dropped: AtomicU64,
+    /// Alert deliveries (webhook, syslog) that failed or found the queue full.
+    pub alert_delivery_failures: std::sync::Arc<AtomicU64>,
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     durations: [AtomicU64; BUCKETS.len() + 1],
     duration_sum_micros: AtomicU64,
@@ -84,6 +92,30 @@ impl Metrics {
             "shuan_login_failures_total",
             "Failed sign-ins.",
             &self.login_failures,
+        );
+        counter(
+            &mut out,
+            "shuan_alerts_raised_total",
+            "Misuse alerts raised by this node's engine (replays included).",
+            &self.alerts_raised,
+        );
+        counter(
+            &mut out,
+            "shuan_alerts_filed_total",
+            "Misuse alerts newly filed in the store by this node.",
+            &self.alerts_filed,
+        );
+        counter(
+            &mut out,
+            "shuan_alerts_dropped_total",
+            "Raised misuse alerts dropped unfiled (the store was away too long).",
+            &self.alerts_dropped,
+        );
+        counter(
+            &mut out,
+            "shuan_alert_delivery_failures_total",
+            "Alert deliveries (webhook, syslog) that failed or found the queue full.",
+            &self.alert_delivery_failures,
         );
         let _ = writeln!(
             out,

@@ -30,6 +30,31 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
+/// The clock the data-sharing rules decide by (agreement periods to the second,
+/// deadlines, usage windows): the system's, shifted by an offset tests set to stand at
+/// `valid_until - 1` or `valid_until` without waiting.
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset: AtomicI64,
+}
+
+impl Clock {
+    /// Unix seconds now, as this clock reads.
+    pub fn now(&self) -> i64 {
+        now().saturating_add(self.offset.load(Ordering::Relaxed))
+    }
+
+    /// Moves the clock so that it reads `at` now (tests).
+    pub fn set(&self, at: i64) {
+        self.offset.store(at - now(), Ordering::Relaxed);
+    }
+
+    /// Back to the system clock.
+    pub fn reset(&self) {
+        self.offset.store(0, Ordering::Relaxed);
+    }
+}
+
 /// How the server behaves; `ServerConfig` in `lib.rs` carries it.
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
@@ -49,6 +74,10 @@ pub struct ServerSettings {
     pub totp_issuer: String,
     /// Whether cookies get `Secure` (true when serving TLS).
     pub secure_cookies: bool,
+    /// The database hosts sources and scan jobs may name (default: loopback only).
+    pub source_hosts: shuan_source::SourceHosts,
+    /// Where misuse alerts are sent as syslog lines over UDP (none by default).
+    pub alert_syslog: Option<crate::watch::SyslogTarget>,
 }
 
 impl Default for ServerSettings {
@@ -62,6 +91,8 @@ impl Default for ServerSettings {
             ledger_segment_max_bytes: None,
             totp_issuer: "shuan 数安".into(),
             secure_cookies: false,
+            source_hosts: shuan_source::SourceHosts::default(),
+            alert_syslog: None,
         }
     }
 }
@@ -286,12 +317,20 @@ pub struct Platform {
     pub settings: ServerSettings,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
+    /// The clock of the data-sharing rules (injectable in tests).
+    pub clock: Clock,
+    /// The data-service gateway's connections and caches.
+    pub gateway: crate::routes::gateway::Gateway,
+    /// Misuse detection (滥用检测) over this node's records.
+    pub watch: Arc<crate::watch::Watch>,
     policy: RwLock<PolicyCache>,
     /// Highest sequence number acknowledged by the ledger (what may be mirrored).
     pub(crate) acked: AtomicU64,
     /// Highest sequence number copied into the store.
     pub(crate) mirrored: AtomicU64,
-    pub(crate) mirror_lock: tokio::sync::Mutex<()>,
+    /// Held while copying records into the store; holds where the last copy stopped
+    /// reading the ledger.
+    pub(crate) mirror_lock: tokio::sync::Mutex<Option<shuan_ledger::reader::Resume>>,
     pub(crate) checkpoints_mirrored: AtomicU64,
     pub(crate) last_policy_check: AtomicI64,
 }
@@ -309,6 +348,14 @@ impl Platform {
         let point = load_policies(&*store)?;
         let node = ledger.meta().ledger_id.clone();
         let mirrored = store.mirrored_upto(&node).map_err(|e| e.to_string())?;
+        let metrics = Metrics::default();
+        let mut watch = crate::watch::Watch::open(Arc::clone(&store))?;
+        if let Some(target) = &settings.alert_syslog {
+            let failures = Arc::clone(&metrics.alert_delivery_failures);
+            let tx = crate::watch::spawn_syslog(target.clone(), &node, Arc::clone(&failures));
+            watch.deliver_to(tx, failures);
+        }
+        let watch = Arc::new(watch);
         Ok(Platform {
             store,
             ledger,
@@ -316,11 +363,14 @@ impl Platform {
             data_dir,
             secrets,
             settings,
-            metrics: Metrics::default(),
+            metrics,
+            clock: Clock::default(),
+            gateway: crate::routes::gateway::Gateway::default(),
+            watch,
             policy: RwLock::new(PolicyCache { generation, point }),
             acked: AtomicU64::new(0),
             mirrored: AtomicU64::new(mirrored),
-            mirror_lock: tokio::sync::Mutex::new(()),
+            mirror_lock: tokio::sync::Mutex::new(None),
             checkpoints_mirrored: AtomicU64::new(0),
             last_policy_check: AtomicI64::new(0),
         })

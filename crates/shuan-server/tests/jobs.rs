@@ -347,6 +347,20 @@ async fn bad_inputs_get_a_4xx_with_a_code_never_a_5xx() {
             400,
             "invalid_input",
         ),
+        // The server connects to loopback databases only unless --source-hosts says
+        // otherwise: a steward's URL cannot make it probe other hosts.
+        (
+            "scan",
+            json!({"source": "postgres://u:secret@169.254.169.254:5432/x", "department": "ROOT"}),
+            400,
+            "source_host_not_allowed",
+        ),
+        (
+            "scan",
+            json!({"source": "mysql://root@127.0.0.1/db?socket=/tmp/s&host=10.0.0.9", "department": "ROOT"}),
+            400,
+            "source_host_not_allowed",
+        ),
         (
             "scan",
             json!({"source": "", "department": "ROOT"}),

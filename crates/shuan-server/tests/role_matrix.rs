@@ -224,6 +224,83 @@ fn table() -> Vec<Row> {
                 "supervisor",
             ],
         ),
+        row(
+            M::GET,
+            "/api/v1/important-data",
+            None,
+            &[
+                "chief_data_officer",
+                "data_steward",
+                "data_user",
+                "supervisor",
+            ],
+        ),
+        row(
+            M::GET,
+            "/api/v1/sources",
+            None,
+            &["chief_data_officer", "data_steward", "supervisor"],
+        ),
+        row(
+            M::GET,
+            "/api/v1/share-requests",
+            None,
+            &[
+                "chief_data_officer",
+                "data_steward",
+                "data_user",
+                "supervisor",
+                "auditor",
+            ],
+        ),
+        row(
+            M::GET,
+            "/api/v1/agreements",
+            None,
+            &[
+                "chief_data_officer",
+                "data_steward",
+                "data_user",
+                "supervisor",
+                "auditor",
+            ],
+        ),
+        row(
+            M::GET,
+            "/api/v1/services",
+            None,
+            &[
+                "chief_data_officer",
+                "data_steward",
+                "data_user",
+                "supervisor",
+            ],
+        ),
+        row(
+            M::GET,
+            "/api/v1/alerts",
+            None,
+            &["security_admin", "auditor", "supervisor"],
+        ),
+        row(
+            M::GET,
+            "/api/v1/alert-rules",
+            None,
+            &["security_admin", "auditor", "supervisor"],
+        ),
+        // No alert 1 exists: the allowed role gets 404, every other 403.
+        row(
+            M::POST,
+            "/api/v1/alerts/1/acknowledge",
+            None,
+            &["security_admin"],
+        ),
+        row(
+            M::PUT,
+            "/api/v1/alert-rules",
+            Some(json!({"toml": "[off_hours]\nmin_calls = 2\n"})),
+            &["security_admin"],
+        ),
         row(M::GET, "/api/v1/keys", None, &["security_admin", "auditor"]),
         row(
             M::POST,

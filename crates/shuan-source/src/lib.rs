@@ -6,7 +6,8 @@
 //!
 //! Entry point: [`open`] turns a path or URL into a [`Source`]; a source lists its
 //! [`TableRef`]s, streams rows through a [`RowReader`] and samples non-empty values per
-//! column with [`Source::sample_table`]. Formats, limits and decisions: `docs/sources.md`.
+//! column with [`Source::sample_table`]. [`query`] runs parameterised selects (the data
+//! gateway's lookups) over a kept read-only connection. Formats, limits and decisions: `docs/sources.md`.
 
 // Every public item is documented (DEVELOPERS.md); clippy -D warnings keeps it so.
 #![warn(missing_docs)]
@@ -27,11 +28,14 @@ mod mysql_source;
 mod parquet_source;
 #[cfg(feature = "postgres")]
 mod postgres_source;
+pub mod query;
+mod source_hosts;
 mod sqlite;
 mod xlsx;
 
 pub use db_url::{canonical_url, quote_backtick, quote_double, redact_url};
 pub use error::SourceError;
+pub use source_hosts::{BadSourceHost, SourceHostError, SourceHosts};
 
 /// Largest single record (CSV record, JSON value, JSONL line) read before the table is
 /// abandoned with [`SourceError::RecordTooLarge`]: keeps memory bounded on files that are
@@ -130,6 +134,34 @@ pub struct TableRef {
     /// Size in bytes for file tables (the progress total), `None` for database tables.
     pub size_bytes: Option<u64>,
     pub(crate) locator: Locator,
+}
+
+impl TableRef {
+    /// Where a [`query::Select`] finds this table: the schema (PostgreSQL) or database
+    /// (MySQL) and the table for a database table; no schema and [`TableRef::name`] for
+    /// SQLite tables and files.
+    pub fn query_target(&self) -> (Option<String>, String) {
+        match &self.locator {
+            Locator::DbTable { schema, table, .. } => (Some(schema.clone()), table.clone()),
+            Locator::SqliteTable(table) => (None, table.clone()),
+            _ => (None, self.name.clone()),
+        }
+    }
+
+    /// The table's own name without schema, database, book or directory (what a person
+    /// calls it).
+    pub fn short_name(&self) -> String {
+        match &self.locator {
+            Locator::DbTable { table, .. } => table.clone(),
+            Locator::SqliteTable(table) => table.clone(),
+            _ => self
+                .name
+                .rsplit('/')
+                .next()
+                .unwrap_or(&self.name)
+                .to_string(),
+        }
+    }
 }
 
 /// Where a table lives, in terms the reading code needs.

@@ -41,38 +41,50 @@ fn url_error(e: &UrlError) -> String {
     }
 }
 
+/// Connects with the session read-only and in `utf8mb4`: for scanning and for the
+/// gateway's queries (`crate::query`). Answers the database named in the URL too.
+pub(crate) fn connect_with_database(spec: &str) -> Result<(Conn, Option<String>), SourceError> {
+    let display = canonical_url(spec);
+    let db_error = |message: String| SourceError::Database {
+        source_name: display.clone(),
+        message,
+    };
+    let url = match spec.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("mariadb") => {
+            format!("mysql://{rest}")
+        }
+        _ => spec.to_string(),
+    };
+    let opts = Opts::from_url(&url)
+        .map_err(|e| db_error(format!("invalid MySQL URL: {}", url_error(&e))))?;
+    let database = opts
+        .get_db_name()
+        .filter(|db| !db.is_empty())
+        .map(str::to_string);
+    let builder = OptsBuilder::from_opts(opts)
+        .tcp_connect_timeout(Some(Duration::from_secs(10)))
+        .init(vec![
+            "SET NAMES utf8mb4",
+            "SET SESSION TRANSACTION READ ONLY",
+        ]);
+    let conn = Conn::new(builder).map_err(|e| {
+        db_error(format!(
+            "cannot connect: {e}; check host, port, user and password"
+        ))
+    })?;
+    Ok((conn, database))
+}
+
+/// [`connect_with_database`] without the database name.
+pub(crate) fn connect_read_only(spec: &str) -> Result<Conn, SourceError> {
+    connect_with_database(spec).map(|(conn, _)| conn)
+}
+
 impl MysqlSource {
     pub(crate) fn connect(spec: &str, options: SourceOptions) -> Result<Self, SourceError> {
-        let display = canonical_url(spec);
-        let db_error = |message: String| SourceError::Database {
-            source_name: display.clone(),
-            message,
-        };
-        let url = match spec.split_once("://") {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("mariadb") => {
-                format!("mysql://{rest}")
-            }
-            _ => spec.to_string(),
-        };
-        let opts = Opts::from_url(&url)
-            .map_err(|e| db_error(format!("invalid MySQL URL: {}", url_error(&e))))?;
-        let database = opts
-            .get_db_name()
-            .filter(|db| !db.is_empty())
-            .map(str::to_string);
-        let builder = OptsBuilder::from_opts(opts)
-            .tcp_connect_timeout(Some(Duration::from_secs(10)))
-            .init(vec![
-                "SET NAMES utf8mb4",
-                "SET SESSION TRANSACTION READ ONLY",
-            ]);
-        let conn = Conn::new(builder).map_err(|e| {
-            db_error(format!(
-                "cannot connect: {e}; check host, port, user and password"
-            ))
-        })?;
+        let (conn, database) = connect_with_database(spec)?;
         Ok(MysqlSource {
-            display,
+            display: canonical_url(spec),
             database,
             conn,
             options,
@@ -243,7 +255,7 @@ pub(crate) struct MysqlReader<'a> {
     done: bool,
 }
 
-fn value_text(value: Value) -> Option<String> {
+pub(crate) fn value_text(value: Value) -> Option<String> {
     match value {
         Value::NULL => None,
         // Binary columns are not text to classify.

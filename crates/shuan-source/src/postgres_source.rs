@@ -55,36 +55,42 @@ pub(crate) struct PostgresSource {
     options: SourceOptions,
 }
 
-impl PostgresSource {
-    pub(crate) fn connect(spec: &str, options: SourceOptions) -> Result<Self, SourceError> {
-        let display = canonical_url(spec);
-        let db_error = |message: String| SourceError::Database {
-            source_name: display.clone(),
-            message,
-        };
-        let mut config = postgres::Config::from_str(spec)
-            .map_err(|e| db_error(format!("invalid PostgreSQL URL: {}", pg_message(&e))))?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(Duration::from_secs(10));
-        }
-        config.application_name("shuan");
-        let mut client = config.connect(NoTls).map_err(|e| {
+/// Connects and makes the session read-only: for scanning and for the gateway's queries
+/// (`crate::query`).
+pub(crate) fn connect_read_only(spec: &str) -> Result<Client, SourceError> {
+    let display = canonical_url(spec);
+    let db_error = |message: String| SourceError::Database {
+        source_name: display.clone(),
+        message,
+    };
+    let mut config = postgres::Config::from_str(spec)
+        .map_err(|e| db_error(format!("invalid PostgreSQL URL: {}", pg_message(&e))))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    config.application_name("shuan");
+    let mut client = config.connect(NoTls).map_err(|e| {
+        db_error(format!(
+            "cannot connect: {}; check host, port, user and password",
+            pg_message(&e)
+        ))
+    })?;
+    client
+        .batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        .map_err(|e| {
             db_error(format!(
-                "cannot connect: {}; check host, port, user and password",
+                "cannot make the session read-only: {}",
                 pg_message(&e)
             ))
         })?;
-        client
-            .batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-            .map_err(|e| {
-                db_error(format!(
-                    "cannot make the session read-only: {}",
-                    pg_message(&e)
-                ))
-            })?;
+    Ok(client)
+}
+
+impl PostgresSource {
+    pub(crate) fn connect(spec: &str, options: SourceOptions) -> Result<Self, SourceError> {
         Ok(PostgresSource {
-            display,
-            client,
+            display: canonical_url(spec),
+            client: connect_read_only(spec)?,
             options,
         })
     }

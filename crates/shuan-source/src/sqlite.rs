@@ -59,7 +59,7 @@ pub(crate) fn list_tables(path: &Path) -> Result<Vec<String>, SourceError> {
     Ok(names)
 }
 
-fn value_text(value: ValueRef<'_>) -> Option<String> {
+pub(crate) fn value_text(value: ValueRef<'_>) -> Option<String> {
     match value {
         ValueRef::Null => None,
         ValueRef::Integer(i) => Some(i.to_string()),

@@ -1,8 +1,9 @@
 //! The platform's own records for shuan: the asset inventory and scan history, and (in
 //! [`platform`]) the platform records — departments, accounts, role grants, sessions, API
-//! keys, failed sign-ins, settings, policies, elevations, jobs and every node's audit copy —
-//! behind one [`platform::PlatformStore`] trait over SQLite (one node) or PostgreSQL
-//! (several nodes).
+//! keys, failed sign-ins, settings, policies, elevations, jobs, every node's audit copy, and
+//! the data-sharing records (sources, resource catalogue, share requests and approvals,
+//! agreements, data services, usage) — behind one [`platform::PlatformStore`] trait over
+//! SQLite (one node) or PostgreSQL (several nodes).
 //!
 //! Owns: the embedded SQLite stores under the data directory and the PostgreSQL platform
 //! store, their migrations and queries.
@@ -60,6 +61,14 @@ const MIGRATIONS: &[(&str, &str)] = &[(
 /// What went wrong with the inventory.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A consistent copy of a database for a backup could not be made.
+    #[error("cannot take a consistent copy of {path} for the backup")]
+    Snapshot {
+        /// The live database.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
     /// The data directory could not be created.
     #[error("cannot create data directory {path}")]
     CreateDir {
@@ -903,9 +912,93 @@ fn level_change(
     }
 }
 
+/// A database of a data directory copied for a backup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseSnapshot {
+    /// Its path relative to the directory (`platform.db`, `inventory.db`).
+    pub relative: PathBuf,
+    /// The consistent copy to archive in its place.
+    pub copy: PathBuf,
+}
+
+/// Consistent copies, made in `into`, of the SQLite databases shuan keeps at the top of
+/// `dir` (the platform store and the inventory), for a backup taken while a server or a
+/// scan may be writing them. Copying the live file and its `-wal` one after the other
+/// could pair a database with a log from another moment, or miss committed changes the
+/// log still holds; `VACUUM INTO` writes one transaction's view, log included. A
+/// directory without them gives no snapshots. `into` should be a private temporary
+/// directory the caller removes.
+pub fn snapshot_databases(dir: &Path, into: &Path) -> Result<Vec<DatabaseSnapshot>, StoreError> {
+    let mut out = Vec::new();
+    for name in [platform::PLATFORM_FILE, INVENTORY_FILE] {
+        let live = dir.join(name);
+        if !live.is_file() {
+            continue;
+        }
+        let copy = into.join(name);
+        let fail = |source: rusqlite::Error| StoreError::Snapshot {
+            path: live.clone(),
+            source,
+        };
+        // Read-write without create: a read-only connection cannot open a WAL database
+        // whose shared-memory file is gone, and VACUUM INTO changes nothing in it.
+        let conn = Connection::open_with_flags(
+            &live,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(fail)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(fail)?;
+        let target = copy.to_str().ok_or_else(|| StoreError::Snapshot {
+            path: live.clone(),
+            source: rusqlite::Error::InvalidPath(copy.clone()),
+        })?;
+        retry_while_busy(|| conn.execute("VACUUM INTO ?1", [target])).map_err(fail)?;
+        out.push(DatabaseSnapshot {
+            relative: PathBuf::from(name),
+            copy,
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn snapshots_hold_what_the_write_ahead_log_still_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = dir.path().join(INVENTORY_FILE);
+        let writer = Connection::open(&live).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;
+                 CREATE TABLE t(x INTEGER); WITH RECURSIVE n(i) AS
+                 (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<1000) INSERT INTO t SELECT i FROM n;",
+            )
+            .unwrap();
+        // The rows are committed but only in the log: a copy of the main file alone
+        // would not have them.
+        let bare = dir.path().join("bare.db");
+        std::fs::copy(&live, &bare).unwrap();
+        let bare_rows: Result<i64, _> = Connection::open(&bare)
+            .and_then(|c| c.query_row("SELECT count(*) FROM t", [], |r| r.get(0)));
+        assert!(bare_rows.is_err(), "the main file already held the table");
+
+        let into = tempfile::tempdir().unwrap();
+        let snaps = snapshot_databases(dir.path(), into.path()).unwrap();
+        assert_eq!(snaps.len(), 1, "no platform.db here, only the inventory");
+        assert_eq!(snaps[0].relative, PathBuf::from(INVENTORY_FILE));
+        let copy = Connection::open(&snaps[0].copy).unwrap();
+        let rows: i64 = copy
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 1000);
+        // The writer goes on undisturbed.
+        writer.execute("INSERT INTO t VALUES (1001)", []).unwrap();
+        assert!(snapshot_databases(&dir.path().join("absent"), into.path())
+            .unwrap()
+            .is_empty());
+    }
 
     fn col(name: &str, ty: Option<&str>, level: &str, rank: u32) -> ColumnRecord {
         ColumnRecord {

@@ -5,137 +5,15 @@
 //! set; unset when the tests were built, it is ignored (`build.rs` sets the cfg) so the
 //! skip is visible.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use serde_json::json;
 use shuan_access::{DataScope, Grant, GrantError, Role};
 use shuan_store::platform::postgres::PgPlatform;
 use shuan_store::platform::sqlite::SqlitePlatform;
 use shuan_store::platform::*;
 
-/// One store under test, and how to open a second handle on the same data (a second
-/// node, or a second process on the same file).
-pub struct Fixture {
-    pub store: Box<dyn PlatformStore>,
-    reopen: Box<dyn Fn() -> Box<dyn PlatformStore>>,
-    // Dropped after the store (fields drop in order): the schema or directory goes last.
-    _schema: Option<PgSchema>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Fixture {
-    pub fn second_handle(&self) -> Box<dyn PlatformStore> {
-        (self.reopen)()
-    }
-}
-
-pub fn sqlite_fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(PLATFORM_FILE);
-    let store = SqlitePlatform::open(&path).unwrap();
-    Fixture {
-        store: Box::new(store),
-        reopen: Box::new(move || Box::new(SqlitePlatform::open(&path).unwrap())),
-        _schema: None,
-        _dir: Some(dir),
-    }
-}
-
-pub fn pg_base_url() -> String {
-    std::env::var("SHUAN_TEST_POSTGRES")
-        .ok()
-        .filter(|v| !v.is_empty())
-        .expect("SHUAN_TEST_POSTGRES was set when this test was built; set it again")
-}
-
-/// A schema of its own for one test, dropped with everything in it afterwards.
-pub struct PgSchema {
-    pub name: String,
-}
-
-impl PgSchema {
-    pub fn create() -> PgSchema {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!(
-            "t_{}_{}_{}",
-            std::process::id(),
-            nanos,
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut admin = ::postgres::Client::connect(&pg_base_url(), ::postgres::NoTls)
-            .expect("SHUAN_TEST_POSTGRES is set but the server cannot be reached");
-        admin
-            .batch_execute(&format!("CREATE SCHEMA {name}"))
-            .unwrap();
-        PgSchema { name }
-    }
-
-    /// The test URL with `search_path` set to this schema for every connection.
-    pub fn url(&self) -> String {
-        let base = pg_base_url();
-        let sep = if base.contains('?') { '&' } else { '?' };
-        format!("{base}{sep}options=-csearch_path%3D{}", self.name)
-    }
-
-    pub fn admin(&self) -> ::postgres::Client {
-        ::postgres::Client::connect(&self.url(), ::postgres::NoTls).unwrap()
-    }
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = ::postgres::Client::connect(&pg_base_url(), ::postgres::NoTls) {
-            let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
-        }
-    }
-}
-
-/// Small pools: every test opens its own, and the server's connections are shared by
-/// everyone testing on this machine.
-const TEST_POOL: u32 = 4;
-
-pub fn pg_fixture() -> Fixture {
-    let schema = PgSchema::create();
-    let url = schema.url();
-    let store = PgPlatform::connect_with_pool_size(&url, TEST_POOL).unwrap();
-    Fixture {
-        store: Box::new(store),
-        reopen: Box::new(move || {
-            Box::new(PgPlatform::connect_with_pool_size(&url, TEST_POOL).unwrap())
-        }),
-        _schema: Some(schema),
-        _dir: None,
-    }
-}
-
-/// Each contract function runs once per backend.
-macro_rules! contract_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[test]
-                fn $name() {
-                    let f = super::sqlite_fixture();
-                    super::contract::$name(&f);
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                #[cfg_attr(not(shuan_test_postgres), ignore = "needs SHUAN_TEST_POSTGRES")]
-                fn $name() {
-                    let f = super::pg_fixture();
-                    super::contract::$name(&f);
-                }
-            )*
-        }
-    };
-}
+#[macro_use]
+mod common;
+use common::*;
 
 contract_tests!(
     backend_and_ping,
@@ -159,6 +37,11 @@ contract_tests!(
     jobs,
     audit_mirror,
     checkpoints,
+    alerts_filed_once_per_key,
+    alert_listing_filters,
+    alert_handling_lifecycle,
+    concurrent_alert_handlers_one_wins,
+    alert_evidence_reads_the_copied_records,
     two_handles_see_each_other,
     reopening_keeps_records,
 );
@@ -1224,6 +1107,7 @@ mod contract {
             actor: actor.into(),
             action: action.into(),
             outcome: outcome.into(),
+            request_id: Some(format!("req-{node}-{seq}")),
             record_json: format!(
                 r#"{{"seq":{seq},"action":"{action}","request_id":"req-{node}-{seq}","details":{{}}}}"#
             ),
@@ -1233,6 +1117,8 @@ mod contract {
     pub fn audit_mirror(f: &Fixture) {
         let s = &*f.store;
         assert_eq!(s.mirrored_upto("n1").unwrap(), 0);
+        let none = s.audit_summary(0, i64::MAX).unwrap();
+        assert_eq!((none.records_in_range, none.oldest_time), (0, None));
         s.mirror_records(&[]).unwrap();
         let batch = vec![
             record("n1", 1, NOW, "alice", "login"),
@@ -1250,6 +1136,13 @@ mod contract {
         assert_eq!(s.mirrored_upto("n1").unwrap(), 3);
         assert_eq!(s.mirrored_upto("n2").unwrap(), 2);
         assert_eq!(s.mirrored_upto("n3").unwrap(), 0);
+
+        // Aggregates for compliance evidence: every node counted, `until` excluded.
+        let summary = s.audit_summary(NOW + 5, NOW + 20).unwrap();
+        assert_eq!(summary.records_in_range, 3, "n2:1, n1:2, n2:2");
+        assert_eq!(summary.oldest_time, Some(NOW));
+        let before = s.audit_summary(NOW - 100, NOW).unwrap();
+        assert_eq!(before.records_in_range, 0);
 
         let search = |f: AuditFilter| {
             s.audit_search(&f)
@@ -1403,6 +1296,287 @@ mod contract {
         assert!(s.checkpoints(Some("n9")).unwrap().is_empty());
     }
 
+    fn stored_alert(
+        key: &str,
+        rule: &str,
+        severity: &str,
+        actor: &str,
+        at: UnixTime,
+    ) -> StoredAlert {
+        StoredAlert {
+            id: 0,
+            key: key.into(),
+            rule: rule.into(),
+            label: "拒绝后成功".into(),
+            severity: severity.into(),
+            actor: actor.into(),
+            department: Some("D1".into()),
+            window_start: at - 600,
+            window_end: at,
+            fired_at: at,
+            summary_zh: "多次被拒后成功".into(),
+            summary_en: "got through after denials".into(),
+            evidence: vec![
+                AlertEvidence {
+                    node: "n1".into(),
+                    seq: 2,
+                },
+                AlertEvidence {
+                    node: "n1".into(),
+                    seq: 3,
+                },
+            ],
+            evidence_count: 6,
+            // Not read by insert_alert: a new alert is open, unhandled.
+            status: AlertStatus::Closed,
+            handled_by: Some("mallory".into()),
+            note: Some("pre-closed".into()),
+            updated_at: at,
+        }
+    }
+
+    pub fn alerts_filed_once_per_key(f: &Fixture) {
+        let s = &*f.store;
+        let a = stored_alert(
+            "after_denials:1:alice",
+            "after_denials",
+            "high",
+            "alice",
+            NOW,
+        );
+        let id = s.insert_alert(&a).unwrap().expect("a new key is filed");
+        // The same key again (a replay after a restart, or another node): not filed, and
+        // the first row is left as it was, even if the replayed alert differs.
+        let mut again = a.clone();
+        again.summary_en = "different".into();
+        assert_eq!(s.insert_alert(&again).unwrap(), None);
+        let got = s.alert(id).unwrap().unwrap();
+        assert_eq!(got.status, AlertStatus::Open);
+        assert_eq!(got.handled_by, None);
+        assert_eq!(got.note, None);
+        assert_eq!(got.summary_en, a.summary_en);
+        assert_eq!(got.evidence, a.evidence);
+        assert_eq!(got.evidence_count, 6);
+        assert_eq!(got.department.as_deref(), Some("D1"));
+        assert_eq!(s.alerts(&AlertFilter::default()).unwrap().len(), 1);
+        // A second handle (another node) files the same key no more.
+        let other = f.second_handle();
+        assert_eq!(other.insert_alert(&a).unwrap(), None);
+        let b = stored_alert(
+            "after_denials:2:alice",
+            "after_denials",
+            "high",
+            "alice",
+            NOW,
+        );
+        let id2 = other.insert_alert(&b).unwrap().unwrap();
+        assert_ne!(id, id2);
+        assert!(s.alert(id2 + 100).unwrap().is_none());
+        let mut bad = stored_alert("x:1:bob", "x", "urgent", "bob", NOW);
+        bad.severity = "urgent".into();
+        assert!(matches!(
+            s.insert_alert(&bad),
+            Err(PlatformStoreError::Conflict(_))
+        ));
+    }
+
+    pub fn alert_listing_filters(f: &Fixture) {
+        let s = &*f.store;
+        let a = s
+            .insert_alert(&stored_alert("a", "after_denials", "high", "alice", NOW))
+            .unwrap()
+            .unwrap();
+        let b = s
+            .insert_alert(&stored_alert(
+                "b",
+                "enumeration",
+                "critical",
+                "bob",
+                NOW + 10,
+            ))
+            .unwrap()
+            .unwrap();
+        let c = s
+            .insert_alert(&stored_alert("c", "off_hours", "medium", "alice", NOW + 20))
+            .unwrap()
+            .unwrap();
+        s.acknowledge_alert(b, "sec", NOW + 30).unwrap();
+        let ids = |f: AlertFilter| {
+            s.alerts(&f)
+                .unwrap()
+                .into_iter()
+                .map(|a| a.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(AlertFilter::default()), [c, b, a]);
+        let open = AlertFilter {
+            status: Some(AlertStatus::Open),
+            ..Default::default()
+        };
+        assert_eq!(ids(open), [c, a]);
+        let acked = AlertFilter {
+            status: Some(AlertStatus::Acknowledged),
+            ..Default::default()
+        };
+        assert_eq!(ids(acked), [b]);
+        let critical = AlertFilter {
+            severity: Some("critical".into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(critical), [b]);
+        let rule = AlertFilter {
+            rule: Some("off_hours".into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(rule), [c]);
+        let alice = AlertFilter {
+            actor: Some("alice".into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(alice), [c, a]);
+        let since = AlertFilter {
+            since: Some(NOW + 10),
+            ..Default::default()
+        };
+        assert_eq!(ids(since), [c, b]);
+        let page = AlertFilter {
+            limit: 1,
+            offset: 1,
+            ..Default::default()
+        };
+        assert_eq!(ids(page), [b]);
+        let past = AlertFilter {
+            limit: 5,
+            offset: 3,
+            ..Default::default()
+        };
+        assert!(ids(past).is_empty());
+    }
+
+    pub fn alert_handling_lifecycle(f: &Fixture) {
+        let s = &*f.store;
+        let id = s
+            .insert_alert(&stored_alert("k", "after_denials", "high", "alice", NOW))
+            .unwrap()
+            .unwrap();
+        let acked = s.acknowledge_alert(id, "sec1", NOW + 5).unwrap();
+        assert_eq!(acked.status, AlertStatus::Acknowledged);
+        assert_eq!(acked.handled_by.as_deref(), Some("sec1"));
+        assert_eq!(acked, s.alert(id).unwrap().unwrap());
+        // Acknowledged once only.
+        assert!(matches!(
+            s.acknowledge_alert(id, "sec2", NOW + 6),
+            Err(PlatformStoreError::Conflict(_))
+        ));
+        // Closing needs a note.
+        assert!(matches!(
+            s.close_alert(id, "sec1", "  ", NOW + 7),
+            Err(PlatformStoreError::Conflict(_))
+        ));
+        assert_eq!(
+            s.alert(id).unwrap().unwrap().status,
+            AlertStatus::Acknowledged
+        );
+        let closed = s
+            .close_alert(id, "sec2", "已核实：测试账号", NOW + 8)
+            .unwrap();
+        assert_eq!(closed.status, AlertStatus::Closed);
+        assert_eq!(closed.handled_by.as_deref(), Some("sec2"));
+        assert_eq!(closed.note.as_deref(), Some("已核实：测试账号"));
+        assert_eq!(closed.updated_at, NOW + 8);
+        assert_eq!(closed, s.alert(id).unwrap().unwrap());
+        // Closed is final.
+        assert!(matches!(
+            s.close_alert(id, "sec1", "again", NOW + 9),
+            Err(PlatformStoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            s.acknowledge_alert(id, "sec1", NOW + 9),
+            Err(PlatformStoreError::Conflict(_))
+        ));
+        assert_eq!(
+            s.alert(id).unwrap().unwrap().note.as_deref(),
+            Some("已核实：测试账号")
+        );
+        // An open alert can be closed directly.
+        let id2 = s
+            .insert_alert(&stored_alert("k2", "off_hours", "medium", "bob", NOW))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            s.close_alert(id2, "sec1", "误报", NOW + 1).unwrap().status,
+            AlertStatus::Closed
+        );
+        assert!(matches!(
+            s.acknowledge_alert(999_999, "sec1", NOW),
+            Err(PlatformStoreError::NotFound { kind: "alert", .. })
+        ));
+        assert!(matches!(
+            s.close_alert(999_999, "sec1", "n", NOW),
+            Err(PlatformStoreError::NotFound { kind: "alert", .. })
+        ));
+    }
+
+    pub fn concurrent_alert_handlers_one_wins(f: &Fixture) {
+        let id = f
+            .store
+            .insert_alert(&stored_alert("race", "enumeration", "critical", "bob", NOW))
+            .unwrap()
+            .unwrap();
+        let handles: Vec<Box<dyn PlatformStore>> = (0..4).map(|_| f.second_handle()).collect();
+        let barrier = std::sync::Barrier::new(handles.len());
+        let results: Vec<Result<StoredAlert, PlatformStoreError>> = std::thread::scope(|scope| {
+            let joins: Vec<_> = handles
+                .iter()
+                .enumerate()
+                .map(|(i, h)| {
+                    let barrier = &barrier;
+                    scope.spawn(move || {
+                        barrier.wait();
+                        h.close_alert(id, &format!("sec{i}"), &format!("note {i}"), NOW + 1)
+                    })
+                })
+                .collect();
+            joins.into_iter().map(|j| j.join().unwrap()).collect()
+        });
+        let won: Vec<&StoredAlert> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert_eq!(won.len(), 1, "{results:?}");
+        for r in &results {
+            if let Err(e) = r {
+                assert!(matches!(e, PlatformStoreError::Conflict(_)), "{e:?}");
+            }
+        }
+        // The stored row is the winner's: nobody's note overwrote it afterwards.
+        let stored = f.store.alert(id).unwrap().unwrap();
+        assert_eq!(stored.note, won[0].note);
+        assert_eq!(stored.handled_by, won[0].handled_by);
+    }
+
+    pub fn alert_evidence_reads_the_copied_records(f: &Fixture) {
+        let s = &*f.store;
+        s.mirror_records(&[
+            record("n1", 1, NOW, "alice", "session.login"),
+            record("n1", 2, NOW + 1, "alice", "session.login"),
+            record("n1", 3, NOW + 2, "alice", "session.login"),
+        ])
+        .unwrap();
+        let mut a = stored_alert("ev", "after_denials", "high", "alice", NOW + 2);
+        // n1:9 is not copied yet: left out.
+        a.evidence.push(AlertEvidence {
+            node: "n1".into(),
+            seq: 9,
+        });
+        let id = s.insert_alert(&a).unwrap().unwrap();
+        let records = s.alert_evidence(id).unwrap();
+        let seqs: Vec<u64> = records.iter().map(|r| r.seq).collect();
+        assert_eq!(seqs, [2, 3]);
+        assert_eq!(records[0].time, NOW + 1);
+        assert!(matches!(
+            s.alert_evidence(id + 1),
+            Err(PlatformStoreError::NotFound { kind: "alert", .. })
+        ));
+    }
+
     pub fn two_handles_see_each_other(f: &Fixture) {
         let a = &*f.store;
         let other = f.second_handle();
@@ -1534,10 +1708,11 @@ fn sqlite_stores_opened_at_once_migrate_once() {
         }
     });
     let conn = rusqlite::Connection::open(&path).unwrap();
+    // One row per migration (0001_platform, 0002_sharing, 0003_alerts), each applied once.
     let versions: i64 = conn
         .query_row("SELECT COUNT(*) FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(versions, 1);
+    assert_eq!(versions, MIGRATION_COUNT);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -1558,11 +1733,77 @@ fn postgres_nodes_starting_at_once_migrate_once() {
         }
     });
     let mut admin = schema.admin();
+    // One row per migration, each applied once.
     let versions: i64 = admin
         .query_one("SELECT COUNT(*) FROM schema_version", &[])
         .unwrap()
         .get(0);
-    assert_eq!(versions, 1);
+    assert_eq!(versions, MIGRATION_COUNT);
+}
+
+/// The migrations each backend has (0001_platform, 0002_sharing, 0003_alerts).
+const MIGRATION_COUNT: i64 = 3;
+
+/// A store written before the sharing tables existed (schema version 1) gets them when
+/// opened, with its records kept.
+#[test]
+fn a_version_1_sqlite_store_is_upgraded_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(PLATFORM_FILE);
+    let store = SqlitePlatform::open(&path).unwrap();
+    store
+        .create_department(&Department {
+            code: "D1".into(),
+            name: "一".into(),
+            parent: None,
+            created_at: 1,
+        })
+        .unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE share_usage; DROP TABLE data_services; DROP TABLE share_agreements; \
+         DROP TABLE share_approvals; DROP TABLE share_requests; DROP TABLE catalogue_entries; \
+         DROP TABLE share_sources; DROP TABLE alerts; \
+         DELETE FROM schema_version WHERE version >= 2;",
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqlitePlatform::open(&path).unwrap();
+    assert_eq!(store.departments().unwrap().len(), 1);
+    assert!(store.sources().unwrap().is_empty());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM schema_version ORDER BY version")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(names, ["0001_platform", "0002_sharing", "0003_alerts"]);
+}
+
+#[test]
+#[cfg_attr(not(shuan_test_postgres), ignore = "needs SHUAN_TEST_POSTGRES")]
+fn a_version_1_postgres_store_is_upgraded_in_place() {
+    let schema = PgSchema::create();
+    drop(PgPlatform::connect_with_pool_size(&schema.url(), 1).unwrap());
+    schema
+        .admin()
+        .batch_execute(
+            "DROP TABLE share_usage, data_services, share_agreements, share_approvals, \
+             share_requests, catalogue_entries, share_sources, alerts; \
+             DELETE FROM schema_version WHERE version >= 2;",
+        )
+        .unwrap();
+    let store = PgPlatform::connect_with_pool_size(&schema.url(), 1).unwrap();
+    assert!(store.sources().unwrap().is_empty());
+    let versions: i64 = schema
+        .admin()
+        .query_one("SELECT COUNT(*) FROM schema_version", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(versions, MIGRATION_COUNT);
 }
 
 #[test]

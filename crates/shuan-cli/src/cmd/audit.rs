@@ -20,6 +20,9 @@ use shuan_ledger::{
 };
 
 use crate::context::Context;
+// One node's copy in the platform store checked against its signed checkpoints: the
+// server's check, which the auditor's 账本校验 page shows too.
+use shuan_server::mirror::check_node_copy as verify_node;
 
 /// Exit code when verification finds a problem or a proof does not hold.
 const EXIT_INVALID: u8 = crate::exit::INVALID;
@@ -592,28 +595,6 @@ Examples:
   shuan audit verify --store postgres://auditor@db.internal/shuan --node-key NODE1=node1.pub.pem --node-key NODE2=node2.pub.pem
 ";
 
-/// How one node's copy in the platform store fared.
-struct NodeResult {
-    node: String,
-    /// Rows of the copy.
-    rows: usize,
-    report: shuan_ledger::CopyReport,
-    /// The node's key was known (its checkpoints' signatures were checked).
-    keyed: bool,
-}
-
-impl NodeResult {
-    fn status(&self) -> &'static str {
-        if !self.report.ok() {
-            "invalid"
-        } else if !self.keyed {
-            "unverified"
-        } else {
-            "ok"
-        }
-    }
-}
-
 /// The node keys for `--store`: the data directory's own node (if it has a ledger and a
 /// node key), then every `--node-key NODE=PEM`.
 fn node_keys(
@@ -662,88 +643,6 @@ fn count(n: u64, what: &str) -> String {
     } else {
         format!("{n} {what}s")
     }
-}
-
-/// One node's copy: its records (by position) and checkpoints, read from the store and
-/// checked against each other.
-fn verify_node(
-    node: &str,
-    rows: Vec<shuan_store::platform::MirroredRecord>,
-    checkpoints: Vec<shuan_store::platform::MirroredCheckpoint>,
-    key: Option<&VerifyingKey>,
-) -> NodeResult {
-    let mut rows = rows;
-    rows.sort_by_key(|r| r.seq);
-    let mut cps = Vec::with_capacity(checkpoints.len());
-    let mut bad_checkpoint = None;
-    for c in &checkpoints {
-        match serde_json::from_str::<Checkpoint>(&c.checkpoint_json) {
-            Ok(cp) if cp.size == c.size => cps.push(cp),
-            Ok(cp) => {
-                bad_checkpoint = Some(format!(
-                    "the copy files the checkpoint of size {} under size {} (the row was edited)",
-                    cp.size, c.size
-                ));
-                break;
-            }
-            Err(e) => {
-                bad_checkpoint = Some(format!(
-                    "the copied checkpoint of size {} is not a checkpoint ({e})",
-                    c.size
-                ));
-                break;
-            }
-        }
-    }
-    let n = rows.len();
-    let report = match bad_checkpoint {
-        Some(problem) => shuan_ledger::CopyReport {
-            checkpoints: checkpoints.len(),
-            signatures_checked: key.is_some(),
-            problem: Some(shuan_ledger::CopyFinding {
-                seq: None,
-                problem,
-                ends_early: false,
-            }),
-            ..Default::default()
-        },
-        None => shuan_ledger::verify_copy(node, key, &cps, rows.into_iter().map(copied)),
-    };
-    NodeResult {
-        node: node.to_string(),
-        rows: n,
-        report,
-        keyed: key.is_some(),
-    }
-}
-
-/// A copied row as the ledger's check takes it: the record, unless the row's search
-/// columns contradict the record's JSON (someone edited one and not the other).
-fn copied(row: shuan_store::platform::MirroredRecord) -> shuan_ledger::CopiedRecord {
-    let mut c = shuan_ledger::CopiedRecord::from_json(row.seq, &row.record_json);
-    if let Ok(r) = &c.record {
-        let mut differ = Vec::new();
-        if r.actor.id != row.actor {
-            differ.push("actor");
-        }
-        if r.action != row.action {
-            differ.push("action");
-        }
-        if r.outcome.as_str() != row.outcome {
-            differ.push("outcome");
-        }
-        if r.time.micros().div_euclid(1_000_000) != row.time {
-            differ.push("time");
-        }
-        if !differ.is_empty() {
-            c.record = Err(format!(
-                "the copied row's {} disagree{} with the record it holds: the row was edited",
-                differ.join(", "),
-                if differ.len() == 1 { "s" } else { "" }
-            ));
-        }
-    }
-    c
 }
 
 fn verify_store(

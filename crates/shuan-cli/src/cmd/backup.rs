@@ -1,7 +1,7 @@
 //! `shuan backup …`: encrypted, SM2-signed backups (备份) and verified restores (恢复),
 //! each recorded in the data directory's backup log for restore drills.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -156,6 +156,8 @@ pub fn run(ctx: &Context, cmd: BackupCommand) -> anyhow::Result<ExitCode> {
             trail.begin("backup_create", &path_object(&out));
             let res = (|| -> anyhow::Result<BackupRecord> {
                 let mut kr = crate::cmd::keys::open_keyring(ctx)?;
+                // A server may be writing the databases: archive consistent copies.
+                let snapshots = |tmp: &Path| live_database_copies(&dir, tmp);
                 Ok(backup::create_node_backup(
                     &mut kr,
                     &backup::NodeBackupRequest {
@@ -163,7 +165,10 @@ pub fn run(ctx: &Context, cmd: BackupCommand) -> anyhow::Result<ExitCode> {
                         data_dir: &ctx.data_dir,
                         archive: &out,
                         key_id: key_id.as_deref(),
-                        options: Default::default(),
+                        options: backup::CreateOptions {
+                            snapshots: Some(&snapshots),
+                            ..Default::default()
+                        },
                     },
                 )?)
             })();
@@ -240,4 +245,17 @@ pub fn run(ctx: &Context, cmd: BackupCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Consistent copies of the SQLite databases at the top of `dir`, made in `tmp`, to be
+/// archived in place of the live files.
+fn live_database_copies(dir: &Path, tmp: &Path) -> Result<Vec<backup::Substitute>, String> {
+    Ok(shuan_store::snapshot_databases(dir, tmp)
+        .map_err(|e| format!("{:#}", anyhow::Error::from(e)))?
+        .into_iter()
+        .map(|s| backup::Substitute {
+            relative: s.relative,
+            file: s.copy,
+        })
+        .collect())
 }

@@ -166,9 +166,12 @@ fn serve_platform(ctx: &Context, listen: std::net::SocketAddr) -> Result<ExitCod
         tls_key: None,
         insecure_plain_http: false,
         session_idle_minutes: 30,
+        session_idle_secs: None,
         session_hours: 8,
         min_elevation_secs: 300,
         ledger_segment_bytes: None,
+        source_hosts: None,
+        alert_syslog: None,
     };
     super::platform::serve(ctx, &args, Some(banner))
 }

@@ -3,10 +3,12 @@
 pub mod assets;
 pub mod audit;
 pub mod backup;
+pub mod comply;
 pub mod crypto;
 pub mod demo;
 pub mod detect;
 pub mod keys;
 pub mod mask;
 pub mod platform;
+pub mod report;
 pub mod scan;

@@ -85,6 +85,11 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 30, value_name = "MIN",
           value_parser = clap::value_parser!(i64).range(1..=1440))]
     pub session_idle_minutes: i64,
+    /// Idle timeout in seconds, overriding --session-idle-minutes (the browser tests watch
+    /// a session time out without waiting minutes).
+    #[arg(long, value_name = "SECS", hide = true,
+          value_parser = clap::value_parser!(i64).range(1..=86_400))]
+    pub session_idle_secs: Option<i64>,
     /// Sign a session out this many hours after sign-in, whatever happens.
     #[arg(long, default_value_t = 8, value_name = "H",
           value_parser = clap::value_parser!(i64).range(1..=72))]
@@ -93,9 +98,24 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 300, value_name = "SECS", hide = true,
           value_parser = clap::value_parser!(i64).range(1..=86_400))]
     pub min_elevation_secs: i64,
+    /// Database hosts that sources and scan jobs may name, comma-separated
+    /// (`db1.internal,10.0.0.8:5432,[fd00::5]:3306`), or `*` for any. Default: loopback
+    /// only (localhost, 127.0.0.1, ::1, local sockets): a steward's URL never makes the
+    /// server connect elsewhere.
+    #[arg(long, value_name = "HOSTS", env = "SHUAN_SOURCE_HOSTS",
+          value_parser = parse_source_hosts)]
+    pub source_hosts: Option<shuan_source::SourceHosts>,
+    /// Send each new misuse alert (滥用告警) as an RFC 5424 syslog line over UDP to
+    /// udp://HOST:PORT (best effort; failures counted in /metrics).
+    #[arg(long, value_name = "URL", value_parser = shuan_server::watch::SyslogTarget::parse)]
+    pub alert_syslog: Option<shuan_server::watch::SyslogTarget>,
     /// Ledger segment size in bytes (tests use small ones to exercise segment changes).
     #[arg(long, value_name = "BYTES", hide = true)]
     pub ledger_segment_bytes: Option<u64>,
+}
+
+fn parse_source_hosts(s: &str) -> Result<shuan_source::SourceHosts, String> {
+    shuan_source::SourceHosts::parse(s).map_err(|e| e.to_string())
 }
 
 fn print_init(out: &mut dyn Write, report: &InitReport, format: ReportFormat) -> Result<()> {
@@ -172,10 +192,14 @@ pub fn run_init(ctx: &Context, args: InitArgs) -> Result<ExitCode> {
 /// The server settings of `serve`'s flags.
 pub fn settings(args: &ServeArgs) -> Settings {
     Settings {
-        session_idle_secs: args.session_idle_minutes * 60,
+        session_idle_secs: args
+            .session_idle_secs
+            .unwrap_or(args.session_idle_minutes * 60),
         session_absolute_secs: args.session_hours * 3600,
         min_elevation_secs: args.min_elevation_secs,
         ledger_segment_max_bytes: args.ledger_segment_bytes,
+        source_hosts: args.source_hosts.clone().unwrap_or_default(),
+        alert_syslog: args.alert_syslog.clone(),
         ..Settings::default()
     }
 }

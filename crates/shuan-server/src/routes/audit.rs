@@ -249,3 +249,98 @@ pub async fn hygiene(
     }
     Ok(axum::Json(report))
 }
+
+/// A signed checkpoint of this node's ledger.
+#[derive(Serialize, ToSchema)]
+pub struct CheckpointView {
+    /// Records covered.
+    pub size: u64,
+    /// When it was signed (RFC 3339).
+    pub time: String,
+    /// Merkle root (hex).
+    pub root: String,
+}
+
+/// This node's ledger as the store holds it, checked against the node's signed
+/// checkpoints (账本校验), as `shuan audit verify --store` checks it.
+#[derive(Serialize, ToSchema)]
+pub struct LedgerStatus {
+    /// The node (its ledger id).
+    pub node: String,
+    /// `ok`, `invalid` or `unverified` (no node key to check the signatures with).
+    pub status: String,
+    /// Records in the copy.
+    pub records: u64,
+    /// Records checked before the problem (all of them when there is none).
+    pub checked: u64,
+    /// Signed checkpoints.
+    pub checkpoints: usize,
+    /// Records after the newest checkpoint (not yet covered by a signature).
+    pub unsigned_tail: u64,
+    /// The first problem.
+    pub problem: Option<String>,
+    /// The newest checkpoints, newest first (at most 20).
+    pub latest: Vec<CheckpointView>,
+    /// When the check ran (Unix seconds).
+    pub checked_at: i64,
+}
+
+/// Checks this node's audit records in the store against its signed checkpoints (the
+/// auditor's ledger verification status).
+#[utoipa::path(get, path = "/api/v1/audit/ledger", tag = "audit",
+    responses((status = 200, body = LedgerStatus), (status = "default", body = ErrorBody)))]
+pub async fn ledger_status(
+    State(p): State<Arc<Platform>>,
+    c: Caller,
+) -> ApiResult<axum::Json<LedgerStatus>> {
+    p.authorize(
+        &c,
+        Action::AuditRead,
+        &resource("audit", "ledger", None, None),
+        Map::new(),
+    )
+    .await?;
+    crate::mirror::mirror_now(&p).await?;
+    let node = p.node.clone();
+    let data_dir = p.data_dir.clone();
+    let store = Arc::clone(&p.store);
+    let check = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        let key = shuan_crypto::node::load_node_public_key(&data_dir).ok();
+        let rows = store.audit_search(&AuditFilter {
+            node: Some(node.clone()),
+            ..AuditFilter::default()
+        })?;
+        let cps = store.checkpoints(Some(node.as_str()))?;
+        let mut latest: Vec<CheckpointView> = cps
+            .iter()
+            .filter_map(|c| {
+                serde_json::from_str::<shuan_ledger::Checkpoint>(&c.checkpoint_json).ok()
+            })
+            .map(|cp| CheckpointView {
+                size: cp.size,
+                time: cp.time.to_string(),
+                root: shuan_crypto::hex::encode(&cp.root),
+            })
+            .collect();
+        latest.sort_by_key(|c| std::cmp::Reverse(c.size));
+        latest.truncate(20);
+        Ok((
+            crate::mirror::check_node_copy(&node, rows, cps, key.as_ref()),
+            latest,
+        ))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let (check, latest) = check;
+    Ok(axum::Json(LedgerStatus {
+        node: check.node.clone(),
+        status: check.status().to_string(),
+        records: check.rows as u64,
+        checked: check.report.records,
+        checkpoints: check.report.checkpoints,
+        unsigned_tail: check.report.unsigned_tail,
+        problem: check.report.problem.as_ref().map(|f| f.to_string()),
+        latest,
+        checked_at: now(),
+    }))
+}

@@ -1,19 +1,19 @@
 //! The existing capabilities through the API: the asset inventory (数据资产清单) and the
-//! important-data catalogue (重要数据目录) from the node's inventory, and the keyring's
+//! important-data catalogue (重要数据目录, `/api/v1/important-data`) from the node's inventory, and the keyring's
 //! keys (list, rotate) for the security administrator.
 
 use std::sync::Arc;
 
 use axum::extract::State;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use shuan_crypto::keyring::Keyring;
 use shuan_policy::Action;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use zeroize::Zeroizing;
 
 use crate::auth::{resource, Caller};
-use crate::error::{ApiError, ApiPath, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiPath, ApiQuery, ApiResult, ErrorBody};
 use crate::routes::identity::check_id;
 use crate::state::Platform;
 use crate::PASSPHRASE_ENV;
@@ -71,14 +71,76 @@ pub async fn inventory(State(p): State<Arc<Platform>>, c: Caller) -> ApiResult<a
     }))
 }
 
-/// The important-data catalogue.
-#[utoipa::path(get, path = "/api/v1/catalogue", tag = "data",
+/// Query of `GET /api/v1/inventory/table`.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TableQuery {
+    /// Table name (a file's name without its extension).
+    pub table: String,
+    /// Only this source (its display name, as the inventory lists it).
+    pub source: Option<String>,
+}
+
+/// One table of the inventory with its columns: detected type, level, confidence and the
+/// reason for each (as `shuan assets show` prints them), from the latest scan of each
+/// source holding a table of that name.
+#[utoipa::path(get, path = "/api/v1/inventory/table", tag = "data", params(TableQuery),
     responses((status = 200, body = Rows), (status = "default", body = ErrorBody)))]
-pub async fn catalogue(State(p): State<Arc<Platform>>, c: Caller) -> ApiResult<axum::Json<Rows>> {
+pub async fn inventory_table(
+    State(p): State<Arc<Platform>>,
+    c: Caller,
+    ApiQuery(q): ApiQuery<TableQuery>,
+) -> ApiResult<axum::Json<Rows>> {
+    if q.table.is_empty() || q.table.len() > 1024 || q.table.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "table 须为 1–1024 字节，不含控制字符 (table: 1–1024 bytes without control characters)",
+        ));
+    }
+    if let Some(s) = &q.source {
+        if s.len() > 4096 || s.chars().any(char::is_control) {
+            return Err(ApiError::invalid(
+                "source 不超过 4096 字节，不含控制字符 (source: at most 4096 bytes without control characters)",
+            ));
+        }
+    }
     p.authorize(
         &c,
-        Action::CatalogueRead,
-        &resource("catalogue", "", None, None),
+        Action::InventoryRead,
+        &resource("inventory", &q.table, None, None),
+        Map::new(),
+    )
+    .await?;
+    let dir = p.data_dir.clone();
+    let items = tokio::task::spawn_blocking(move || -> Result<Vec<Value>, String> {
+        if !dir.join(shuan_store::INVENTORY_FILE).exists() {
+            return Ok(vec![]);
+        }
+        let store = shuan_store::Store::open(&dir).map_err(|e| e.to_string())?;
+        Ok(store
+            .show(&q.table, q.source.as_deref())
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|t| json!(t))
+            .collect())
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    Ok(axum::Json(Rows { items }))
+}
+
+/// The important-data catalogue (重要数据目录, R-03) from the node's inventory. (The
+/// resource catalogue of data sharing is `GET /api/v1/catalogue`.)
+#[utoipa::path(get, path = "/api/v1/important-data", tag = "data",
+    responses((status = 200, body = Rows), (status = "default", body = ErrorBody)))]
+pub async fn important_data(
+    State(p): State<Arc<Platform>>,
+    c: Caller,
+) -> ApiResult<axum::Json<Rows>> {
+    p.authorize(
+        &c,
+        Action::ImportantDataRead,
+        &resource("important_data", "", None, None),
         Map::new(),
     )
     .await?;
@@ -104,7 +166,7 @@ pub struct KeyView {
     pub is_default: bool,
 }
 
-fn open_keyring(p: &Platform) -> Result<Keyring, ApiError> {
+pub(crate) fn open_keyring(p: &Platform) -> Result<Keyring, ApiError> {
     Keyring::open(&p.data_dir, || {
         std::env::var(PASSPHRASE_ENV)
             .ok()

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map};
 use shuan_access::{DataScope, Grant, Role};
+use shuan_ledger::Outcome;
 use shuan_policy::Action;
 use shuan_store::platform::{Department, StoredGrant, User, UserUpdate};
 use utoipa::{IntoParams, ToSchema};
@@ -529,20 +530,27 @@ pub async fn get_user(
         username
     };
     if me {
-        // Everyone may read their own profile; it is still recorded. (An API key has
-        // none: its name is no account's.)
-        let n2 = name.clone();
-        let (user, grants) = p
-            .act_self(
-                &c.actor,
-                &c.meta,
-                "user.read_self",
-                &format!("user:{name}"),
-                Map::new(),
-                move |s| Ok((require_user(s, &n2)?, s.grants(&n2)?)),
-            )
-            .await?;
-        return Ok(axum::Json(user_view(&user, &grants)));
+        // Everyone may read their own profile; it is still recorded. The account and its
+        // grants were read with the session for this very request, so they are shown
+        // from there rather than read again. (An API key has none: its name is no
+        // account's, and it is answered as a missing account after the record.)
+        let object = format!("user:{name}");
+        p.record(
+            &c.actor,
+            "user.read_self",
+            &object,
+            Outcome::Allowed,
+            &c.meta,
+            Map::new(),
+        )
+        .await?;
+        let Some(user) = c.user.as_ref() else {
+            let e = ApiError::not_found("user", &name);
+            p.record_error(&c.actor, &c.meta, "user.read_self", &object, &e)
+                .await;
+            return Err(e);
+        };
+        return Ok(axum::Json(user_view(user, &c.grants)));
     }
     let n2 = name.clone();
     let (user, grants) = p.db(move |s| Ok((s.user(&n2)?, s.grants(&n2)?))).await?;

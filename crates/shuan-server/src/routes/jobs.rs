@@ -653,6 +653,8 @@ struct Roots {
     extra: Vec<PathBuf>,
     /// The data directory, canonical.
     data_dir: PathBuf,
+    /// The database hosts a job may connect to.
+    hosts: shuan_source::SourceHosts,
 }
 
 impl Roots {
@@ -679,6 +681,7 @@ impl Roots {
             workspace,
             extra,
             data_dir,
+            hosts: p.settings.source_hosts.clone(),
         })
     }
 
@@ -791,7 +794,10 @@ impl Roots {
                     "sqlite://{}",
                     self.input(field, rest)?.display()
                 )),
-                "postgres" | "postgresql" | "mysql" | "mariadb" => Ok(raw.to_string()),
+                "postgres" | "postgresql" | "mysql" | "mariadb" => {
+                    self.hosts.check(raw).map_err(|e| source_host_refused(field, &e))?;
+                    Ok(raw.to_string())
+                }
                 _ => Err(ApiError::invalid(format!(
                     "{field}: 不支持的地址 (use a path, postgres://, mysql:// or sqlite://; got {}://)",
                     scheme.chars().take(20).collect::<String>()
@@ -800,6 +806,14 @@ impl Roots {
         }
         Ok(self.input(field, raw)?.display().to_string())
     }
+}
+
+/// A database URL naming a host the server may not connect to, beside its field.
+pub fn source_host_refused(field: &str, e: &shuan_source::SourceHostError) -> ApiError {
+    ApiError::new(
+        "source_host_not_allowed",
+        format!("{field} 的数据库主机不在本服务器允许连接的范围内 ({field}: {e})"),
+    )
 }
 
 /// The files behind a source spec (for the output-is-input check).
@@ -877,7 +891,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// `text` with every secret of `spec` replaced by `***`.
-fn scrub(text: &str, spec: &str) -> String {
+pub(crate) fn scrub(text: &str, spec: &str) -> String {
     let mut t = text.replace(spec, &shuan_source::redact_url(spec));
     for s in url_secrets(spec) {
         t = t.replace(&s, "***");
@@ -1409,6 +1423,17 @@ fn run_backup(data_dir: &Path, out: &Path, done: &AtomicU64) -> JobEnd {
                 options: backup::CreateOptions {
                     exclude: vec![PathBuf::from(WORKSPACE_DIR)],
                     progress: Some(&progress),
+                    // This server writes its store while the backup runs.
+                    snapshots: Some(&|tmp: &Path| {
+                        Ok(shuan_store::snapshot_databases(data_dir, tmp)
+                            .map_err(|e| shuan_source::error_chain(&e))?
+                            .into_iter()
+                            .map(|s| backup::Substitute {
+                                relative: s.relative,
+                                file: s.copy,
+                            })
+                            .collect())
+                    }),
                 },
             },
         )

@@ -1,9 +1,13 @@
 //! The API handlers, one module per area.
 
 pub mod admin;
+pub mod alerts;
 pub mod audit;
 pub mod data;
+pub mod destructions;
 pub mod elevations;
+pub mod gateway;
 pub mod identity;
 pub mod jobs;
 pub mod session;
+pub mod sharing;

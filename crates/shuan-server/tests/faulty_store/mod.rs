@@ -398,6 +398,15 @@ impl PlatformStore for FaultyStore {
         self.inner.audit_search(f)
     }
 
+    fn audit_summary(
+        &self,
+        since: i64,
+        until: i64,
+    ) -> Result<shuan_store::platform::AuditSummary, PlatformStoreError> {
+        self.gate("audit_summary")?;
+        self.inner.audit_summary(since, until)
+    }
+
     fn mirror_checkpoint(&self, c: &MirroredCheckpoint) -> Result<(), PlatformStoreError> {
         self.gate("mirror_checkpoint")?;
         self.inner.mirror_checkpoint(c)
@@ -409,5 +418,290 @@ impl PlatformStore for FaultyStore {
     ) -> Result<Vec<MirroredCheckpoint>, PlatformStoreError> {
         self.gate("checkpoints")?;
         self.inner.checkpoints(node)
+    }
+}
+
+impl SharingStore for FaultyStore {
+    fn create_source(&self, s: &ShareSource) -> Result<i64, PlatformStoreError> {
+        self.gate("create_source")?;
+        self.inner.create_source(s)
+    }
+
+    fn source(&self, id: i64) -> Result<Option<ShareSource>, PlatformStoreError> {
+        self.gate("source")?;
+        self.inner.source(id)
+    }
+
+    fn sources(&self) -> Result<Vec<ShareSource>, PlatformStoreError> {
+        self.gate("sources")?;
+        self.inner.sources()
+    }
+
+    fn add_catalogue_entries(
+        &self,
+        source_id: i64,
+        scanned_at: UnixTime,
+        entries: &[CatalogueEntry],
+    ) -> Result<(), PlatformStoreError> {
+        self.gate("add_catalogue_entries")?;
+        self.inner
+            .add_catalogue_entries(source_id, scanned_at, entries)
+    }
+
+    fn catalogue_entry(&self, code: &str) -> Result<Option<CatalogueEntry>, PlatformStoreError> {
+        self.gate("catalogue_entry")?;
+        self.inner.catalogue_entry(code)
+    }
+
+    fn catalogue_entries(&self) -> Result<Vec<CatalogueEntry>, PlatformStoreError> {
+        self.gate("catalogue_entries")?;
+        self.inner.catalogue_entries()
+    }
+
+    fn update_catalogue_entry(
+        &self,
+        e: &CatalogueEntry,
+    ) -> Result<CatalogueEntry, PlatformStoreError> {
+        self.gate("update_catalogue_entry")?;
+        self.inner.update_catalogue_entry(e)
+    }
+
+    fn create_share_request(&self, r: &ShareRequest) -> Result<i64, PlatformStoreError> {
+        self.gate("create_share_request")?;
+        self.inner.create_share_request(r)
+    }
+
+    fn share_request(&self, id: i64) -> Result<Option<ShareRequest>, PlatformStoreError> {
+        self.gate("share_request")?;
+        self.inner.share_request(id)
+    }
+
+    fn share_requests(
+        &self,
+        f: &ShareRequestFilter,
+    ) -> Result<Vec<ShareRequest>, PlatformStoreError> {
+        self.gate("share_requests")?;
+        self.inner.share_requests(f)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decide_share_request(
+        &self,
+        id: i64,
+        step: &str,
+        approve: bool,
+        approver: &str,
+        comment: Option<&str>,
+        now: UnixTime,
+        terms: &AgreementTerms,
+    ) -> Result<(ShareRequest, Option<Agreement>), PlatformStoreError> {
+        self.gate("decide_share_request")?;
+        self.inner
+            .decide_share_request(id, step, approve, approver, comment, now, terms)
+    }
+
+    fn approvals(&self, request_id: i64) -> Result<Vec<Approval>, PlatformStoreError> {
+        self.gate("approvals")?;
+        self.inner.approvals(request_id)
+    }
+
+    fn agreement(&self, id: i64) -> Result<Option<Agreement>, PlatformStoreError> {
+        self.gate("agreement")?;
+        self.inner.agreement(id)
+    }
+
+    fn agreements(
+        &self,
+        recipient: Option<&str>,
+        resource: Option<&str>,
+    ) -> Result<Vec<Agreement>, PlatformStoreError> {
+        self.gate("agreements")?;
+        self.inner.agreements(recipient, resource)
+    }
+
+    fn set_agreement_status(
+        &self,
+        id: i64,
+        status: AgreementStatus,
+        by: &str,
+        reason: Option<&str>,
+        now: UnixTime,
+    ) -> Result<Agreement, PlatformStoreError> {
+        self.gate("set_agreement_status")?;
+        self.inner.set_agreement_status(id, status, by, reason, now)
+    }
+
+    fn shorten_agreement(
+        &self,
+        id: i64,
+        valid_until: UnixTime,
+        by: &str,
+        now: UnixTime,
+    ) -> Result<Agreement, PlatformStoreError> {
+        self.gate("shorten_agreement")?;
+        self.inner.shorten_agreement(id, valid_until, by, now)
+    }
+
+    fn create_service(&self, s: &DataService) -> Result<(), PlatformStoreError> {
+        self.gate("create_service")?;
+        self.inner.create_service(s)
+    }
+
+    fn service(&self, name: &str) -> Result<Option<DataService>, PlatformStoreError> {
+        self.gate("service")?;
+        self.inner.service(name)
+    }
+
+    fn services(&self) -> Result<Vec<DataService>, PlatformStoreError> {
+        self.gate("services")?;
+        self.inner.services()
+    }
+
+    fn set_service_disabled(&self, name: &str, disabled: bool) -> Result<(), PlatformStoreError> {
+        self.gate("set_service_disabled")?;
+        self.inner.set_service_disabled(name, disabled)
+    }
+
+    fn usage(
+        &self,
+        agreement_id: i64,
+        minute: UnixTime,
+        day: UnixTime,
+    ) -> Result<Usage, PlatformStoreError> {
+        self.gate("usage")?;
+        self.inner.usage(agreement_id, minute, day)
+    }
+
+    fn record_call(
+        &self,
+        agreement_id: i64,
+        minute: UnixTime,
+        day: UnixTime,
+        rows: i64,
+        per_minute: i64,
+        rows_per_day: i64,
+    ) -> Result<Quota, PlatformStoreError> {
+        self.gate("record_call")?;
+        self.inner
+            .record_call(agreement_id, minute, day, rows, per_minute, rows_per_day)
+    }
+}
+
+impl AlertStore for FaultyStore {
+    fn insert_alert(&self, a: &StoredAlert) -> Result<Option<i64>, PlatformStoreError> {
+        self.gate("insert_alert")?;
+        self.inner.insert_alert(a)
+    }
+
+    fn alert(&self, id: i64) -> Result<Option<StoredAlert>, PlatformStoreError> {
+        self.gate("alert")?;
+        self.inner.alert(id)
+    }
+
+    fn alerts(&self, f: &AlertFilter) -> Result<Vec<StoredAlert>, PlatformStoreError> {
+        self.gate("alerts")?;
+        self.inner.alerts(f)
+    }
+
+    fn acknowledge_alert(
+        &self,
+        id: i64,
+        by: &str,
+        now: UnixTime,
+    ) -> Result<StoredAlert, PlatformStoreError> {
+        self.gate("acknowledge_alert")?;
+        self.inner.acknowledge_alert(id, by, now)
+    }
+
+    fn close_alert(
+        &self,
+        id: i64,
+        by: &str,
+        note: &str,
+        now: UnixTime,
+    ) -> Result<StoredAlert, PlatformStoreError> {
+        self.gate("close_alert")?;
+        self.inner.close_alert(id, by, note, now)
+    }
+
+    fn alert_evidence(&self, id: i64) -> Result<Vec<MirroredRecord>, PlatformStoreError> {
+        self.gate("alert_evidence")?;
+        self.inner.alert_evidence(id)
+    }
+}
+
+impl GovernanceStore for FaultyStore {
+    fn create_destruction(&self, d: &Destruction) -> Result<i64, PlatformStoreError> {
+        self.gate("create_destruction")?;
+        self.inner.create_destruction(d)
+    }
+
+    fn destruction(&self, id: i64) -> Result<Option<Destruction>, PlatformStoreError> {
+        self.gate("destruction")?;
+        self.inner.destruction(id)
+    }
+
+    fn destructions(
+        &self,
+        status: Option<DestructionStatus>,
+    ) -> Result<Vec<Destruction>, PlatformStoreError> {
+        self.gate("destructions")?;
+        self.inner.destructions(status)
+    }
+
+    fn decide_destruction(
+        &self,
+        id: i64,
+        approve: bool,
+        by: &str,
+        note: Option<&str>,
+        now: UnixTime,
+    ) -> Result<Destruction, PlatformStoreError> {
+        self.gate("decide_destruction")?;
+        self.inner.decide_destruction(id, approve, by, note, now)
+    }
+
+    fn begin_destruction(
+        &self,
+        id: i64,
+        by: &str,
+        now: UnixTime,
+    ) -> Result<Destruction, PlatformStoreError> {
+        self.gate("begin_destruction")?;
+        self.inner.begin_destruction(id, by, now)
+    }
+
+    fn finish_destruction(
+        &self,
+        id: i64,
+        executed: bool,
+        outcome: &str,
+        certificate: Option<&str>,
+        now: UnixTime,
+    ) -> Result<Destruction, PlatformStoreError> {
+        self.gate("finish_destruction")?;
+        self.inner
+            .finish_destruction(id, executed, outcome, certificate, now)
+    }
+
+    fn place_hold(&self, h: &LegalHold) -> Result<i64, PlatformStoreError> {
+        self.gate("place_hold")?;
+        self.inner.place_hold(h)
+    }
+
+    fn release_hold(
+        &self,
+        id: i64,
+        by: &str,
+        note: &str,
+        now: UnixTime,
+    ) -> Result<LegalHold, PlatformStoreError> {
+        self.gate("release_hold")?;
+        self.inner.release_hold(id, by, note, now)
+    }
+
+    fn legal_holds(&self, active_only: bool) -> Result<Vec<LegalHold>, PlatformStoreError> {
+        self.gate("legal_holds")?;
+        self.inner.legal_holds(active_only)
     }
 }

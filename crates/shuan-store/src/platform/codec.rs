@@ -96,14 +96,6 @@ pub(crate) fn clamp_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// The top-level `request_id` of a ledger record's JSON, copied into its own indexed
-/// column when the record is mirrored. A record that is not JSON or has none gets `None`
-/// (it is still mirrored: the copy must not depend on the record's shape).
-pub(crate) fn request_id_of(record_json: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(record_json).ok()?;
-    value.get("request_id")?.as_str().map(str::to_owned)
-}
-
 /// The session rule of [`super::PlatformStore::session_by_token`]: not past its absolute
 /// end, and seen within the idle time.
 pub(crate) fn session_alive(s: &Session, now: UnixTime, idle_secs: i64) -> bool {
@@ -147,16 +139,6 @@ mod tests {
         let one = scope_text(&DataScope::Chosen(["b".into(), "a".into()].into())).unwrap();
         let other = scope_text(&DataScope::Chosen(["a".into(), "b".into()].into())).unwrap();
         assert_eq!(one, other);
-    }
-
-    #[test]
-    fn request_ids_are_found_only_at_the_top() {
-        assert_eq!(
-            request_id_of(r#"{"seq":1,"request_id":"r-1"}"#).as_deref(),
-            Some("r-1")
-        );
-        assert_eq!(request_id_of(r#"{"details":{"request_id":"r-1"}}"#), None);
-        assert_eq!(request_id_of("not json"), None);
     }
 
     #[test]

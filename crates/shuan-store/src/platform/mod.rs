@@ -1,6 +1,7 @@
 //! The platform's records (平台记录): departments, accounts, role grants, sessions, API
-//! keys, failed sign-ins, settings, policies, elevations, jobs, and the copy of every
-//! node's audit records and checkpoints.
+//! keys, failed sign-ins, settings, policies, elevations, jobs, the copy of every node's
+//! audit records and checkpoints, the data-sharing records ([`sharing`]) and the misuse
+//! alerts ([`alerts`]).
 //!
 //! One trait, [`PlatformStore`], two backends: SQLite under the data directory for one
 //! node ([`sqlite::SqlitePlatform`]), PostgreSQL for several stateless `shuan serve` nodes
@@ -17,14 +18,25 @@
 //!
 //! Times are Unix seconds (UTC), `i64`.
 
+pub mod alerts;
 mod codec;
+pub mod governance;
 pub mod postgres;
+pub mod sharing;
 pub mod sqlite;
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use shuan_access::{DataScope, Grant, GrantError, Role};
+
+pub use alerts::{AlertEvidence, AlertFilter, AlertStatus, AlertStore, StoredAlert};
+pub use governance::{Destruction, DestructionStatus, GovernanceStore, LegalHold};
+pub use sharing::{
+    Agreement, AgreementStatus, AgreementTerms, Approval, CatalogueEntry, CatalogueField,
+    DataService, Quota, ShareRequest, ShareRequestFilter, ShareSource, ShareStatus, SharingStore,
+    Usage,
+};
 
 /// File name of the SQLite platform store inside the data directory.
 pub const PLATFORM_FILE: &str = "platform.db";
@@ -400,6 +412,10 @@ pub struct MirroredRecord {
     pub action: String,
     /// Outcome (for filtering).
     pub outcome: String,
+    /// The request the record belongs to (for filtering), as in `record_json`. Given
+    /// by the copier, which has the record parsed already: parsing the JSON again per
+    /// record was most of the copy's cost.
+    pub request_id: Option<String>,
     /// The whole record as the ledger stores it (JSON).
     pub record_json: String,
 }
@@ -427,6 +443,16 @@ pub struct AuditFilter {
     pub offset: usize,
 }
 
+/// Aggregates of the copied audit records, for compliance evidence (record counts and
+/// retention) without reading the rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuditSummary {
+    /// Records of every node with `since <= time < until`.
+    pub records_in_range: u64,
+    /// Time of the oldest record still held, any node; `None` when there is none.
+    pub oldest_time: Option<UnixTime>,
+}
+
 /// A node's signed checkpoint copied into the shared store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MirroredCheckpoint {
@@ -439,8 +465,10 @@ pub struct MirroredCheckpoint {
 }
 
 /// The platform's records, one trait over SQLite and PostgreSQL. Every method is one
-/// transaction; calls are blocking (the server runs them on its blocking pool).
-pub trait PlatformStore: Send + Sync {
+/// transaction; calls are blocking (the server runs them on its blocking pool). The
+/// data-sharing records are the supertrait [`SharingStore`], the misuse alerts
+/// [`AlertStore`], destructions and legal holds [`GovernanceStore`].
+pub trait PlatformStore: SharingStore + AlertStore + GovernanceStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// A cheap round trip (for `/healthz`).
@@ -661,6 +689,13 @@ pub trait PlatformStore: Send + Sync {
     fn audit_search(&self, f: &AuditFilter) -> Result<Vec<MirroredRecord>, PlatformStoreError>;
     /// Copies a checkpoint (idempotent on `(node, size)`).
     fn mirror_checkpoint(&self, c: &MirroredCheckpoint) -> Result<(), PlatformStoreError>;
+    /// Counts of the copied records of every node in `[since, until)` and the oldest
+    /// record's time, answered from the time index (two indexed aggregates, no rows).
+    fn audit_summary(
+        &self,
+        since: UnixTime,
+        until: UnixTime,
+    ) -> Result<AuditSummary, PlatformStoreError>;
     /// A node's copied checkpoints, oldest first; all nodes when `node` is `None`.
     fn checkpoints(
         &self,

@@ -18,21 +18,42 @@ use postgres::types::ToSql;
 use postgres::{Client, GenericClient, NoTls, Row, Statement};
 use shuan_access::Grant;
 
+use super::alerts::{self, AlertFilter, AlertStore, StoredAlert};
+use super::governance::{self, Destruction, DestructionStatus, GovernanceStore, LegalHold};
 use super::codec::{
-    check_separation, clamp_i64, grant_from, json_text, parse_json, parse_status, request_id_of,
-    scope_text, session_alive, to_i64, to_u64,
+    check_separation, clamp_i64, grant_from, json_text, parse_json, parse_status, scope_text,
+    session_alive, to_i64, to_u64,
+};
+use super::sharing::{ops, Exec, Val};
+use super::{
+    Agreement, AgreementStatus, AgreementTerms, Approval, CatalogueEntry, DataService, Quota,
+    ShareRequest, ShareRequestFilter, ShareSource, SharingStore, Usage,
 };
 use super::{
-    ApiKey, AuditFilter, Department, Elevation, ElevationStatus, Job, MirroredCheckpoint,
-    MirroredRecord, PlatformStore, PlatformStoreError, Purged, Session, StoredGrant, StoredPolicy,
-    TotpRecord, UnixTime, User, UserUpdate,
+    ApiKey, AuditFilter, AuditSummary, Department, Elevation, ElevationStatus, Job,
+    MirroredCheckpoint, MirroredRecord, PlatformStore, PlatformStoreError, Purged, Session,
+    StoredGrant, StoredPolicy, TotpRecord, UnixTime, User, UserUpdate,
 };
 
 /// Schema migrations, applied in order; the version is the position + 1.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_platform",
-    include_str!("../../migrations/platform-postgres/0001_platform.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_platform",
+        include_str!("../../migrations/platform-postgres/0001_platform.sql"),
+    ),
+    (
+        "0002_sharing",
+        include_str!("../../migrations/platform-postgres/0002_sharing.sql"),
+    ),
+    (
+        "0003_alerts",
+        include_str!("../../migrations/platform-postgres/0003_alerts.sql"),
+    ),
+    (
+        "0004_governance",
+        include_str!("../../migrations/platform-postgres/0004_governance.sql"),
+    ),
+];
 
 /// Advisory lock held while migrating ("shuan_m1"): nodes starting together migrate once.
 const MIGRATION_LOCK: i64 = 0x7368_7561_6e5f_6d31;
@@ -1730,7 +1751,7 @@ impl PlatformStore for PgPlatform {
             actors.push(r.actor.as_str());
             actions.push(r.action.as_str());
             outcomes.push(r.outcome.as_str());
-            request_ids.push(request_id_of(&r.record_json));
+            request_ids.push(r.request_id.as_deref());
             jsons.push(r.record_json.as_str());
         }
         self.read("copy audit records", |db| {
@@ -1764,6 +1785,28 @@ impl PlatformStore for PgPlatform {
                 )?
                 .try_get(0)?;
             Ok(to_u64("ledger sequence number", n)?)
+        })
+    }
+
+    fn audit_summary(
+        &self,
+        since: UnixTime,
+        until: UnixTime,
+    ) -> Result<AuditSummary, PlatformStoreError> {
+        self.read("summarise audit records", |db| {
+            let in_range: i64 = db
+                .query_one(
+                    "SELECT COUNT(*) FROM audit_mirror WHERE time >= $1 AND time < $2",
+                    &[&since, &until],
+                )?
+                .try_get(0)?;
+            let oldest: Option<i64> = db
+                .query_one("SELECT MIN(time) FROM audit_mirror", &[])?
+                .try_get(0)?;
+            Ok(AuditSummary {
+                records_in_range: to_u64("audit record count", in_range)?,
+                oldest_time: oldest,
+            })
         })
     }
 
@@ -1802,7 +1845,8 @@ impl PlatformStore for PgPlatform {
         values.push(&limit);
         values.push(&offset);
         let sql = format!(
-            "SELECT node, seq, time, actor, action, outcome, record_json FROM audit_mirror \
+            "SELECT node, seq, time, actor, action, outcome, record_json, request_id \
+             FROM audit_mirror \
              {filter} ORDER BY time DESC, node COLLATE \"C\" DESC, seq DESC \
              LIMIT ${} OFFSET ${}",
             values.len() - 1,
@@ -1819,6 +1863,7 @@ impl PlatformStore for PgPlatform {
                     action: r.try_get(4)?,
                     outcome: r.try_get(5)?,
                     record_json: r.try_get(6)?,
+                    request_id: r.try_get(7)?,
                 })
             })
         })
@@ -1853,6 +1898,405 @@ impl PlatformStore for PgPlatform {
                     checkpoint_json: r.try_get(2)?,
                 })
             })
+        })
+    }
+}
+
+/// The sharing records' statements on a pooled connection or a transaction.
+struct PgExec<'a, 'b, C>(&'a mut Db<'b, C>);
+
+impl ToSql for Val {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use postgres::types::{IsNull, Type};
+        match self {
+            Val::Null => Ok(IsNull::Yes),
+            Val::Int(v) if *ty == Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+            Val::Int(v) => v.to_sql(ty, out),
+            Val::Text(v) => v.to_sql(ty, out),
+            Val::Bool(v) => v.to_sql(ty, out),
+            Val::Bytes(v) => v.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+fn pg_values(row: &Row) -> TxResult<Vec<Val>> {
+    use postgres::types::Type;
+    let mut out = Vec::with_capacity(row.len());
+    for (i, column) in row.columns().iter().enumerate() {
+        let ty = column.type_();
+        let v = if *ty == Type::INT8 {
+            row.try_get::<_, Option<i64>>(i)?
+                .map_or(Val::Null, Val::Int)
+        } else if *ty == Type::INT4 {
+            row.try_get::<_, Option<i32>>(i)?
+                .map_or(Val::Null, |v| Val::Int(i64::from(v)))
+        } else if *ty == Type::BOOL {
+            row.try_get::<_, Option<bool>>(i)?
+                .map_or(Val::Null, Val::Bool)
+        } else if *ty == Type::BYTEA {
+            row.try_get::<_, Option<Vec<u8>>>(i)?
+                .map_or(Val::Null, Val::Bytes)
+        } else {
+            row.try_get::<_, Option<String>>(i)?
+                .map_or(Val::Null, Val::Text)
+        };
+        out.push(v);
+    }
+    Ok(out)
+}
+
+impl<C: GenericClient> Exec for PgExec<'_, '_, C> {
+    type Fail = Failure;
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+
+    fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, Failure> {
+        let p: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as _).collect();
+        Ok(self.0.execute(sql, &p)?)
+    }
+
+    fn rows(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, Failure> {
+        let p: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as _).collect();
+        self.0.query(sql, &p)?.iter().map(pg_values).collect()
+    }
+
+    fn is_unique_violation(e: &Failure) -> bool {
+        matches!(e, Failure::Pg(e) if sqlstate(e) == Some("23505"))
+    }
+}
+
+impl SharingStore for PgPlatform {
+    fn create_source(&self, s: &ShareSource) -> Result<i64, PlatformStoreError> {
+        self.write("register source", |tx| {
+            ops::create_source(&mut PgExec(tx), s)
+        })
+    }
+
+    fn source(&self, id: i64) -> Result<Option<ShareSource>, PlatformStoreError> {
+        self.read("read source", |db| ops::source(&mut PgExec(db), id))
+    }
+
+    fn sources(&self) -> Result<Vec<ShareSource>, PlatformStoreError> {
+        self.read("list sources", |db| ops::sources(&mut PgExec(db)))
+    }
+
+    fn add_catalogue_entries(
+        &self,
+        source_id: i64,
+        scanned_at: UnixTime,
+        entries: &[CatalogueEntry],
+    ) -> Result<(), PlatformStoreError> {
+        self.write("add catalogue entries", |tx| {
+            ops::add_catalogue_entries(&mut PgExec(tx), source_id, scanned_at, entries)
+        })
+    }
+
+    fn catalogue_entry(&self, code: &str) -> Result<Option<CatalogueEntry>, PlatformStoreError> {
+        self.read("read catalogue entry", |db| {
+            ops::catalogue_entry(&mut PgExec(db), code)
+        })
+    }
+
+    fn catalogue_entries(&self) -> Result<Vec<CatalogueEntry>, PlatformStoreError> {
+        self.read("list catalogue", |db| {
+            ops::catalogue_entries(&mut PgExec(db))
+        })
+    }
+
+    fn update_catalogue_entry(
+        &self,
+        e: &CatalogueEntry,
+    ) -> Result<CatalogueEntry, PlatformStoreError> {
+        self.write("update catalogue entry", |tx| {
+            ops::update_catalogue_entry(&mut PgExec(tx), e)
+        })
+    }
+
+    fn create_share_request(&self, r: &ShareRequest) -> Result<i64, PlatformStoreError> {
+        self.write("file share request", |tx| {
+            ops::create_share_request(&mut PgExec(tx), r)
+        })
+    }
+
+    fn share_request(&self, id: i64) -> Result<Option<ShareRequest>, PlatformStoreError> {
+        self.read("read share request", |db| {
+            ops::share_request(&mut PgExec(db), id)
+        })
+    }
+
+    fn share_requests(
+        &self,
+        f: &ShareRequestFilter,
+    ) -> Result<Vec<ShareRequest>, PlatformStoreError> {
+        self.read("list share requests", |db| {
+            ops::share_requests(&mut PgExec(db), f)
+        })
+    }
+
+    fn decide_share_request(
+        &self,
+        id: i64,
+        step: &str,
+        approve: bool,
+        approver: &str,
+        comment: Option<&str>,
+        now: UnixTime,
+        terms: &AgreementTerms,
+    ) -> Result<(ShareRequest, Option<Agreement>), PlatformStoreError> {
+        self.write("decide share request", |tx| {
+            ops::decide_share_request(
+                &mut PgExec(tx),
+                id,
+                step,
+                approve,
+                approver,
+                comment,
+                now,
+                terms,
+            )
+        })
+    }
+
+    fn approvals(&self, request_id: i64) -> Result<Vec<Approval>, PlatformStoreError> {
+        self.read("list approvals", |db| {
+            ops::approvals(&mut PgExec(db), request_id)
+        })
+    }
+
+    fn agreement(&self, id: i64) -> Result<Option<Agreement>, PlatformStoreError> {
+        self.read("read agreement", |db| ops::agreement(&mut PgExec(db), id))
+    }
+
+    fn agreements(
+        &self,
+        recipient: Option<&str>,
+        resource: Option<&str>,
+    ) -> Result<Vec<Agreement>, PlatformStoreError> {
+        self.read("list agreements", |db| {
+            ops::agreements(&mut PgExec(db), recipient, resource)
+        })
+    }
+
+    fn set_agreement_status(
+        &self,
+        id: i64,
+        status: AgreementStatus,
+        by: &str,
+        reason: Option<&str>,
+        now: UnixTime,
+    ) -> Result<Agreement, PlatformStoreError> {
+        self.write("change agreement status", |tx| {
+            ops::set_agreement_status(&mut PgExec(tx), id, status, by, reason, now)
+        })
+    }
+
+    fn shorten_agreement(
+        &self,
+        id: i64,
+        valid_until: UnixTime,
+        by: &str,
+        now: UnixTime,
+    ) -> Result<Agreement, PlatformStoreError> {
+        self.write("shorten agreement", |tx| {
+            ops::shorten_agreement(&mut PgExec(tx), id, valid_until, by, now)
+        })
+    }
+
+    fn create_service(&self, s: &DataService) -> Result<(), PlatformStoreError> {
+        self.write("publish service", |tx| {
+            ops::create_service(&mut PgExec(tx), s)
+        })
+    }
+
+    fn service(&self, name: &str) -> Result<Option<DataService>, PlatformStoreError> {
+        self.read("read service", |db| ops::service(&mut PgExec(db), name))
+    }
+
+    fn services(&self) -> Result<Vec<DataService>, PlatformStoreError> {
+        self.read("list services", |db| ops::services(&mut PgExec(db)))
+    }
+
+    fn set_service_disabled(&self, name: &str, disabled: bool) -> Result<(), PlatformStoreError> {
+        self.read("withdraw service", |db| {
+            ops::set_service_disabled(&mut PgExec(db), name, disabled)
+        })
+    }
+
+    fn usage(
+        &self,
+        agreement_id: i64,
+        minute: UnixTime,
+        day: UnixTime,
+    ) -> Result<Usage, PlatformStoreError> {
+        self.read("read usage", |db| {
+            ops::usage(&mut PgExec(db), agreement_id, minute, day)
+        })
+    }
+
+    fn record_call(
+        &self,
+        agreement_id: i64,
+        minute: UnixTime,
+        day: UnixTime,
+        rows: i64,
+        per_minute: i64,
+        rows_per_day: i64,
+    ) -> Result<Quota, PlatformStoreError> {
+        self.write("count call", |tx| {
+            ops::record_call(
+                &mut PgExec(tx),
+                agreement_id,
+                minute,
+                day,
+                rows,
+                per_minute,
+                rows_per_day,
+            )
+        })
+    }
+}
+
+impl AlertStore for PgPlatform {
+    fn insert_alert(&self, a: &StoredAlert) -> Result<Option<i64>, PlatformStoreError> {
+        self.write("file alert", |tx| {
+            alerts::ops::insert_alert(&mut PgExec(tx), a)
+        })
+    }
+
+    fn alert(&self, id: i64) -> Result<Option<StoredAlert>, PlatformStoreError> {
+        self.read("read alert", |c| alerts::ops::alert(&mut PgExec(c), id))
+    }
+
+    fn alerts(&self, f: &AlertFilter) -> Result<Vec<StoredAlert>, PlatformStoreError> {
+        self.read("list alerts", |c| alerts::ops::alerts(&mut PgExec(c), f))
+    }
+
+    fn acknowledge_alert(
+        &self,
+        id: i64,
+        by: &str,
+        now: UnixTime,
+    ) -> Result<StoredAlert, PlatformStoreError> {
+        self.write("acknowledge alert", |tx| {
+            alerts::ops::acknowledge_alert(&mut PgExec(tx), id, by, now)
+        })
+    }
+
+    fn close_alert(
+        &self,
+        id: i64,
+        by: &str,
+        note: &str,
+        now: UnixTime,
+    ) -> Result<StoredAlert, PlatformStoreError> {
+        self.write("close alert", |tx| {
+            alerts::ops::close_alert(&mut PgExec(tx), id, by, note, now)
+        })
+    }
+
+    fn alert_evidence(&self, id: i64) -> Result<Vec<MirroredRecord>, PlatformStoreError> {
+        self.read("read alert evidence", |c| {
+            alerts::ops::alert_evidence(&mut PgExec(c), id)
+        })
+    }
+}
+
+impl GovernanceStore for PgPlatform {
+    fn create_destruction(&self, d: &Destruction) -> Result<i64, PlatformStoreError> {
+        self.write("file destruction", |tx| {
+            governance::ops::create_destruction(&mut PgExec(tx), d)
+        })
+    }
+
+    fn destruction(&self, id: i64) -> Result<Option<Destruction>, PlatformStoreError> {
+        self.read("read destruction", |c| {
+            governance::ops::destruction(&mut PgExec(c), id)
+        })
+    }
+
+    fn destructions(
+        &self,
+        status: Option<DestructionStatus>,
+    ) -> Result<Vec<Destruction>, PlatformStoreError> {
+        self.read("list destructions", |c| {
+            governance::ops::destructions(&mut PgExec(c), status)
+        })
+    }
+
+    fn decide_destruction(
+        &self,
+        id: i64,
+        approve: bool,
+        by: &str,
+        note: Option<&str>,
+        now: UnixTime,
+    ) -> Result<Destruction, PlatformStoreError> {
+        self.write("decide destruction", |tx| {
+            governance::ops::decide_destruction(&mut PgExec(tx), id, approve, by, note, now)
+        })
+    }
+
+    fn begin_destruction(
+        &self,
+        id: i64,
+        by: &str,
+        now: UnixTime,
+    ) -> Result<Destruction, PlatformStoreError> {
+        self.write("begin destruction", |tx| {
+            governance::ops::begin_destruction(&mut PgExec(tx), id, by, now)
+        })
+    }
+
+    fn finish_destruction(
+        &self,
+        id: i64,
+        executed: bool,
+        outcome: &str,
+        certificate: Option<&str>,
+        now: UnixTime,
+    ) -> Result<Destruction, PlatformStoreError> {
+        self.write("finish destruction", |tx| {
+            governance::ops::finish_destruction(
+                &mut PgExec(tx),
+                id,
+                executed,
+                outcome,
+                certificate,
+                now,
+            )
+        })
+    }
+
+    fn place_hold(&self, h: &LegalHold) -> Result<i64, PlatformStoreError> {
+        self.write("place legal hold", |tx| {
+            governance::ops::place_hold(&mut PgExec(tx), h)
+        })
+    }
+
+    fn release_hold(
+        &self,
+        id: i64,
+        by: &str,
+        note: &str,
+        now: UnixTime,
+    ) -> Result<LegalHold, PlatformStoreError> {
+        self.write("release legal hold", |tx| {
+            governance::ops::release_hold(&mut PgExec(tx), id, by, note, now)
+        })
+    }
+
+    fn legal_holds(&self, active_only: bool) -> Result<Vec<LegalHold>, PlatformStoreError> {
+        self.read("list legal holds", |c| {
+            governance::ops::legal_holds(&mut PgExec(c), active_only)
         })
     }
 }

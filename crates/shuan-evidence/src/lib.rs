@@ -1,0 +1,730 @@
+//! The platform's evidence source (平台证据源): reads the records shuan keeps — the
+//! platform store (accounts, grants, elevations, the copied audit records, the sharing
+//! agreements and their service calls), the data directory (the asset inventory
+//! `inventory.db`, the backup log, the keyring) and the node's ledger — and answers
+//! [`shuan_comply::EvidenceSource`] with them, so the CLI (`shuan comply check`,
+//! `shuan report build`) and the server evaluate the same facts.
+//!
+//! This crate owns reading platform records as compliance evidence, with aggregates asked
+//! of the store (indexed counts, never whole tables of audit records) where the store has
+//! them. It must not decide statuses, thresholds or wording — the engine in
+//! `shuan-comply` does — and it never invents a figure: every kind of record the platform
+//! does not keep yet (governance records, incidents, vendors, connections, the open-data
+//! catalogue, …) answers `Ok(None)`, which the engine reports as 无证据. It writes
+//! nothing, and it never creates a store or file that is not there (a missing
+//! `inventory.db` is "no inventory kept", not an empty one).
+//!
+//! Node-wide records: the inventory, the keyring and the backup log belong to the node, not
+//! to a department (they carry no department code); every department evaluated on a node
+//! is answered with the node's, and [`scope_notes`] says so for reports.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use shuan_access::Role;
+use shuan_comply::source::{
+    AccountRecord, AgreementRecord, AlertFacts, BackupRecord, CollectionRecord, ColumnScope,
+    ConnectionFacts, Day, DocumentRef, ElevationRecord, EncryptionFacts, GovernanceKind,
+    GovernanceRecord, ImportantDataFacts, IncidentRecord, InventoryFacts, KeyRecord, LedgerFacts,
+    LedgerVerification, LineageFacts, Lookup, MaskingFacts, OpenCatalogueEntry, OperationFacts,
+    OperationKind, RecordRef, RectificationItem, SharingFacts, SourceError, TemporaryFacts,
+    VendorRecord,
+};
+use shuan_comply::{EvidenceSource, Period};
+use shuan_store::platform::{Agreement, AuditFilter, ElevationStatus, PlatformStore, UnixTime};
+
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// At most this many example records are cited per lookup (the counts carry the rest).
+const EXAMPLES: usize = 20;
+
+/// Audit records read per page when service calls are counted.
+const PAGE: usize = 5_000;
+
+/// The ledger action of a data-service call through the gateway.
+pub const SERVICE_CALL_ACTION: &str = "service.call";
+
+/// The day (since 1970-01-01, UTC) of a Unix time.
+pub fn day_of(t: UnixTime) -> Day {
+    t.div_euclid(SECONDS_PER_DAY)
+}
+
+/// Audit records copied into the store in each calendar month of `period` (label
+/// `YYYY-MM`), one indexed count per month, for the report's chart.
+pub fn audit_by_month(
+    store: &dyn PlatformStore,
+    period: &Period,
+) -> Result<Vec<(String, u64)>, SourceError> {
+    let mut out = Vec::new();
+    let mut start = period.start;
+    while start <= period.end {
+        let (y, m, _) = shuan_calendar::civil_from_days(start);
+        let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        let next = shuan_comply::source::day(ny, nm, 1).min(period.end + 1);
+        let summary = store
+            .audit_summary(start * SECONDS_PER_DAY, next * SECONDS_PER_DAY)
+            .map_err(|e| failed("audit records", e))?;
+        out.push((format!("{y:04}-{m:02}"), summary.records_in_range));
+        start = next;
+    }
+    Ok(out)
+}
+
+/// What a report must say about the scope of the evidence (Chinese, one line each):
+/// which records are the node's rather than the department's.
+pub fn scope_notes() -> Vec<&'static str> {
+    vec![
+        "数据资产清单、密钥与备份记录按节点保存，不区分部门：本部门的相关结论即本节点的结论。",
+        "审计记录为平台库中各节点审计日志的副本，按时间统计，不区分部门。",
+        "数据资产清单未登记责任岗位与责任人，相关控制项据此判定。",
+        "治理记录（培训、演练、评估）、安全事件、供应商、采集登记、开放目录等平台尚未保存，相应控制项为“无证据”。",
+    ]
+}
+
+/// Whether and how to check the node's ledger chain while gathering evidence.
+#[derive(Debug, Clone)]
+pub enum LedgerCheck {
+    /// Do not verify; the integrity control then has no verification to cite.
+    Skip,
+    /// Verify the ledger in `dir` now against the node's public key in the data
+    /// directory (`keys/node-sm2.pub.pem`), and cite that verification.
+    Verify {
+        /// The ledger directory.
+        dir: PathBuf,
+    },
+}
+
+/// [`EvidenceSource`] over one node's data directory and its platform store.
+pub struct PlatformEvidence<'a> {
+    store: &'a dyn PlatformStore,
+    data_dir: PathBuf,
+    ledger_check: LedgerCheck,
+    today: Day,
+    // The ledger verification is run once per evaluation, however many controls cite it.
+    verification: std::sync::Mutex<Option<Option<LedgerVerification>>>,
+}
+
+impl<'a> PlatformEvidence<'a> {
+    /// A source over `store` and the node's `data_dir`; `today` is the day verifications
+    /// run now are dated.
+    pub fn new(
+        store: &'a dyn PlatformStore,
+        data_dir: &Path,
+        ledger_check: LedgerCheck,
+        today: Day,
+    ) -> Self {
+        PlatformEvidence {
+            store,
+            data_dir: data_dir.to_path_buf(),
+            ledger_check,
+            today,
+            verification: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn users_of(&self, department: &str) -> Result<Vec<shuan_store::platform::User>, SourceError> {
+        let users = self.store.users().map_err(|e| failed("accounts", e))?;
+        Ok(users
+            .into_iter()
+            .filter(|u| u.department == department)
+            .collect())
+    }
+
+    fn verify_ledger(&self) -> Result<Option<LedgerVerification>, SourceError> {
+        let mut cached = self
+            .verification
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(v) = cached.as_ref() {
+            return Ok(v.clone());
+        }
+        let v = match &self.ledger_check {
+            LedgerCheck::Skip => None,
+            LedgerCheck::Verify { dir } => {
+                let key = shuan_crypto::node::load_node_public_key(&self.data_dir)
+                    .map_err(|e| failed("node public key", e))?;
+                let report = shuan_ledger::verify(dir, &key, &Default::default())
+                    .map_err(|e| failed("ledger verification", e))?;
+                Some(LedgerVerification {
+                    at: self.today,
+                    records_checked: report.records,
+                    first_bad: report.problem.map(|p| {
+                        RecordRef::new(
+                            "ledger_record",
+                            p.seq
+                                .map_or_else(|| p.path.display().to_string(), |s| s.to_string()),
+                            p.problem,
+                        )
+                    }),
+                })
+            }
+        };
+        *cached = Some(v.clone());
+        Ok(v)
+    }
+
+    /// The node's inventory, when the data directory has one (never created here).
+    fn inventory_store(&self) -> Result<Option<shuan_store::Store>, SourceError> {
+        let path = self.data_dir.join(shuan_store::INVENTORY_FILE);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        shuan_store::Store::open_file(&path)
+            .map(Some)
+            .map_err(|e| failed("inventory", e))
+    }
+
+    /// Agreements the department is party to (as provider or recipient) that were in
+    /// force at some time in `[since, until)`.
+    fn agreements_of(
+        &self,
+        department: &str,
+        since: UnixTime,
+        until: UnixTime,
+    ) -> Result<Vec<Agreement>, SourceError> {
+        let all = self
+            .store
+            .agreements(None, None)
+            .map_err(|e| failed("sharing agreements", e))?;
+        Ok(all
+            .into_iter()
+            .filter(|a| a.provider == department || a.recipient == department)
+            .filter(|a| a.valid_from < until && a.valid_until > since)
+            .collect())
+    }
+
+    /// The service calls recorded in `[since, until)` that the gateway answered, as
+    /// (time, agreement id); read page by page, so memory stays flat.
+    fn answered_calls(
+        &self,
+        since: UnixTime,
+        until: UnixTime,
+    ) -> Result<Vec<(UnixTime, Option<i64>, String)>, SourceError> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = self
+                .store
+                .audit_search(&AuditFilter {
+                    action: Some(SERVICE_CALL_ACTION.into()),
+                    outcome: Some("allowed".into()),
+                    since: Some(since),
+                    until: Some(until),
+                    limit: PAGE,
+                    offset,
+                    ..AuditFilter::default()
+                })
+                .map_err(|e| failed("service call records", e))?;
+            let n = page.len();
+            for r in page {
+                let agreement = serde_json::from_str::<serde_json::Value>(&r.record_json)
+                    .ok()
+                    .and_then(|v| v.get("details")?.get("agreement")?.as_i64());
+                out.push((r.time, agreement, format!("{}#{}", r.node, r.seq)));
+            }
+            if n < PAGE {
+                return Ok(out);
+            }
+            offset += n;
+        }
+    }
+}
+
+fn failed(what: &str, e: impl std::fmt::Display) -> SourceError {
+    SourceError {
+        what: what.to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// `[start of first day, start of the day after the last)` in Unix seconds.
+pub fn period_seconds(period: &Period) -> (UnixTime, UnixTime) {
+    (
+        period.start.saturating_mul(SECONDS_PER_DAY),
+        period.end.saturating_add(1).saturating_mul(SECONDS_PER_DAY),
+    )
+}
+
+/// `YYYY-MM-DD…` (RFC 3339) to a day; `None` when it is not one.
+fn day_of_rfc3339(s: &str) -> Option<Day> {
+    let date = s.get(..10)?;
+    let mut parts = date.split('-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || d == 0 || d > 31 {
+        return None;
+    }
+    Some(shuan_comply::source::day(y, m, d))
+}
+
+/// The keyring's key metadata (id, version, state, created) read from `keyring.json`
+/// without unwrapping any key: a keyring under a passphrase cannot be opened by a report,
+/// and its metadata is all the evidence needs.
+fn keyring_metadata(path: &Path) -> Result<Vec<(String, bool, Day)>, SourceError> {
+    let text = std::fs::read_to_string(path).map_err(|e| failed("keyring", e))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| failed("keyring", e))?;
+    let unreadable = || failed("keyring", "keyring.json lists no keys in the expected form");
+    let mut out = Vec::new();
+    for k in v
+        .get("keys")
+        .and_then(|k| k.as_array())
+        .ok_or_else(unreadable)?
+    {
+        let id = k
+            .get("id")
+            .and_then(|i| i.as_str())
+            .ok_or_else(unreadable)?;
+        for ver in k
+            .get("versions")
+            .and_then(|v| v.as_array())
+            .ok_or_else(unreadable)?
+        {
+            let created = ver
+                .get("created")
+                .and_then(|c| c.as_str())
+                .and_then(day_of_rfc3339)
+                .ok_or_else(|| failed("keyring", format!("key {id}: unreadable creation time")))?;
+            let active = ver.get("state").and_then(|s| s.as_str()) == Some("active");
+            out.push((id.to_string(), active, created));
+        }
+    }
+    Ok(out)
+}
+
+impl EvidenceSource for PlatformEvidence<'_> {
+    /// The node's inventory (`inventory.db`): each source's latest scan. The scanner
+    /// grades every column it records, so a recorded column with a level counts as graded;
+    /// the inventory has no owner fields, so no dataset counts as having one; the last
+    /// consistency check is the latest saved scan (each is diffed against the previous).
+    fn inventory(&self, _department: &str) -> Lookup<InventoryFacts> {
+        let Some(store) = self.inventory_store()? else {
+            return Ok(None);
+        };
+        let entries = store.list().map_err(|e| failed("inventory", e))?;
+        let mut facts = InventoryFacts {
+            datasets: entries.len() as u64,
+            ..InventoryFacts::default()
+        };
+        let mut scan_ids: Vec<i64> = entries.iter().map(|e| e.scan_id).collect();
+        scan_ids.sort_unstable();
+        scan_ids.dedup();
+        let mut by_level: BTreeMap<(u32, String), u64> = BTreeMap::new();
+        for id in scan_ids {
+            for t in store.scan_tables(id).map_err(|e| failed("inventory", e))? {
+                for c in &t.columns {
+                    facts.columns += 1;
+                    if c.level.trim().is_empty() {
+                        if facts.ungraded_columns.len() < EXAMPLES {
+                            facts.ungraded_columns.push(RecordRef::new(
+                                "column",
+                                format!("{}.{}", t.name, c.name),
+                                "",
+                            ));
+                        }
+                    } else {
+                        facts.columns_graded += 1;
+                        *by_level.entry((c.level_rank, c.level.clone())).or_default() += 1;
+                    }
+                }
+            }
+        }
+        facts.columns_by_level = by_level.into_iter().map(|((_, l), n)| (l, n)).collect();
+        facts.datasets_without_owner = entries
+            .iter()
+            .take(EXAMPLES)
+            .map(|e| {
+                RecordRef::new(
+                    "dataset",
+                    format!("{}/{}", e.source, e.table),
+                    "清单未登记责任岗位与责任人",
+                )
+            })
+            .collect();
+        facts.last_consistency_check = entries
+            .iter()
+            .filter_map(|e| day_of_rfc3339(&e.scanned_at))
+            .max();
+        Ok(Some(facts))
+    }
+
+    /// The important-data catalogue is the inventory's tables graded at a catalogue level.
+    fn important_data(&self, _department: &str) -> Lookup<ImportantDataFacts> {
+        let Some(store) = self.inventory_store()? else {
+            return Ok(None);
+        };
+        let entries = store.list().map_err(|e| failed("inventory", e))?;
+        let catalogue = store
+            .catalogue()
+            .map_err(|e| failed("important-data catalogue", e))?;
+        let at_levels: Vec<_> = entries.iter().filter(|e| e.catalogue).collect();
+        let uncatalogued: Vec<RecordRef> = at_levels
+            .iter()
+            .filter(|e| {
+                !catalogue
+                    .iter()
+                    .any(|c| c.source == e.source && c.table == e.table)
+            })
+            .take(EXAMPLES)
+            .map(|e| {
+                RecordRef::new(
+                    "dataset",
+                    format!("{}/{}", e.source, e.table),
+                    e.level.clone(),
+                )
+            })
+            .collect();
+        let catalogued = at_levels
+            .iter()
+            .filter(|e| {
+                catalogue
+                    .iter()
+                    .any(|c| c.source == e.source && c.table == e.table)
+            })
+            .count() as u64;
+        Ok(Some(ImportantDataFacts {
+            datasets_at_catalogue_levels: at_levels.len() as u64,
+            catalogued,
+            uncatalogued,
+        }))
+    }
+
+    fn encryption_at_rest(
+        &self,
+        _department: &str,
+        _scope: &ColumnScope,
+    ) -> Lookup<EncryptionFacts> {
+        // The inventory does not record whether a column is stored encrypted.
+        Ok(None)
+    }
+
+    /// The node's keyring (one per node, shared by its departments). Every keyring key is
+    /// an SM4 key (the keyring wraps and uses SM4-GCM only).
+    fn keys(&self, _department: &str) -> Lookup<Vec<KeyRecord>> {
+        let path = shuan_crypto::keyring::keyring_path(&self.data_dir);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let mut keys: Vec<KeyRecord> = Vec::new();
+        for (id, active, created) in keyring_metadata(&path)? {
+            match keys.iter_mut().find(|k| k.id == id) {
+                Some(k) => {
+                    k.last_rotated = k.last_rotated.max(created);
+                    k.retired &= !active;
+                }
+                None => keys.push(KeyRecord {
+                    id,
+                    algorithm: "sm4".to_string(),
+                    last_rotated: created,
+                    retired: !active,
+                }),
+            }
+        }
+        Ok(Some(keys))
+    }
+
+    fn connections(&self, _department: &str) -> Lookup<ConnectionFacts> {
+        // Source URLs are stored sealed; whether each uses TLS is not recorded beside them.
+        Ok(None)
+    }
+
+    /// The audit records copied into the platform store (every node of the platform; the
+    /// ledger is kept per node, not per department), and optionally a verification of
+    /// this node's chain run now.
+    fn ledger(&self, _department: &str, period: &Period) -> Lookup<LedgerFacts> {
+        let (since, until) = period_seconds(period);
+        let summary = self
+            .store
+            .audit_summary(since, until)
+            .map_err(|e| failed("audit records", e))?;
+        Ok(Some(LedgerFacts {
+            records_in_period: summary.records_in_range,
+            oldest_retained: summary.oldest_time.map(day_of),
+            // Not established: the copy may have started after the ledger's first record,
+            // so retention is judged by the oldest record's age instead.
+            complete_from_genesis: false,
+            last_verification: self.verify_ledger()?,
+        }))
+    }
+
+    fn operations(
+        &self,
+        _department: &str,
+        _period: &Period,
+        _kind: OperationKind,
+    ) -> Lookup<OperationFacts> {
+        // Operations are only known through their ledger records: there is no separate
+        // register to compare the ledger with.
+        Ok(None)
+    }
+
+    fn accounts(&self, department: &str) -> Lookup<Vec<AccountRecord>> {
+        let users = self.users_of(department)?;
+        let grants = self.store.all_grants().map_err(|e| failed("grants", e))?;
+        Ok(Some(
+            users
+                .into_iter()
+                .map(|u| AccountRecord {
+                    grants: grants
+                        .iter()
+                        .filter(|g| g.username == u.username)
+                        .map(|g| g.grant.clone())
+                        .collect(),
+                    last_active: u.last_login_at.map(day_of),
+                    created: day_of(u.created_at),
+                    second_factor: u.totp.as_ref().is_some_and(|t| t.confirmed),
+                    vendor: u.vendor,
+                    disabled: u.disabled,
+                    id: u.username,
+                })
+                .collect(),
+        ))
+    }
+
+    fn elevations(&self, department: &str, period: &Period) -> Lookup<Vec<ElevationRecord>> {
+        let members: Vec<String> = self
+            .users_of(department)?
+            .into_iter()
+            .map(|u| u.username)
+            .collect();
+        let grants = self.store.all_grants().map_err(|e| failed("grants", e))?;
+        let is_cdo = |who: &str| {
+            grants
+                .iter()
+                .any(|g| g.username == who && g.grant.role == Role::ChiefDataOfficer)
+        };
+        let (since, until) = period_seconds(period);
+        let mut out = Vec::new();
+        for e in self
+            .store
+            .elevations(None, None)
+            .map_err(|e| failed("elevations", e))?
+        {
+            if !members.contains(&e.username) || e.requested_at < since || e.requested_at >= until {
+                continue;
+            }
+            // Recorded: the request's ledger record, copied into the store, by the
+            // requester within a minute of the request.
+            let requests = self
+                .store
+                .audit_search(&AuditFilter {
+                    actor: Some(e.username.clone()),
+                    action: Some("elevation.request".into()),
+                    since: Some(e.requested_at - 60),
+                    until: Some(e.requested_at + 61),
+                    limit: 1,
+                    ..AuditFilter::default()
+                })
+                .map_err(|err| failed("audit records", err))?;
+            out.push(ElevationRecord {
+                id: e.id.to_string(),
+                account: e.username.clone(),
+                approved_by_chief_data_officer: e.status == ElevationStatus::Approved
+                    && e.decided_by.as_deref().is_some_and(is_cdo),
+                recorded: !requests.is_empty(),
+            });
+        }
+        Ok(Some(out))
+    }
+
+    fn masking(&self, _department: &str, _period: &Period) -> Lookup<MaskingFacts> {
+        // Masking rule sets per department are not kept; jobs are only ledger records.
+        Ok(None)
+    }
+
+    fn alerts(&self, _department: &str, _period: &Period, _days: u32) -> Lookup<AlertFacts> {
+        Ok(None)
+    }
+
+    /// The node's backup log (`backup-log.jsonl`): every `create` up to the end of the
+    /// period, verified by the latest successful `verify` or `restore` of the same archive
+    /// (matched by its SM3).
+    fn backups(&self, _department: &str, period: &Period) -> Lookup<Vec<BackupRecord>> {
+        let path = shuan_crypto::backup::log_path(&self.data_dir);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let log =
+            shuan_crypto::backup::read_log(&self.data_dir).map_err(|e| failed("backup log", e))?;
+        let mut out = Vec::new();
+        for r in log.iter().filter(|r| r.action == "create") {
+            let Some(at) = day_of_rfc3339(&r.time) else {
+                continue;
+            };
+            if at > period.end {
+                continue;
+            }
+            let ok = r.result == "ok";
+            let verified_at = log
+                .iter()
+                .filter(|v| {
+                    (v.action == "verify" || v.action == "restore")
+                        && v.result == "ok"
+                        && ok
+                        && !r.archive_sm3.is_empty()
+                        && v.archive_sm3 == r.archive_sm3
+                })
+                .filter_map(|v| day_of_rfc3339(&v.time))
+                .filter(|d| *d <= period.end)
+                .max();
+            out.push(BackupRecord {
+                id: if r.archive_sm3.is_empty() {
+                    r.archive.display().to_string()
+                } else {
+                    r.archive_sm3.chars().take(16).collect()
+                },
+                at,
+                succeeded: ok,
+                verified_at,
+            });
+        }
+        Ok(Some(out))
+    }
+
+    /// Agreements the department is party to, in force during the period, with the
+    /// elements their request stated, the day of their final approval and of their first
+    /// answered call; deliveries are the gateway's answered calls (`service.call`,
+    /// allowed) under them, authorised when made within the agreement's period.
+    fn sharing(&self, department: &str, period: &Period) -> Lookup<SharingFacts> {
+        let (since, until) = period_seconds(period);
+        let agreements = self.agreements_of(department, since, until)?;
+        let ids: Vec<i64> = agreements.iter().map(|a| a.id).collect();
+        let calls = if agreements.is_empty() {
+            Vec::new()
+        } else {
+            self.answered_calls(since, until)?
+        };
+        let mut facts = SharingFacts::default();
+        for a in &agreements {
+            let request = self
+                .store
+                .share_request(a.request_id)
+                .map_err(|e| failed("share requests", e))?;
+            let mut missing = Vec::new();
+            let blank = |s: &str| s.trim().is_empty();
+            if blank(&a.requester) {
+                missing.push("requester");
+            }
+            if blank(&a.purpose) {
+                missing.push("purpose");
+            }
+            if blank(&a.method) {
+                missing.push("method");
+            }
+            if a.fields.is_empty() {
+                missing.push("scope");
+            }
+            if a.valid_until <= a.valid_from {
+                missing.push("period");
+            }
+            if blank(&a.scenario) {
+                missing.push("scenario");
+            }
+            if request
+                .as_ref()
+                .and_then(|r| r.safeguards.as_deref())
+                .is_none_or(blank)
+            {
+                missing.push("safeguards");
+            }
+            let approvals = self
+                .store
+                .approvals(a.request_id)
+                .map_err(|e| failed("approvals", e))?;
+            // Approved when its request's last step was approved: the agreement exists only
+            // then, so its creation is the approval when no step is on record.
+            let approved_at = approvals
+                .iter()
+                .filter(|ap| ap.approve)
+                .map(|ap| ap.at)
+                .max()
+                .or(Some(a.created_at))
+                .map(day_of);
+            let first_delivery = calls
+                .iter()
+                .filter(|(_, ag, _)| *ag == Some(a.id))
+                .map(|(t, _, _)| *t)
+                .min()
+                .map(day_of);
+            facts.agreements.push(AgreementRecord {
+                id: a.id.to_string(),
+                missing_fields: missing.into_iter().map(String::from).collect(),
+                approved_at,
+                first_delivery,
+            });
+        }
+        for (t, agreement, id) in calls {
+            let Some(ag) = agreement.filter(|g| ids.contains(g)) else {
+                continue;
+            };
+            facts.deliveries += 1;
+            let a = agreements.iter().find(|a| a.id == ag);
+            if a.is_some_and(|a| a.valid_from <= t && t < a.valid_until) {
+                facts.deliveries_authorised += 1;
+            } else if facts.unauthorised.len() < EXAMPLES {
+                facts.unauthorised.push(RecordRef::new(
+                    "ledger_record",
+                    id,
+                    format!("协议 {ag} 有效期外的交付"),
+                ));
+            }
+        }
+        Ok(Some(facts))
+    }
+
+    fn open_catalogue(&self, _department: &str) -> Lookup<Vec<OpenCatalogueEntry>> {
+        // The resource catalogue records the open type but not an opening's risks,
+        // safeguards or masking: no open-data catalogue is kept yet.
+        Ok(None)
+    }
+
+    fn governance(
+        &self,
+        _department: &str,
+        _kind: GovernanceKind,
+    ) -> Lookup<Vec<GovernanceRecord>> {
+        Ok(None)
+    }
+
+    fn incidents(&self, _department: &str, _period: &Period) -> Lookup<Vec<IncidentRecord>> {
+        Ok(None)
+    }
+
+    fn vendors(&self, _department: &str) -> Lookup<Vec<VendorRecord>> {
+        Ok(None)
+    }
+
+    fn rectifications(
+        &self,
+        _department: &str,
+        _period: &Period,
+    ) -> Lookup<Vec<RectificationItem>> {
+        Ok(None)
+    }
+
+    fn collections(&self, _department: &str) -> Lookup<Vec<CollectionRecord>> {
+        Ok(None)
+    }
+
+    fn temporaries(
+        &self,
+        _department: &str,
+        _period: &Period,
+        _max_age_days: u32,
+    ) -> Lookup<TemporaryFacts> {
+        Ok(None)
+    }
+
+    fn lineage(&self, _department: &str) -> Lookup<LineageFacts> {
+        Ok(None)
+    }
+
+    fn documents(
+        &self,
+        _department: &str,
+        _period: &Period,
+        _control_id: &str,
+    ) -> Lookup<Vec<DocumentRef>> {
+        Ok(None)
+    }
+}
