@@ -31,13 +31,17 @@ impl TestServer {
 
     pub async fn start_with(settings: Settings, store_url: Option<String>) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let report = initialise(&InitOptions {
+        // Off the runtime: a PostgreSQL store's client blocks.
+        let options = InitOptions {
             data_dir: dir.path().to_path_buf(),
             store_url: store_url.clone(),
             org_code: "ROOT".into(),
             org_name: "测试市数据局".into(),
-        })
-        .unwrap();
+        };
+        let report = tokio::task::spawn_blocking(move || initialise(&options))
+            .await
+            .unwrap()
+            .unwrap();
         let otps = report
             .accounts
             .iter()

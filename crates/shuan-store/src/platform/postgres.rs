@@ -154,8 +154,29 @@ pub fn redact_url(url: &str) -> String {
 
 /// A pooled connection and the statements prepared on it.
 pub struct PgConn {
-    client: Client,
+    /// Always `Some` but while the connection is dropped.
+    client: Option<Client>,
     statements: HashMap<String, Statement>,
+}
+
+impl PgConn {
+    fn client(&mut self) -> &mut Client {
+        self.client.as_mut().expect("a live PgConn holds its client")
+    }
+}
+
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        // `postgres::Client` closes its connection by blocking on a runtime of its own,
+        // which panics on a thread that drives an async runtime — as when a server's
+        // worker drops the last handle on the store at shutdown. Closing on a thread of
+        // its own is right on every thread.
+        if let Some(client) = self.client.take() {
+            let _ = std::thread::Builder::new()
+                .name("shuan-pg-close".into())
+                .spawn(move || drop(client));
+        }
+    }
 }
 
 /// Opens connections for the pool.
@@ -169,17 +190,17 @@ impl r2d2::ManageConnection for PgManager {
 
     fn connect(&self) -> Result<PgConn, postgres::Error> {
         Ok(PgConn {
-            client: self.config.connect(NoTls)?,
+            client: Some(self.config.connect(NoTls)?),
             statements: HashMap::new(),
         })
     }
 
     fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
-        conn.client.simple_query("").map(|_| ())
+        conn.client().simple_query("").map(|_| ())
     }
 
     fn has_broken(&self, conn: &mut PgConn) -> bool {
-        conn.client.is_closed()
+        conn.client.as_ref().is_none_or(Client::is_closed)
     }
 }
 
@@ -696,6 +717,7 @@ impl PgPlatform {
     ) -> Result<T, PlatformStoreError> {
         let mut conn = self.conn()?;
         let PgConn { client, statements } = &mut *conn;
+        let client = client.as_mut().expect("a live PgConn holds its client");
         let result = body(&mut Db {
             c: client,
             statements,
@@ -713,6 +735,7 @@ impl PgPlatform {
     ) -> Result<T, PlatformStoreError> {
         let mut conn = self.conn()?;
         let PgConn { client, statements } = &mut *conn;
+        let client = client.as_mut().expect("a live PgConn holds its client");
         let mut attempt = 0;
         loop {
             attempt += 1;
