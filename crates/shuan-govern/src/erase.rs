@@ -226,11 +226,11 @@ impl Eraser {
     ) -> Result<u64, EraseError> {
         match &mut self.conn {
             Conn::Pg(client) => {
-                let r = pg_count(client, table, filter);
+                let r = pg_count(&mut **client, table, filter);
                 r.map_err(|e| self.db_error(pg_message(&e)))
             }
             Conn::My(conn) => {
-                let r = my_count(conn, table, filter);
+                let r = my_count(&mut **conn, table, filter);
                 r.map_err(|e| self.db_error(e.to_string()))
             }
         }

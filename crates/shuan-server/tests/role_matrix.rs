@@ -301,6 +301,25 @@ fn table() -> Vec<Row> {
             Some(json!({"toml": "[off_hours]\nmin_calls = 2\n"})),
             &["security_admin"],
         ),
+        // No key `nokey`: an allowed role's request gets 404 after the decision.
+        row(
+            M::POST,
+            "/api/v1/destructions",
+            Some(json!({"target": {"kind": "key_version", "key": "nokey-{r}", "version": 1}, "method": "crypto_shred", "reason": "矩阵"})),
+            &["security_admin", "data_steward"],
+        ),
+        row(
+            M::GET,
+            "/api/v1/legal-holds",
+            None,
+            &["security_admin", "auditor", "chief_data_officer", "data_steward", "supervisor"],
+        ),
+        row(
+            M::POST,
+            "/api/v1/legal-holds",
+            Some(json!({"scope": {"kind": "key", "key": "hold-{r}"}, "reason": "矩阵"})),
+            &["security_admin", "chief_data_officer"],
+        ),
         row(M::GET, "/api/v1/keys", None, &["security_admin", "auditor"]),
         row(
             M::POST,

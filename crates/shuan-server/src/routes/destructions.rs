@@ -29,7 +29,6 @@ use shuan_store::platform::{Destruction, DestructionStatus, LegalHold, ShareSour
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use zeroize::Zeroizing;
 
 use crate::auth::{resource, Caller};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody};
@@ -171,6 +170,94 @@ fn destruction_resource(d: &Destruction) -> shuan_policy::Resource {
 
 fn target_error(e: shuan_govern::TargetError) -> ApiError {
     ApiError::invalid(e.to_string())
+}
+
+/// The registered source named `source` and its catalogued table `table` (the locator
+/// the catalogue gives it), with the table's columns. Rows and tables are destroyed only
+/// in PostgreSQL and MySQL/MariaDB sources.
+async fn source_and_table(
+    p: &Arc<Platform>,
+    source: &str,
+    table: &str,
+) -> Result<(ShareSource, Vec<String>), ApiError> {
+    let source2 = source.to_string();
+    let found = p
+        .db(move |s| {
+            let Some(src) = s.sources()?.into_iter().find(|x| x.name == source2) else {
+                return Ok(None);
+            };
+            let entries: Vec<_> = s
+                .catalogue_entries()?
+                .into_iter()
+                .filter(|e| e.source_id == src.id)
+                .collect();
+            Ok(Some((src, entries)))
+        })
+        .await?;
+    let Some((src, entries)) = found else {
+        return Err(ApiError::new(
+            "not_found",
+            format!("target.source：数据源 {source} 未登记 (no registered source of that name; see GET /api/v1/sources)"),
+        ));
+    };
+    if src.kind != "postgres" && src.kind != "mysql" {
+        return Err(ApiError::invalid(format!(
+            "target.source：数据源 {source} 的类型为 {}，平台只能在 PostgreSQL、MySQL/MariaDB 数据源中删除记录或删除表 (rows and tables are destroyed in PostgreSQL and MySQL/MariaDB sources only)",
+            src.kind
+        )));
+    }
+    let Some(entry) = entries.iter().find(|e| e.locator == table) else {
+        let known: Vec<&str> = entries.iter().map(|e| e.locator.as_str()).collect();
+        return Err(ApiError::invalid(format!(
+            "target.table：数据源 {source} 的目录中没有表 {table}；已编目的表：{} (not in the catalogue of the source; catalogued: {})",
+            known.join("、"),
+            known.join(", ")
+        )));
+    };
+    let columns = entry.fields.iter().map(|f| f.name.clone()).collect();
+    Ok((src, columns))
+}
+
+/// Runs `f` on a read-write connection to `src` (its URL unsealed only here), on a
+/// blocking thread.
+async fn with_eraser<T, F>(p: &Arc<Platform>, src: &ShareSource, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Eraser) -> Result<T, ApiError> + Send + 'static,
+{
+    let p2 = Arc::clone(p);
+    let (name, sealed) = (src.name.clone(), src.url_sealed.clone());
+    tokio::task::spawn_blocking(move || {
+        let url = p2
+            .secrets
+            .open(&crate::routes::sharing::sealed_account(&name), &sealed)?;
+        let url = std::str::from_utf8(&url)
+            .map_err(|_| ApiError::internal("a sealed source URL is not UTF-8"))?;
+        let mut eraser = Eraser::connect(url).map_err(db_failure)?;
+        f(&mut eraser)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// A source's refusal or failure as an answer (its messages carry the URL's display
+/// form, never the password).
+fn db_failure(e: shuan_govern::erase::EraseError) -> ApiError {
+    use shuan_govern::erase::EraseError;
+    match e {
+        EraseError::Connect { .. } => {
+            tracing::warn!(error = %e, "a source could not be reached for a destruction");
+            ApiError::new(
+                "source_unavailable",
+                format!("数据源暂不可用 (the source cannot be reached: {e})"),
+            )
+        }
+        EraseError::Unsupported(_) => ApiError::invalid(e.to_string()),
+        other => ApiError::new(
+            "destruction_failed",
+            format!("数据源拒绝了操作 (the source refused: {other})"),
+        ),
+    }
 }
 
 /// Whose data the target is (from the store only: nothing is read from a keyring or
