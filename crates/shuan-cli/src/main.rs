@@ -61,6 +61,9 @@ enum Command {
     /// The signed self-inspection report (自查报告): build it, verify it.
     #[command(subcommand)]
     Report(cmd::report::ReportCommand),
+    /// Destruction certificates (销毁证明): check one offline.
+    #[command(subcommand)]
+    Destroy(cmd::destroy::DestroyCommand),
     /// The tamper-evident audit ledger (审计日志).
     #[command(subcommand)]
     Audit(cmd::audit::AuditCommand),
@@ -100,6 +103,7 @@ fn main() -> ExitCode {
         Command::Backup(c) => cmd::backup::run(&ctx, c),
         Command::Comply(c) => cmd::comply::run(&ctx, c),
         Command::Report(c) => cmd::report::run(&ctx, c),
+        Command::Destroy(c) => cmd::destroy::run(&ctx, c),
         Command::Audit(c) => cmd::audit::run(&ctx, c),
         Command::Mask(args) => cmd::mask::run_mask(&ctx, args),
         Command::Unmask(args) => cmd::mask::run_unmask(&ctx, args),

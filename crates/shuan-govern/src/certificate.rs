@@ -316,15 +316,19 @@ mod tests {
 
     #[test]
     fn canonical_form_sorts_keys_at_every_depth_and_ignores_layout() {
-        let a: Value = serde_json::from_str(r#"{"b": 1, "a": {"y": [1, {"d": 2, "c": 3}], "x": null}}"#).unwrap();
-        let b: Value = serde_json::from_str(r#"{"a":{"x":null,"y":[1,{"c":3,"d":2}]},"b":1}"#).unwrap();
+        let a: Value =
+            serde_json::from_str(r#"{"b": 1, "a": {"y": [1, {"d": 2, "c": 3}], "x": null}}"#)
+                .unwrap();
+        let b: Value =
+            serde_json::from_str(r#"{"a":{"x":null,"y":[1,{"c":3,"d":2}]},"b":1}"#).unwrap();
         assert_eq!(canonical(&a), canonical(&b));
         assert_eq!(
             String::from_utf8(canonical(&a)).unwrap(),
             r#"{"a":{"x":null,"y":[1,{"c":3,"d":2}]},"b":1}"#
         );
         // Array order is meaning, not layout.
-        let c: Value = serde_json::from_str(r#"{"a":{"x":null,"y":[{"c":3,"d":2},1]},"b":1}"#).unwrap();
+        let c: Value =
+            serde_json::from_str(r#"{"a":{"x":null,"y":[{"c":3,"d":2},1]},"b":1}"#).unwrap();
         assert_ne!(canonical(&a), canonical(&c));
     }
 
@@ -366,14 +370,22 @@ mod tests {
         changed.sm3 = body_digest(&changed.body);
         let v = verify(&changed, None).unwrap();
         assert!(!v.valid);
-        assert!(v.problems.iter().any(|p| p.contains("SM2 signature")), "{:?}", v.problems);
+        assert!(
+            v.problems.iter().any(|p| p.contains("SM2 signature")),
+            "{:?}",
+            v.problems
+        );
         // Re-signed with another key: valid alone, refused against the node's key.
         let other = SigningKey::generate();
         let forged = Certificate::sign(changed.body.clone(), &other, c.ledger.clone());
         assert!(verify(&forged, None).unwrap().valid);
         let v = verify(&forged, Some(&key.verifying_key())).unwrap();
         assert!(!v.valid);
-        assert!(v.problems.iter().any(|p| p.contains("another node")), "{:?}", v.problems);
+        assert!(
+            v.problems.iter().any(|p| p.contains("another node")),
+            "{:?}",
+            v.problems
+        );
         // A body that does not state a passed verification is never valid.
         let mut b = body();
         b["verification"]["passed"] = json!(false);
@@ -387,19 +399,16 @@ mod tests {
 
     #[test]
     fn what_is_not_a_certificate_is_refused_with_the_reason() {
-        for text in [
-            "",
-            "{}",
-            "[1]",
-            r#"{"format":"shuan-report-sig/1"}"#,
-        ] {
+        for text in ["", "{}", "[1]", r#"{"format":"shuan-report-sig/1"}"#] {
             assert!(Certificate::parse(text).is_err(), "{text}");
         }
         let (c, _) = signed();
         let mut doc: Value = serde_json::to_value(&c).unwrap();
         doc["format"] = json!("other/1");
         let e = Certificate::parse(&doc.to_string()).unwrap_err();
-        assert!(e.to_string().contains("expected `shuan-destruction-certificate/1`"));
+        assert!(e
+            .to_string()
+            .contains("expected `shuan-destruction-certificate/1`"));
         doc["format"] = json!(CERTIFICATE_FORMAT);
         doc["body"] = json!("text");
         assert!(Certificate::parse(&doc.to_string()).is_err());

@@ -334,13 +334,11 @@ impl Target {
     /// canonical filter.
     pub fn target_key(&self) -> String {
         match self {
-            Target::KeyVersion { key, version } => {
-                HoldScope::KeyVersion {
-                    key: key.clone(),
-                    version: *version,
-                }
-                .hold_key()
+            Target::KeyVersion { key, version } => HoldScope::KeyVersion {
+                key: key.clone(),
+                version: *version,
             }
+            .hold_key(),
             Target::Rows {
                 source,
                 table,
@@ -491,13 +489,18 @@ mod tests {
         assert_eq!(t.method(), Method::CryptoShred);
         assert_eq!(t.target_key(), "key:mask/v2");
         assert_eq!(t.hold_keys(), ["key:mask", "key:mask/v2"]);
-        let t = parse(json!({"kind": "rows", "source": "czj", "table": "public.people",
-            "filter": [{"column": "city", "op": "eq", "value": "杭州"}]}))
+        let t = parse(
+            json!({"kind": "rows", "source": "czj", "table": "public.people",
+            "filter": [{"column": "city", "op": "eq", "value": "杭州"}]}),
+        )
         .unwrap();
         assert_eq!(t.hold_keys(), ["source:czj", "table:czj/public.people"]);
         assert!(t.target_key().starts_with("rows:czj/public.people?"));
         assert!(t.label().contains("city = \"杭州\""), "{}", t.label());
-        assert!(parse(json!({"kind": "rows", "source": "a", "table": "t", "filter": [], "sql": "1=1"})).is_err());
+        assert!(parse(
+            json!({"kind": "rows", "source": "a", "table": "t", "filter": [], "sql": "1=1"})
+        )
+        .is_err());
         assert!(parse(json!({"kind": "file", "path": "/etc/passwd"})).is_err());
         assert!(parse(json!({"kind": "rows", "source": "a", "table": "t",
             "filter": [{"column": "c", "op": "like", "value": "x"}]}))
@@ -520,10 +523,22 @@ mod tests {
     #[test]
     fn bad_fields_are_named() {
         let cases = [
-            (json!({"kind": "key_version", "key": "", "version": 1}), "target.key"),
-            (json!({"kind": "key_version", "key": "a b", "version": 1}), "target.key"),
-            (json!({"kind": "key_version", "key": "k", "version": 0}), "target.version"),
-            (json!({"kind": "rows", "source": "s", "table": "t", "filter": []}), "target.filter"),
+            (
+                json!({"kind": "key_version", "key": "", "version": 1}),
+                "target.key",
+            ),
+            (
+                json!({"kind": "key_version", "key": "a b", "version": 1}),
+                "target.key",
+            ),
+            (
+                json!({"kind": "key_version", "key": "k", "version": 0}),
+                "target.version",
+            ),
+            (
+                json!({"kind": "rows", "source": "s", "table": "t", "filter": []}),
+                "target.filter",
+            ),
             (
                 json!({"kind": "rows", "source": "s", "table": "t",
                     "filter": [{"column": "a", "op": "eq", "value": 1}, {"column": "b", "op": "eq", "value": null}]}),
@@ -534,7 +549,10 @@ mod tests {
                     "filter": [{"column": "a", "op": "eq", "value": [1]}]}),
                 "target.filter[0].value",
             ),
-            (json!({"kind": "table", "source": "s", "table": "a\u{0}b"}), "target.table"),
+            (
+                json!({"kind": "table", "source": "s", "table": "a\u{0}b"}),
+                "target.table",
+            ),
         ];
         for (v, field) in cases {
             let e = parse(v.clone()).unwrap().check().unwrap_err();
@@ -576,13 +594,16 @@ mod tests {
             table: "public.people".into(),
         };
         let key = HoldScope::Key { key: "mask".into() };
-        let rows = parse(json!({"kind": "rows", "source": "czj", "table": "public.people",
-            "filter": [{"column": "id", "op": "eq", "value": 1}]}))
+        let rows = parse(
+            json!({"kind": "rows", "source": "czj", "table": "public.people",
+            "filter": [{"column": "id", "op": "eq", "value": 1}]}),
+        )
         .unwrap();
         assert!(rows.hold_keys().contains(&source.hold_key()));
         assert!(rows.hold_keys().contains(&table.hold_key()));
         assert!(!rows.hold_keys().contains(&key.hold_key()));
-        let other = parse(json!({"kind": "table", "source": "czj2", "table": "public.people"})).unwrap();
+        let other =
+            parse(json!({"kind": "table", "source": "czj2", "table": "public.people"})).unwrap();
         assert!(!other.hold_keys().contains(&source.hold_key()));
     }
 }

@@ -375,7 +375,11 @@ fn pg_count(
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-fn my_statement(verb: &str, table: &TableName, filter: &[Predicate]) -> (String, Vec<mysql::Value>) {
+fn my_statement(
+    verb: &str,
+    table: &TableName,
+    filter: &[Predicate],
+) -> (String, Vec<mysql::Value>) {
     let sql = format!(
         "{verb} {}{}",
         table.quoted(quote_backtick),
@@ -457,7 +461,10 @@ mod tests {
     #[test]
     fn other_sources_are_refused_by_name() {
         let e = Eraser::connect("/data/people.csv").unwrap_err();
-        assert!(e.to_string().contains("PostgreSQL and MySQL/MariaDB"), "{e}");
+        assert!(
+            e.to_string().contains("PostgreSQL and MySQL/MariaDB"),
+            "{e}"
+        );
         let e = Eraser::connect("postgres://u:s3cret@127.0.0.1:1/x").unwrap_err();
         assert!(!e.to_string().contains("s3cret"), "{e}");
     }

@@ -99,8 +99,10 @@ fn postgres_rows_and_tables_are_erased_exactly() {
     let t = TableName::from_locator(&format!("public.{base}"));
     assert!(e.drop_table(&t).is_err());
     assert!(e.table_exists(&t).unwrap());
-    c.batch_execute(&format!("DROP VIEW public.{base}_v; DROP TABLE public.{base};"))
-        .unwrap();
+    c.batch_execute(&format!(
+        "DROP VIEW public.{base}_v; DROP TABLE public.{base};"
+    ))
+    .unwrap();
 }
 
 #[test]

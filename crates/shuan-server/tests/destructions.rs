@@ -68,8 +68,10 @@ const ROWS: i32 = 100;
 fn seed_postgres() -> String {
     let url = fresh_postgres();
     let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    c.batch_execute("CREATE TABLE residents (id integer PRIMARY KEY, 姓名 text, 手机号 text, 城市 text)")
-        .unwrap();
+    c.batch_execute(
+        "CREATE TABLE residents (id integer PRIMARY KEY, 姓名 text, 手机号 text, 城市 text)",
+    )
+    .unwrap();
     let mut tx = c.transaction().unwrap();
     for i in 1..=ROWS {
         tx.execute(
@@ -241,7 +243,11 @@ impl World {
 
     async fn execute(&self, token: &str, id: i64) -> (StatusCode, Value) {
         self.t
-            .post(token, &format!("/api/v1/destructions/{id}/execute"), json!({}))
+            .post(
+                token,
+                &format!("/api/v1/destructions/{id}/execute"),
+                json!({}),
+            )
             .await
     }
 
@@ -258,7 +264,9 @@ fn id_of(v: &Value) -> i64 {
 }
 
 fn code_of(v: &Value) -> &str {
-    v["error"]["code"].as_str().unwrap_or_else(|| panic!("no error: {v}"))
+    v["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error: {v}"))
 }
 
 /// Encrypts `plain` under `key`/`version` of the node's keyring as the envelope format.
@@ -273,12 +281,14 @@ fn encrypt(keyring: &Keyring, key: &str, version: u32, plain: &[u8]) -> Vec<u8> 
 fn decrypt(data_dir: &std::path::Path, sealed: &[u8]) -> Result<Vec<u8>, String> {
     let keyring = Keyring::open(data_dir, || None).map_err(|e| e.to_string())?;
     let mut input = sealed;
-    let header = shuan_crypto::envelope::Header::read_from(&mut input).map_err(|e| e.to_string())?;
+    let header =
+        shuan_crypto::envelope::Header::read_from(&mut input).map_err(|e| e.to_string())?;
     let key = keyring
         .key(&header.key_id, header.key_version)
         .map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    shuan_crypto::envelope::decrypt(&header, &key, &mut input, &mut out).map_err(|e| e.to_string())?;
+    shuan_crypto::envelope::decrypt(&header, &key, &mut input, &mut out)
+        .map_err(|e| e.to_string())?;
     Ok(out)
 }
 
@@ -298,30 +308,59 @@ async fn key_version_shredded(store_url: Option<String>) {
 
     // The platform's own key is never a target; an unknown version is refused by name.
     let (s, v) = w
-        .request(&w.sec, json!({"kind": "key_version", "key": "platform-secrets", "version": 1}), "crypto_shred")
+        .request(
+            &w.sec,
+            json!({"kind": "key_version", "key": "platform-secrets", "version": 1}),
+            "crypto_shred",
+        )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("target.key"), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("target.key"),
+        "{v}"
+    );
     let (s, v) = w
-        .request(&w.sec, json!({"kind": "key_version", "key": "archive", "version": 9}), "crypto_shred")
+        .request(
+            &w.sec,
+            json!({"kind": "key_version", "key": "archive", "version": 9}),
+            "crypto_shred",
+        )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
     // A method of another kind is refused naming the field.
     let (s, v) = w
-        .request(&w.sec, json!({"kind": "key_version", "key": "archive", "version": 1}), "drop_table")
+        .request(
+            &w.sec,
+            json!({"kind": "key_version", "key": "archive", "version": 1}),
+            "drop_table",
+        )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("method"), "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("method"),
+        "{v}"
+    );
 
     let (s, v) = w
-        .request(&w.sec, json!({"kind": "key_version", "key": "archive", "version": 1}), "crypto_shred")
+        .request(
+            &w.sec,
+            json!({"kind": "key_version", "key": "archive", "version": 1}),
+            "crypto_shred",
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let id = id_of(&v);
     assert_eq!(v["status"], "pending");
     // A second request for the same live target is refused.
     let (s, v) = w
-        .request(&w.sec, json!({"kind": "key_version", "key": "archive", "version": 1}), "crypto_shred")
+        .request(
+            &w.sec,
+            json!({"kind": "key_version", "key": "archive", "version": 1}),
+            "crypto_shred",
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     // Not before approval.
@@ -345,7 +384,10 @@ async fn key_version_shredded(store_url: Option<String>) {
 
     // Proven by a failing decrypt on a freshly opened keyring; version 2 still decrypts.
     let err = decrypt(&dir, &old).unwrap_err();
-    assert!(err.contains("archive") || err.contains("destroyed"), "{err}");
+    assert!(
+        err.contains("archive") || err.contains("destroyed"),
+        "{err}"
+    );
     assert_eq!(decrypt(&dir, &new).unwrap(), plain);
 
     // The certificate verifies with the node's key, offline.
@@ -360,10 +402,9 @@ async fn key_version_shredded(store_url: Option<String>) {
     let check = shuan_govern::certificate::verify(&cert, Some(&key)).unwrap();
     assert!(check.valid, "{:?}", check.problems);
     // The same document from GET …/certificate, for the auditor too.
-    let (s, again) = w
-        .t
-        .get(&w.aud, &format!("/api/v1/destructions/{id}/certificate"))
-        .await;
+    let (s, again) =
+        w.t.get(&w.aud, &format!("/api/v1/destructions/{id}/certificate"))
+            .await;
     assert_eq!(s, StatusCode::OK, "{again}");
     assert_eq!(again, v["certificate"]);
     // One changed fact and it no longer verifies.
@@ -372,17 +413,20 @@ async fn key_version_shredded(store_url: Option<String>) {
     let check = shuan_govern::certificate::verify(&forged, Some(&key)).unwrap();
     assert!(!check.valid);
     // Its digest is in the ledger record the certificate names.
-    let (s, records) = w
-        .t
-        .get(&w.aud, "/api/v1/audit?action=destruction.certify")
-        .await;
+    let (s, records) =
+        w.t.get(&w.aud, "/api/v1/audit?action=destruction.certify")
+            .await;
     assert_eq!(s, StatusCode::OK, "{records}");
     let text = records.to_string();
     assert!(text.contains(&cert.sm3), "{records}");
 
     // Already destroyed: refused.
     let (s, v) = w
-        .request(&w.sec, json!({"kind": "key_version", "key": "archive", "version": 1}), "crypto_shred")
+        .request(
+            &w.sec,
+            json!({"kind": "key_version", "key": "archive", "version": 1}),
+            "crypto_shred",
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert_eq!(code_of(&v), "already_destroyed");
@@ -404,7 +448,13 @@ async fn rows_deleted(source_url: String, store_url: Option<String>) {
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("target.filter[0].column"), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("target.filter[0].column"),
+        "{v}"
+    );
     let (s, v) = w
         .request(
             &w.steward,
@@ -415,7 +465,11 @@ async fn rows_deleted(source_url: String, store_url: Option<String>) {
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert_eq!(code_of(&v), "nothing_to_destroy");
     let (s, v) = w
-        .request(&w.steward, json!({"kind": "rows", "source": "nope", "table": table, "filter": filter}), "delete_rows")
+        .request(
+            &w.steward,
+            json!({"kind": "rows", "source": "nope", "table": table, "filter": filter}),
+            "delete_rows",
+        )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
     // An injection attempt is a value like any other: nothing matches it.
@@ -443,14 +497,20 @@ async fn rows_deleted(source_url: String, store_url: Option<String>) {
     assert_eq!(code_of(&v), "legal_hold");
     // Released only with a reason.
     let hold_id = id_of(&hold);
-    let (s, v) = w
-        .t
-        .post(&w.sec, &format!("/api/v1/legal-holds/{hold_id}/release"), json!({}))
+    let (s, v) =
+        w.t.post(
+            &w.sec,
+            &format!("/api/v1/legal-holds/{hold_id}/release"),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    let (s, v) = w
-        .t
-        .post(&w.sec, &format!("/api/v1/legal-holds/{hold_id}/release"), json!({"note": "案件已结"}))
+    let (s, v) =
+        w.t.post(
+            &w.sec,
+            &format!("/api/v1/legal-holds/{hold_id}/release"),
+            json!({"note": "案件已结"}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["active"], false);
@@ -462,9 +522,12 @@ async fn rows_deleted(source_url: String, store_url: Option<String>) {
     assert_eq!(v["department"], "PROV");
 
     // A rejection needs its reason; the requester cannot approve their own.
-    let (s, v) = w
-        .t
-        .post(&w.cdo, &format!("/api/v1/destructions/{id}/reject"), json!({}))
+    let (s, v) =
+        w.t.post(
+            &w.cdo,
+            &format!("/api/v1/destructions/{id}/reject"),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(code_of(&v), "reason_required");
@@ -474,9 +537,8 @@ async fn rows_deleted(source_url: String, store_url: Option<String>) {
     assert_eq!(s, StatusCode::OK, "{v}");
 
     // A hold placed after approval refuses the execution; nothing is deleted.
-    let (s, hold) = w
-        .t
-        .post(
+    let (s, hold) =
+        w.t.post(
             &w.cdo,
             "/api/v1/legal-holds",
             json!({"scope": {"kind": "source", "source": "people-src"}, "reason": "审计调查"}),
@@ -491,21 +553,28 @@ async fn rows_deleted(source_url: String, store_url: Option<String>) {
         .await
         .unwrap();
     assert_eq!(left, 50);
-    let (s, v) = w
-        .t
-        .post(&w.cdo, &format!("/api/v1/legal-holds/{}/release", id_of(&hold)), json!({"note": "调查结束"}))
+    let (s, v) =
+        w.t.post(
+            &w.cdo,
+            &format!("/api/v1/legal-holds/{}/release", id_of(&hold)),
+            json!({"note": "调查结束"}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
     let (s, v) = w.execute(&w.sec, id).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["destruction"]["status"], "executed");
-    assert_eq!(v["certificate"]["body"]["destroyed"]["rows_deleted"], 50, "{v}");
+    assert_eq!(
+        v["certificate"]["body"]["destroyed"]["rows_deleted"], 50,
+        "{v}"
+    );
     // Verified by a count on our own connection: exactly the matching rows are gone.
     let src = source_url.clone();
-    let (ningbo, all) = tokio::task::spawn_blocking(move || (count(&src, Some("宁波")), count(&src, None)))
-        .await
-        .unwrap();
+    let (ningbo, all) =
+        tokio::task::spawn_blocking(move || (count(&src, Some("宁波")), count(&src, None)))
+            .await
+            .unwrap();
     assert_eq!((ningbo, all), (0, 50));
     let cert = shuan_govern::Certificate::parse(&v["certificate"].to_string()).unwrap();
     let check = shuan_govern::certificate::verify(&cert, Some(&w.node_key())).unwrap();
@@ -518,7 +587,9 @@ async fn rows_deleted(source_url: String, store_url: Option<String>) {
     assert_eq!(code_of(&v), "nothing_to_destroy");
 
     // The list: the steward sees their own; the auditor reads them all.
-    let (s, list) = w.t.get(&w.aud, "/api/v1/destructions?status=executed").await;
+    let (s, list) =
+        w.t.get(&w.aud, "/api/v1/destructions?status=executed")
+            .await;
     assert_eq!(s, StatusCode::OK, "{list}");
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     let (s, list) = w.t.get(&w.steward, "/api/v1/destructions").await;
@@ -605,13 +676,14 @@ async fn a_table_is_dropped_or_the_failure_reported() {
     assert_eq!(d["status"], "failed");
     assert_eq!(d["certified"], false);
     assert!(d["outcome"]["error"].as_str().is_some(), "{d}");
-    let (s, v) = w
-        .t
-        .get(&w.aud, &format!("/api/v1/destructions/{id}/certificate"))
-        .await;
+    let (s, v) =
+        w.t.get(&w.aud, &format!("/api/v1/destructions/{id}/certificate"))
+            .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     let src3 = src.clone();
-    let rows = tokio::task::spawn_blocking(move || count(&src3, None)).await.unwrap();
+    let rows = tokio::task::spawn_blocking(move || count(&src3, None))
+        .await
+        .unwrap();
     assert_eq!(rows, 100);
 
     // Without the view, a new request drops it.
@@ -629,7 +701,10 @@ async fn a_table_is_dropped_or_the_failure_reported() {
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = w.execute(&w.sec, id).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["certificate"]["body"]["verification"]["check"], "table_absent");
+    assert_eq!(
+        v["certificate"]["body"]["verification"]["check"],
+        "table_absent"
+    );
     let src5 = src.clone();
     let exists: bool = tokio::task::spawn_blocking(move || {
         let mut c = postgres::Client::connect(&src5, postgres::NoTls).unwrap();

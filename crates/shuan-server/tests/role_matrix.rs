@@ -305,14 +305,22 @@ fn table() -> Vec<Row> {
         row(
             M::POST,
             "/api/v1/destructions",
-            Some(json!({"target": {"kind": "key_version", "key": "nokey-{r}", "version": 1}, "method": "crypto_shred", "reason": "矩阵"})),
+            Some(
+                json!({"target": {"kind": "key_version", "key": "nokey-{r}", "version": 1}, "method": "crypto_shred", "reason": "矩阵"}),
+            ),
             &["security_admin", "data_steward"],
         ),
         row(
             M::GET,
             "/api/v1/legal-holds",
             None,
-            &["security_admin", "auditor", "chief_data_officer", "data_steward", "supervisor"],
+            &[
+                "security_admin",
+                "auditor",
+                "chief_data_officer",
+                "data_steward",
+                "supervisor",
+            ],
         ),
         row(
             M::POST,

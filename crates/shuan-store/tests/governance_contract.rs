@@ -127,10 +127,9 @@ mod contract {
             DestructionStatus::Approved
         );
         // And refuses new requests for what it covers, not for the rest.
-        conflict_text(s.create_destruction(&destruction(
-            "rows:czj/a?x",
-            &["source:czj", "table:czj/a"],
-        )));
+        conflict_text(
+            s.create_destruction(&destruction("rows:czj/a?x", &["source:czj", "table:czj/a"])),
+        );
         s.create_destruction(&destruction("table:czj/b", &["source:czj", "table:czj/b"]))
             .unwrap();
         assert_eq!(s.legal_holds(true).unwrap().len(), 1);
@@ -218,7 +217,13 @@ mod contract {
         s.begin_destruction(id, "secadmin", NOW).unwrap();
         conflict_text(s.finish_destruction(id, true, "{}", None, NOW));
         let d = s
-            .finish_destruction(id, false, r#"{"destroyed":[],"not_destroyed":["c"]}"#, None, NOW + 9)
+            .finish_destruction(
+                id,
+                false,
+                r#"{"destroyed":[],"not_destroyed":["c"]}"#,
+                None,
+                NOW + 9,
+            )
             .unwrap();
         assert_eq!(d.status, DestructionStatus::Failed);
         assert_eq!(d.certificate, None);

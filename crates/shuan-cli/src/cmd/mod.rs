@@ -6,6 +6,7 @@ pub mod backup;
 pub mod comply;
 pub mod crypto;
 pub mod demo;
+pub mod destroy;
 pub mod detect;
 pub mod keys;
 pub mod mask;

@@ -230,7 +230,13 @@ fn verify(
     };
     let mut v = shuan_report::verify(&bytes, &sig, key.as_ref())?;
     // On the node that built it, the ledger record must hold the same digest.
-    let ledger = ledger_anchor_check(ctx, &sig);
+    let ledger = ledger_anchor_check(
+        ctx,
+        &sig.ledger.id,
+        sig.ledger.seq,
+        "report.build",
+        &sig.sm3,
+    );
     if let LedgerAnchorCheck::Mismatch(why) = &ledger {
         v.valid = false;
         v.problems.push(why.clone());
@@ -291,7 +297,8 @@ fn verify(
     })
 }
 
-enum LedgerAnchorCheck {
+/// Whether the ledger record a signed document names holds its digest.
+pub(crate) enum LedgerAnchorCheck {
     /// The data directory's ledger is another node's, or absent: not checked here.
     NotHere,
     /// The record holds the digest.
@@ -301,7 +308,7 @@ enum LedgerAnchorCheck {
 }
 
 impl LedgerAnchorCheck {
-    fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             LedgerAnchorCheck::NotHere => "ledger record not checked (another node's ledger)",
             LedgerAnchorCheck::Matches => "ledger record matches",
@@ -310,36 +317,40 @@ impl LedgerAnchorCheck {
     }
 }
 
-fn ledger_anchor_check(ctx: &Context, sig: &ReportSignature) -> LedgerAnchorCheck {
+/// Checks, on the node whose ledger is `ledger_id`, that record `seq` is an `action`
+/// record holding `sm3` in its details; elsewhere nothing can be checked.
+pub(crate) fn ledger_anchor_check(
+    ctx: &Context,
+    ledger_id: &str,
+    seq: u64,
+    action: &str,
+    sm3: &str,
+) -> LedgerAnchorCheck {
     let dir = shuan_ledger::default_dir(&ctx.data_dir);
     let Ok(meta) = shuan_ledger::ledger::read_meta(&dir) else {
         return LedgerAnchorCheck::NotHere;
     };
-    if meta.ledger_id != sig.ledger.id {
+    if meta.ledger_id != ledger_id {
         return LedgerAnchorCheck::NotHere;
     }
-    let record = shuan_ledger::reader::records(&dir, sig.ledger.seq)
+    let record = shuan_ledger::reader::records(&dir, seq)
         .ok()
         .and_then(|mut it| it.next())
         .and_then(Result::ok)
-        .filter(|r| r.seq == sig.ledger.seq);
+        .filter(|r| r.seq == seq);
     match record {
-        None => LedgerAnchorCheck::Mismatch(format!(
-            "ledger record {} is not in this node's ledger",
-            sig.ledger.seq
-        )),
-        Some(r) if r.action != "report.build" => LedgerAnchorCheck::Mismatch(format!(
-            "ledger record {} is a `{}` record, not the report's",
-            sig.ledger.seq, r.action
+        None => {
+            LedgerAnchorCheck::Mismatch(format!("ledger record {seq} is not in this node's ledger"))
+        }
+        Some(r) if r.action != action => LedgerAnchorCheck::Mismatch(format!(
+            "ledger record {seq} is a `{}` record, not `{action}`",
+            r.action
         )),
         Some(r) => {
-            if r.details.get("sm3").and_then(|v| v.as_str()) == Some(sig.sm3.as_str()) {
+            if r.details.get("sm3").and_then(|v| v.as_str()) == Some(sm3) {
                 LedgerAnchorCheck::Matches
             } else {
-                LedgerAnchorCheck::Mismatch(format!(
-                    "ledger record {} anchors another digest",
-                    sig.ledger.seq
-                ))
+                LedgerAnchorCheck::Mismatch(format!("ledger record {seq} anchors another digest"))
             }
         }
     }

@@ -135,7 +135,10 @@ fn view(d: &Destruction) -> DestructionView {
         decision_note: d.decision_note.clone(),
         executed_by: d.executed_by.clone(),
         executed_at: d.executed_at,
-        outcome: d.outcome.as_deref().and_then(|o| serde_json::from_str(o).ok()),
+        outcome: d
+            .outcome
+            .as_deref()
+            .and_then(|o| serde_json::from_str(o).ok()),
         certified: d.certificate.is_some(),
     }
 }
@@ -387,8 +390,11 @@ pub async fn request_destruction(
     c: Caller,
     ApiJson(req): ApiJson<NewDestruction>,
 ) -> ApiResult<(StatusCode, axum::Json<DestructionView>)> {
-    let target: Target = serde_json::from_value(req.target.clone())
-        .map_err(|e| ApiError::invalid(format!("target：{e} (kind is key_version, rows or table; see the API document)")))?;
+    let target: Target = serde_json::from_value(req.target.clone()).map_err(|e| {
+        ApiError::invalid(format!(
+            "target：{e} (kind is key_version, rows or table; see the API document)"
+        ))
+    })?;
     target.check().map_err(target_error)?;
     let method = target.check_method(&req.method).map_err(target_error)?;
     check_text("reason", &req.reason, 500)?;
@@ -450,7 +456,9 @@ pub async fn list_destructions(
     let status = match q.status.as_deref() {
         None => None,
         Some(s) => Some(DestructionStatus::parse(s).ok_or_else(|| {
-            ApiError::invalid("status 须为 pending、approved、rejected、executing、executed 或 failed")
+            ApiError::invalid(
+                "status 须为 pending、approved、rejected、executing、executed 或 failed",
+            )
         })?),
     };
     let all = p
@@ -488,8 +496,13 @@ pub async fn get_destruction(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<axum::Json<DestructionView>> {
     let d = load(&p, id).await?;
-    p.authorize(&c, Action::DestructionRead, &destruction_resource(&d), Map::new())
-        .await?;
+    p.authorize(
+        &c,
+        Action::DestructionRead,
+        &destruction_resource(&d),
+        Map::new(),
+    )
+    .await?;
     Ok(axum::Json(view(&d)))
 }
 
@@ -503,15 +516,22 @@ pub async fn get_certificate(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<axum::Json<Value>> {
     let d = load(&p, id).await?;
-    p.authorize(&c, Action::DestructionRead, &destruction_resource(&d), Map::new())
-        .await?;
+    p.authorize(
+        &c,
+        Action::DestructionRead,
+        &destruction_resource(&d),
+        Map::new(),
+    )
+    .await?;
     let cert = d.certificate.ok_or_else(|| {
         ApiError::new(
             "conflict",
             format!("销毁单 {id} 当前为{}，没有销毁证明 (only an executed destruction has a certificate)", d.status.label()),
         )
     })?;
-    Ok(axum::Json(serde_json::from_str(&cert).map_err(ApiError::internal)?))
+    Ok(axum::Json(
+        serde_json::from_str(&cert).map_err(ApiError::internal)?,
+    ))
 }
 
 async fn decide(
@@ -591,7 +611,10 @@ async fn destroy(p: &Arc<Platform>, target: &Target) -> Result<Done, ApiError> {
             tokio::task::spawn_blocking(move || {
                 let mut keyring = open_keyring(&p2)?;
                 let versions = keyring.destroy(&key, Some(version)).map_err(|e| {
-                    ApiError::new("invalid_input", format!("密钥库拒绝了销毁 (the keyring refused: {e})"))
+                    ApiError::new(
+                        "invalid_input",
+                        format!("密钥库拒绝了销毁 (the keyring refused: {e})"),
+                    )
                 })?;
                 Ok(Done {
                     destroyed: json!({"key": key, "versions": versions, "kek_rotated": true}),
@@ -608,8 +631,10 @@ async fn destroy(p: &Arc<Platform>, target: &Target) -> Result<Done, ApiError> {
             let (src, _) = source_and_table(p, source, table).await?;
             let t = TableName::from_locator(table);
             let predicates: Vec<_> = filter.iter().map(|f| f.predicate()).collect();
-            let deleted = with_eraser(p, &src, move |e| e.delete_rows(&t, &predicates).map_err(db_failure))
-                .await?;
+            let deleted = with_eraser(p, &src, move |e| {
+                e.delete_rows(&t, &predicates).map_err(db_failure)
+            })
+            .await?;
             Ok(Done {
                 destroyed: json!({"source": source, "table": table, "rows_deleted": deleted}),
             })
@@ -654,7 +679,10 @@ async fn check_gone(p: &Arc<Platform>, target: &Target) -> Result<VerificationRe
             let (src, _) = source_and_table(p, source, table).await?;
             let t = TableName::from_locator(table);
             let predicates: Vec<_> = filter.iter().map(|f| f.predicate()).collect();
-            let left = with_eraser(p, &src, move |e| e.count_matching(&t, &predicates).map_err(db_failure)).await?;
+            let left = with_eraser(p, &src, move |e| {
+                e.count_matching(&t, &predicates).map_err(db_failure)
+            })
+            .await?;
             Ok(VerificationRecord {
                 check: "no_matching_rows".into(),
                 passed: left == 0,
@@ -664,7 +692,8 @@ async fn check_gone(p: &Arc<Platform>, target: &Target) -> Result<VerificationRe
         Target::Table { source, table } => {
             let (src, _) = source_and_table(p, source, table).await?;
             let t = TableName::from_locator(table);
-            let exists = with_eraser(p, &src, move |e| e.table_exists(&t).map_err(db_failure)).await?;
+            let exists =
+                with_eraser(p, &src, move |e| e.table_exists(&t).map_err(db_failure)).await?;
             Ok(VerificationRecord {
                 check: "table_absent".into(),
                 passed: !exists,
@@ -713,14 +742,23 @@ pub async fn execute_destruction(
     let p2 = Arc::clone(&p);
     let c2 = c.clone();
     let executed = p
-        .act_then(&c, Action::DestructionExecute, &destruction_resource(&d), details, || async move {
-            execute(&p2, &c2, id, &target).await
-        })
+        .act_then(
+            &c,
+            Action::DestructionExecute,
+            &destruction_resource(&d),
+            details,
+            || async move { execute(&p2, &c2, id, &target).await },
+        )
         .await?;
     Ok(axum::Json(executed))
 }
 
-async fn execute(p: &Arc<Platform>, c: &Caller, id: i64, target: &Target) -> Result<Executed, ApiError> {
+async fn execute(
+    p: &Arc<Platform>,
+    c: &Caller,
+    id: i64,
+    target: &Target,
+) -> Result<Executed, ApiError> {
     let d = load(p, id).await?;
     if d.status == DestructionStatus::Approved {
         refuse_if_held(p, &d.hold_keys).await?;
@@ -731,7 +769,8 @@ async fn execute(p: &Arc<Platform>, c: &Caller, id: i64, target: &Target) -> Res
     let done = match destroy(p, target).await {
         Ok(done) => done,
         Err(e) => {
-            let outcome = json!({"destroyed": Value::Null, "not_destroyed": d.label, "error": e.message});
+            let outcome =
+                json!({"destroyed": Value::Null, "not_destroyed": d.label, "error": e.message});
             let message = format!(
                 "销毁失败，未销毁任何数据：{} (the destruction failed and nothing was destroyed: {})",
                 e.message, e.message
@@ -804,7 +843,9 @@ async fn execute(p: &Arc<Platform>, c: &Caller, id: i64, target: &Target) -> Res
     let key = p.gateway.node_key(&p.data_dir).await?;
     let cert = Certificate::sign(body, &key, LedgerAnchor { id: node, seq });
     let cert_json = cert.to_json();
-    let outcome = json!({"destroyed": done.destroyed, "verification": verification, "certified": true}).to_string();
+    let outcome =
+        json!({"destroyed": done.destroyed, "verification": verification, "certified": true})
+            .to_string();
     let d = p
         .db(move |s| s.finish_destruction(id, true, &outcome, Some(&cert_json), finished))
         .await?;
@@ -886,7 +927,9 @@ pub async fn place_hold(
     ApiJson(req): ApiJson<NewHold>,
 ) -> ApiResult<(StatusCode, axum::Json<HoldView>)> {
     let scope: HoldScope = serde_json::from_value(req.scope.clone()).map_err(|e| {
-        ApiError::invalid(format!("scope：{e} (kind is key, key_version, source or table)"))
+        ApiError::invalid(format!(
+            "scope：{e} (kind is key, key_version, source or table)"
+        ))
     })?;
     scope.check().map_err(target_error)?;
     check_text("reason", &req.reason, 500)?;
@@ -907,9 +950,13 @@ pub async fn place_hold(
     details.insert("reason".into(), json!(req.reason));
     let h2 = h.clone();
     h.id = p
-        .act(&c, Action::LegalHoldManage, &resource("legal_hold", "new", None, None), details, move |s| {
-            s.place_hold(&h2)
-        })
+        .act(
+            &c,
+            Action::LegalHoldManage,
+            &resource("legal_hold", "new", None, None),
+            details,
+            move |s| s.place_hold(&h2),
+        )
         .await?;
     Ok((StatusCode::CREATED, axum::Json(hold_view(&h))))
 }
@@ -924,9 +971,13 @@ pub async fn list_holds(
 ) -> ApiResult<axum::Json<Vec<HoldView>>> {
     let active = q.active.unwrap_or(false);
     let holds = p
-        .act(&c, Action::LegalHoldRead, &resource("legal_hold", "", None, None), Map::new(), move |s| {
-            s.legal_holds(active)
-        })
+        .act(
+            &c,
+            Action::LegalHoldRead,
+            &resource("legal_hold", "", None, None),
+            Map::new(),
+            move |s| s.legal_holds(active),
+        )
         .await?;
     Ok(axum::Json(holds.iter().map(hold_view).collect()))
 }

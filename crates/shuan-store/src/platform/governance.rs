@@ -223,9 +223,8 @@ pub(crate) mod ops {
             label: c.text(5)?,
             method: c.text(6)?,
             reason: c.text(7)?,
-            status: DestructionStatus::parse(&status).ok_or_else(|| {
-                bad("decode destruction", format!("unknown status {status:?}"))
-            })?,
+            status: DestructionStatus::parse(&status)
+                .ok_or_else(|| bad("decode destruction", format!("unknown status {status:?}")))?,
             requested_by: c.text(9)?,
             requested_at: c.int(10)?,
             matched: c.opt_int(11)?,
@@ -291,20 +290,22 @@ pub(crate) mod ops {
         )?;
         if let Some(r) = live.first() {
             let other = destruction_from(r)?;
-            return Err(conflict::<E>(if other.status == DestructionStatus::Executed {
-                format!(
-                    "该对象已于销毁单 {} 销毁 (already destroyed by destruction {})",
-                    other.id, other.id
-                )
-            } else {
-                format!(
-                    "该对象已有销毁单 {}（{}） (destruction {} for it is {})",
-                    other.id,
-                    other.status.label(),
-                    other.id,
-                    other.status.as_str()
-                )
-            }));
+            return Err(conflict::<E>(
+                if other.status == DestructionStatus::Executed {
+                    format!(
+                        "该对象已于销毁单 {} 销毁 (already destroyed by destruction {})",
+                        other.id, other.id
+                    )
+                } else {
+                    format!(
+                        "该对象已有销毁单 {}（{}） (destruction {} for it is {})",
+                        other.id,
+                        other.status.label(),
+                        other.id,
+                        other.status.as_str()
+                    )
+                },
+            ));
         }
         let inserted = x.rows(
             "INSERT INTO destructions (target, target_key, hold_keys, department, label, \
@@ -424,8 +425,7 @@ pub(crate) mod ops {
         }
         if d.requested_by == by {
             return Err(conflict::<E>(
-                "不能审批本人提交的销毁申请 (nobody decides their own destruction request)"
-                    .into(),
+                "不能审批本人提交的销毁申请 (nobody decides their own destruction request)".into(),
             ));
         }
         let note = note.map(str::trim).filter(|n| !n.is_empty());
@@ -575,6 +575,9 @@ pub(crate) mod ops {
             ),
             &[i64::from(active_only).into()],
         )?;
-        Ok(rows.iter().map(|r| hold_from(r)).collect::<Result<_, _>>()?)
+        Ok(rows
+            .iter()
+            .map(|r| hold_from(r))
+            .collect::<Result<_, _>>()?)
     }
 }

@@ -19,11 +19,11 @@ use postgres::{Client, GenericClient, NoTls, Row, Statement};
 use shuan_access::Grant;
 
 use super::alerts::{self, AlertFilter, AlertStore, StoredAlert};
-use super::governance::{self, Destruction, DestructionStatus, GovernanceStore, LegalHold};
 use super::codec::{
     check_separation, clamp_i64, grant_from, json_text, parse_json, parse_status, scope_text,
     session_alive, to_i64, to_u64,
 };
+use super::governance::{self, Destruction, DestructionStatus, GovernanceStore, LegalHold};
 use super::sharing::{ops, Exec, Val};
 use super::{
     Agreement, AgreementStatus, AgreementTerms, Approval, CatalogueEntry, DataService, Quota,
@@ -161,7 +161,9 @@ pub struct PgConn {
 
 impl PgConn {
     fn client(&mut self) -> &mut Client {
-        self.client.as_mut().expect("a live PgConn holds its client")
+        self.client
+            .as_mut()
+            .expect("a live PgConn holds its client")
     }
 }
 

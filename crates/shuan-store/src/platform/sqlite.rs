@@ -26,11 +26,11 @@ use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, Transactio
 use shuan_access::Grant;
 
 use super::alerts::{self, AlertFilter, AlertStore, StoredAlert};
-use super::governance::{self, Destruction, DestructionStatus, GovernanceStore, LegalHold};
 use super::codec::{
     check_separation, clamp_i64, grant_from, json_text, parse_json, parse_status, scope_text,
     session_alive, to_i64, to_u64,
 };
+use super::governance::{self, Destruction, DestructionStatus, GovernanceStore, LegalHold};
 use super::sharing::{self, ops, Exec, Val};
 use super::{
     Agreement, AgreementStatus, AgreementTerms, Approval, CatalogueEntry, DataService, Quota,
