@@ -69,6 +69,8 @@ pub enum Action {
     DestructionExecute,
     LegalHoldRead,
     LegalHoldManage,
+    IncidentRead,
+    IncidentManage,
 }
 
 impl Action {
@@ -136,6 +138,8 @@ impl Action {
         Action::DestructionExecute,
         Action::LegalHoldRead,
         Action::LegalHoldManage,
+        Action::IncidentRead,
+        Action::IncidentManage,
     ];
 
     /// The stable id (`department.read`, `user.reset_credentials`, `api_key.create` …).
@@ -203,6 +207,8 @@ impl Action {
             Action::DestructionExecute => "destruction.execute",
             Action::LegalHoldRead => "legal_hold.read",
             Action::LegalHoldManage => "legal_hold.manage",
+            Action::IncidentRead => "incident.read",
+            Action::IncidentManage => "incident.manage",
         }
     }
 
@@ -271,6 +277,8 @@ impl Action {
             Action::DestructionExecute => "执行数据销毁",
             Action::LegalHoldRead => "查看法律保全",
             Action::LegalHoldManage => "设置或解除法律保全",
+            Action::IncidentRead => "查看安全事件",
+            Action::IncidentManage => "登记和处置安全事件",
         }
     }
 
@@ -309,6 +317,7 @@ impl Action {
                 | Action::AlertRead
                 | Action::DestructionRead
                 | Action::LegalHoldRead
+                | Action::IncidentRead
         )
     }
 
@@ -338,7 +347,7 @@ mod tests {
             assert_eq!(Action::from_id(a.id()), Some(a));
             assert!(!a.label().is_empty());
         }
-        assert_eq!(Action::ALL.len(), 62);
+        assert_eq!(Action::ALL.len(), 64);
         assert_eq!(Action::from_id("department.*"), None);
     }
 }

@@ -59,6 +59,8 @@ const TABLE: &[(Role, &[&str])] = &[
             "destruction.execute",
             "legal_hold.read",
             "legal_hold.manage",
+            "incident.read",
+            "incident.manage",
         ],
     ),
     (
@@ -83,6 +85,7 @@ const TABLE: &[(Role, &[&str])] = &[
             "alert.read",
             "destruction.read",
             "legal_hold.read",
+            "incident.read",
         ],
     ),
     (
@@ -108,6 +111,7 @@ const TABLE: &[(Role, &[&str])] = &[
             "destruction.approve",
             "legal_hold.read",
             "legal_hold.manage",
+            "incident.read",
         ],
     ),
     (
@@ -164,6 +168,7 @@ const TABLE: &[(Role, &[&str])] = &[
             "alert.read",
             "destruction.read",
             "legal_hold.read",
+            "incident.read",
         ],
     ),
 ];
@@ -404,6 +409,7 @@ fn vendors_never_govern_whatever_their_grants() {
         "destruction.approve",
         "destruction.execute",
         "legal_hold.manage",
+        "incident.manage",
     ];
     for &action in Action::ALL {
         let held = Role::ALL[..3].iter().any(|&role| permitted(role, action));
@@ -795,6 +801,7 @@ fn oracle(p: &Principal, action: Action, r: &Resource) -> (bool, bool) {
         "destruction.approve",
         "destruction.execute",
         "legal_hold.manage",
+        "incident.manage",
     ]
     .iter()
     .any(|prefix| action.id().starts_with(prefix));

@@ -191,7 +191,7 @@ async fn replay_recent(p: &Platform) {
 /// Runs forever: replays recent records through the misuse engine once, then copies
 /// records twice a second (feeding the engine), reloads policies changed by other nodes
 /// once a second and misuse rules every ten seconds, purges expired sessions and old
-/// failures once a minute.
+/// failures and raises alerts for overdue incident reports once a minute.
 pub async fn background(p: Arc<Platform>) {
     replay_recent(&p).await;
     let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -220,6 +220,9 @@ pub async fn background(p: Arc<Platform>) {
         if n % 120 == 1 {
             if let Err(e) = purge_expired(&p).await {
                 tracing::warn!(error = %e, "purge will be retried");
+            }
+            if let Err(e) = crate::routes::incidents::check_deadlines(&p).await {
+                tracing::warn!(error = %e, "the incident deadline check will be retried");
             }
         }
     }

@@ -328,6 +328,18 @@ fn table() -> Vec<Row> {
             Some(json!({"scope": {"kind": "key", "key": "hold-{r}"}, "reason": "矩阵"})),
             &["security_admin", "chief_data_officer"],
         ),
+        row(
+            M::GET,
+            "/api/v1/incidents",
+            None,
+            &["security_admin", "auditor", "chief_data_officer", "supervisor"],
+        ),
+        row(
+            M::POST,
+            "/api/v1/incidents",
+            Some(json!({"title": "矩阵 {r}", "grade": "general", "department": "ROOT", "description": "测试", "occurred_at": 1_700_000_000, "handler": "secadmin"})),
+            &["security_admin"],
+        ),
         row(M::GET, "/api/v1/keys", None, &["security_admin", "auditor"]),
         row(
             M::POST,

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod audit;
 pub mod data;
 pub mod destructions;
+pub mod incidents;
 pub mod elevations;
 pub mod gateway;
 pub mod identity;

@@ -705,3 +705,55 @@ impl GovernanceStore for FaultyStore {
         self.inner.legal_holds(active_only)
     }
 }
+
+impl IncidentStore for FaultyStore {
+    fn create_incident(&self, i: &Incident) -> Result<i64, PlatformStoreError> {
+        self.gate("create_incident")?;
+        self.inner.create_incident(i)
+    }
+
+    fn incident(&self, id: i64) -> Result<Option<Incident>, PlatformStoreError> {
+        self.gate("incident")?;
+        self.inner.incident(id)
+    }
+
+    fn incidents(&self, status: Option<IncidentStatus>) -> Result<Vec<Incident>, PlatformStoreError> {
+        self.gate("incidents")?;
+        self.inner.incidents(status)
+    }
+
+    fn incident_events(&self, id: i64) -> Result<Vec<IncidentEvent>, PlatformStoreError> {
+        self.gate("incident_events")?;
+        self.inner.incident_events(id)
+    }
+
+    fn add_incident_note(&self, id: i64, by: &str, note: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
+        self.gate("add_incident_note")?;
+        self.inner.add_incident_note(id, by, note, now)
+    }
+
+    fn report_incident_to_supervisor(&self, id: i64, by: &str, note: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
+        self.gate("report_incident_to_supervisor")?;
+        self.inner.report_incident_to_supervisor(id, by, note, now)
+    }
+
+    fn end_incident_response(&self, id: i64, by: &str, note: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
+        self.gate("end_incident_response")?;
+        self.inner.end_incident_response(id, by, note, now)
+    }
+
+    fn submit_incident_supplementary(&self, id: i64, by: &str, report: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
+        self.gate("submit_incident_supplementary")?;
+        self.inner.submit_incident_supplementary(id, by, report, now)
+    }
+
+    fn close_incident(&self, id: i64, by: &str, lessons: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
+        self.gate("close_incident")?;
+        self.inner.close_incident(id, by, lessons, now)
+    }
+
+    fn overdue_incidents(&self, now: UnixTime) -> Result<Vec<Incident>, PlatformStoreError> {
+        self.gate("overdue_incidents")?;
+        self.inner.overdue_incidents(now)
+    }
+}

@@ -21,6 +21,7 @@
 pub mod alerts;
 mod codec;
 pub mod governance;
+pub mod incidents;
 pub mod postgres;
 pub mod sharing;
 pub mod sqlite;
@@ -32,6 +33,7 @@ use shuan_access::{DataScope, Grant, GrantError, Role};
 
 pub use alerts::{AlertEvidence, AlertFilter, AlertStatus, AlertStore, StoredAlert};
 pub use governance::{Destruction, DestructionStatus, GovernanceStore, LegalHold};
+pub use incidents::{Incident, IncidentEvent, IncidentStatus, IncidentStore, SUPPLEMENTARY_DAYS};
 pub use sharing::{
     Agreement, AgreementStatus, AgreementTerms, Approval, CatalogueEntry, CatalogueField,
     DataService, Quota, ShareRequest, ShareRequestFilter, ShareSource, ShareStatus, SharingStore,
@@ -468,7 +470,9 @@ pub struct MirroredCheckpoint {
 /// transaction; calls are blocking (the server runs them on its blocking pool). The
 /// data-sharing records are the supertrait [`SharingStore`], the misuse alerts
 /// [`AlertStore`], destructions and legal holds [`GovernanceStore`].
-pub trait PlatformStore: SharingStore + AlertStore + GovernanceStore + Send + Sync {
+pub trait PlatformStore:
+    SharingStore + AlertStore + GovernanceStore + IncidentStore + Send + Sync
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// A cheap round trip (for `/healthz`).

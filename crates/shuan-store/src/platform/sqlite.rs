@@ -31,6 +31,7 @@ use super::codec::{
     session_alive, to_i64, to_u64,
 };
 use super::governance::{self, Destruction, DestructionStatus, GovernanceStore, LegalHold};
+use super::incidents::{self, Incident, IncidentEvent, IncidentStatus, IncidentStore};
 use super::sharing::{self, ops, Exec, Val};
 use super::{
     Agreement, AgreementStatus, AgreementTerms, Approval, CatalogueEntry, DataService, Quota,
@@ -60,6 +61,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0004_governance",
         include_str!("../../migrations/platform-sqlite/0004_governance.sql"),
+    ),
+    (
+        "0005_incidents",
+        include_str!("../../migrations/platform-sqlite/0005_incidents.sql"),
     ),
 ];
 
@@ -2481,5 +2486,67 @@ mod tests {
         drop(store);
         let reopened = SqlitePlatform::open(&path).unwrap();
         assert_eq!(reopened.departments().unwrap().len(), 800);
+    }
+}
+
+impl IncidentStore for SqlitePlatform {
+    fn create_incident(&self, i: &Incident) -> Result<i64, PlatformStoreError> {
+        self.write("file incident", |tx| {
+            incidents::ops::create_incident(&mut SqliteExec(tx), i)
+        })
+    }
+
+    fn incident(&self, id: i64) -> Result<Option<Incident>, PlatformStoreError> {
+        self.read("read incident", |c| {
+            incidents::ops::incident(&mut SqliteExec(c), id)
+        })
+    }
+
+    fn incidents(&self, status: Option<IncidentStatus>) -> Result<Vec<Incident>, PlatformStoreError> {
+        self.read("list incidents", |c| {
+            incidents::ops::incidents(&mut SqliteExec(c), status)
+        })
+    }
+
+    fn incident_events(&self, id: i64) -> Result<Vec<IncidentEvent>, PlatformStoreError> {
+        self.read("read incident timeline", |c| {
+            incidents::ops::incident_events(&mut SqliteExec(c), id)
+        })
+    }
+
+    fn add_incident_note(&self, id: i64, by: &str, note: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
+        self.write("note incident", |tx| {
+            incidents::ops::add_incident_note(&mut SqliteExec(tx), id, by, note, now)
+        })
+    }
+
+    fn report_incident_to_supervisor(&self, id: i64, by: &str, note: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
+        self.write("report incident", |tx| {
+            incidents::ops::report_incident_to_supervisor(&mut SqliteExec(tx), id, by, note, now)
+        })
+    }
+
+    fn end_incident_response(&self, id: i64, by: &str, note: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
+        self.write("end incident response", |tx| {
+            incidents::ops::end_incident_response(&mut SqliteExec(tx), id, by, note, now)
+        })
+    }
+
+    fn submit_incident_supplementary(&self, id: i64, by: &str, report: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
+        self.write("submit incident report", |tx| {
+            incidents::ops::submit_incident_supplementary(&mut SqliteExec(tx), id, by, report, now)
+        })
+    }
+
+    fn close_incident(&self, id: i64, by: &str, lessons: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
+        self.write("close incident", |tx| {
+            incidents::ops::close_incident(&mut SqliteExec(tx), id, by, lessons, now)
+        })
+    }
+
+    fn overdue_incidents(&self, now: UnixTime) -> Result<Vec<Incident>, PlatformStoreError> {
+        self.read("list overdue incidents", |c| {
+            incidents::ops::overdue_incidents(&mut SqliteExec(c), now)
+        })
     }
 }
