@@ -34,7 +34,9 @@ fn fresh_postgres_store() -> String {
 }
 
 fn code_of(v: &Value) -> &str {
-    v["error"]["code"].as_str().unwrap_or_else(|| panic!("no error: {v}"))
+    v["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error: {v}"))
 }
 
 async fn overdue_alerts(t: &TestServer, aud: &str) -> Vec<Value> {
@@ -113,21 +115,35 @@ async fn incident_course(store_url: Option<String>) {
     let id = v["id"].as_i64().unwrap();
     assert_eq!(v["status"], "responding");
     assert_eq!(v["grade_label"], "较大");
-    let (s, v) = t.post(&sec, "/api/v1/incidents", body(json!({"title": "按时补报的事件"}))).await;
+    let (s, v) = t
+        .post(
+            &sec,
+            "/api/v1/incidents",
+            body(json!({"title": "按时补报的事件"})),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let on_time = v["id"].as_i64().unwrap();
 
     let path = |step: &str| format!("/api/v1/incidents/{id}/{step}");
-    let (s, v) = t.post(&sec, &path("notes"), json!({"note": "已暂停该账号的协议"})).await;
+    let (s, v) = t
+        .post(&sec, &path("notes"), json!({"note": "已暂停该账号的协议"}))
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     // A step takes its own field only.
     let (s, v) = t.post(&sec, &path("notes"), json!({"report": "x"})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     // Closing before the response ends: refused.
-    let (s, v) = t.post(&sec, &path("close"), json!({"lessons": "过早"})).await;
+    let (s, v) = t
+        .post(&sec, &path("close"), json!({"lessons": "过早"}))
+        .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     let (s, v) = t
-        .post(&sec, &path("report-to-supervisor"), json!({"note": "已书面报告市数据局"}))
+        .post(
+            &sec,
+            &path("report-to-supervisor"),
+            json!({"note": "已书面报告市数据局"}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(v["supervisor_reported_at"].as_i64().is_some());
@@ -140,7 +156,11 @@ async fn incident_course(store_url: Option<String>) {
     clock.set(ended);
     for i in [id, on_time] {
         let (s, v) = t
-            .post(&sec, &format!("/api/v1/incidents/{i}/end-response"), json!({"note": "处置完毕"}))
+            .post(
+                &sec,
+                &format!("/api/v1/incidents/{i}/end-response"),
+                json!({"note": "处置完毕"}),
+            )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["status"], "response_ended");
@@ -169,13 +189,26 @@ async fn incident_course(store_url: Option<String>) {
     // At it: overdue, one alert — however often the check runs.
     clock.set(ended + 15 * DAY);
     let p = t.platform();
-    assert_eq!(shuan_server::routes::incidents::check_deadlines(p).await.unwrap(), 1);
-    assert_eq!(shuan_server::routes::incidents::check_deadlines(p).await.unwrap(), 0);
+    assert_eq!(
+        shuan_server::routes::incidents::check_deadlines(p)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        shuan_server::routes::incidents::check_deadlines(p)
+            .await
+            .unwrap(),
+        0
+    );
     let alerts = overdue_alerts(&t, &aud).await;
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0]["severity"], "high");
     assert!(
-        alerts[0]["summary_zh"].as_str().unwrap().contains("补充报告未提交"),
+        alerts[0]["summary_zh"]
+            .as_str()
+            .unwrap()
+            .contains("补充报告未提交"),
         "{alerts:?}"
     );
     let (s, v) = t.get(&sup, "/api/v1/incidents?overdue=true").await;
@@ -191,14 +224,22 @@ async fn incident_course(store_url: Option<String>) {
     // The late report is taken; then closing with lessons.
     clock.set(ended + 20 * DAY);
     let (s, v) = t
-        .post(&sec, &path("supplementary"), json!({"report": "迟交的补充报告"}))
+        .post(
+            &sec,
+            &path("supplementary"),
+            json!({"report": "迟交的补充报告"}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["overdue"], false);
     let (s, v) = t.post(&sec, &path("close"), json!({"lessons": ""})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     let (s, v) = t
-        .post(&sec, &path("close"), json!({"lessons": "接口调用增加夜间阈值"}))
+        .post(
+            &sec,
+            &path("close"),
+            json!({"lessons": "接口调用增加夜间阈值"}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "closed");

@@ -332,12 +332,19 @@ fn table() -> Vec<Row> {
             M::GET,
             "/api/v1/incidents",
             None,
-            &["security_admin", "auditor", "chief_data_officer", "supervisor"],
+            &[
+                "security_admin",
+                "auditor",
+                "chief_data_officer",
+                "supervisor",
+            ],
         ),
         row(
             M::POST,
             "/api/v1/incidents",
-            Some(json!({"title": "矩阵 {r}", "grade": "general", "department": "ROOT", "description": "测试", "occurred_at": 1_700_000_000, "handler": "secadmin"})),
+            Some(
+                json!({"title": "矩阵 {r}", "grade": "general", "department": "ROOT", "description": "测试", "occurred_at": 1_700_000_000, "handler": "secadmin"}),
+            ),
             &["security_admin"],
         ),
         row(M::GET, "/api/v1/keys", None, &["security_admin", "auditor"]),

@@ -77,8 +77,13 @@ mod contract {
             .unwrap();
         assert_eq!(i.status, IncidentStatus::ResponseEnded);
         assert_eq!(i.supervisor_reported_at, Some(NOW + 120));
-        s.submit_incident_supplementary(id, "secadmin", "补充报告：原因、影响、整改", NOW + 2 * DAY)
-            .unwrap();
+        s.submit_incident_supplementary(
+            id,
+            "secadmin",
+            "补充报告：原因、影响、整改",
+            NOW + 2 * DAY,
+        )
+        .unwrap();
         let i = s
             .close_incident(id, "secadmin", "加强接口调用频率限制", NOW + 3 * DAY)
             .unwrap();
@@ -104,7 +109,10 @@ mod contract {
         // Closed is final: no more notes.
         conflict_text(s.add_incident_note(id, "secadmin", "补记", NOW + 4 * DAY));
         assert_eq!(s.incidents(Some(IncidentStatus::Closed)).unwrap().len(), 1);
-        assert_eq!(s.incidents(Some(IncidentStatus::Responding)).unwrap().len(), 0);
+        assert_eq!(
+            s.incidents(Some(IncidentStatus::Responding)).unwrap().len(),
+            0
+        );
     }
 
     pub fn the_supplementary_report_is_due_fifteen_days_after_the_response(f: &Fixture) {
@@ -113,7 +121,9 @@ mod contract {
         let on_time = s.create_incident(&incident("按时")).unwrap();
         let open = s.create_incident(&incident("处置中")).unwrap();
         for id in [late, on_time] {
-            let i = s.end_incident_response(id, "secadmin", "结束", NOW).unwrap();
+            let i = s
+                .end_incident_response(id, "secadmin", "结束", NOW)
+                .unwrap();
             assert_eq!(i.supplementary_due, Some(NOW + 15 * DAY));
         }
         // Due at the second: not overdue one second before, overdue at it.
@@ -147,7 +157,8 @@ mod contract {
         s.report_incident_to_supervisor(id, "secadmin", "上报", NOW)
             .unwrap();
         conflict_text(s.report_incident_to_supervisor(id, "secadmin", "再报", NOW));
-        s.end_incident_response(id, "secadmin", "结束", NOW).unwrap();
+        s.end_incident_response(id, "secadmin", "结束", NOW)
+            .unwrap();
         conflict_text(s.end_incident_response(id, "secadmin", "再结束", NOW));
         // Closing needs the supplementary report first.
         let m = conflict_text(s.close_incident(id, "secadmin", "教训", NOW));

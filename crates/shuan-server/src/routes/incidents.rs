@@ -51,10 +51,7 @@ pub const GRADES: [(&str, &str); 4] = [
 ];
 
 fn grade_label(id: &str) -> &'static str {
-    GRADES
-        .iter()
-        .find(|(g, _)| *g == id)
-        .map_or("", |(_, l)| l)
+    GRADES.iter().find(|(g, _)| *g == id).map_or("", |(_, l)| l)
 }
 
 /// `POST /api/v1/incidents`.
@@ -424,9 +421,8 @@ async fn step(
             "此步骤只接受 {field} (this step takes `{field}` only)"
         )));
     }
-    let text = text.ok_or_else(|| {
-        ApiError::invalid(format!("{field} 不能为空 ({field} is required)"))
-    })?;
+    let text =
+        text.ok_or_else(|| ApiError::invalid(format!("{field} 不能为空 ({field} is required)")))?;
     check_text(field, &text, 20_000)?;
     let i = load(&p, id).await?;
     let mut details = Map::new();
@@ -559,7 +555,10 @@ pub async fn check_deadlines(p: &Platform) -> Result<usize, ApiError> {
         };
         if p.db(move |s| s.insert_alert(&alert)).await?.is_some() {
             filed += 1;
-            tracing::warn!(incident = i.id, "an incident's supplementary report is overdue");
+            tracing::warn!(
+                incident = i.id,
+                "an incident's supplementary report is overdue"
+            );
         }
     }
     Ok(filed)

@@ -717,7 +717,10 @@ impl IncidentStore for FaultyStore {
         self.inner.incident(id)
     }
 
-    fn incidents(&self, status: Option<IncidentStatus>) -> Result<Vec<Incident>, PlatformStoreError> {
+    fn incidents(
+        &self,
+        status: Option<IncidentStatus>,
+    ) -> Result<Vec<Incident>, PlatformStoreError> {
         self.gate("incidents")?;
         self.inner.incidents(status)
     }
@@ -727,27 +730,58 @@ impl IncidentStore for FaultyStore {
         self.inner.incident_events(id)
     }
 
-    fn add_incident_note(&self, id: i64, by: &str, note: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
+    fn add_incident_note(
+        &self,
+        id: i64,
+        by: &str,
+        note: &str,
+        now: UnixTime,
+    ) -> Result<Incident, PlatformStoreError> {
         self.gate("add_incident_note")?;
         self.inner.add_incident_note(id, by, note, now)
     }
 
-    fn report_incident_to_supervisor(&self, id: i64, by: &str, note: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
+    fn report_incident_to_supervisor(
+        &self,
+        id: i64,
+        by: &str,
+        note: &str,
+        now: UnixTime,
+    ) -> Result<Incident, PlatformStoreError> {
         self.gate("report_incident_to_supervisor")?;
         self.inner.report_incident_to_supervisor(id, by, note, now)
     }
 
-    fn end_incident_response(&self, id: i64, by: &str, note: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
+    fn end_incident_response(
+        &self,
+        id: i64,
+        by: &str,
+        note: &str,
+        now: UnixTime,
+    ) -> Result<Incident, PlatformStoreError> {
         self.gate("end_incident_response")?;
         self.inner.end_incident_response(id, by, note, now)
     }
 
-    fn submit_incident_supplementary(&self, id: i64, by: &str, report: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
+    fn submit_incident_supplementary(
+        &self,
+        id: i64,
+        by: &str,
+        report: &str,
+        now: UnixTime,
+    ) -> Result<Incident, PlatformStoreError> {
         self.gate("submit_incident_supplementary")?;
-        self.inner.submit_incident_supplementary(id, by, report, now)
+        self.inner
+            .submit_incident_supplementary(id, by, report, now)
     }
 
-    fn close_incident(&self, id: i64, by: &str, lessons: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
+    fn close_incident(
+        &self,
+        id: i64,
+        by: &str,
+        lessons: &str,
+        now: UnixTime,
+    ) -> Result<Incident, PlatformStoreError> {
         self.gate("close_incident")?;
         self.inner.close_incident(id, by, lessons, now)
     }

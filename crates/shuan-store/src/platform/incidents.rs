@@ -253,7 +253,14 @@ pub(crate) mod ops {
         PlatformStoreError::Conflict(message).into()
     }
 
-    fn event<E: Exec>(x: &mut E, id: i64, at: UnixTime, actor: &str, kind: &str, note: &str) -> R<(), E> {
+    fn event<E: Exec>(
+        x: &mut E,
+        id: i64,
+        at: UnixTime,
+        actor: &str,
+        kind: &str,
+        note: &str,
+    ) -> R<(), E> {
         x.exec(
             "INSERT INTO incident_events (incident_id, at, actor, kind, note) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -284,7 +291,14 @@ pub(crate) mod ops {
             .first()
             .ok_or_else(|| bad("file incident", "no id returned"))?;
         let id = Cols(row).int(0)?;
-        event(x, id, i.reported_at, &i.reported_by, "reported", &i.description)?;
+        event(
+            x,
+            id,
+            i.reported_at,
+            &i.reported_by,
+            "reported",
+            &i.description,
+        )?;
         Ok(id)
     }
 
@@ -349,7 +363,9 @@ pub(crate) mod ops {
 
     fn need_text<E: Exec>(what: &str, text: &str) -> R<(), E> {
         if text.trim().is_empty() {
-            return Err(conflict::<E>(format!("{what} 不能为空 ({what} is required)")));
+            return Err(conflict::<E>(format!(
+                "{what} 不能为空 ({what} is required)"
+            )));
         }
         Ok(())
     }

@@ -2331,6 +2331,101 @@ impl GovernanceStore for PgPlatform {
     }
 }
 
+impl IncidentStore for PgPlatform {
+    fn create_incident(&self, i: &Incident) -> Result<i64, PlatformStoreError> {
+        self.write("file incident", |tx| {
+            incidents::ops::create_incident(&mut PgExec(tx), i)
+        })
+    }
+
+    fn incident(&self, id: i64) -> Result<Option<Incident>, PlatformStoreError> {
+        self.read("read incident", |c| {
+            incidents::ops::incident(&mut PgExec(c), id)
+        })
+    }
+
+    fn incidents(
+        &self,
+        status: Option<IncidentStatus>,
+    ) -> Result<Vec<Incident>, PlatformStoreError> {
+        self.read("list incidents", |c| {
+            incidents::ops::incidents(&mut PgExec(c), status)
+        })
+    }
+
+    fn incident_events(&self, id: i64) -> Result<Vec<IncidentEvent>, PlatformStoreError> {
+        self.read("read incident timeline", |c| {
+            incidents::ops::incident_events(&mut PgExec(c), id)
+        })
+    }
+
+    fn add_incident_note(
+        &self,
+        id: i64,
+        by: &str,
+        note: &str,
+        now: UnixTime,
+    ) -> Result<Incident, PlatformStoreError> {
+        self.write("note incident", |tx| {
+            incidents::ops::add_incident_note(&mut PgExec(tx), id, by, note, now)
+        })
+    }
+
+    fn report_incident_to_supervisor(
+        &self,
+        id: i64,
+        by: &str,
+        note: &str,
+        now: UnixTime,
+    ) -> Result<Incident, PlatformStoreError> {
+        self.write("report incident", |tx| {
+            incidents::ops::report_incident_to_supervisor(&mut PgExec(tx), id, by, note, now)
+        })
+    }
+
+    fn end_incident_response(
+        &self,
+        id: i64,
+        by: &str,
+        note: &str,
+        now: UnixTime,
+    ) -> Result<Incident, PlatformStoreError> {
+        self.write("end incident response", |tx| {
+            incidents::ops::end_incident_response(&mut PgExec(tx), id, by, note, now)
+        })
+    }
+
+    fn submit_incident_supplementary(
+        &self,
+        id: i64,
+        by: &str,
+        report: &str,
+        now: UnixTime,
+    ) -> Result<Incident, PlatformStoreError> {
+        self.write("submit incident report", |tx| {
+            incidents::ops::submit_incident_supplementary(&mut PgExec(tx), id, by, report, now)
+        })
+    }
+
+    fn close_incident(
+        &self,
+        id: i64,
+        by: &str,
+        lessons: &str,
+        now: UnixTime,
+    ) -> Result<Incident, PlatformStoreError> {
+        self.write("close incident", |tx| {
+            incidents::ops::close_incident(&mut PgExec(tx), id, by, lessons, now)
+        })
+    }
+
+    fn overdue_incidents(&self, now: UnixTime) -> Result<Vec<Incident>, PlatformStoreError> {
+        self.read("list overdue incidents", |c| {
+            incidents::ops::overdue_incidents(&mut PgExec(c), now)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::redact_url;
@@ -2362,67 +2457,5 @@ mod tests {
             assert_eq!(redact_url(url), shown);
             assert!(!redact_url(url).contains("s3cret"));
         }
-    }
-}
-
-impl IncidentStore for PgPlatform {
-    fn create_incident(&self, i: &Incident) -> Result<i64, PlatformStoreError> {
-        self.write("file incident", |tx| {
-            incidents::ops::create_incident(&mut PgExec(tx), i)
-        })
-    }
-
-    fn incident(&self, id: i64) -> Result<Option<Incident>, PlatformStoreError> {
-        self.read("read incident", |c| {
-            incidents::ops::incident(&mut PgExec(c), id)
-        })
-    }
-
-    fn incidents(&self, status: Option<IncidentStatus>) -> Result<Vec<Incident>, PlatformStoreError> {
-        self.read("list incidents", |c| {
-            incidents::ops::incidents(&mut PgExec(c), status)
-        })
-    }
-
-    fn incident_events(&self, id: i64) -> Result<Vec<IncidentEvent>, PlatformStoreError> {
-        self.read("read incident timeline", |c| {
-            incidents::ops::incident_events(&mut PgExec(c), id)
-        })
-    }
-
-    fn add_incident_note(&self, id: i64, by: &str, note: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
-        self.write("note incident", |tx| {
-            incidents::ops::add_incident_note(&mut PgExec(tx), id, by, note, now)
-        })
-    }
-
-    fn report_incident_to_supervisor(&self, id: i64, by: &str, note: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
-        self.write("report incident", |tx| {
-            incidents::ops::report_incident_to_supervisor(&mut PgExec(tx), id, by, note, now)
-        })
-    }
-
-    fn end_incident_response(&self, id: i64, by: &str, note: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
-        self.write("end incident response", |tx| {
-            incidents::ops::end_incident_response(&mut PgExec(tx), id, by, note, now)
-        })
-    }
-
-    fn submit_incident_supplementary(&self, id: i64, by: &str, report: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
-        self.write("submit incident report", |tx| {
-            incidents::ops::submit_incident_supplementary(&mut PgExec(tx), id, by, report, now)
-        })
-    }
-
-    fn close_incident(&self, id: i64, by: &str, lessons: &str, now: UnixTime) -> Result<Incident, PlatformStoreError> {
-        self.write("close incident", |tx| {
-            incidents::ops::close_incident(&mut PgExec(tx), id, by, lessons, now)
-        })
-    }
-
-    fn overdue_incidents(&self, now: UnixTime) -> Result<Vec<Incident>, PlatformStoreError> {
-        self.read("list overdue incidents", |c| {
-            incidents::ops::overdue_incidents(&mut PgExec(c), now)
-        })
     }
 }
