@@ -71,6 +71,11 @@ pub enum Action {
     LegalHoldManage,
     IncidentRead,
     IncidentManage,
+    ComplaintReceive,
+    ComplaintRead,
+    ComplaintAssign,
+    ComplaintHandle,
+    ComplaintReadIdentity,
 }
 
 impl Action {
@@ -140,6 +145,11 @@ impl Action {
         Action::LegalHoldManage,
         Action::IncidentRead,
         Action::IncidentManage,
+        Action::ComplaintReceive,
+        Action::ComplaintRead,
+        Action::ComplaintAssign,
+        Action::ComplaintHandle,
+        Action::ComplaintReadIdentity,
     ];
 
     /// The stable id (`department.read`, `user.reset_credentials`, `api_key.create` …).
@@ -209,6 +219,11 @@ impl Action {
             Action::LegalHoldManage => "legal_hold.manage",
             Action::IncidentRead => "incident.read",
             Action::IncidentManage => "incident.manage",
+            Action::ComplaintReceive => "complaint.receive",
+            Action::ComplaintRead => "complaint.read",
+            Action::ComplaintAssign => "complaint.assign",
+            Action::ComplaintHandle => "complaint.handle",
+            Action::ComplaintReadIdentity => "complaint.read_identity",
         }
     }
 
@@ -279,6 +294,11 @@ impl Action {
             Action::LegalHoldManage => "设置或解除法律保全",
             Action::IncidentRead => "查看安全事件",
             Action::IncidentManage => "登记和处置安全事件",
+            Action::ComplaintReceive => "受理投诉举报",
+            Action::ComplaintRead => "查看投诉举报",
+            Action::ComplaintAssign => "交办投诉举报",
+            Action::ComplaintHandle => "办理投诉举报",
+            Action::ComplaintReadIdentity => "查看举报人身份",
         }
     }
 
@@ -318,6 +338,8 @@ impl Action {
                 | Action::DestructionRead
                 | Action::LegalHoldRead
                 | Action::IncidentRead
+                | Action::ComplaintRead
+                | Action::ComplaintReadIdentity
         )
     }
 
@@ -347,7 +369,7 @@ mod tests {
             assert_eq!(Action::from_id(a.id()), Some(a));
             assert!(!a.label().is_empty());
         }
-        assert_eq!(Action::ALL.len(), 64);
+        assert_eq!(Action::ALL.len(), 69);
         assert_eq!(Action::from_id("department.*"), None);
     }
 }

@@ -61,6 +61,9 @@ const TABLE: &[(Role, &[&str])] = &[
             "legal_hold.manage",
             "incident.read",
             "incident.manage",
+            "complaint.receive",
+            "complaint.read",
+            "complaint.assign",
         ],
     ),
     (
@@ -86,6 +89,7 @@ const TABLE: &[(Role, &[&str])] = &[
             "destruction.read",
             "legal_hold.read",
             "incident.read",
+            "complaint.read",
         ],
     ),
     (
@@ -112,6 +116,7 @@ const TABLE: &[(Role, &[&str])] = &[
             "legal_hold.read",
             "legal_hold.manage",
             "incident.read",
+            "complaint.read",
         ],
     ),
     (
@@ -169,6 +174,7 @@ const TABLE: &[(Role, &[&str])] = &[
             "destruction.read",
             "legal_hold.read",
             "incident.read",
+            "complaint.read",
         ],
     ),
 ];
@@ -180,6 +186,8 @@ const OWN: &[&str] = &[
     "share_request.read",
     "agreement.read",
     "destruction.read",
+    "complaint.handle",
+    "complaint.read_identity",
 ];
 
 const IN: &str = "110101";
@@ -410,6 +418,8 @@ fn vendors_never_govern_whatever_their_grants() {
         "destruction.execute",
         "legal_hold.manage",
         "incident.manage",
+        "complaint.receive",
+        "complaint.assign",
     ];
     for &action in Action::ALL {
         let held = Role::ALL[..3].iter().any(|&role| permitted(role, action));
@@ -759,7 +769,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     /// An account with no grant, vendor or not, may do nothing but ask for and read its
-    /// own elevations and read its own share requests and agreements.
+    /// own elevations, read its own share requests, agreements and destructions, and
+    /// handle the complaints assigned to it.
     #[test]
     fn no_grant_no_access(
         username in any_name(),
@@ -802,6 +813,8 @@ fn oracle(p: &Principal, action: Action, r: &Resource) -> (bool, bool) {
         "destruction.execute",
         "legal_hold.manage",
         "incident.manage",
+        "complaint.receive",
+        "complaint.assign",
     ]
     .iter()
     .any(|prefix| action.id().starts_with(prefix));

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod alerts;
 pub mod audit;
 pub mod data;
+pub mod complaints;
 pub mod destructions;
 pub mod elevations;
 pub mod gateway;

@@ -791,3 +791,30 @@ impl IncidentStore for FaultyStore {
         self.inner.overdue_incidents(now)
     }
 }
+
+impl ComplaintStore for FaultyStore {
+    fn create_complaint(&self, c: &Complaint) -> Result<i64, PlatformStoreError> {
+        self.gate("create_complaint")?;
+        self.inner.create_complaint(c)
+    }
+
+    fn complaint(&self, id: i64) -> Result<Option<Complaint>, PlatformStoreError> {
+        self.gate("complaint")?;
+        self.inner.complaint(id)
+    }
+
+    fn complaints(&self) -> Result<Vec<Complaint>, PlatformStoreError> {
+        self.gate("complaints")?;
+        self.inner.complaints()
+    }
+
+    fn assign_complaint(&self, id: i64, handler: &str, by: &str, now: UnixTime) -> Result<Complaint, PlatformStoreError> {
+        self.gate("assign_complaint")?;
+        self.inner.assign_complaint(id, handler, by, now)
+    }
+
+    fn handle_complaint(&self, id: i64, by: &str, result: &str, now: UnixTime) -> Result<Complaint, PlatformStoreError> {
+        self.gate("handle_complaint")?;
+        self.inner.handle_complaint(id, by, result, now)
+    }
+}

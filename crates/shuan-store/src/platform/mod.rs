@@ -20,6 +20,7 @@
 
 pub mod alerts;
 mod codec;
+pub mod complaints;
 pub mod governance;
 pub mod incidents;
 pub mod postgres;
@@ -32,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use shuan_access::{DataScope, Grant, GrantError, Role};
 
 pub use alerts::{AlertEvidence, AlertFilter, AlertStatus, AlertStore, StoredAlert};
+pub use complaints::{Complaint, ComplaintStatus, ComplaintStore};
 pub use governance::{Destruction, DestructionStatus, GovernanceStore, LegalHold};
 pub use incidents::{Incident, IncidentEvent, IncidentStatus, IncidentStore, SUPPLEMENTARY_DAYS};
 pub use sharing::{
@@ -471,7 +473,7 @@ pub struct MirroredCheckpoint {
 /// data-sharing records are the supertrait [`SharingStore`], the misuse alerts
 /// [`AlertStore`], destructions and legal holds [`GovernanceStore`].
 pub trait PlatformStore:
-    SharingStore + AlertStore + GovernanceStore + IncidentStore + Send + Sync
+    SharingStore + AlertStore + GovernanceStore + IncidentStore + ComplaintStore + Send + Sync
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

@@ -24,6 +24,7 @@ use super::codec::{
     session_alive, to_i64, to_u64,
 };
 use super::governance::{self, Destruction, DestructionStatus, GovernanceStore, LegalHold};
+use super::complaints::{self, Complaint, ComplaintStore};
 use super::incidents::{self, Incident, IncidentEvent, IncidentStatus, IncidentStore};
 use super::sharing::{ops, Exec, Val};
 use super::{
@@ -57,6 +58,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0005_incidents",
         include_str!("../../migrations/platform-postgres/0005_incidents.sql"),
+    ),
+    (
+        "0006_complaints",
+        include_str!("../../migrations/platform-postgres/0006_complaints.sql"),
     ),
 ];
 
@@ -2422,6 +2427,38 @@ impl IncidentStore for PgPlatform {
     fn overdue_incidents(&self, now: UnixTime) -> Result<Vec<Incident>, PlatformStoreError> {
         self.read("list overdue incidents", |c| {
             incidents::ops::overdue_incidents(&mut PgExec(c), now)
+        })
+    }
+}
+
+impl ComplaintStore for PgPlatform {
+    fn create_complaint(&self, c: &Complaint) -> Result<i64, PlatformStoreError> {
+        self.write("file complaint", |tx| {
+            complaints::ops::create_complaint(&mut PgExec(tx), c)
+        })
+    }
+
+    fn complaint(&self, id: i64) -> Result<Option<Complaint>, PlatformStoreError> {
+        self.read("read complaint", |c| {
+            complaints::ops::complaint(&mut PgExec(c), id)
+        })
+    }
+
+    fn complaints(&self) -> Result<Vec<Complaint>, PlatformStoreError> {
+        self.read("list complaints", |c| {
+            complaints::ops::complaints(&mut PgExec(c))
+        })
+    }
+
+    fn assign_complaint(&self, id: i64, handler: &str, by: &str, now: UnixTime) -> Result<Complaint, PlatformStoreError> {
+        self.write("assign complaint", |tx| {
+            complaints::ops::assign_complaint(&mut PgExec(tx), id, handler, by, now)
+        })
+    }
+
+    fn handle_complaint(&self, id: i64, by: &str, result: &str, now: UnixTime) -> Result<Complaint, PlatformStoreError> {
+        self.write("handle complaint", |tx| {
+            complaints::ops::handle_complaint(&mut PgExec(tx), id, by, result, now)
         })
     }
 }

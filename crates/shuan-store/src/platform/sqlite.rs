@@ -31,6 +31,7 @@ use super::codec::{
     session_alive, to_i64, to_u64,
 };
 use super::governance::{self, Destruction, DestructionStatus, GovernanceStore, LegalHold};
+use super::complaints::{self, Complaint, ComplaintStore};
 use super::incidents::{self, Incident, IncidentEvent, IncidentStatus, IncidentStore};
 use super::sharing::{self, ops, Exec, Val};
 use super::{
@@ -65,6 +66,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0005_incidents",
         include_str!("../../migrations/platform-sqlite/0005_incidents.sql"),
+    ),
+    (
+        "0006_complaints",
+        include_str!("../../migrations/platform-sqlite/0006_complaints.sql"),
     ),
 ];
 
@@ -2518,6 +2523,38 @@ impl IncidentStore for SqlitePlatform {
     fn overdue_incidents(&self, now: UnixTime) -> Result<Vec<Incident>, PlatformStoreError> {
         self.read("list overdue incidents", |c| {
             incidents::ops::overdue_incidents(&mut SqliteExec(c), now)
+        })
+    }
+}
+
+impl ComplaintStore for SqlitePlatform {
+    fn create_complaint(&self, c: &Complaint) -> Result<i64, PlatformStoreError> {
+        self.write("file complaint", |tx| {
+            complaints::ops::create_complaint(&mut SqliteExec(tx), c)
+        })
+    }
+
+    fn complaint(&self, id: i64) -> Result<Option<Complaint>, PlatformStoreError> {
+        self.read("read complaint", |c| {
+            complaints::ops::complaint(&mut SqliteExec(c), id)
+        })
+    }
+
+    fn complaints(&self) -> Result<Vec<Complaint>, PlatformStoreError> {
+        self.read("list complaints", |c| {
+            complaints::ops::complaints(&mut SqliteExec(c))
+        })
+    }
+
+    fn assign_complaint(&self, id: i64, handler: &str, by: &str, now: UnixTime) -> Result<Complaint, PlatformStoreError> {
+        self.write("assign complaint", |tx| {
+            complaints::ops::assign_complaint(&mut SqliteExec(tx), id, handler, by, now)
+        })
+    }
+
+    fn handle_complaint(&self, id: i64, by: &str, result: &str, now: UnixTime) -> Result<Complaint, PlatformStoreError> {
+        self.write("handle complaint", |tx| {
+            complaints::ops::handle_complaint(&mut SqliteExec(tx), id, by, result, now)
         })
     }
 }
