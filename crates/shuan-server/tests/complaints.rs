@@ -72,12 +72,21 @@ async fn only_the_assigned_handler_reads_who_reported() {
     bad["channel"] = json!("wechat");
     let (s, v) = t.post(&sec, "/api/v1/complaints", bad).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("channel"), "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("channel"),
+        "{v}"
+    );
     let mut bad = body.clone();
     bad["reporter"]["name"] = json!("");
     let (s, v) = t.post(&sec, "/api/v1/complaints", bad).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("reporter.name"), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reporter.name"),
+        "{v}"
+    );
     let (s, v) = t.post(&cdo, "/api/v1/complaints", body.clone()).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
 
@@ -96,15 +105,27 @@ async fn only_the_assigned_handler_reads_who_reported() {
     // Assigning: never a vendor, never someone who is not there.
     let assign = |who: &str| json!({"handler": who});
     let (s, v) = t
-        .post(&sec, &format!("/api/v1/complaints/{id}/assign"), assign("vendorop"))
+        .post(
+            &sec,
+            &format!("/api/v1/complaints/{id}/assign"),
+            assign("vendorop"),
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     let (s, v) = t
-        .post(&sec, &format!("/api/v1/complaints/{id}/assign"), assign("nobody"))
+        .post(
+            &sec,
+            &format!("/api/v1/complaints/{id}/assign"),
+            assign("nobody"),
+        )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
     let (s, v) = t
-        .post(&sec, &format!("/api/v1/complaints/{id}/assign"), assign("jijian1"))
+        .post(
+            &sec,
+            &format!("/api/v1/complaints/{id}/assign"),
+            assign("jijian1"),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "assigned");
@@ -122,7 +143,11 @@ async fn only_the_assigned_handler_reads_who_reported() {
 
     // Reassigned, the first handler reads nothing more; the second does.
     let (s, v) = t
-        .post(&sec, &format!("/api/v1/complaints/{id}/assign"), assign("jijian2"))
+        .post(
+            &sec,
+            &format!("/api/v1/complaints/{id}/assign"),
+            assign("jijian2"),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, _) = t.get(&first, &reporter).await;
@@ -134,11 +159,19 @@ async fn only_the_assigned_handler_reads_who_reported() {
     // Handling: the handler only, once.
     let handle = json!({"result": "经核查属实，已责令整改并追责"});
     let (s, v) = t
-        .post(&sec, &format!("/api/v1/complaints/{id}/handle"), handle.clone())
+        .post(
+            &sec,
+            &format!("/api/v1/complaints/{id}/handle"),
+            handle.clone(),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     let (s, v) = t
-        .post(&second, &format!("/api/v1/complaints/{id}/handle"), handle.clone())
+        .post(
+            &second,
+            &format!("/api/v1/complaints/{id}/handle"),
+            handle.clone(),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "handled");
@@ -149,7 +182,11 @@ async fn only_the_assigned_handler_reads_who_reported() {
 
     // An anonymous complaint has no reporter, even for its handler.
     let (s, v) = t
-        .post(&sec, &format!("/api/v1/complaints/{anon}/assign"), assign("jijian1"))
+        .post(
+            &sec,
+            &format!("/api/v1/complaints/{anon}/assign"),
+            assign("jijian1"),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = t
@@ -169,7 +206,10 @@ async fn only_the_assigned_handler_reads_who_reported() {
 
     // Every read and refusal of the identity is on record, without the identity.
     let (s, records) = t
-        .get(&aud, "/api/v1/audit?action=complaint.read_identity&limit=100")
+        .get(
+            &aud,
+            "/api/v1/audit?action=complaint.read_identity&limit=100",
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{records}");
     let records: Vec<&Value> = records.as_array().unwrap().iter().collect();
@@ -191,7 +231,11 @@ async fn only_the_assigned_handler_reads_who_reported() {
     assert!(found.len() > 3, "{found:?}");
     for f in found {
         let bytes = std::fs::read(&f).unwrap_or_default();
-        assert!(!contains(&bytes, NAME.as_bytes()), "{} holds the name", f.display());
+        assert!(
+            !contains(&bytes, NAME.as_bytes()),
+            "{} holds the name",
+            f.display()
+        );
         assert!(
             !contains(&bytes, CONTACT.as_bytes()),
             "{} holds the contact",

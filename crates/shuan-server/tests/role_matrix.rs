@@ -351,12 +351,19 @@ fn table() -> Vec<Row> {
             M::GET,
             "/api/v1/complaints",
             None,
-            &["security_admin", "auditor", "chief_data_officer", "supervisor"],
+            &[
+                "security_admin",
+                "auditor",
+                "chief_data_officer",
+                "supervisor",
+            ],
         ),
         row(
             M::POST,
             "/api/v1/complaints",
-            Some(json!({"department": "ROOT", "subject": "矩阵 {r}", "details": "测试", "channel": "letter"})),
+            Some(
+                json!({"department": "ROOT", "subject": "矩阵 {r}", "details": "测试", "channel": "letter"}),
+            ),
             &["security_admin"],
         ),
         row(M::GET, "/api/v1/keys", None, &["security_admin", "auditor"]),

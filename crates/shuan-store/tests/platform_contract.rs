@@ -1741,8 +1741,16 @@ fn postgres_nodes_starting_at_once_migrate_once() {
     assert_eq!(versions, MIGRATION_COUNT);
 }
 
-/// The migrations each backend has (0001_platform, 0002_sharing, 0003_alerts).
-const MIGRATION_COUNT: i64 = 3;
+/// The migrations each backend has.
+const MIGRATIONS: [&str; 6] = [
+    "0001_platform",
+    "0002_sharing",
+    "0003_alerts",
+    "0004_governance",
+    "0005_incidents",
+    "0006_complaints",
+];
+const MIGRATION_COUNT: i64 = MIGRATIONS.len() as i64;
 
 /// A store written before the sharing tables existed (schema version 1) gets them when
 /// opened, with its records kept.
@@ -1764,7 +1772,9 @@ fn a_version_1_sqlite_store_is_upgraded_in_place() {
     conn.execute_batch(
         "DROP TABLE share_usage; DROP TABLE data_services; DROP TABLE share_agreements; \
          DROP TABLE share_approvals; DROP TABLE share_requests; DROP TABLE catalogue_entries; \
-         DROP TABLE share_sources; DROP TABLE alerts; \
+         DROP TABLE share_sources; DROP TABLE alerts; DROP TABLE destructions; \
+         DROP TABLE legal_holds; DROP TABLE incident_events; DROP TABLE incidents; \
+         DROP TABLE complaints; \
          DELETE FROM schema_version WHERE version >= 2;",
     )
     .unwrap();
@@ -1780,7 +1790,7 @@ fn a_version_1_sqlite_store_is_upgraded_in_place() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(names, ["0001_platform", "0002_sharing", "0003_alerts"]);
+    assert_eq!(names, MIGRATIONS);
 }
 
 #[test]
@@ -1792,7 +1802,8 @@ fn a_version_1_postgres_store_is_upgraded_in_place() {
         .admin()
         .batch_execute(
             "DROP TABLE share_usage, data_services, share_agreements, share_approvals, \
-             share_requests, catalogue_entries, share_sources, alerts; \
+             share_requests, catalogue_entries, share_sources, alerts, destructions, \
+             legal_holds, incident_events, incidents, complaints; \
              DELETE FROM schema_version WHERE version >= 2;",
         )
         .unwrap();

@@ -381,7 +381,10 @@ pub async fn read_reporter(
             Map::new(),
         )
         .await?;
-        return Err(ApiError::not_found("reporter of complaint", &id.to_string()));
+        return Err(ApiError::not_found(
+            "reporter of complaint",
+            &id.to_string(),
+        ));
     };
     let account = complaint.seal_account.clone();
     let p2 = Arc::clone(&p);

@@ -3,8 +3,8 @@
 pub mod admin;
 pub mod alerts;
 pub mod audit;
-pub mod data;
 pub mod complaints;
+pub mod data;
 pub mod destructions;
 pub mod elevations;
 pub mod gateway;

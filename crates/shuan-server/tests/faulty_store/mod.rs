@@ -808,12 +808,24 @@ impl ComplaintStore for FaultyStore {
         self.inner.complaints()
     }
 
-    fn assign_complaint(&self, id: i64, handler: &str, by: &str, now: UnixTime) -> Result<Complaint, PlatformStoreError> {
+    fn assign_complaint(
+        &self,
+        id: i64,
+        handler: &str,
+        by: &str,
+        now: UnixTime,
+    ) -> Result<Complaint, PlatformStoreError> {
         self.gate("assign_complaint")?;
         self.inner.assign_complaint(id, handler, by, now)
     }
 
-    fn handle_complaint(&self, id: i64, by: &str, result: &str, now: UnixTime) -> Result<Complaint, PlatformStoreError> {
+    fn handle_complaint(
+        &self,
+        id: i64,
+        by: &str,
+        result: &str,
+        now: UnixTime,
+    ) -> Result<Complaint, PlatformStoreError> {
         self.gate("handle_complaint")?;
         self.inner.handle_complaint(id, by, result, now)
     }

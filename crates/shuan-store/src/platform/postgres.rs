@@ -23,8 +23,8 @@ use super::codec::{
     check_separation, clamp_i64, grant_from, json_text, parse_json, parse_status, scope_text,
     session_alive, to_i64, to_u64,
 };
-use super::governance::{self, Destruction, DestructionStatus, GovernanceStore, LegalHold};
 use super::complaints::{self, Complaint, ComplaintStore};
+use super::governance::{self, Destruction, DestructionStatus, GovernanceStore, LegalHold};
 use super::incidents::{self, Incident, IncidentEvent, IncidentStatus, IncidentStore};
 use super::sharing::{ops, Exec, Val};
 use super::{
@@ -2450,13 +2450,25 @@ impl ComplaintStore for PgPlatform {
         })
     }
 
-    fn assign_complaint(&self, id: i64, handler: &str, by: &str, now: UnixTime) -> Result<Complaint, PlatformStoreError> {
+    fn assign_complaint(
+        &self,
+        id: i64,
+        handler: &str,
+        by: &str,
+        now: UnixTime,
+    ) -> Result<Complaint, PlatformStoreError> {
         self.write("assign complaint", |tx| {
             complaints::ops::assign_complaint(&mut PgExec(tx), id, handler, by, now)
         })
     }
 
-    fn handle_complaint(&self, id: i64, by: &str, result: &str, now: UnixTime) -> Result<Complaint, PlatformStoreError> {
+    fn handle_complaint(
+        &self,
+        id: i64,
+        by: &str,
+        result: &str,
+        now: UnixTime,
+    ) -> Result<Complaint, PlatformStoreError> {
         self.write("handle complaint", |tx| {
             complaints::ops::handle_complaint(&mut PgExec(tx), id, by, result, now)
         })

@@ -30,8 +30,8 @@ use super::codec::{
     check_separation, clamp_i64, grant_from, json_text, parse_json, parse_status, scope_text,
     session_alive, to_i64, to_u64,
 };
-use super::governance::{self, Destruction, DestructionStatus, GovernanceStore, LegalHold};
 use super::complaints::{self, Complaint, ComplaintStore};
+use super::governance::{self, Destruction, DestructionStatus, GovernanceStore, LegalHold};
 use super::incidents::{self, Incident, IncidentEvent, IncidentStatus, IncidentStore};
 use super::sharing::{self, ops, Exec, Val};
 use super::{
@@ -2546,13 +2546,25 @@ impl ComplaintStore for SqlitePlatform {
         })
     }
 
-    fn assign_complaint(&self, id: i64, handler: &str, by: &str, now: UnixTime) -> Result<Complaint, PlatformStoreError> {
+    fn assign_complaint(
+        &self,
+        id: i64,
+        handler: &str,
+        by: &str,
+        now: UnixTime,
+    ) -> Result<Complaint, PlatformStoreError> {
         self.write("assign complaint", |tx| {
             complaints::ops::assign_complaint(&mut SqliteExec(tx), id, handler, by, now)
         })
     }
 
-    fn handle_complaint(&self, id: i64, by: &str, result: &str, now: UnixTime) -> Result<Complaint, PlatformStoreError> {
+    fn handle_complaint(
+        &self,
+        id: i64,
+        by: &str,
+        result: &str,
+        now: UnixTime,
+    ) -> Result<Complaint, PlatformStoreError> {
         self.write("handle complaint", |tx| {
             complaints::ops::handle_complaint(&mut SqliteExec(tx), id, by, result, now)
         })
