@@ -130,6 +130,20 @@ pub trait ComplaintStore {
     ) -> Result<Complaint, PlatformStoreError>;
 }
 
+/// Implements [`ComplaintStore`] for a backend (see `delegate_to_ops`).
+macro_rules! complaint_store_for {
+    ($backend:ty, $exec:ident) => {
+        $crate::platform::delegate_to_ops!($crate::platform::ComplaintStore, $backend, $exec, complaints {
+            write "file complaint" fn create_complaint(c: &$crate::platform::Complaint) -> i64;
+            read "read complaint" fn complaint(id: i64) -> Option<$crate::platform::Complaint>;
+            read "list complaints" fn complaints() -> Vec<$crate::platform::Complaint>;
+            write "assign complaint" fn assign_complaint(id: i64, handler: &str, by: &str, now: $crate::platform::UnixTime) -> $crate::platform::Complaint;
+            write "handle complaint" fn handle_complaint(id: i64, by: &str, result: &str, now: $crate::platform::UnixTime) -> $crate::platform::Complaint;
+        });
+    };
+}
+pub(crate) use complaint_store_for;
+
 /// The one implementation of [`ComplaintStore`], over an [`Exec`].
 pub(crate) mod ops {
     use super::*;

@@ -198,6 +198,24 @@ pub trait GovernanceStore {
     fn legal_holds(&self, active_only: bool) -> Result<Vec<LegalHold>, PlatformStoreError>;
 }
 
+/// Implements [`GovernanceStore`] for a backend (see `delegate_to_ops`).
+macro_rules! governance_store_for {
+    ($backend:ty, $exec:ident) => {
+        $crate::platform::delegate_to_ops!($crate::platform::GovernanceStore, $backend, $exec, governance {
+            write "file destruction" fn create_destruction(d: &$crate::platform::Destruction) -> i64;
+            read "read destruction" fn destruction(id: i64) -> Option<$crate::platform::Destruction>;
+            read "list destructions" fn destructions(status: Option<$crate::platform::DestructionStatus>) -> Vec<$crate::platform::Destruction>;
+            write "decide destruction" fn decide_destruction(id: i64, approve: bool, by: &str, note: Option<&str>, now: $crate::platform::UnixTime) -> $crate::platform::Destruction;
+            write "begin destruction" fn begin_destruction(id: i64, by: &str, now: $crate::platform::UnixTime) -> $crate::platform::Destruction;
+            write "finish destruction" fn finish_destruction(id: i64, executed: bool, outcome: &str, certificate: Option<&str>, now: $crate::platform::UnixTime) -> $crate::platform::Destruction;
+            write "place legal hold" fn place_hold(h: &$crate::platform::LegalHold) -> i64;
+            write "release legal hold" fn release_hold(id: i64, by: &str, note: &str, now: $crate::platform::UnixTime) -> $crate::platform::LegalHold;
+            read "list legal holds" fn legal_holds(active_only: bool) -> Vec<$crate::platform::LegalHold>;
+        });
+    };
+}
+pub(crate) use governance_store_for;
+
 /// The one implementation of [`GovernanceStore`], over an [`Exec`].
 pub(crate) mod ops {
     use super::*;

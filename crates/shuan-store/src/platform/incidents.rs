@@ -196,6 +196,25 @@ pub trait IncidentStore {
     fn overdue_incidents(&self, now: UnixTime) -> Result<Vec<Incident>, PlatformStoreError>;
 }
 
+/// Implements [`IncidentStore`] for a backend (see `delegate_to_ops`).
+macro_rules! incident_store_for {
+    ($backend:ty, $exec:ident) => {
+        $crate::platform::delegate_to_ops!($crate::platform::IncidentStore, $backend, $exec, incidents {
+            write "file incident" fn create_incident(i: &$crate::platform::Incident) -> i64;
+            read "read incident" fn incident(id: i64) -> Option<$crate::platform::Incident>;
+            read "list incidents" fn incidents(status: Option<$crate::platform::IncidentStatus>) -> Vec<$crate::platform::Incident>;
+            read "read incident timeline" fn incident_events(id: i64) -> Vec<$crate::platform::IncidentEvent>;
+            write "note incident" fn add_incident_note(id: i64, by: &str, note: &str, now: $crate::platform::UnixTime) -> $crate::platform::Incident;
+            write "report incident" fn report_incident_to_supervisor(id: i64, by: &str, note: &str, now: $crate::platform::UnixTime) -> $crate::platform::Incident;
+            write "end incident response" fn end_incident_response(id: i64, by: &str, note: &str, now: $crate::platform::UnixTime) -> $crate::platform::Incident;
+            write "submit incident report" fn submit_incident_supplementary(id: i64, by: &str, report: &str, now: $crate::platform::UnixTime) -> $crate::platform::Incident;
+            write "close incident" fn close_incident(id: i64, by: &str, lessons: &str, now: $crate::platform::UnixTime) -> $crate::platform::Incident;
+            read "list overdue incidents" fn overdue_incidents(now: $crate::platform::UnixTime) -> Vec<$crate::platform::Incident>;
+        });
+    };
+}
+pub(crate) use incident_store_for;
+
 /// The one implementation of [`IncidentStore`], over an [`Exec`].
 pub(crate) mod ops {
     use super::*;

@@ -18,6 +18,27 @@
 //!
 //! Times are Unix seconds (UTC), `i64`.
 
+/// Implements a records trait for a backend by running each method's one implementation
+/// (`$module::ops::$name`, over the backend's [`sharing::Exec`]) in the backend's `read`
+/// or `write`: the backends differ only in how they run a statement, never in what a
+/// method does. Each trait lists its methods once, in its own `…_for!` macro.
+macro_rules! delegate_to_ops {
+    ($trait:path, $backend:ty, $exec:ident, $module:ident {
+        $( $mode:ident $what:literal fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty; )*
+    }) => {
+        impl $trait for $backend {
+            $(
+                fn $name(&self $(, $arg: $ty)*) -> Result<$ret, $crate::platform::PlatformStoreError> {
+                    self.$mode($what, |x| {
+                        $crate::platform::$module::ops::$name(&mut $exec(x) $(, $arg)*)
+                    })
+                }
+            )*
+        }
+    };
+}
+pub(crate) use delegate_to_ops;
+
 pub mod alerts;
 mod codec;
 pub mod complaints;
