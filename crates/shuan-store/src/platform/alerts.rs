@@ -160,6 +160,21 @@ pub trait AlertStore {
     fn alert_evidence(&self, id: i64) -> Result<Vec<MirroredRecord>, PlatformStoreError>;
 }
 
+/// Implements [`AlertStore`] for a backend (see `delegate_to_ops`).
+macro_rules! alert_store_for {
+    ($backend:ty, $exec:ident) => {
+        $crate::platform::delegate_to_ops!($crate::platform::AlertStore, $backend, $exec, alerts {
+            write "file alert" fn insert_alert(a: &$crate::platform::StoredAlert) -> Option<i64>;
+            read "read alert" fn alert(id: i64) -> Option<$crate::platform::StoredAlert>;
+            read "list alerts" fn alerts(f: &$crate::platform::AlertFilter) -> Vec<$crate::platform::StoredAlert>;
+            write "acknowledge alert" fn acknowledge_alert(id: i64, by: &str, now: $crate::platform::UnixTime) -> $crate::platform::StoredAlert;
+            write "close alert" fn close_alert(id: i64, by: &str, note: &str, now: $crate::platform::UnixTime) -> $crate::platform::StoredAlert;
+            read "read alert evidence" fn alert_evidence(id: i64) -> Vec<$crate::platform::MirroredRecord>;
+        });
+    };
+}
+pub(crate) use alert_store_for;
+
 /// The one implementation of [`AlertStore`], over an [`Exec`].
 pub(crate) mod ops {
     use super::*;

@@ -25,7 +25,6 @@ use std::time::Instant;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, Transaction};
 use shuan_access::Grant;
 
-use super::alerts::{self, AlertFilter, AlertStore, StoredAlert};
 use super::codec::{
     check_separation, clamp_i64, grant_from, json_text, parse_json, parse_status, scope_text,
     session_alive, to_i64, to_u64,
@@ -2291,52 +2290,7 @@ impl SharingStore for SqlitePlatform {
     }
 }
 
-impl AlertStore for SqlitePlatform {
-    fn insert_alert(&self, a: &StoredAlert) -> Result<Option<i64>, PlatformStoreError> {
-        self.write("file alert", |tx| {
-            alerts::ops::insert_alert(&mut SqliteExec(tx), a)
-        })
-    }
-
-    fn alert(&self, id: i64) -> Result<Option<StoredAlert>, PlatformStoreError> {
-        self.read("read alert", |c| alerts::ops::alert(&mut SqliteExec(c), id))
-    }
-
-    fn alerts(&self, f: &AlertFilter) -> Result<Vec<StoredAlert>, PlatformStoreError> {
-        self.read("list alerts", |c| {
-            alerts::ops::alerts(&mut SqliteExec(c), f)
-        })
-    }
-
-    fn acknowledge_alert(
-        &self,
-        id: i64,
-        by: &str,
-        now: UnixTime,
-    ) -> Result<StoredAlert, PlatformStoreError> {
-        self.write("acknowledge alert", |tx| {
-            alerts::ops::acknowledge_alert(&mut SqliteExec(tx), id, by, now)
-        })
-    }
-
-    fn close_alert(
-        &self,
-        id: i64,
-        by: &str,
-        note: &str,
-        now: UnixTime,
-    ) -> Result<StoredAlert, PlatformStoreError> {
-        self.write("close alert", |tx| {
-            alerts::ops::close_alert(&mut SqliteExec(tx), id, by, note, now)
-        })
-    }
-
-    fn alert_evidence(&self, id: i64) -> Result<Vec<MirroredRecord>, PlatformStoreError> {
-        self.read("read alert evidence", |c| {
-            alerts::ops::alert_evidence(&mut SqliteExec(c), id)
-        })
-    }
-}
+super::alerts::alert_store_for!(SqlitePlatform, SqliteExec);
 
 super::governance::governance_store_for!(SqlitePlatform, SqliteExec);
 
