@@ -76,6 +76,8 @@ pub enum Action {
     ComplaintAssign,
     ComplaintHandle,
     ComplaintReadIdentity,
+    VendorRead,
+    VendorManage,
 }
 
 impl Action {
@@ -150,6 +152,8 @@ impl Action {
         Action::ComplaintAssign,
         Action::ComplaintHandle,
         Action::ComplaintReadIdentity,
+        Action::VendorRead,
+        Action::VendorManage,
     ];
 
     /// The stable id (`department.read`, `user.reset_credentials`, `api_key.create` …).
@@ -224,6 +228,8 @@ impl Action {
             Action::ComplaintAssign => "complaint.assign",
             Action::ComplaintHandle => "complaint.handle",
             Action::ComplaintReadIdentity => "complaint.read_identity",
+            Action::VendorRead => "vendor.read",
+            Action::VendorManage => "vendor.manage",
         }
     }
 
@@ -299,6 +305,8 @@ impl Action {
             Action::ComplaintAssign => "交办投诉举报",
             Action::ComplaintHandle => "办理投诉举报",
             Action::ComplaintReadIdentity => "查看举报人身份",
+            Action::VendorRead => "查看外包服务商和合同",
+            Action::VendorManage => "登记外包服务商和合同",
         }
     }
 
@@ -340,6 +348,7 @@ impl Action {
                 | Action::IncidentRead
                 | Action::ComplaintRead
                 | Action::ComplaintReadIdentity
+                | Action::VendorRead
         )
     }
 
@@ -369,7 +378,7 @@ mod tests {
             assert_eq!(Action::from_id(a.id()), Some(a));
             assert!(!a.label().is_empty());
         }
-        assert_eq!(Action::ALL.len(), 69);
+        assert_eq!(Action::ALL.len(), 71);
         assert_eq!(Action::from_id("department.*"), None);
     }
 }

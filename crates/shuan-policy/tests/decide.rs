@@ -64,6 +64,8 @@ const TABLE: &[(Role, &[&str])] = &[
             "complaint.receive",
             "complaint.read",
             "complaint.assign",
+            "vendor.read",
+            "vendor.manage",
         ],
     ),
     (
@@ -90,6 +92,7 @@ const TABLE: &[(Role, &[&str])] = &[
             "legal_hold.read",
             "incident.read",
             "complaint.read",
+            "vendor.read",
         ],
     ),
     (
@@ -175,6 +178,7 @@ const TABLE: &[(Role, &[&str])] = &[
             "legal_hold.read",
             "incident.read",
             "complaint.read",
+            "vendor.read",
         ],
     ),
 ];
@@ -420,6 +424,7 @@ fn vendors_never_govern_whatever_their_grants() {
         "incident.manage",
         "complaint.receive",
         "complaint.assign",
+        "vendor.manage",
     ];
     for &action in Action::ALL {
         let held = Role::ALL[..3].iter().any(|&role| permitted(role, action));
@@ -815,6 +820,7 @@ fn oracle(p: &Principal, action: Action, r: &Resource) -> (bool, bool) {
         "incident.manage",
         "complaint.receive",
         "complaint.assign",
+        "vendor.manage",
     ]
     .iter()
     .any(|prefix| action.id().starts_with(prefix));

@@ -184,6 +184,7 @@ pub fn api(platform: Arc<Platform>) -> (Router, utoipa::openapi::OpenApi) {
         .merge(routes::destructions::router())
         .merge(routes::incidents::router())
         .merge(routes::complaints::router())
+        .merge(routes::vendors::router())
         .with_state(Arc::clone(&platform))
         .split_for_parts();
     (router, openapi)

@@ -191,7 +191,8 @@ async fn replay_recent(p: &Platform) {
 /// Runs forever: replays recent records through the misuse engine once, then copies
 /// records twice a second (feeding the engine), reloads policies changed by other nodes
 /// once a second and misuse rules every ten seconds, purges expired sessions and old
-/// failures and raises alerts for overdue incident reports once a minute.
+/// failures, raises alerts for overdue incident reports and ends due vendor contracts
+/// once a minute.
 pub async fn background(p: Arc<Platform>) {
     replay_recent(&p).await;
     let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -223,6 +224,9 @@ pub async fn background(p: Arc<Platform>) {
             }
             if let Err(e) = crate::routes::incidents::check_deadlines(&p).await {
                 tracing::warn!(error = %e, "the incident deadline check will be retried");
+            }
+            if let Err(e) = crate::routes::vendors::end_due(&p).await {
+                tracing::warn!(error = %e, "ending due vendor contracts will be retried");
             }
         }
     }

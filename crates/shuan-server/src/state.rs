@@ -422,6 +422,31 @@ impl Platform {
         Ok(())
     }
 
+    /// Appends one record of this node's own doing (no request: a deadline or an end
+    /// the background task acts on), actor `shuan-server:NODE`, and waits until it is
+    /// durable. Fail-closed like [`Platform::record`]: on an error, do not act.
+    pub async fn record_system(
+        &self,
+        action: &str,
+        object: &str,
+        details: Map<String, Value>,
+    ) -> Result<Seq, ApiError> {
+        let actor = Actor {
+            kind: shuan_ledger::ActorKind::System,
+            id: format!("shuan-server:{}", self.node),
+            department: None,
+            role: None,
+        };
+        let meta = RequestMeta {
+            request_id: String::new(),
+            address: "local".into(),
+            agent: None,
+            purpose: None,
+        };
+        self.record(&actor, action, object, Outcome::Allowed, &meta, details)
+            .await
+    }
+
     /// Appends one audit record and waits until it is durable. Fail-closed: an error
     /// here must stop the request (503, nothing done).
     #[allow(clippy::too_many_arguments)]

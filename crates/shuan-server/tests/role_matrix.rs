@@ -366,6 +366,18 @@ fn table() -> Vec<Row> {
             ),
             &["security_admin"],
         ),
+        row(
+            M::GET,
+            "/api/v1/vendor-contracts",
+            None,
+            &["security_admin", "auditor", "supervisor"],
+        ),
+        row(
+            M::POST,
+            "/api/v1/vendors",
+            Some(json!({"name": "矩阵 {r}", "credit_code": "91330100MA2ABCDE1X", "contact": "测试"})),
+            &["security_admin"],
+        ),
         row(M::GET, "/api/v1/keys", None, &["security_admin", "auditor"]),
         row(
             M::POST,

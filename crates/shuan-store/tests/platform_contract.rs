@@ -1742,13 +1742,14 @@ fn postgres_nodes_starting_at_once_migrate_once() {
 }
 
 /// The migrations each backend has.
-const MIGRATIONS: [&str; 6] = [
+const MIGRATIONS: [&str; 7] = [
     "0001_platform",
     "0002_sharing",
     "0003_alerts",
     "0004_governance",
     "0005_incidents",
     "0006_complaints",
+    "0007_vendors",
 ];
 const MIGRATION_COUNT: i64 = MIGRATIONS.len() as i64;
 
@@ -1774,7 +1775,7 @@ fn a_version_1_sqlite_store_is_upgraded_in_place() {
          DROP TABLE share_approvals; DROP TABLE share_requests; DROP TABLE catalogue_entries; \
          DROP TABLE share_sources; DROP TABLE alerts; DROP TABLE destructions; \
          DROP TABLE legal_holds; DROP TABLE incident_events; DROP TABLE incidents; \
-         DROP TABLE complaints; \
+         DROP TABLE complaints; DROP TABLE vendor_contracts; DROP TABLE vendors; \
          DELETE FROM schema_version WHERE version >= 2;",
     )
     .unwrap();
@@ -1803,7 +1804,7 @@ fn a_version_1_postgres_store_is_upgraded_in_place() {
         .batch_execute(
             "DROP TABLE share_usage, data_services, share_agreements, share_approvals, \
              share_requests, catalogue_entries, share_sources, alerts, destructions, \
-             legal_holds, incident_events, incidents, complaints; \
+             legal_holds, incident_events, incidents, complaints, vendor_contracts, vendors; \
              DELETE FROM schema_version WHERE version >= 2;",
         )
         .unwrap();

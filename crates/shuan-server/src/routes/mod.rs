@@ -13,3 +13,4 @@ pub mod incidents;
 pub mod jobs;
 pub mod session;
 pub mod sharing;
+pub mod vendors;

@@ -830,3 +830,40 @@ impl ComplaintStore for FaultyStore {
         self.inner.handle_complaint(id, by, result, now)
     }
 }
+
+impl VendorStore for FaultyStore {
+    fn create_vendor(&self, v: &Vendor) -> Result<i64, PlatformStoreError> {
+        self.gate("create_vendor")?;
+        self.inner.create_vendor(v)
+    }
+
+    fn vendors(&self) -> Result<Vec<Vendor>, PlatformStoreError> {
+        self.gate("vendors")?;
+        self.inner.vendors()
+    }
+
+    fn create_vendor_contract(&self, c: &VendorContract) -> Result<i64, PlatformStoreError> {
+        self.gate("create_vendor_contract")?;
+        self.inner.create_vendor_contract(c)
+    }
+
+    fn vendor_contract(&self, id: i64) -> Result<Option<VendorContract>, PlatformStoreError> {
+        self.gate("vendor_contract")?;
+        self.inner.vendor_contract(id)
+    }
+
+    fn vendor_contracts(&self) -> Result<Vec<VendorContract>, PlatformStoreError> {
+        self.gate("vendor_contracts")?;
+        self.inner.vendor_contracts()
+    }
+
+    fn due_vendor_contracts(&self, now: UnixTime) -> Result<Vec<VendorContract>, PlatformStoreError> {
+        self.gate("due_vendor_contracts")?;
+        self.inner.due_vendor_contracts(now)
+    }
+
+    fn end_vendor_contract(&self, id: i64, now: UnixTime) -> Result<VendorContract, PlatformStoreError> {
+        self.gate("end_vendor_contract")?;
+        self.inner.end_vendor_contract(id, now)
+    }
+}

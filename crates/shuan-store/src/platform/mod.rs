@@ -47,6 +47,7 @@ pub mod incidents;
 pub mod postgres;
 pub mod sharing;
 pub mod sqlite;
+pub mod vendors;
 
 use std::path::Path;
 
@@ -55,6 +56,7 @@ use shuan_access::{DataScope, Grant, GrantError, Role};
 
 pub use alerts::{AlertEvidence, AlertFilter, AlertStatus, AlertStore, StoredAlert};
 pub use complaints::{Complaint, ComplaintStatus, ComplaintStore};
+pub use vendors::{Vendor, VendorContract, VendorStore};
 pub use governance::{Destruction, DestructionStatus, GovernanceStore, LegalHold};
 pub use incidents::{Incident, IncidentEvent, IncidentStatus, IncidentStore, SUPPLEMENTARY_DAYS};
 pub use sharing::{
@@ -494,7 +496,14 @@ pub struct MirroredCheckpoint {
 /// data-sharing records are the supertrait [`SharingStore`], the misuse alerts
 /// [`AlertStore`], destructions and legal holds [`GovernanceStore`].
 pub trait PlatformStore:
-    SharingStore + AlertStore + GovernanceStore + IncidentStore + ComplaintStore + Send + Sync
+    SharingStore
+    + AlertStore
+    + GovernanceStore
+    + IncidentStore
+    + ComplaintStore
+    + VendorStore
+    + Send
+    + Sync
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

@@ -59,6 +59,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_complaints",
         include_str!("../../migrations/platform-postgres/0006_complaints.sql"),
     ),
+    (
+        "0007_vendors",
+        include_str!("../../migrations/platform-postgres/0007_vendors.sql"),
+    ),
 ];
 
 /// Advisory lock held while migrating ("shuan_m1"): nodes starting together migrate once.
@@ -2203,6 +2207,8 @@ super::governance::governance_store_for!(PgPlatform, PgExec);
 super::incidents::incident_store_for!(PgPlatform, PgExec);
 
 super::complaints::complaint_store_for!(PgPlatform, PgExec);
+
+super::vendors::vendor_store_for!(PgPlatform, PgExec);
 
 #[cfg(test)]
 mod tests {

@@ -67,6 +67,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_complaints",
         include_str!("../../migrations/platform-sqlite/0006_complaints.sql"),
     ),
+    (
+        "0007_vendors",
+        include_str!("../../migrations/platform-sqlite/0007_vendors.sql"),
+    ),
 ];
 
 /// Read connections kept open between calls. More may be open at a moment of high load;
@@ -2297,6 +2301,8 @@ super::governance::governance_store_for!(SqlitePlatform, SqliteExec);
 super::incidents::incident_store_for!(SqlitePlatform, SqliteExec);
 
 super::complaints::complaint_store_for!(SqlitePlatform, SqliteExec);
+
+super::vendors::vendor_store_for!(SqlitePlatform, SqliteExec);
 
 #[cfg(test)]
 mod tests {
