@@ -375,7 +375,9 @@ fn table() -> Vec<Row> {
         row(
             M::POST,
             "/api/v1/vendors",
-            Some(json!({"name": "矩阵 {r}", "credit_code": "91330100MA2ABCDE1X", "contact": "测试"})),
+            Some(
+                json!({"name": "矩阵 {r}", "credit_code": "91330100MA2ABCDE1X", "contact": "测试"}),
+            ),
             &["security_admin"],
         ),
         row(M::GET, "/api/v1/keys", None, &["security_admin", "auditor"]),

@@ -65,7 +65,10 @@ async fn contract_end(store_url: Option<String>) {
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("credit_code"));
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("credit_code"));
     let (s, v) = t
         .post(
             &sys,
@@ -85,40 +88,76 @@ async fn contract_end(store_url: Option<String>) {
     };
     // Personnel must be vendor accounts that exist.
     let (s, v) = t
-        .post(&sec, "/api/v1/vendor-contracts", contract("HT-0", json!(["staff"]), start + 60))
+        .post(
+            &sec,
+            "/api/v1/vendor-contracts",
+            contract("HT-0", json!(["staff"]), start + 60),
+        )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("personnel[0]"), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("personnel[0]"),
+        "{v}"
+    );
     let (s, v) = t
-        .post(&sec, "/api/v1/vendor-contracts", contract("HT-0", json!(["nobody"]), start + 60))
+        .post(
+            &sec,
+            "/api/v1/vendor-contracts",
+            contract("HT-0", json!(["nobody"]), start + 60),
+        )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     let (s, v) = t
-        .post(&sec, "/api/v1/vendor-contracts", contract("HT-0", json!([]), start - 86_400))
+        .post(
+            &sec,
+            "/api/v1/vendor-contracts",
+            contract("HT-0", json!([]), start - 86_400),
+        )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("ends_at"), "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("ends_at"),
+        "{v}"
+    );
 
     // HT-1 ends in a minute with ops1 and ops2; HT-2 keeps ops2 on for a year.
     let (s, v) = t
-        .post(&sec, "/api/v1/vendor-contracts", contract("HT-1", json!(["ops1", "ops2"]), start + 60))
+        .post(
+            &sec,
+            "/api/v1/vendor-contracts",
+            contract("HT-1", json!(["ops1", "ops2"]), start + 60),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let id = v["id"].as_i64().unwrap();
     assert_eq!(v["status"], "active");
     let (s, v) = t
-        .post(&sec, "/api/v1/vendor-contracts", contract("HT-2", json!(["ops2"]), start + 365 * 86_400))
+        .post(
+            &sec,
+            "/api/v1/vendor-contracts",
+            contract("HT-2", json!(["ops2"]), start + 365 * 86_400),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let (s, v) = t
-        .post(&sec, "/api/v1/vendor-contracts", contract("HT-1", json!([]), start + 60))
+        .post(
+            &sec,
+            "/api/v1/vendor-contracts",
+            contract("HT-1", json!([]), start + 60),
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
 
     // One second before the end, nothing happens; the vendor works.
     clock.set(start + 59);
     let p = t.platform();
-    assert!(shuan_server::routes::vendors::end_due(p).await.unwrap().is_empty());
+    assert!(shuan_server::routes::vendors::end_due(p)
+        .await
+        .unwrap()
+        .is_empty());
     let (s, v) = t.get(&ops1, "/api/v1/departments").await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
@@ -127,7 +166,10 @@ async fn contract_end(store_url: Option<String>) {
     let ended = shuan_server::routes::vendors::end_due(p).await.unwrap();
     assert_eq!(ended.len(), 1);
     assert_eq!(ended[0].disabled_accounts, ["ops1"]);
-    assert!(shuan_server::routes::vendors::end_due(p).await.unwrap().is_empty());
+    assert!(shuan_server::routes::vendors::end_due(p)
+        .await
+        .unwrap()
+        .is_empty());
     let (s, v) = t.get(&ops1, "/api/v1/departments").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
     let (s, v) = t.get(&sys, "/api/v1/users/ops1").await;
@@ -152,9 +194,14 @@ async fn contract_end(store_url: Option<String>) {
         .collect();
     assert_eq!(ours.len(), 1, "{alerts}");
     let text = ours[0]["summary_zh"].as_str().unwrap();
-    assert!(text.contains("HT-1") && text.contains("运维日志副本"), "{text}");
+    assert!(
+        text.contains("HT-1") && text.contains("运维日志副本"),
+        "{text}"
+    );
     // The end is in the ledger, by the node.
-    let (s, records) = t.get(&aud, "/api/v1/audit?action=vendor_contract.end").await;
+    let (s, records) = t
+        .get(&aud, "/api/v1/audit?action=vendor_contract.end")
+        .await;
     assert_eq!(s, StatusCode::OK, "{records}");
     assert_eq!(records.as_array().unwrap().len(), 1, "{records}");
     assert_eq!(records[0]["record"]["actor"]["kind"], "system");

@@ -857,12 +857,19 @@ impl VendorStore for FaultyStore {
         self.inner.vendor_contracts()
     }
 
-    fn due_vendor_contracts(&self, now: UnixTime) -> Result<Vec<VendorContract>, PlatformStoreError> {
+    fn due_vendor_contracts(
+        &self,
+        now: UnixTime,
+    ) -> Result<Vec<VendorContract>, PlatformStoreError> {
         self.gate("due_vendor_contracts")?;
         self.inner.due_vendor_contracts(now)
     }
 
-    fn end_vendor_contract(&self, id: i64, now: UnixTime) -> Result<VendorContract, PlatformStoreError> {
+    fn end_vendor_contract(
+        &self,
+        id: i64,
+        now: UnixTime,
+    ) -> Result<VendorContract, PlatformStoreError> {
         self.gate("end_vendor_contract")?;
         self.inner.end_vendor_contract(id, now)
     }

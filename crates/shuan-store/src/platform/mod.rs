@@ -56,7 +56,6 @@ use shuan_access::{DataScope, Grant, GrantError, Role};
 
 pub use alerts::{AlertEvidence, AlertFilter, AlertStatus, AlertStore, StoredAlert};
 pub use complaints::{Complaint, ComplaintStatus, ComplaintStore};
-pub use vendors::{Vendor, VendorContract, VendorStore};
 pub use governance::{Destruction, DestructionStatus, GovernanceStore, LegalHold};
 pub use incidents::{Incident, IncidentEvent, IncidentStatus, IncidentStore, SUPPLEMENTARY_DAYS};
 pub use sharing::{
@@ -64,6 +63,7 @@ pub use sharing::{
     DataService, Quota, ShareRequest, ShareRequestFilter, ShareSource, ShareStatus, SharingStore,
     Usage,
 };
+pub use vendors::{Vendor, VendorContract, VendorStore};
 
 /// File name of the SQLite platform store inside the data directory.
 pub const PLATFORM_FILE: &str = "platform.db";

@@ -79,8 +79,10 @@ pub trait VendorStore {
     /// Contracts, newest first.
     fn vendor_contracts(&self) -> Result<Vec<VendorContract>, PlatformStoreError>;
     /// Active contracts whose end is at or before `now`.
-    fn due_vendor_contracts(&self, now: UnixTime)
-        -> Result<Vec<VendorContract>, PlatformStoreError>;
+    fn due_vendor_contracts(
+        &self,
+        now: UnixTime,
+    ) -> Result<Vec<VendorContract>, PlatformStoreError>;
     /// Ends an active contract: disables its personnel's vendor accounts that no other
     /// active contract names and ends their sessions. Not active: `Conflict`.
     fn end_vendor_contract(
@@ -204,7 +206,10 @@ pub(crate) mod ops {
     }
 
     pub(crate) fn create_vendor_contract<E: Exec>(x: &mut E, c: &VendorContract) -> R<i64, E> {
-        let known = x.rows("SELECT id FROM vendors WHERE id = $1", &[c.vendor_id.into()])?;
+        let known = x.rows(
+            "SELECT id FROM vendors WHERE id = $1",
+            &[c.vendor_id.into()],
+        )?;
         if known.is_empty() {
             return Err(PlatformStoreError::NotFound {
                 kind: "vendor",
