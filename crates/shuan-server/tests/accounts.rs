@@ -700,8 +700,13 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         "{v}"
     );
     let big = format!(r#"{{"code": "A1", "name": "{}"}}"#, "x".repeat(2 << 20));
-    let r = t
-        .client
+    // A client of its own: the server answers 413 and closes the connection with the
+    // body unread, and a pooled connection reused after that fails the next request.
+    let once = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let r = once
         .post(format!("{}/api/v1/departments", t.base))
         .bearer_auth(&sys)
         .header("content-type", "application/json")
