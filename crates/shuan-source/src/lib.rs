@@ -16,6 +16,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub mod columns;
 mod db_url;
 mod delimited;
 mod dir;

@@ -23,7 +23,7 @@ use crate::{
 const PROGRESS_ROWS: u64 = 10_000;
 
 /// The whole story of a driver error: its `Display` alone is often just "db error".
-fn pg_message(e: &postgres::Error) -> String {
+pub(crate) fn pg_message(e: &postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
         let mut text = format!(
             "{}: {} (SQLSTATE {})",

@@ -173,7 +173,7 @@ struct MyConn {
     timeout_ms: Option<u128>,
 }
 
-fn is_sqlite_spec(spec: &str) -> Option<std::path::PathBuf> {
+pub(crate) fn is_sqlite_spec(spec: &str) -> Option<std::path::PathBuf> {
     let lower = spec.get(..16).unwrap_or(spec).to_ascii_lowercase();
     if lower.starts_with("sqlite://") {
         let path = &spec["sqlite://".len()..];
