@@ -15,49 +15,14 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use shuan_crypto::keyring::Keyring;
 use support::*;
 
-static DATABASES: AtomicUsize = AtomicUsize::new(0);
-
-fn env_url(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| panic!("{var} must be set"))
-}
-
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let cut = base.rfind('/').unwrap();
-    format!("{}/{db}{query}", &base[..cut])
-}
-
-fn fresh_name() -> String {
-    format!(
-        "shuan_destroy_{}_{}",
-        std::process::id(),
-        DATABASES.fetch_add(1, Ordering::SeqCst)
-    )
-}
-
 /// A fresh, empty PostgreSQL database; answers its URL.
 fn fresh_postgres() -> String {
-    let url = env_url("SHUAN_TEST_POSTGRES");
-    let db = fresh_name();
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls)
-        .expect("SHUAN_TEST_POSTGRES is set but the server is unreachable");
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {db}; "))
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .unwrap();
-    with_database(&url, &db)
+    fresh_postgres_database("shuan_destroy")
 }
 
 const CITIES: [&str; 2] = ["杭州", "宁波"];
@@ -92,18 +57,7 @@ fn seed_postgres() -> String {
 /// The same table in a fresh MariaDB database; answers its URL.
 fn seed_mysql() -> String {
     use mysql::prelude::Queryable;
-    let url = env_url("SHUAN_TEST_MYSQL");
-    let db = fresh_name();
-    let opts = mysql::OptsBuilder::from_opts(mysql::Opts::from_url(&url).unwrap())
-        .init(vec!["SET NAMES utf8mb4"]);
-    let mut admin =
-        mysql::Conn::new(opts).expect("SHUAN_TEST_MYSQL is set but the server is unreachable");
-    admin
-        .query_drop(format!(
-            "DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db} CHARACTER SET utf8mb4"
-        ))
-        .unwrap();
-    let url = with_database(&url, &db);
+    let url = fresh_mysql_database("shuan_destroy");
     let mut c = mysql_conn(&url);
     c.query_drop(
         "CREATE TABLE residents (id int PRIMARY KEY, 姓名 varchar(32), 手机号 varchar(11), 城市 varchar(16))",
@@ -122,12 +76,6 @@ fn seed_mysql() -> String {
     )
     .unwrap();
     url
-}
-
-fn mysql_conn(url: &str) -> mysql::Conn {
-    let opts = mysql::OptsBuilder::from_opts(mysql::Opts::from_url(url).unwrap())
-        .init(vec!["SET NAMES utf8mb4"]);
-    mysql::Conn::new(opts).unwrap()
 }
 
 /// Counts `residents` rows (in `城市` = `city` when given) on our own connection.
@@ -472,6 +420,18 @@ async fn rows_deleted(source_url: String, store_url: Option<String>) {
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    // The auditor may not ask for destructions: refused alike for a registered and an
+    // unknown source, so a refusal tells nothing of which sources exist.
+    for source in ["people-src", "nope"] {
+        let (s, v) = w
+            .request(
+                &w.aud,
+                json!({"kind": "rows", "source": source, "table": table, "filter": filter}),
+                "delete_rows",
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{source}: {v}");
+    }
     // An injection attempt is a value like any other: nothing matches it.
     let (s, v) = w
         .request(

@@ -15,22 +15,7 @@ use support::*;
 const DAY: i64 = 86_400;
 
 fn fresh_postgres_store() -> String {
-    let url = std::env::var("SHUAN_TEST_POSTGRES").expect("SHUAN_TEST_POSTGRES must be set");
-    let db = format!("shuan_incidents_{}", std::process::id());
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls)
-        .expect("SHUAN_TEST_POSTGRES is set but the server is unreachable");
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .unwrap();
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b.to_string(), format!("?{q}")),
-        None => (url.clone(), String::new()),
-    };
-    let cut = base.rfind('/').unwrap();
-    format!("{}/{db}{query}", &base[..cut])
+    fresh_postgres_database("shuan_incidents")
 }
 
 fn code_of(v: &Value) -> &str {
@@ -109,6 +94,11 @@ async fn incident_course(store_url: Option<String>) {
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     let (s, v) = t.post(&aud, "/api/v1/incidents", body(json!({}))).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    // A refused caller learns nothing of which accounts or alerts exist: the same 403.
+    for over in [json!({"handler": "nobody"}), json!({"alerts": [424242]})] {
+        let (s, v) = t.post(&steward, "/api/v1/incidents", body(over)).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    }
 
     let (s, v) = t.post(&sec, "/api/v1/incidents", body(json!({}))).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");

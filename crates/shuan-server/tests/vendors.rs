@@ -12,22 +12,7 @@ use serde_json::{json, Value};
 use support::*;
 
 fn fresh_postgres_store() -> String {
-    let url = std::env::var("SHUAN_TEST_POSTGRES").expect("SHUAN_TEST_POSTGRES must be set");
-    let db = format!("shuan_vendors_{}", std::process::id());
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls)
-        .expect("SHUAN_TEST_POSTGRES is set but the server is unreachable");
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .unwrap();
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b.to_string(), format!("?{q}")),
-        None => (url.clone(), String::new()),
-    };
-    let cut = base.rfind('/').unwrap();
-    format!("{}/{db}{query}", &base[..cut])
+    fresh_postgres_database("shuan_vendors")
 }
 
 async fn contract_end(store_url: Option<String>) {

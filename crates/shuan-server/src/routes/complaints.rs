@@ -183,13 +183,6 @@ pub async fn receive_complaint(
         check_text("reporter.name", &r.name, 100)?;
         check_text("reporter.contact", &r.contact, 200)?;
     }
-    let department = req.department.clone();
-    if p.db(move |s| s.department(&department)).await?.is_none() {
-        return Err(ApiError::invalid(format!(
-            "department：部门 {} 不存在 (no such department)",
-            req.department
-        )));
-    }
     // The seal is bound to a random name of its own, so that a sealed identity copied onto
     // another complaint does not open there.
     let token: [u8; 16] = shuan_crypto::rand::bytes().map_err(ApiError::internal)?;
@@ -226,9 +219,18 @@ pub async fn receive_complaint(
     details.insert("anonymous".into(), json!(req.reporter.is_none()));
     let r = resource("complaint", "new", Some(&req.department), None);
     let stored = complaint.clone();
+    let p2 = Arc::clone(&p);
     complaint.id = p
-        .act(&c, Action::ComplaintReceive, &r, details, move |s| {
-            s.create_complaint(&stored)
+        .act_then(&c, Action::ComplaintReceive, &r, details, || async move {
+            // Told only to a caller the policy allowed.
+            let department = stored.department.clone();
+            if p2.db(move |s| s.department(&department)).await?.is_none() {
+                return Err(ApiError::invalid(format!(
+                    "department：部门 {} 不存在 (no such department)",
+                    stored.department
+                )));
+            }
+            p2.db(move |s| s.create_complaint(&stored)).await
         })
         .await?;
     Ok((StatusCode::CREATED, axum::Json(view(&complaint))))

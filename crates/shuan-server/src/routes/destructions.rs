@@ -263,18 +263,30 @@ fn db_failure(e: shuan_govern::erase::EraseError) -> ApiError {
     }
 }
 
-/// Whose data the target is (from the store only: nothing is read from a keyring or
-/// source before the policy allowed the request), refusing what cannot be destroyed.
+/// Whose data the target is, for the policy's decision, from the store only: the
+/// registered source's department; none for a key version or for a source that is not
+/// registered (that is refused after the decision, by [`locate`], so that a caller the
+/// policy refuses cannot probe which sources exist).
+async fn owner(p: &Arc<Platform>, target: &Target) -> Result<Option<String>, ApiError> {
+    let source = match target {
+        Target::KeyVersion { .. } => return Ok(None),
+        Target::Rows { source, .. } | Target::Table { source, .. } => source.clone(),
+    };
+    p.db(move |s| {
+        Ok(s.sources()?
+            .into_iter()
+            .find(|x| x.name == source)
+            .map(|x| x.department))
+    })
+    .await
+}
+
+/// Checks that the source is registered, can be destroyed in, and catalogues the table
+/// and the filter's columns (from the store only: nothing is read from a keyring or
+/// source here); answers the source's department.
 async fn locate(p: &Arc<Platform>, target: &Target) -> Result<Option<String>, ApiError> {
     match target {
-        Target::KeyVersion { key, .. } => {
-            if key == SECRETS_KEY_ID {
-                return Err(ApiError::invalid(format!(
-                    "target.key：{SECRETS_KEY_ID} 是平台自用密钥（封存动态口令种子和数据源口令），只能轮换，不能销毁 (the platform's own key is rotated, never destroyed)"
-                )));
-            }
-            Ok(None)
-        }
+        Target::KeyVersion { .. } => Ok(None),
         Target::Rows {
             source,
             table,
@@ -398,7 +410,14 @@ pub async fn request_destruction(
     target.check().map_err(target_error)?;
     let method = target.check_method(&req.method).map_err(target_error)?;
     check_text("reason", &req.reason, 500)?;
-    let department = locate(&p, &target).await?;
+    if let Target::KeyVersion { key, .. } = &target {
+        if key == SECRETS_KEY_ID {
+            return Err(ApiError::invalid(format!(
+                "target.key：{SECRETS_KEY_ID} 是平台自用密钥（封存动态口令种子和数据源口令），只能轮换，不能销毁 (the platform's own key is rotated, never destroyed)"
+            )));
+        }
+    }
+    let department = owner(&p, &target).await?;
     let now = now();
     let mut d = Destruction {
         id: 0,
@@ -435,6 +454,9 @@ pub async fn request_destruction(
     let p2 = Arc::clone(&p);
     (d.id, d.matched) = p
         .act_then(&c, Action::DestructionRequest, &r, details, || async move {
+            // Whether the source, table and columns exist is told only to a caller the
+            // policy allowed (a refused caller learns nothing of what is registered).
+            locate(&p2, &target).await?;
             refuse_if_held(&p2, &d2.hold_keys).await?;
             d2.matched = present(&p2, &target).await?;
             let matched = d2.matched;

@@ -249,37 +249,6 @@ pub async fn report_incident(
     for (n, r) in req.audit_refs.iter().enumerate() {
         check_text(&format!("audit_refs[{n}]"), r, 100)?;
     }
-    // What it names must exist: the department, the person, the alerts.
-    let (department, handler, alerts) = (
-        req.department.clone(),
-        req.handler.clone(),
-        req.alerts.clone(),
-    );
-    let missing = p
-        .db(move |s| {
-            if s.department(&department)?.is_none() {
-                return Ok(Some(format!(
-                    "department：部门 {department} 不存在 (no such department)"
-                )));
-            }
-            if s.user(&handler)?.is_none() {
-                return Ok(Some(format!(
-                    "handler：账号 {handler} 不存在 (no such account)"
-                )));
-            }
-            for (n, id) in alerts.iter().enumerate() {
-                if s.alert(*id)?.is_none() {
-                    return Ok(Some(format!(
-                        "alerts[{n}]：告警 {id} 不存在 (no such alert)"
-                    )));
-                }
-            }
-            Ok(None)
-        })
-        .await?;
-    if let Some(m) = missing {
-        return Err(ApiError::invalid(m));
-    }
     let mut i = Incident {
         id: 0,
         title: req.title.clone(),
@@ -310,9 +279,40 @@ pub async fn report_incident(
     details.insert("handler".into(), json!(req.handler));
     let r = resource("incident", "new", Some(&req.department), Some(c.name()));
     let i2 = i.clone();
+    let p2 = Arc::clone(&p);
     i.id = p
-        .act(&c, Action::IncidentManage, &r, details, move |s| {
-            s.create_incident(&i2)
+        .act_then(&c, Action::IncidentManage, &r, details, || async move {
+            // What it names must exist: the department, the person, the alerts — told
+            // only to a caller the policy allowed (a refused caller cannot probe which
+            // accounts or alerts exist).
+            let (department, handler, alerts) =
+                (i2.department.clone(), i2.handler.clone(), i2.alerts.clone());
+            let missing = p2
+                .db(move |s| {
+                    if s.department(&department)?.is_none() {
+                        return Ok(Some(format!(
+                            "department：部门 {department} 不存在 (no such department)"
+                        )));
+                    }
+                    if s.user(&handler)?.is_none() {
+                        return Ok(Some(format!(
+                            "handler：账号 {handler} 不存在 (no such account)"
+                        )));
+                    }
+                    for (n, id) in alerts.iter().enumerate() {
+                        if s.alert(*id)?.is_none() {
+                            return Ok(Some(format!(
+                                "alerts[{n}]：告警 {id} 不存在 (no such alert)"
+                            )));
+                        }
+                    }
+                    Ok(None)
+                })
+                .await?;
+            if let Some(m) = missing {
+                return Err(ApiError::invalid(m));
+            }
+            p2.db(move |s| s.create_incident(&i2)).await
         })
         .await?;
     Ok((StatusCode::CREATED, axum::Json(view(&i, now, None))))

@@ -247,36 +247,6 @@ pub async fn register_contract(
             "ends_at 须晚于 starts_at（Unix 秒） (ends_at must be after starts_at, Unix seconds)",
         ));
     }
-    // The department and every account must be there, and every account a vendor's.
-    let (department, personnel) = (req.department.clone(), req.personnel.clone());
-    let missing = p
-        .db(move |s| {
-            if s.department(&department)?.is_none() {
-                return Ok(Some(format!(
-                    "department：部门 {department} 不存在 (no such department)"
-                )));
-            }
-            for (n, name) in personnel.iter().enumerate() {
-                match s.user(name)? {
-                    None => {
-                        return Ok(Some(format!(
-                            "personnel[{n}]：账号 {name} 不存在 (no such account)"
-                        )))
-                    }
-                    Some(u) if !u.vendor => {
-                        return Ok(Some(format!(
-                            "personnel[{n}]：账号 {name} 不是外包人员账号 (not a vendor account)"
-                        )))
-                    }
-                    Some(_) => {}
-                }
-            }
-            Ok(None)
-        })
-        .await?;
-    if let Some(m) = missing {
-        return Err(ApiError::invalid(m));
-    }
     let mut contract = VendorContract {
         id: 0,
         vendor_id: req.vendor_id,
@@ -300,9 +270,43 @@ pub async fn register_contract(
     details.insert("personnel".into(), json!(req.personnel));
     let r = resource("vendor_contract", "new", Some(&req.department), None);
     let stored = contract.clone();
+    let p2 = Arc::clone(&p);
     contract.id = p
-        .act(&c, Action::VendorManage, &r, details, move |s| {
-            s.create_vendor_contract(&stored)
+        .act_then(&c, Action::VendorManage, &r, details, || async move {
+            // The department and every account must be there, and every account a
+            // vendor's — told only to a caller the policy allowed (a refused caller
+            // cannot probe which accounts exist).
+            let (department, personnel) =
+                (stored.department.clone(), stored.personnel.clone());
+            let missing = p2
+                .db(move |s| {
+                    if s.department(&department)?.is_none() {
+                        return Ok(Some(format!(
+                            "department：部门 {department} 不存在 (no such department)"
+                        )));
+                    }
+                    for (n, name) in personnel.iter().enumerate() {
+                        match s.user(name)? {
+                            None => {
+                                return Ok(Some(format!(
+                                    "personnel[{n}]：账号 {name} 不存在 (no such account)"
+                                )))
+                            }
+                            Some(u) if !u.vendor => {
+                                return Ok(Some(format!(
+                                    "personnel[{n}]：账号 {name} 不是外包人员账号 (not a vendor account)"
+                                )))
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                    Ok(None)
+                })
+                .await?;
+            if let Some(m) = missing {
+                return Err(ApiError::invalid(m));
+            }
+            p2.db(move |s| s.create_vendor_contract(&stored)).await
         })
         .await?;
     Ok((StatusCode::CREATED, axum::Json(contract_view(&contract))))

@@ -258,3 +258,60 @@ pub fn client_from(addr: &str) -> Client {
 pub fn path(p: &str) -> PathBuf {
     PathBuf::from(p)
 }
+
+/// `url` with its database replaced by `db` (query string kept).
+pub fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let cut = base.rfind('/').expect("a database URL has a path");
+    format!("{}/{db}{query}", &base[..cut])
+}
+
+/// A database name unique to this test process and call: `<prefix>_<pid>_<n>`.
+pub fn fresh_database_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// A fresh, empty database on the SHUAN_TEST_POSTGRES server (for a store or a
+/// source); answers its URL. Panics — fails the test — when the server is unreachable.
+pub fn fresh_postgres_database(prefix: &str) -> String {
+    let url = std::env::var("SHUAN_TEST_POSTGRES").expect("SHUAN_TEST_POSTGRES must be set");
+    let db = fresh_database_name(prefix);
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls)
+        .expect("SHUAN_TEST_POSTGRES is set but the server is unreachable");
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
+        .unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .unwrap();
+    with_database(&url, &db)
+}
+
+/// A connection in utf8mb4.
+pub fn mysql_conn(url: &str) -> mysql::Conn {
+    let opts = mysql::OptsBuilder::from_opts(mysql::Opts::from_url(url).unwrap())
+        .init(vec!["SET NAMES utf8mb4"]);
+    mysql::Conn::new(opts).expect("SHUAN_TEST_MYSQL is set but the server is unreachable")
+}
+
+/// A fresh, empty utf8mb4 database on the SHUAN_TEST_MYSQL server; answers its URL.
+pub fn fresh_mysql_database(prefix: &str) -> String {
+    use mysql::prelude::Queryable;
+    let url = std::env::var("SHUAN_TEST_MYSQL").expect("SHUAN_TEST_MYSQL must be set");
+    let db = fresh_database_name(prefix);
+    mysql_conn(&url)
+        .query_drop(format!(
+            "DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db} CHARACTER SET utf8mb4"
+        ))
+        .unwrap();
+    with_database(&url, &db)
+}
