@@ -1742,7 +1742,7 @@ fn postgres_nodes_starting_at_once_migrate_once() {
 }
 
 /// The migrations each backend has.
-const MIGRATIONS: [&str; 7] = [
+const MIGRATIONS: [&str; 8] = [
     "0001_platform",
     "0002_sharing",
     "0003_alerts",
@@ -1750,6 +1750,7 @@ const MIGRATIONS: [&str; 7] = [
     "0005_incidents",
     "0006_complaints",
     "0007_vendors",
+    "0008_quality",
 ];
 const MIGRATION_COUNT: i64 = MIGRATIONS.len() as i64;
 
@@ -1771,7 +1772,8 @@ fn a_version_1_sqlite_store_is_upgraded_in_place() {
     drop(store);
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE share_usage; DROP TABLE data_services; DROP TABLE share_agreements; \
+        "DROP TABLE quality_runs; DROP TABLE quality_rule_sets; \
+         DROP TABLE share_usage; DROP TABLE data_services; DROP TABLE share_agreements; \
          DROP TABLE share_approvals; DROP TABLE share_requests; DROP TABLE catalogue_entries; \
          DROP TABLE share_sources; DROP TABLE alerts; DROP TABLE destructions; \
          DROP TABLE legal_holds; DROP TABLE incident_events; DROP TABLE incidents; \
@@ -1804,7 +1806,8 @@ fn a_version_1_postgres_store_is_upgraded_in_place() {
         .batch_execute(
             "DROP TABLE share_usage, data_services, share_agreements, share_approvals, \
              share_requests, catalogue_entries, share_sources, alerts, destructions, \
-             legal_holds, incident_events, incidents, complaints, vendor_contracts, vendors; \
+             legal_holds, incident_events, incidents, complaints, vendor_contracts, vendors, \
+             quality_runs, quality_rule_sets; \
              DELETE FROM schema_version WHERE version >= 2;",
         )
         .unwrap();

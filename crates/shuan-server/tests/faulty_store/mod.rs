@@ -874,3 +874,57 @@ impl VendorStore for FaultyStore {
         self.inner.end_vendor_contract(id, now)
     }
 }
+
+impl QualityStore for FaultyStore {
+    fn create_quality_rule_set(&self, r: &QualityRuleSet) -> Result<i64, PlatformStoreError> {
+        self.gate("create_quality_rule_set")?;
+        self.inner.create_quality_rule_set(r)
+    }
+
+    fn quality_rule_set(&self, id: i64) -> Result<Option<QualityRuleSet>, PlatformStoreError> {
+        self.gate("quality_rule_set")?;
+        self.inner.quality_rule_set(id)
+    }
+
+    fn quality_rule_sets(&self) -> Result<Vec<QualityRuleSet>, PlatformStoreError> {
+        self.gate("quality_rule_sets")?;
+        self.inner.quality_rule_sets()
+    }
+
+    fn due_quality_rule_sets(
+        &self,
+        now: UnixTime,
+    ) -> Result<Vec<QualityRuleSet>, PlatformStoreError> {
+        self.gate("due_quality_rule_sets")?;
+        self.inner.due_quality_rule_sets(now)
+    }
+
+    fn claim_quality_run(
+        &self,
+        id: i64,
+        due: UnixTime,
+        next: UnixTime,
+    ) -> Result<bool, PlatformStoreError> {
+        self.gate("claim_quality_run")?;
+        self.inner.claim_quality_run(id, due, next)
+    }
+
+    fn record_quality_run(&self, r: &QualityRun) -> Result<i64, PlatformStoreError> {
+        self.gate("record_quality_run")?;
+        self.inner.record_quality_run(r)
+    }
+
+    fn quality_run(&self, id: i64) -> Result<Option<QualityRun>, PlatformStoreError> {
+        self.gate("quality_run")?;
+        self.inner.quality_run(id)
+    }
+
+    fn quality_runs(
+        &self,
+        rule_set_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<QualityRun>, PlatformStoreError> {
+        self.gate("quality_runs")?;
+        self.inner.quality_runs(rule_set_id, limit)
+    }
+}

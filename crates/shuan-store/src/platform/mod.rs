@@ -45,6 +45,7 @@ pub mod complaints;
 pub mod governance;
 pub mod incidents;
 pub mod postgres;
+pub mod quality;
 pub mod sharing;
 pub mod sqlite;
 pub mod vendors;
@@ -58,6 +59,7 @@ pub use alerts::{AlertEvidence, AlertFilter, AlertStatus, AlertStore, StoredAler
 pub use complaints::{Complaint, ComplaintStatus, ComplaintStore};
 pub use governance::{Destruction, DestructionStatus, GovernanceStore, LegalHold};
 pub use incidents::{Incident, IncidentEvent, IncidentStatus, IncidentStore, SUPPLEMENTARY_DAYS};
+pub use quality::{QualityRuleSet, QualityRun, QualityRunStatus, QualityStore};
 pub use sharing::{
     Agreement, AgreementStatus, AgreementTerms, Approval, CatalogueEntry, CatalogueField,
     DataService, Quota, ShareRequest, ShareRequestFilter, ShareSource, ShareStatus, SharingStore,
@@ -502,6 +504,7 @@ pub trait PlatformStore:
     + IncidentStore
     + ComplaintStore
     + VendorStore
+    + QualityStore
     + Send
     + Sync
 {

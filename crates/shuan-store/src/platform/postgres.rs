@@ -63,6 +63,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_vendors",
         include_str!("../../migrations/platform-postgres/0007_vendors.sql"),
     ),
+    (
+        "0008_quality",
+        include_str!("../../migrations/platform-postgres/0008_quality.sql"),
+    ),
 ];
 
 /// Advisory lock held while migrating ("shuan_m1"): nodes starting together migrate once.
@@ -2209,6 +2213,7 @@ super::incidents::incident_store_for!(PgPlatform, PgExec);
 super::complaints::complaint_store_for!(PgPlatform, PgExec);
 
 super::vendors::vendor_store_for!(PgPlatform, PgExec);
+super::quality::quality_store_for!(PgPlatform, PgExec);
 
 #[cfg(test)]
 mod tests {

@@ -71,6 +71,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_vendors",
         include_str!("../../migrations/platform-sqlite/0007_vendors.sql"),
     ),
+    (
+        "0008_quality",
+        include_str!("../../migrations/platform-sqlite/0008_quality.sql"),
+    ),
 ];
 
 /// Read connections kept open between calls. More may be open at a moment of high load;
@@ -2303,6 +2307,7 @@ super::incidents::incident_store_for!(SqlitePlatform, SqliteExec);
 super::complaints::complaint_store_for!(SqlitePlatform, SqliteExec);
 
 super::vendors::vendor_store_for!(SqlitePlatform, SqliteExec);
+super::quality::quality_store_for!(SqlitePlatform, SqliteExec);
 
 #[cfg(test)]
 mod tests {
