@@ -78,6 +78,9 @@ pub enum Action {
     ComplaintReadIdentity,
     VendorRead,
     VendorManage,
+    QualityRead,
+    QualityManage,
+    QualityRun,
 }
 
 impl Action {
@@ -154,6 +157,9 @@ impl Action {
         Action::ComplaintReadIdentity,
         Action::VendorRead,
         Action::VendorManage,
+        Action::QualityRead,
+        Action::QualityManage,
+        Action::QualityRun,
     ];
 
     /// The stable id (`department.read`, `user.reset_credentials`, `api_key.create` …).
@@ -230,6 +236,9 @@ impl Action {
             Action::ComplaintReadIdentity => "complaint.read_identity",
             Action::VendorRead => "vendor.read",
             Action::VendorManage => "vendor.manage",
+            Action::QualityRead => "quality.read",
+            Action::QualityManage => "quality.manage",
+            Action::QualityRun => "quality.run",
         }
     }
 
@@ -307,6 +316,9 @@ impl Action {
             Action::ComplaintReadIdentity => "查看举报人身份",
             Action::VendorRead => "查看外包服务商和合同",
             Action::VendorManage => "登记外包服务商和合同",
+            Action::QualityRead => "查看数据质量规则和检查结果",
+            Action::QualityManage => "制定数据质量规则",
+            Action::QualityRun => "执行数据质量检查",
         }
     }
 
@@ -349,6 +361,7 @@ impl Action {
                 | Action::ComplaintRead
                 | Action::ComplaintReadIdentity
                 | Action::VendorRead
+                | Action::QualityRead
         )
     }
 
@@ -378,7 +391,7 @@ mod tests {
             assert_eq!(Action::from_id(a.id()), Some(a));
             assert!(!a.label().is_empty());
         }
-        assert_eq!(Action::ALL.len(), 71);
+        assert_eq!(Action::ALL.len(), 74);
         assert_eq!(Action::from_id("department.*"), None);
     }
 }

@@ -66,6 +66,7 @@ const TABLE: &[(Role, &[&str])] = &[
             "complaint.assign",
             "vendor.read",
             "vendor.manage",
+            "quality.read",
         ],
     ),
     (
@@ -93,6 +94,7 @@ const TABLE: &[(Role, &[&str])] = &[
             "incident.read",
             "complaint.read",
             "vendor.read",
+            "quality.read",
         ],
     ),
     (
@@ -120,6 +122,7 @@ const TABLE: &[(Role, &[&str])] = &[
             "legal_hold.manage",
             "incident.read",
             "complaint.read",
+            "quality.read",
         ],
     ),
     (
@@ -145,6 +148,9 @@ const TABLE: &[(Role, &[&str])] = &[
             "destruction.request",
             "destruction.read",
             "legal_hold.read",
+            "quality.read",
+            "quality.manage",
+            "quality.run",
         ],
     ),
     (
@@ -179,6 +185,7 @@ const TABLE: &[(Role, &[&str])] = &[
             "incident.read",
             "complaint.read",
             "vendor.read",
+            "quality.read",
         ],
     ),
 ];
