@@ -277,6 +277,11 @@ pub const CODES: &[(&str, u16, &str)] = &[
         "须为 application/json (send JSON)",
     ),
     (
+        "quality_run_failed",
+        422,
+        "数据源读取失败，数据质量检查未完成 (the source could not be read to the end; the failed run is kept)",
+    ),
+    (
         "row_cap_exceeded",
         422,
         "结果超过服务单次最大行数，未返回任何行 (more rows than max_rows: the call fails, never truncated; narrow the parameters)",

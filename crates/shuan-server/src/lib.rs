@@ -185,6 +185,7 @@ pub fn api(platform: Arc<Platform>) -> (Router, utoipa::openapi::OpenApi) {
         .merge(routes::incidents::router())
         .merge(routes::complaints::router())
         .merge(routes::vendors::router())
+        .merge(routes::quality::router())
         .with_state(Arc::clone(&platform))
         .split_for_parts();
     (router, openapi)

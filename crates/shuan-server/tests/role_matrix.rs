@@ -380,6 +380,18 @@ fn table() -> Vec<Row> {
             ),
             &["security_admin"],
         ),
+        row(
+            M::GET,
+            "/api/v1/quality/rule-sets",
+            None,
+            &[
+                "security_admin",
+                "auditor",
+                "chief_data_officer",
+                "data_steward",
+                "supervisor",
+            ],
+        ),
         row(M::GET, "/api/v1/keys", None, &["security_admin", "auditor"]),
         row(
             M::POST,

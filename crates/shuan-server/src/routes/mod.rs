@@ -11,6 +11,7 @@ pub mod gateway;
 pub mod identity;
 pub mod incidents;
 pub mod jobs;
+pub mod quality;
 pub mod session;
 pub mod sharing;
 pub mod vendors;
