@@ -64,6 +64,9 @@ enum Command {
     /// Destruction certificates (销毁证明): check one offline.
     #[command(subcommand)]
     Destroy(cmd::destroy::DestroyCommand),
+    /// Data quality (数据质量): check a table against rules (not null, unique, checksums, …).
+    #[command(subcommand)]
+    Quality(cmd::quality::QualityCommand),
     /// The tamper-evident audit ledger (审计日志).
     #[command(subcommand)]
     Audit(cmd::audit::AuditCommand),
@@ -104,6 +107,7 @@ fn main() -> ExitCode {
         Command::Comply(c) => cmd::comply::run(&ctx, c),
         Command::Report(c) => cmd::report::run(&ctx, c),
         Command::Destroy(c) => cmd::destroy::run(&ctx, c),
+        Command::Quality(c) => cmd::quality::run(&ctx, c),
         Command::Audit(c) => cmd::audit::run(&ctx, c),
         Command::Mask(args) => cmd::mask::run_mask(&ctx, args),
         Command::Unmask(args) => cmd::mask::run_unmask(&ctx, args),

@@ -11,5 +11,6 @@ pub mod detect;
 pub mod keys;
 pub mod mask;
 pub mod platform;
+pub mod quality;
 pub mod report;
 pub mod scan;
