@@ -40,6 +40,7 @@ macro_rules! delegate_to_ops {
 pub(crate) use delegate_to_ops;
 
 pub mod alerts;
+pub mod backups;
 mod codec;
 pub mod complaints;
 pub mod governance;
@@ -56,6 +57,7 @@ use serde::{Deserialize, Serialize};
 use shuan_access::{DataScope, Grant, GrantError, Role};
 
 pub use alerts::{AlertEvidence, AlertFilter, AlertStatus, AlertStore, StoredAlert};
+pub use backups::{BackupPlan, BackupPlanStore, PlanBackup, RestoreDrill};
 pub use complaints::{Complaint, ComplaintStatus, ComplaintStore};
 pub use governance::{Destruction, DestructionStatus, GovernanceStore, LegalHold};
 pub use incidents::{Incident, IncidentEvent, IncidentStatus, IncidentStore, SUPPLEMENTARY_DAYS};
@@ -505,6 +507,7 @@ pub trait PlatformStore:
     + ComplaintStore
     + VendorStore
     + QualityStore
+    + BackupPlanStore
     + Send
     + Sync
 {

@@ -67,6 +67,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_quality",
         include_str!("../../migrations/platform-postgres/0008_quality.sql"),
     ),
+    (
+        "0009_backup_plans",
+        include_str!("../../migrations/platform-postgres/0009_backup_plans.sql"),
+    ),
 ];
 
 /// Advisory lock held while migrating ("shuan_m1"): nodes starting together migrate once.
@@ -2214,6 +2218,7 @@ super::complaints::complaint_store_for!(PgPlatform, PgExec);
 
 super::vendors::vendor_store_for!(PgPlatform, PgExec);
 super::quality::quality_store_for!(PgPlatform, PgExec);
+super::backups::backup_plan_store_for!(PgPlatform, PgExec);
 
 #[cfg(test)]
 mod tests {

@@ -75,6 +75,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_quality",
         include_str!("../../migrations/platform-sqlite/0008_quality.sql"),
     ),
+    (
+        "0009_backup_plans",
+        include_str!("../../migrations/platform-sqlite/0009_backup_plans.sql"),
+    ),
 ];
 
 /// Read connections kept open between calls. More may be open at a moment of high load;
@@ -2308,6 +2312,7 @@ super::complaints::complaint_store_for!(SqlitePlatform, SqliteExec);
 
 super::vendors::vendor_store_for!(SqlitePlatform, SqliteExec);
 super::quality::quality_store_for!(SqlitePlatform, SqliteExec);
+super::backups::backup_plan_store_for!(SqlitePlatform, SqliteExec);
 
 #[cfg(test)]
 mod tests {
