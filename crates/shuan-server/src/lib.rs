@@ -186,6 +186,7 @@ pub fn api(platform: Arc<Platform>) -> (Router, utoipa::openapi::OpenApi) {
         .merge(routes::complaints::router())
         .merge(routes::vendors::router())
         .merge(routes::quality::router())
+        .merge(routes::backups::router())
         .with_state(Arc::clone(&platform))
         .split_for_parts();
     (router, openapi)

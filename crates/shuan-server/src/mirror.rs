@@ -228,12 +228,15 @@ pub async fn background(p: Arc<Platform>) {
             if let Err(e) = crate::routes::vendors::end_due(&p).await {
                 tracing::warn!(error = %e, "ending due vendor contracts will be retried");
             }
-            // Quality runs may read large tables: they go on beside this loop (each due
-            // time is claimed in the store first, so an overlapping pass skips it).
+            // Quality runs, backups and drills may take long: they go on beside this loop
+            // (each due time is claimed in the store first, so an overlapping pass skips it).
             let runner = Arc::clone(&p);
             tokio::spawn(async move {
                 if let Err(e) = crate::routes::quality::run_due(&runner).await {
                     tracing::warn!(error = %e, "scheduled quality runs will be retried");
+                }
+                if let Err(e) = crate::routes::backups::run_due(&runner).await {
+                    tracing::warn!(error = %e, "scheduled backups and drills will be retried");
                 }
             });
         }

@@ -392,6 +392,26 @@ fn table() -> Vec<Row> {
                 "supervisor",
             ],
         ),
+        row(
+            M::GET,
+            "/api/v1/backup-plans",
+            None,
+            &["system_admin", "auditor"],
+        ),
+        row(
+            M::GET,
+            "/api/v1/restore-drills",
+            None,
+            &["system_admin", "auditor"],
+        ),
+        row(
+            M::POST,
+            "/api/v1/backup-plans",
+            Some(
+                json!({"name": "矩阵 {r}", "backup_interval_hours": 24, "retention": 1, "drill_interval_hours": 24}),
+            ),
+            &["system_admin"],
+        ),
         row(M::GET, "/api/v1/keys", None, &["security_admin", "auditor"]),
         row(
             M::POST,

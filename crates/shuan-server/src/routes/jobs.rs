@@ -906,10 +906,10 @@ type FractionFn = Arc<dyn Fn() -> f64 + Send + Sync>;
 /// A finished job's answer: its result, what its end record in the ledger says, and
 /// an error if it failed (a job may fail with a partial result, e.g. a scan saved
 /// without its unreadable tables).
-struct JobEnd {
-    result: Option<Value>,
-    details: Map<String, Value>,
-    error: Option<String>,
+pub(crate) struct JobEnd {
+    pub(crate) result: Option<Value>,
+    pub(crate) details: Map<String, Value>,
+    pub(crate) error: Option<String>,
 }
 
 impl JobEnd {
@@ -1397,7 +1397,7 @@ fn run_mask(run: MaskRun, fraction: &shuan_mask::source_job::MaskFraction) -> Jo
     }
 }
 
-fn run_backup(data_dir: &Path, out: &Path, done: &AtomicU64) -> JobEnd {
+pub(crate) fn run_backup(data_dir: &Path, out: &Path, done: &AtomicU64) -> JobEnd {
     use shuan_crypto::backup;
     let progress = |d: u64, total: u64| {
         if total > 0 {

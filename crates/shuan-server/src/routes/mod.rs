@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod alerts;
 pub mod audit;
+pub mod backups;
 pub mod complaints;
 pub mod data;
 pub mod destructions;

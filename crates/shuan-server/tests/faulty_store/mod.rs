@@ -928,3 +928,69 @@ impl QualityStore for FaultyStore {
         self.inner.quality_runs(rule_set_id, limit)
     }
 }
+
+impl BackupPlanStore for FaultyStore {
+    fn create_backup_plan(&self, p: &BackupPlan) -> Result<i64, PlatformStoreError> {
+        self.gate("create_backup_plan")?;
+        self.inner.create_backup_plan(p)
+    }
+
+    fn backup_plan(&self, id: i64) -> Result<Option<BackupPlan>, PlatformStoreError> {
+        self.gate("backup_plan")?;
+        self.inner.backup_plan(id)
+    }
+
+    fn backup_plans(&self) -> Result<Vec<BackupPlan>, PlatformStoreError> {
+        self.gate("backup_plans")?;
+        self.inner.backup_plans()
+    }
+
+    fn claim_plan_backup(
+        &self,
+        id: i64,
+        due: UnixTime,
+        next: UnixTime,
+    ) -> Result<bool, PlatformStoreError> {
+        self.gate("claim_plan_backup")?;
+        self.inner.claim_plan_backup(id, due, next)
+    }
+
+    fn claim_plan_drill(
+        &self,
+        id: i64,
+        due: UnixTime,
+        next: UnixTime,
+    ) -> Result<bool, PlatformStoreError> {
+        self.gate("claim_plan_drill")?;
+        self.inner.claim_plan_drill(id, due, next)
+    }
+
+    fn record_plan_backup(&self, b: &PlanBackup) -> Result<i64, PlatformStoreError> {
+        self.gate("record_plan_backup")?;
+        self.inner.record_plan_backup(b)
+    }
+
+    fn plan_backups(&self, plan_id: i64) -> Result<Vec<PlanBackup>, PlatformStoreError> {
+        self.gate("plan_backups")?;
+        self.inner.plan_backups(plan_id)
+    }
+
+    fn mark_plan_backup_pruned(&self, id: i64, at: UnixTime) -> Result<(), PlatformStoreError> {
+        self.gate("mark_plan_backup_pruned")?;
+        self.inner.mark_plan_backup_pruned(id, at)
+    }
+
+    fn record_restore_drill(&self, d: &RestoreDrill) -> Result<i64, PlatformStoreError> {
+        self.gate("record_restore_drill")?;
+        self.inner.record_restore_drill(d)
+    }
+
+    fn restore_drills(
+        &self,
+        plan_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<RestoreDrill>, PlatformStoreError> {
+        self.gate("restore_drills")?;
+        self.inner.restore_drills(plan_id, limit)
+    }
+}
