@@ -81,6 +81,8 @@ pub enum Action {
     QualityRead,
     QualityManage,
     QualityRun,
+    TrainingRead,
+    TrainingManage,
 }
 
 impl Action {
@@ -160,6 +162,8 @@ impl Action {
         Action::QualityRead,
         Action::QualityManage,
         Action::QualityRun,
+        Action::TrainingRead,
+        Action::TrainingManage,
     ];
 
     /// The stable id (`department.read`, `user.reset_credentials`, `api_key.create` …).
@@ -239,6 +243,8 @@ impl Action {
             Action::QualityRead => "quality.read",
             Action::QualityManage => "quality.manage",
             Action::QualityRun => "quality.run",
+            Action::TrainingRead => "training.read",
+            Action::TrainingManage => "training.manage",
         }
     }
 
@@ -319,6 +325,8 @@ impl Action {
             Action::QualityRead => "查看数据质量规则和检查结果",
             Action::QualityManage => "制定数据质量规则",
             Action::QualityRun => "执行数据质量检查",
+            Action::TrainingRead => "查看安全培训记录",
+            Action::TrainingManage => "登记安全培训",
         }
     }
 
@@ -362,6 +370,7 @@ impl Action {
                 | Action::ComplaintReadIdentity
                 | Action::VendorRead
                 | Action::QualityRead
+                | Action::TrainingRead
         )
     }
 
@@ -391,7 +400,7 @@ mod tests {
             assert_eq!(Action::from_id(a.id()), Some(a));
             assert!(!a.label().is_empty());
         }
-        assert_eq!(Action::ALL.len(), 74);
+        assert_eq!(Action::ALL.len(), 76);
         assert_eq!(Action::from_id("department.*"), None);
     }
 }

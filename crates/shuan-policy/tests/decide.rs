@@ -67,6 +67,8 @@ const TABLE: &[(Role, &[&str])] = &[
             "vendor.read",
             "vendor.manage",
             "quality.read",
+            "training.read",
+            "training.manage",
         ],
     ),
     (
@@ -95,6 +97,7 @@ const TABLE: &[(Role, &[&str])] = &[
             "complaint.read",
             "vendor.read",
             "quality.read",
+            "training.read",
         ],
     ),
     (
@@ -123,6 +126,7 @@ const TABLE: &[(Role, &[&str])] = &[
             "incident.read",
             "complaint.read",
             "quality.read",
+            "training.read",
         ],
     ),
     (
@@ -186,6 +190,7 @@ const TABLE: &[(Role, &[&str])] = &[
             "complaint.read",
             "vendor.read",
             "quality.read",
+            "training.read",
         ],
     ),
 ];
@@ -432,6 +437,7 @@ fn vendors_never_govern_whatever_their_grants() {
         "complaint.receive",
         "complaint.assign",
         "vendor.manage",
+        "training.manage",
     ];
     for &action in Action::ALL {
         let held = Role::ALL[..3].iter().any(|&role| permitted(role, action));
@@ -828,6 +834,7 @@ fn oracle(p: &Principal, action: Action, r: &Resource) -> (bool, bool) {
         "complaint.receive",
         "complaint.assign",
         "vendor.manage",
+        "training.manage",
     ]
     .iter()
     .any(|prefix| action.id().starts_with(prefix));

@@ -187,6 +187,7 @@ pub fn api(platform: Arc<Platform>) -> (Router, utoipa::openapi::OpenApi) {
         .merge(routes::vendors::router())
         .merge(routes::quality::router())
         .merge(routes::backups::router())
+        .merge(routes::training::router())
         .with_state(Arc::clone(&platform))
         .split_for_parts();
     (router, openapi)

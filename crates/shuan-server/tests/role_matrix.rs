@@ -412,6 +412,17 @@ fn table() -> Vec<Row> {
             ),
             &["system_admin"],
         ),
+        row(
+            M::GET,
+            "/api/v1/training-sessions",
+            None,
+            &[
+                "security_admin",
+                "auditor",
+                "chief_data_officer",
+                "supervisor",
+            ],
+        ),
         row(M::GET, "/api/v1/keys", None, &["security_admin", "auditor"]),
         row(
             M::POST,

@@ -1742,7 +1742,7 @@ fn postgres_nodes_starting_at_once_migrate_once() {
 }
 
 /// The migrations each backend has.
-const MIGRATIONS: [&str; 9] = [
+const MIGRATIONS: [&str; 10] = [
     "0001_platform",
     "0002_sharing",
     "0003_alerts",
@@ -1752,6 +1752,7 @@ const MIGRATIONS: [&str; 9] = [
     "0007_vendors",
     "0008_quality",
     "0009_backup_plans",
+    "0010_training",
 ];
 const MIGRATION_COUNT: i64 = MIGRATIONS.len() as i64;
 
@@ -1773,7 +1774,8 @@ fn a_version_1_sqlite_store_is_upgraded_in_place() {
     drop(store);
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE restore_drills; DROP TABLE plan_backups; DROP TABLE backup_plans; \
+        "DROP TABLE training_attendance; DROP TABLE training_sessions; \
+         DROP TABLE restore_drills; DROP TABLE plan_backups; DROP TABLE backup_plans; \
          DROP TABLE quality_runs; DROP TABLE quality_rule_sets; \
          DROP TABLE share_usage; DROP TABLE data_services; DROP TABLE share_agreements; \
          DROP TABLE share_approvals; DROP TABLE share_requests; DROP TABLE catalogue_entries; \
@@ -1809,7 +1811,8 @@ fn a_version_1_postgres_store_is_upgraded_in_place() {
             "DROP TABLE share_usage, data_services, share_agreements, share_approvals, \
              share_requests, catalogue_entries, share_sources, alerts, destructions, \
              legal_holds, incident_events, incidents, complaints, vendor_contracts, vendors, \
-             quality_runs, quality_rule_sets, restore_drills, plan_backups, backup_plans; \
+             quality_runs, quality_rule_sets, restore_drills, plan_backups, backup_plans, \
+             training_attendance, training_sessions; \
              DELETE FROM schema_version WHERE version >= 2;",
         )
         .unwrap();

@@ -15,4 +15,5 @@ pub mod jobs;
 pub mod quality;
 pub mod session;
 pub mod sharing;
+pub mod training;
 pub mod vendors;

@@ -994,3 +994,20 @@ impl BackupPlanStore for FaultyStore {
         self.inner.restore_drills(plan_id, limit)
     }
 }
+
+impl TrainingStore for FaultyStore {
+    fn create_training_session(&self, t: &TrainingSession) -> Result<i64, PlatformStoreError> {
+        self.gate("create_training_session")?;
+        self.inner.create_training_session(t)
+    }
+
+    fn training_sessions(&self) -> Result<Vec<TrainingSession>, PlatformStoreError> {
+        self.gate("training_sessions")?;
+        self.inner.training_sessions()
+    }
+
+    fn last_passed_training(&self) -> Result<Vec<(String, UnixTime)>, PlatformStoreError> {
+        self.gate("last_passed_training")?;
+        self.inner.last_passed_training()
+    }
+}

@@ -49,6 +49,7 @@ pub mod postgres;
 pub mod quality;
 pub mod sharing;
 pub mod sqlite;
+pub mod training;
 pub mod vendors;
 
 use std::path::Path;
@@ -67,6 +68,7 @@ pub use sharing::{
     DataService, Quota, ShareRequest, ShareRequestFilter, ShareSource, ShareStatus, SharingStore,
     Usage,
 };
+pub use training::{Attendance, TrainingSession, TrainingStore};
 pub use vendors::{Vendor, VendorContract, VendorStore};
 
 /// File name of the SQLite platform store inside the data directory.
@@ -508,6 +510,7 @@ pub trait PlatformStore:
     + VendorStore
     + QualityStore
     + BackupPlanStore
+    + TrainingStore
     + Send
     + Sync
 {

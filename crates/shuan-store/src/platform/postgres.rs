@@ -71,6 +71,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_backup_plans",
         include_str!("../../migrations/platform-postgres/0009_backup_plans.sql"),
     ),
+    (
+        "0010_training",
+        include_str!("../../migrations/platform-postgres/0010_training.sql"),
+    ),
 ];
 
 /// Advisory lock held while migrating ("shuan_m1"): nodes starting together migrate once.
@@ -2219,6 +2223,7 @@ super::complaints::complaint_store_for!(PgPlatform, PgExec);
 super::vendors::vendor_store_for!(PgPlatform, PgExec);
 super::quality::quality_store_for!(PgPlatform, PgExec);
 super::backups::backup_plan_store_for!(PgPlatform, PgExec);
+super::training::training_store_for!(PgPlatform, PgExec);
 
 #[cfg(test)]
 mod tests {

@@ -79,6 +79,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_backup_plans",
         include_str!("../../migrations/platform-sqlite/0009_backup_plans.sql"),
     ),
+    (
+        "0010_training",
+        include_str!("../../migrations/platform-sqlite/0010_training.sql"),
+    ),
 ];
 
 /// Read connections kept open between calls. More may be open at a moment of high load;
@@ -2313,6 +2317,7 @@ super::complaints::complaint_store_for!(SqlitePlatform, SqliteExec);
 super::vendors::vendor_store_for!(SqlitePlatform, SqliteExec);
 super::quality::quality_store_for!(SqlitePlatform, SqliteExec);
 super::backups::backup_plan_store_for!(SqlitePlatform, SqliteExec);
+super::training::training_store_for!(SqlitePlatform, SqliteExec);
 
 #[cfg(test)]
 mod tests {
