@@ -354,14 +354,31 @@ impl QualityReport {
     }
 }
 
-/// A value as it may be shown: by its type's masking rule when the rule checks an
-/// identifier type, else the first and last quarter kept and the rest starred (one
-/// character kept of a value of three or fewer). At most 64 characters are shown.
+/// A value as it may be shown. For an identifier check (a malformed identifier, so no
+/// type's layout applies) the first three and last two characters are kept when they are
+/// ASCII, one for values of eight or fewer; otherwise the first and last quarter are kept (one character
+/// of a value of three or fewer). Every other character is starred, CJK included. At
+/// most 64 characters are shown.
 pub fn mask_sample(value: &str, data_type: Option<DataType>) -> String {
-    if let Some(t) = data_type {
-        return shuan_detect::mask_value(t, value);
-    }
     let chars: Vec<char> = value.chars().take(64).collect();
+    if data_type.is_some() {
+        // An offending identifier is malformed by definition, so the type's own masking
+        // layout does not apply: keep the first three and last two characters at most.
+        let n = chars.len();
+        let (head, tail) = if n > 8 { (3, 2) } else { (1.min(n), 0) };
+        return chars
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                // A name or other text in the cell never shows.
+                if (i < head || i >= n - tail) && c.is_ascii() {
+                    *c
+                } else {
+                    '*'
+                }
+            })
+            .collect();
+    }
     let n = chars.len();
     let keep = if n <= 3 { 1.min(n) } else { n.div_ceil(4) };
     let mut out = String::with_capacity(value.len());
@@ -379,6 +396,10 @@ pub fn mask_sample(value: &str, data_type: Option<DataType>) -> String {
 /// optional `[ T]HH:MM[:SS[.fff]]` and an optional `Z` or `±HH[:MM]` offset; UTC when none).
 pub fn parse_time(text: &str) -> Option<i64> {
     let t = text.trim();
+    // Only ASCII can be a time here; it also keeps every slice below on a char boundary.
+    if !t.is_ascii() {
+        return None;
+    }
     let b = t.as_bytes();
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -731,6 +752,15 @@ mod tests {
         assert_eq!(parse_time("2026-13-01"), None);
         assert_eq!(parse_time("昨天"), None);
         assert_eq!(parse_time("2026-12-04 25:00"), None);
+        // Non-ASCII never panics (a slice inside a character would).
+        for text in [
+            "2026-01-1é",
+            "2026-01-01 12:3é",
+            "2026-01-01 00:00+0é1",
+            "2026-05-1日",
+        ] {
+            assert_eq!(parse_time(text), None, "{text}");
+        }
     }
 
     #[test]
@@ -738,8 +768,15 @@ mod tests {
         assert_eq!(mask_sample("张三", None), "张*");
         assert_eq!(mask_sample("abcdefgh", None), "ab****gh");
         let id = mask_sample("11010519491231002X", Some(DataType::CnResidentId));
-        assert_ne!(id, "11010519491231002X");
-        assert!(id.contains('*'), "{id}");
+        assert_eq!(id, "110*************2X");
+        // Two numbers in one cell, or a name before one: neither shows.
+        let two = mask_sample("13800138000,13912345678", Some(DataType::CnMobile));
+        assert_eq!(two.chars().filter(|c| *c != '*').count(), 5, "{two}");
+        assert_eq!(
+            mask_sample("张三13800138000", Some(DataType::CnMobile)),
+            "**1********00"
+        );
+        assert_eq!(mask_sample("张三", Some(DataType::CnMobile)), "**");
     }
 
     #[test]

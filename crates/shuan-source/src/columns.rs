@@ -407,7 +407,8 @@ fn count_of(spec: &str, v: Option<&Option<String>>) -> Result<u64, SourceError> 
     }
 }
 
-/// Duplicated non-NULL values of `column`, counted by the database (`GROUP BY … HAVING
+/// Duplicated values of `column`, NULL and blank aside (as files, whose blanks are their
+/// NULLs),, counted by the database (`GROUP BY … HAVING
 /// count(*) > 1`, which it can spill to disk: memory stays bounded on any size). `None`
 /// for file sources, which have no engine to ask: the caller counts them itself.
 pub fn duplicates(
@@ -433,6 +434,7 @@ pub fn duplicates(
     let from = qualified(&kind, table);
     let groups = format!(
         "SELECT {text} AS v, count(*) AS n FROM {from} WHERE {col} IS NOT NULL \
+         AND TRIM({text}) <> '' \
          GROUP BY {col} HAVING count(*) > 1"
     );
     let cast = match kind {
@@ -491,7 +493,8 @@ pub fn orphans(
     let other = qualified(&kind, referenced);
     let (col, rcol) = (q(column), q(referenced_column));
     let missing = format!(
-        "FROM {from} a WHERE a.{col} IS NOT NULL AND NOT EXISTS \
+        "FROM {from} a WHERE a.{col} IS NOT NULL AND TRIM(CAST(a.{col} AS {cast})) <> '' \
+         AND NOT EXISTS \
          (SELECT 1 FROM {other} b WHERE b.{rcol} = a.{col})"
     );
     let total = small_select(spec, &format!("SELECT CAST(count(*) AS {cast}) {missing}"))?;

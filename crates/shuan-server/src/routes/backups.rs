@@ -318,13 +318,21 @@ async fn drill(
             .into_iter()
             .rev()
             .find(|r| r.action == "create" && r.result == "ok" && r.archive == path);
+        // Without its creation record there is nothing to compare the restore with: the
+        // drill fails rather than passing on the signature alone.
+        let Some(made) = made else {
+            return Err(format!(
+                "the backup log has no creation record of {}; the restore cannot be compared with what was backed up",
+                path.display()
+            ));
+        };
         let scratch = p2.data_dir.join(WORKSPACE_DIR).join("drills");
         shuan_crypto::backup::drill(
             &path,
             &keyring,
             &node_key.verifying_key(),
             &scratch,
-            made.as_ref(),
+            Some(&made),
         )
         .map_err(|e| shuan_source::error_chain(&e))
     })
@@ -552,15 +560,22 @@ async fn backup_for(p: &Arc<Platform>, plan: &BackupPlan) -> Result<PlanBackup, 
             continue;
         }
         let archive = PathBuf::from(&old.archive);
+        let mut removed = true;
         for f in [
             archive.clone(),
             shuan_crypto::backup::signature_path(&archive),
         ] {
             if let Err(e) = std::fs::remove_file(&f) {
                 if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!(file = %f.display(), error = %e, "an old archive could not be deleted");
+                    tracing::warn!(file = %f.display(), error = %e, "an old archive could not be deleted; it stays listed as kept");
+                    removed = false;
                 }
             }
+        }
+        // Marked pruned only when it is gone: an archive that could not be deleted stays
+        // listed, and is tried again after the next backup.
+        if !removed {
+            continue;
         }
         let (id, at) = (old.id, p.clock.now());
         p.db(move |s| s.mark_plan_backup_pruned(id, at)).await?;
@@ -619,8 +634,13 @@ pub async fn run_due(p: &Arc<Platform>) -> Result<(usize, usize), ApiError> {
                 tracing::warn!(plan = id, error = %e, "a scheduled drill could not be recorded; not made");
                 continue;
             }
-            drill(p, Some(plan), &newest.archive, SCHEDULER).await?;
-            drills += 1;
+            // One plan's failure does not stop the others' drills.
+            match drill(p, Some(plan), &newest.archive, SCHEDULER).await {
+                Ok(_) => drills += 1,
+                Err(e) => {
+                    tracing::warn!(plan = id, error = %e, "a scheduled drill could not be recorded")
+                }
+            }
         }
     }
     Ok((backups, drills))

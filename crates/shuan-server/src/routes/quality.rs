@@ -284,6 +284,15 @@ pub async fn create_rule_set(
             let columns: Vec<String> = entry.fields.iter().map(|f| f.name.clone()).collect();
             quality::validate(&rules, &columns).map_err(|e| ApiError::invalid(e.to_string()))?;
             if let Some(k) = &stored.key_column {
+                // The key is shown unmasked beside every sample: never personal data.
+                if let Some(f) = entry.fields.iter().find(|f| &f.name == k) {
+                    if f.personal || f.data_type.is_some() {
+                        return Err(ApiError::invalid(format!(
+                            "key_column：列 {k} 为个人信息或敏感数据（{}），不能作为样例的定位列；请选记录编号等非个人信息列 (the key is shown unmasked: choose a record number, not personal or sensitive data)",
+                            f.label.clone().or(f.data_type.clone()).unwrap_or_else(|| f.level.clone())
+                        )));
+                    }
+                }
                 if !columns.contains(k) {
                     return Err(ApiError::invalid(format!(
                         "key_column：表中没有列 {k}；可用的列：{} (no such column; the table has: {})",
