@@ -92,6 +92,27 @@ fn qualified(kind: &Kind, t: &TableSpec) -> String {
     }
 }
 
+/// An SQLite value as text, `None` for NULL (and for a BLOB, which has no text form).
+fn sqlite_text(v: rusqlite::types::ValueRef<'_>) -> Option<String> {
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Null | ValueRef::Blob(_) => None,
+        ValueRef::Integer(v) => Some(v.to_string()),
+        ValueRef::Real(v) => Some(v.to_string()),
+        ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+    }
+}
+
+/// A MySQL value of a text-protocol row as text, `None` for NULL.
+#[cfg(feature = "mysql")]
+fn mysql_text(v: Option<&mysql::Value>) -> Option<String> {
+    match v {
+        None | Some(mysql::Value::NULL) => None,
+        Some(mysql::Value::Bytes(b)) => Some(String::from_utf8_lossy(b).into_owned()),
+        Some(other) => Some(other.as_sql(true).trim_matches('\'').to_string()),
+    }
+}
+
 /// Calls `visit` with the values of `columns` (in that order; `None` for NULL) of every
 /// row of the table, and answers the number of rows. `progress` (if any) is told the
 /// rows read, every 65,536 rows and at the end. A column that is not there is an error
@@ -123,14 +144,7 @@ pub fn for_each_row(
             let mut n = 0u64;
             while let Some(row) = rows.next().map_err(|e| db_error(spec, e.to_string()))? {
                 for (i, slot) in texts.iter_mut().enumerate() {
-                    use rusqlite::types::ValueRef;
-                    *slot = match row.get_ref(i).map_err(|e| db_error(spec, e.to_string()))? {
-                        ValueRef::Null => None,
-                        ValueRef::Integer(v) => Some(v.to_string()),
-                        ValueRef::Real(v) => Some(v.to_string()),
-                        ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
-                        ValueRef::Blob(_) => None,
-                    };
+                    *slot = sqlite_text(row.get_ref(i).map_err(|e| db_error(spec, e.to_string()))?);
                 }
                 let values: Vec<Option<&str>> = texts.iter().map(|v| v.as_deref()).collect();
                 visit(&values);
@@ -299,11 +313,7 @@ fn mysql_rows(
         for row in set {
             let row = row.map_err(|e| db_error(spec, e.to_string()))?;
             for (i, slot) in texts.iter_mut().enumerate() {
-                *slot = match row.as_ref(i) {
-                    None | Some(mysql::Value::NULL) => None,
-                    Some(mysql::Value::Bytes(b)) => Some(String::from_utf8_lossy(b).into_owned()),
-                    Some(other) => Some(other.as_sql(true).trim_matches('\'').to_string()),
-                };
+                *slot = mysql_text(row.as_ref(i));
             }
             let values: Vec<Option<&str>> = texts.iter().map(|v| v.as_deref()).collect();
             visit(&values);
@@ -355,17 +365,7 @@ fn small_select(spec: &str, sql: &str) -> Result<Vec<Vec<Option<String>>>, Sourc
                 conn.query(sql).map_err(|e| db_error(spec, e.to_string()))?;
             Ok(rows
                 .iter()
-                .map(|r| {
-                    (0..r.len())
-                        .map(|i| match r.as_ref(i) {
-                            None | Some(mysql::Value::NULL) => None,
-                            Some(mysql::Value::Bytes(b)) => {
-                                Some(String::from_utf8_lossy(b).into_owned())
-                            }
-                            Some(other) => Some(other.as_sql(true).trim_matches('\'').to_string()),
-                        })
-                        .collect()
-                })
+                .map(|r| (0..r.len()).map(|i| mysql_text(r.as_ref(i))).collect())
                 .collect())
         }
         Kind::Sqlite(path) => {
@@ -377,15 +377,7 @@ fn small_select(spec: &str, sql: &str) -> Result<Vec<Vec<Option<String>>>, Sourc
             let rows = stmt
                 .query_map([], |r| {
                     (0..n)
-                        .map(|i| {
-                            use rusqlite::types::ValueRef;
-                            Ok(match r.get_ref(i)? {
-                                ValueRef::Null | ValueRef::Blob(_) => None,
-                                ValueRef::Integer(v) => Some(v.to_string()),
-                                ValueRef::Real(v) => Some(v.to_string()),
-                                ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
-                            })
-                        })
+                        .map(|i| Ok(sqlite_text(r.get_ref(i)?)))
                         .collect::<Result<Vec<_>, rusqlite::Error>>()
                 })
                 .map_err(|e| db_error(spec, e.to_string()))?;
