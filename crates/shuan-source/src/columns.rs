@@ -10,8 +10,6 @@
 //! buffer) whatever the table's size. Identifiers are quoted; there are no values in any
 //! statement here. Connections are the read-only ones of [`crate::query`].
 
-use std::io::BufRead;
-
 use crate::db_url::quote_double;
 use crate::{SourceError, SourceOptions};
 
@@ -223,6 +221,7 @@ fn postgres_rows(
     options: &SourceOptions,
     visit: &mut dyn FnMut(&[Option<&str>]),
 ) -> Result<u64, SourceError> {
+    use std::io::BufRead;
     let mut client = crate::postgres_source::connect_read_only(spec)?;
     let list: Vec<String> = columns
         .iter()
