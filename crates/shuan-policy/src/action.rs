@@ -83,6 +83,15 @@ pub enum Action {
     QualityRun,
     TrainingRead,
     TrainingManage,
+    RiskRead,
+    RiskManage,
+    RectificationClose,
+    EmergencyRead,
+    EmergencyManage,
+    CollectionRead,
+    CollectionManage,
+    LineageRead,
+    LineageManage,
 }
 
 impl Action {
@@ -164,6 +173,15 @@ impl Action {
         Action::QualityRun,
         Action::TrainingRead,
         Action::TrainingManage,
+        Action::RiskRead,
+        Action::RiskManage,
+        Action::RectificationClose,
+        Action::EmergencyRead,
+        Action::EmergencyManage,
+        Action::CollectionRead,
+        Action::CollectionManage,
+        Action::LineageRead,
+        Action::LineageManage,
     ];
 
     /// The stable id (`department.read`, `user.reset_credentials`, `api_key.create` …).
@@ -245,6 +263,15 @@ impl Action {
             Action::QualityRun => "quality.run",
             Action::TrainingRead => "training.read",
             Action::TrainingManage => "training.manage",
+            Action::RiskRead => "risk.read",
+            Action::RiskManage => "risk.manage",
+            Action::RectificationClose => "rectification.close",
+            Action::EmergencyRead => "emergency.read",
+            Action::EmergencyManage => "emergency.manage",
+            Action::CollectionRead => "collection.read",
+            Action::CollectionManage => "collection.manage",
+            Action::LineageRead => "lineage.read",
+            Action::LineageManage => "lineage.manage",
         }
     }
 
@@ -327,6 +354,15 @@ impl Action {
             Action::QualityRun => "执行数据质量检查",
             Action::TrainingRead => "查看安全培训记录",
             Action::TrainingManage => "登记安全培训",
+            Action::RiskRead => "查看风险评估和整改事项",
+            Action::RiskManage => "登记风险评估和整改事项",
+            Action::RectificationClose => "提交整改完成",
+            Action::EmergencyRead => "查看应急预案和演练",
+            Action::EmergencyManage => "制定应急预案、登记应急演练",
+            Action::CollectionRead => "查看数据采集登记",
+            Action::CollectionManage => "登记和复核数据采集",
+            Action::LineageRead => "查看数据溯源",
+            Action::LineageManage => "登记外部数据加工",
         }
     }
 
@@ -371,6 +407,10 @@ impl Action {
                 | Action::VendorRead
                 | Action::QualityRead
                 | Action::TrainingRead
+                | Action::RiskRead
+                | Action::EmergencyRead
+                | Action::CollectionRead
+                | Action::LineageRead
         )
     }
 
@@ -400,7 +440,7 @@ mod tests {
             assert_eq!(Action::from_id(a.id()), Some(a));
             assert!(!a.label().is_empty());
         }
-        assert_eq!(Action::ALL.len(), 76);
+        assert_eq!(Action::ALL.len(), 85);
         assert_eq!(Action::from_id("department.*"), None);
     }
 }

@@ -69,6 +69,13 @@ const TABLE: &[(Role, &[&str])] = &[
             "quality.read",
             "training.read",
             "training.manage",
+            "risk.read",
+            "risk.manage",
+            "rectification.close",
+            "emergency.read",
+            "emergency.manage",
+            "collection.read",
+            "lineage.read",
         ],
     ),
     (
@@ -98,6 +105,10 @@ const TABLE: &[(Role, &[&str])] = &[
             "vendor.read",
             "quality.read",
             "training.read",
+            "risk.read",
+            "emergency.read",
+            "collection.read",
+            "lineage.read",
         ],
     ),
     (
@@ -127,6 +138,10 @@ const TABLE: &[(Role, &[&str])] = &[
             "complaint.read",
             "quality.read",
             "training.read",
+            "risk.read",
+            "emergency.read",
+            "collection.read",
+            "lineage.read",
         ],
     ),
     (
@@ -155,6 +170,10 @@ const TABLE: &[(Role, &[&str])] = &[
             "quality.read",
             "quality.manage",
             "quality.run",
+            "collection.read",
+            "collection.manage",
+            "lineage.read",
+            "lineage.manage",
         ],
     ),
     (
@@ -191,6 +210,10 @@ const TABLE: &[(Role, &[&str])] = &[
             "vendor.read",
             "quality.read",
             "training.read",
+            "risk.read",
+            "emergency.read",
+            "collection.read",
+            "lineage.read",
         ],
     ),
 ];
@@ -204,6 +227,8 @@ const OWN: &[&str] = &[
     "destruction.read",
     "complaint.handle",
     "complaint.read_identity",
+    "risk.read",
+    "rectification.close",
 ];
 
 const IN: &str = "110101";
@@ -438,6 +463,8 @@ fn vendors_never_govern_whatever_their_grants() {
         "complaint.assign",
         "vendor.manage",
         "training.manage",
+        "risk.manage",
+        "emergency.manage",
     ];
     for &action in Action::ALL {
         let held = Role::ALL[..3].iter().any(|&role| permitted(role, action));
@@ -835,6 +862,8 @@ fn oracle(p: &Principal, action: Action, r: &Resource) -> (bool, bool) {
         "complaint.assign",
         "vendor.manage",
         "training.manage",
+        "risk.manage",
+        "emergency.manage",
     ]
     .iter()
     .any(|prefix| action.id().starts_with(prefix));
