@@ -1742,7 +1742,7 @@ fn postgres_nodes_starting_at_once_migrate_once() {
 }
 
 /// The migrations each backend has.
-const MIGRATIONS: [&str; 10] = [
+const MIGRATIONS: [&str; 12] = [
     "0001_platform",
     "0002_sharing",
     "0003_alerts",
@@ -1753,6 +1753,8 @@ const MIGRATIONS: [&str; 10] = [
     "0008_quality",
     "0009_backup_plans",
     "0010_training",
+    "0011_risk_emergency",
+    "0012_collections_lineage",
 ];
 const MIGRATION_COUNT: i64 = MIGRATIONS.len() as i64;
 
@@ -1774,7 +1776,10 @@ fn a_version_1_sqlite_store_is_upgraded_in_place() {
     drop(store);
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE training_attendance; DROP TABLE training_sessions; \
+        "DROP TABLE derivation_inputs; DROP TABLE derivations; DROP TABLE collection_reviews; \
+         DROP TABLE collection_fields; DROP TABLE collections; DROP TABLE rectifications; \
+         DROP TABLE emergency_drills; DROP TABLE emergency_plans; DROP TABLE risk_assessments; \
+         DROP TABLE training_attendance; DROP TABLE training_sessions; \
          DROP TABLE restore_drills; DROP TABLE plan_backups; DROP TABLE backup_plans; \
          DROP TABLE quality_runs; DROP TABLE quality_rule_sets; \
          DROP TABLE share_usage; DROP TABLE data_services; DROP TABLE share_agreements; \
@@ -1812,7 +1817,9 @@ fn a_version_1_postgres_store_is_upgraded_in_place() {
              share_requests, catalogue_entries, share_sources, alerts, destructions, \
              legal_holds, incident_events, incidents, complaints, vendor_contracts, vendors, \
              quality_runs, quality_rule_sets, restore_drills, plan_backups, backup_plans, \
-             training_attendance, training_sessions; \
+             training_attendance, training_sessions, derivation_inputs, derivations, \
+             collection_reviews, collection_fields, collections, rectifications, \
+             emergency_drills, emergency_plans, risk_assessments; \
              DELETE FROM schema_version WHERE version >= 2;",
         )
         .unwrap();

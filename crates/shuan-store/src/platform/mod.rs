@@ -42,11 +42,15 @@ pub(crate) use delegate_to_ops;
 pub mod alerts;
 pub mod backups;
 mod codec;
+pub mod collections;
 pub mod complaints;
+pub mod emergency;
 pub mod governance;
 pub mod incidents;
+pub mod lineage;
 pub mod postgres;
 pub mod quality;
+pub mod risk;
 pub mod sharing;
 pub mod sqlite;
 pub mod training;
@@ -59,10 +63,14 @@ use shuan_access::{DataScope, Grant, GrantError, Role};
 
 pub use alerts::{AlertEvidence, AlertFilter, AlertStatus, AlertStore, StoredAlert};
 pub use backups::{BackupPlan, BackupPlanStore, PlanBackup, RestoreDrill};
+pub use collections::{CollectedField, Collection, CollectionReview, CollectionStore};
 pub use complaints::{Complaint, ComplaintStatus, ComplaintStore};
+pub use emergency::{EmergencyDrill, EmergencyPlan, EmergencyStore};
 pub use governance::{Destruction, DestructionStatus, GovernanceStore, LegalHold};
 pub use incidents::{Incident, IncidentEvent, IncidentStatus, IncidentStore, SUPPLEMENTARY_DAYS};
+pub use lineage::{Derivation, LineageStore};
 pub use quality::{QualityRuleSet, QualityRun, QualityRunStatus, QualityStore};
+pub use risk::{Rectification, RiskAssessment, RiskStore};
 pub use sharing::{
     Agreement, AgreementStatus, AgreementTerms, Approval, CatalogueEntry, CatalogueField,
     DataService, Quota, ShareRequest, ShareRequestFilter, ShareSource, ShareStatus, SharingStore,
@@ -511,6 +519,10 @@ pub trait PlatformStore:
     + QualityStore
     + BackupPlanStore
     + TrainingStore
+    + RiskStore
+    + EmergencyStore
+    + CollectionStore
+    + LineageStore
     + Send
     + Sync
 {

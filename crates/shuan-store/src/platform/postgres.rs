@@ -75,6 +75,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_training",
         include_str!("../../migrations/platform-postgres/0010_training.sql"),
     ),
+    (
+        "0011_risk_emergency",
+        include_str!("../../migrations/platform-postgres/0011_risk_emergency.sql"),
+    ),
+    (
+        "0012_collections_lineage",
+        include_str!("../../migrations/platform-postgres/0012_collections_lineage.sql"),
+    ),
 ];
 
 /// Advisory lock held while migrating ("shuan_m1"): nodes starting together migrate once.
@@ -2224,6 +2232,10 @@ super::vendors::vendor_store_for!(PgPlatform, PgExec);
 super::quality::quality_store_for!(PgPlatform, PgExec);
 super::backups::backup_plan_store_for!(PgPlatform, PgExec);
 super::training::training_store_for!(PgPlatform, PgExec);
+super::risk::risk_store_for!(PgPlatform, PgExec);
+super::emergency::emergency_store_for!(PgPlatform, PgExec);
+super::collections::collection_store_for!(PgPlatform, PgExec);
+super::lineage::lineage_store_for!(PgPlatform, PgExec);
 
 #[cfg(test)]
 mod tests {

@@ -83,6 +83,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_training",
         include_str!("../../migrations/platform-sqlite/0010_training.sql"),
     ),
+    (
+        "0011_risk_emergency",
+        include_str!("../../migrations/platform-sqlite/0011_risk_emergency.sql"),
+    ),
+    (
+        "0012_collections_lineage",
+        include_str!("../../migrations/platform-sqlite/0012_collections_lineage.sql"),
+    ),
 ];
 
 /// Read connections kept open between calls. More may be open at a moment of high load;
@@ -2318,6 +2326,10 @@ super::vendors::vendor_store_for!(SqlitePlatform, SqliteExec);
 super::quality::quality_store_for!(SqlitePlatform, SqliteExec);
 super::backups::backup_plan_store_for!(SqlitePlatform, SqliteExec);
 super::training::training_store_for!(SqlitePlatform, SqliteExec);
+super::risk::risk_store_for!(SqlitePlatform, SqliteExec);
+super::emergency::emergency_store_for!(SqlitePlatform, SqliteExec);
+super::collections::collection_store_for!(SqlitePlatform, SqliteExec);
+super::lineage::lineage_store_for!(SqlitePlatform, SqliteExec);
 
 #[cfg(test)]
 mod tests {
