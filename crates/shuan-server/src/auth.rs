@@ -420,6 +420,26 @@ impl Platform {
             .allowed
     }
 
+    /// The items of a list the caller may read: `action` is authorized (and recorded) once
+    /// on `kind` without a department, so a caller without the action at all is refused;
+    /// then each item is kept when the policy allows the action on its own resource.
+    pub async fn readable<T>(
+        &self,
+        caller: &Caller,
+        action: Action,
+        kind: &str,
+        items: Vec<T>,
+        resource_of: impl Fn(&T) -> Resource,
+    ) -> Result<Vec<T>, ApiError> {
+        self.authorize(caller, action, &resource(kind, "", None, None), Map::new())
+            .await?;
+        let tree = self.tree_for(caller).await?;
+        Ok(items
+            .into_iter()
+            .filter(|item| self.allows(caller, action, &resource_of(item), &tree))
+            .collect())
+    }
+
     /// The department tree when deciding for `caller` reads resources' ancestors (a
     /// 本部门及以下 scope), else an empty one without asking the store.
     pub async fn tree_for(&self, caller: &Caller) -> Result<DepartmentTree, ApiError> {

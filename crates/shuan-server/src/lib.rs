@@ -188,6 +188,10 @@ pub fn api(platform: Arc<Platform>) -> (Router, utoipa::openapi::OpenApi) {
         .merge(routes::quality::router())
         .merge(routes::backups::router())
         .merge(routes::training::router())
+        .merge(routes::risk::router())
+        .merge(routes::emergency::router())
+        .merge(routes::collections::router())
+        .merge(routes::lineage::router())
         .with_state(Arc::clone(&platform))
         .split_for_parts();
     (router, openapi)

@@ -191,8 +191,8 @@ async fn replay_recent(p: &Platform) {
 /// Runs forever: replays recent records through the misuse engine once, then copies
 /// records twice a second (feeding the engine), reloads policies changed by other nodes
 /// once a second and misuse rules every ten seconds, purges expired sessions and old
-/// failures, raises alerts for overdue incident reports and ends due vendor contracts
-/// once a minute.
+/// failures, raises alerts for overdue incident reports, rectification items, emergency
+/// and restore drills and collection reviews, and ends due vendor contracts once a minute.
 pub async fn background(p: Arc<Platform>) {
     replay_recent(&p).await;
     let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -227,6 +227,18 @@ pub async fn background(p: Arc<Platform>) {
             }
             if let Err(e) = crate::routes::vendors::end_due(&p).await {
                 tracing::warn!(error = %e, "ending due vendor contracts will be retried");
+            }
+            if let Err(e) = crate::routes::risk::check_overdue(&p).await {
+                tracing::warn!(error = %e, "the rectification deadline check will be retried");
+            }
+            if let Err(e) = crate::routes::emergency::check_overdue(&p).await {
+                tracing::warn!(error = %e, "the emergency drill deadline check will be retried");
+            }
+            if let Err(e) = crate::routes::backups::check_overdue(&p).await {
+                tracing::warn!(error = %e, "the restore drill deadline check will be retried");
+            }
+            if let Err(e) = crate::routes::collections::check_reviews(&p).await {
+                tracing::warn!(error = %e, "the collection review deadline check will be retried");
             }
             // Quality runs, backups and drills may take long: they go on beside this loop
             // (each due time is claimed in the store first, so an overlapping pass skips it).

@@ -173,6 +173,30 @@ async fn a_masking_job_writes_a_masked_file_never_over_its_input() {
     assert_eq!(end["details"]["operator"], "steward");
     assert_eq!(end["details"]["scenario"], "sharing");
     assert!(end["details"]["tables"][0]["columns"].is_array(), "{end}");
+    // Lineage: the output traces back to the input table, recorded by the job.
+    let output = done["result"]["destinations"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, v) = t
+        .call(
+            Some(&aud),
+            reqwest::Method::GET,
+            &format!("/api/v1/lineage?dataset={}", urlencode(&output)),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let up = v["upstream"].as_array().unwrap();
+    assert_eq!(up.len(), 1, "{v}");
+    assert_eq!(up[0]["operation"], "mask");
+    assert_eq!(up[0]["automatic"], true);
+    assert_eq!(up[0]["department"], "ROOT");
+    assert_eq!(up[0]["parameters"]["scenario"], "sharing");
+    assert_eq!(up[0]["parameters"]["rows"], 60);
+    let origin = up[0]["inputs"][0].as_str().unwrap();
+    assert!(origin.contains("residents"), "{v}");
+    assert_eq!(v["origins"], json!([origin]), "{v}");
     // The output now exists: replaced only with force.
     let (s, v) = start_job(&t, &steward, "mask", body.clone(), "req-mask-2").await;
     assert_eq!(
@@ -594,4 +618,16 @@ fn jobs_interrupted_by_a_stop_are_failed_at_the_next_start() {
             "{records:?}"
         );
     });
+}
+
+/// Percent-encodes a query value (paths hold `/` and non-ASCII names).
+fn urlencode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

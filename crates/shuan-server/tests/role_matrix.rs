@@ -423,6 +423,91 @@ fn table() -> Vec<Row> {
                 "supervisor",
             ],
         ),
+        row(
+            M::GET,
+            "/api/v1/risk-assessments",
+            None,
+            &[
+                "security_admin",
+                "auditor",
+                "chief_data_officer",
+                "supervisor",
+            ],
+        ),
+        row(
+            M::GET,
+            "/api/v1/rectifications",
+            None,
+            &[
+                "security_admin",
+                "auditor",
+                "chief_data_officer",
+                "supervisor",
+            ],
+        ),
+        // Everyone may list their own items (none here).
+        row(M::GET, "/api/v1/rectifications?mine=true", None, ALL),
+        row(
+            M::POST,
+            "/api/v1/risk-assessments",
+            Some(
+                json!({"kind": "data_security", "title": "矩阵 {r}", "scope": "系统", "department": "ROOT",
+                       "assessor": "自评", "assessed_at": 1_700_000_000, "conclusion": "可控"}),
+            ),
+            &["security_admin"],
+        ),
+        row(
+            M::GET,
+            "/api/v1/emergency-plans",
+            None,
+            &[
+                "security_admin",
+                "auditor",
+                "chief_data_officer",
+                "supervisor",
+            ],
+        ),
+        row(
+            M::POST,
+            "/api/v1/emergency-plans",
+            Some(
+                json!({"title": "矩阵 {r}", "scope": "泄露", "department": "ROOT", "version": "1",
+                       "summary": "流程", "drill_interval_days": 365, "adopted_at": 1_700_000_000}),
+            ),
+            &["security_admin"],
+        ),
+        row(
+            M::GET,
+            "/api/v1/collections",
+            None,
+            &[
+                "security_admin",
+                "auditor",
+                "chief_data_officer",
+                "data_steward",
+                "supervisor",
+            ],
+        ),
+        row(
+            M::GET,
+            "/api/v1/lineage/derivations",
+            None,
+            &[
+                "security_admin",
+                "auditor",
+                "chief_data_officer",
+                "data_steward",
+                "supervisor",
+            ],
+        ),
+        row(
+            M::POST,
+            "/api/v1/lineage/derivations",
+            Some(
+                json!({"operation": "汇总", "inputs": ["a/{r}"], "output": "b/{r}", "department": "ROOT"}),
+            ),
+            &["data_steward"],
+        ),
         row(M::GET, "/api/v1/keys", None, &["security_admin", "auditor"]),
         row(
             M::POST,

@@ -596,3 +596,52 @@ pub async fn put_rules(
     p.watch.set_rules(rules, Some(req.toml));
     Ok(axum::Json(rules_view(&p)))
 }
+
+/// An alert the platform files about its own records (a deadline passed, a scheduled
+/// run failed), as opposed to one the misuse engine raises from audit records.
+pub(crate) struct Notice {
+    /// The rule id (`rectification_overdue` …).
+    pub rule: &'static str,
+    /// The Chinese label.
+    pub label: &'static str,
+    /// What makes it one alert: the store files a key once, so every node may file it.
+    pub key: String,
+    /// `low` … `critical`.
+    pub severity: &'static str,
+    /// Who it concerns.
+    pub actor: String,
+    /// The department it concerns, when it has one.
+    pub department: Option<String>,
+    /// The time span it covers.
+    pub window: (i64, i64),
+    /// What happened, in Chinese.
+    pub summary_zh: String,
+    /// The same in English.
+    pub summary_en: String,
+}
+
+/// Files `n` unless its key was filed already; answers the new alert's id.
+pub(crate) async fn file_notice(p: &Platform, n: Notice) -> Result<Option<i64>, ApiError> {
+    let now = p.clock.now();
+    let alert = StoredAlert {
+        id: 0,
+        key: n.key,
+        rule: n.rule.into(),
+        label: n.label.into(),
+        severity: n.severity.into(),
+        actor: n.actor,
+        department: n.department,
+        window_start: n.window.0,
+        window_end: n.window.1,
+        fired_at: now,
+        summary_zh: n.summary_zh,
+        summary_en: n.summary_en,
+        evidence: Vec::new(),
+        evidence_count: 0,
+        status: AlertStatus::Open,
+        handled_by: None,
+        note: None,
+        updated_at: now,
+    };
+    p.db(move |s| s.insert_alert(&alert)).await
+}

@@ -20,13 +20,14 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map};
 use shuan_policy::Action;
-use shuan_store::platform::{AlertStatus, BackupPlan, PlanBackup, RestoreDrill, StoredAlert};
+use shuan_store::platform::{BackupPlan, PlanBackup, RestoreDrill};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{resource, Caller};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody};
+use crate::routes::alerts::{file_notice, Notice};
 use crate::routes::identity::check_text;
 use crate::routes::jobs::WORKSPACE_DIR;
 use crate::state::Platform;
@@ -365,31 +366,22 @@ async fn drill(
         Err(e) => {
             d.error = Some(e.clone());
             let name = plan.map_or_else(|| "—".to_string(), |x| x.name.clone());
-            let alert = StoredAlert {
-                id: 0,
+            let notice = Notice {
+                rule: DRILL_FAILED_RULE,
+                label: "恢复演练失败",
                 key: format!("{DRILL_FAILED_RULE}:{archive}:{started}"),
-                rule: DRILL_FAILED_RULE.into(),
-                label: "恢复演练失败".into(),
-                severity: "high".into(),
+                severity: "high",
                 actor: by.to_string(),
                 department: None,
-                window_start: started,
-                window_end: started,
-                fired_at: p.clock.now(),
+                window: (started, started),
                 summary_zh: format!(
                     "备份计划 {name} 的恢复演练失败：备份 {archive} 无法完整恢复（{e}）"
                 ),
                 summary_en: format!(
                     "restore drill of plan {name} failed: {archive} did not restore whole ({e})"
                 ),
-                evidence: Vec::new(),
-                evidence_count: 0,
-                status: AlertStatus::Open,
-                handled_by: None,
-                note: None,
-                updated_at: p.clock.now(),
             };
-            d.alert_id = p.db(move |s| s.insert_alert(&alert)).await?;
+            d.alert_id = file_notice(p, notice).await?;
         }
     }
     let stored = d.clone();
@@ -489,36 +481,30 @@ async fn backup_for(p: &Arc<Platform>, plan: &BackupPlan) -> Result<PlanBackup, 
         let end = crate::routes::jobs::run_backup(&data_dir, &out2, &AtomicU64::new(0));
         match (end.error, end.result) {
             (Some(e), _) => Err(e),
-            (None, Some(r)) => Ok(r),
+            (None, Some(r)) => Ok((r, end.derived)),
             (None, None) => Err("the backup answered nothing".to_string()),
         }
     })
     .await
     .map_err(ApiError::internal)?;
     let result = match end {
-        Ok(r) => r,
+        Ok((r, derived)) => {
+            crate::routes::jobs::record_derived(p, derived, None, SCHEDULER).await;
+            r
+        }
         Err(e) => {
-            let alert = StoredAlert {
-                id: 0,
+            let notice = Notice {
+                rule: BACKUP_FAILED_RULE,
+                label: "备份失败",
                 key: format!("{BACKUP_FAILED_RULE}:{}:{stamp}", plan.id),
-                rule: BACKUP_FAILED_RULE.into(),
-                label: "备份失败".into(),
-                severity: "high".into(),
+                severity: "high",
                 actor: SCHEDULER.into(),
                 department: None,
-                window_start: stamp,
-                window_end: stamp,
-                fired_at: p.clock.now(),
+                window: (stamp, stamp),
                 summary_zh: format!("备份计划 {} 的定时备份失败：{e}", plan.name),
                 summary_en: format!("scheduled backup of plan {} failed: {e}", plan.name),
-                evidence: Vec::new(),
-                evidence_count: 0,
-                status: AlertStatus::Open,
-                handled_by: None,
-                note: None,
-                updated_at: p.clock.now(),
             };
-            p.db(move |s| s.insert_alert(&alert)).await?;
+            file_notice(p, notice).await?;
             return Err(ApiError::internal(format!("backup failed: {e}")));
         }
     };
@@ -644,4 +630,47 @@ pub async fn run_due(p: &Arc<Platform>) -> Result<(usize, usize), ApiError> {
         }
     }
     Ok((backups, drills))
+}
+
+/// The rule id of the alert a drill not run in time files.
+pub const DRILL_OVERDUE_RULE: &str = "restore_drill_overdue";
+
+/// How long after its due time a drill may still be running or waiting for the node that
+/// holds the archive before it counts as overdue.
+pub const DRILL_GRACE_SECONDS: i64 = 3_600;
+
+/// Files one `restore_drill_overdue` alert per plan and missed drill time (a plan whose
+/// drill is over an hour past due: no node ran it, e.g. the one holding the archive is
+/// down); answers how many were filed now.
+pub async fn check_overdue(p: &Platform) -> Result<usize, ApiError> {
+    let now = p.clock.now();
+    let plans = p.db(|s| s.backup_plans()).await?;
+    let mut filed = 0;
+    for plan in plans
+        .into_iter()
+        .filter(|x| x.next_drill_at + DRILL_GRACE_SECONDS < now)
+    {
+        let when = shuan_crypto::time::format_unix(plan.next_drill_at);
+        let notice = Notice {
+            rule: DRILL_OVERDUE_RULE,
+            label: "恢复演练逾期",
+            key: format!("{DRILL_OVERDUE_RULE}:{}:{}", plan.id, plan.next_drill_at),
+            severity: "medium",
+            actor: SCHEDULER.into(),
+            department: None,
+            window: (plan.next_drill_at, now),
+            summary_zh: format!(
+                "备份计划 {} 的恢复演练应于 {when} 进行，逾期一小时以上仍未进行（保存备份的节点可能不在线）",
+                plan.name
+            ),
+            summary_en: format!(
+                "the restore drill of backup plan {} was due at {when} and has not run for over an hour (is the node holding the archive down?)",
+                plan.name
+            ),
+        };
+        if file_notice(p, notice).await?.is_some() {
+            filed += 1;
+        }
+    }
+    Ok(filed)
 }

@@ -31,6 +31,21 @@ pub(crate) fn check_text(field: &str, value: &str, max: usize) -> Result<(), Api
     Ok(())
 }
 
+/// Checks prose (a summary, an evaluation, evidence): like [`check_text`], but line
+/// breaks and tabs are allowed inside it.
+pub(crate) fn check_prose(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    let n = value.chars().count();
+    let control = value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+    if n == 0 || n > max || control || value.trim() != value {
+        return Err(ApiError::invalid(format!(
+            "{field} 须为 1–{max} 个字符，不含控制字符（换行除外）和首尾空白 ({field}: 1–{max} characters, no control characters other than line breaks, no surrounding blanks)"
+        )));
+    }
+    Ok(())
+}
+
 /// Checks an identifier (机构代码, account name, policy id): ASCII letters, digits, `_ . -`,
 /// starting with a letter or digit, at most 64.
 pub(crate) fn check_id(field: &str, value: &str) -> Result<(), ApiError> {

@@ -17,13 +17,14 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map};
 use shuan_policy::Action;
-use shuan_store::platform::{AlertStatus, Incident, IncidentEvent, IncidentStatus, StoredAlert};
+use shuan_store::platform::{Incident, IncidentEvent, IncidentStatus};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{resource, Caller};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody};
+use crate::routes::alerts::{file_notice, Notice};
 use crate::routes::identity::check_text;
 use crate::state::Platform;
 
@@ -522,17 +523,14 @@ pub async fn check_deadlines(p: &Platform) -> Result<usize, ApiError> {
     let mut filed = 0;
     for i in overdue {
         let due = i.supplementary_due.unwrap_or(now);
-        let alert = StoredAlert {
-            id: 0,
+        let notice = Notice {
+            rule: OVERDUE_RULE,
+            label: "安全事件补充报告逾期",
             key: format!("{OVERDUE_RULE}:{}", i.id),
-            rule: OVERDUE_RULE.into(),
-            label: "安全事件补充报告逾期".into(),
-            severity: "high".into(),
+            severity: "high",
             actor: i.handler.clone(),
             department: Some(i.department.clone()),
-            window_start: i.response_ended_at.unwrap_or(due),
-            window_end: due,
-            fired_at: now,
+            window: (i.response_ended_at.unwrap_or(due), due),
             summary_zh: format!(
                 "安全事件 {}「{}」（{}）处置结束已满 15 日，补充报告未提交（应于 {} 前提交）",
                 i.id,
@@ -546,14 +544,8 @@ pub async fn check_deadlines(p: &Platform) -> Result<usize, ApiError> {
                 i.grade,
                 shuan_crypto::time::format_unix(due)
             ),
-            evidence: Vec::new(),
-            evidence_count: 0,
-            status: AlertStatus::Open,
-            handled_by: None,
-            note: None,
-            updated_at: now,
         };
-        if p.db(move |s| s.insert_alert(&alert)).await?.is_some() {
+        if file_notice(p, notice).await?.is_some() {
             filed += 1;
             tracing::warn!(
                 incident = i.id,

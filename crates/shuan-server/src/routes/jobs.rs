@@ -910,6 +910,16 @@ pub(crate) struct JobEnd {
     pub(crate) result: Option<Value>,
     pub(crate) details: Map<String, Value>,
     pub(crate) error: Option<String>,
+    /// The datasets it produced, for lineage (溯源): recorded once the job's end is.
+    pub(crate) derived: Vec<Derived>,
+}
+
+/// A dataset a job produced from others.
+pub(crate) struct Derived {
+    pub(crate) operation: &'static str,
+    pub(crate) inputs: Vec<String>,
+    pub(crate) output: String,
+    pub(crate) parameters: Value,
 }
 
 impl JobEnd {
@@ -918,6 +928,34 @@ impl JobEnd {
             result: None,
             details: Map::new(),
             error: Some(error),
+            derived: Vec::new(),
+        }
+    }
+}
+
+/// Records what a finished job produced as derivations (the job's department and owner;
+/// `automatic`). A failure is logged, not the job's: the job's own record already holds
+/// its sources and outputs, so the trace can be rebuilt from the ledger.
+pub(crate) async fn record_derived(
+    p: &Platform,
+    derived: Vec<Derived>,
+    department: Option<String>,
+    by: &str,
+) {
+    for d in derived {
+        let derivation = shuan_store::platform::Derivation {
+            id: 0,
+            operation: d.operation.to_string(),
+            inputs: d.inputs,
+            output: d.output,
+            department: department.clone(),
+            parameters: d.parameters,
+            automatic: true,
+            recorded_by: by.to_string(),
+            recorded_at: p.clock.now(),
+        };
+        if let Err(e) = p.db(move |s| s.record_derivation(&derivation)).await {
+            tracing::error!(error = %e, "a derivation could not be recorded for lineage");
         }
     }
 }
@@ -1058,6 +1096,9 @@ fn spawn_job(
                 job = job.id,
                 "the end of a job could not be recorded in the ledger"
             );
+        }
+        if ok {
+            record_derived(&p, end.derived, Some(job.department.clone()), &job.owner).await;
         }
         job.status = if ok { "succeeded" } else { "failed" }.into();
         job.progress = Some(if ok {
@@ -1282,6 +1323,8 @@ fn run_scan(
                 scrub(&result.failures[0], spec)
             )
         }),
+        // A scan reads; it produces no dataset.
+        derived: Vec::new(),
     }
 }
 
@@ -1379,6 +1422,24 @@ fn run_mask(run: MaskRun, fraction: &shuan_mask::source_job::MaskFraction) -> Jo
                 })),
                 details,
                 error: None,
+                derived: report
+                    .tables
+                    .iter()
+                    .map(|t| Derived {
+                        operation: "mask",
+                        inputs: vec![format!(
+                            "{}/{}",
+                            scrub(&report.source_name, spec),
+                            t.table.name
+                        )],
+                        output: t.written.clone(),
+                        parameters: json!({
+                            "scenario": scenario.id,
+                            "ruleset_sm3": record.ruleset_sm3,
+                            "rows": t.stats.rows,
+                        }),
+                    })
+                    .collect(),
             }
         }
         Err(e) => {
@@ -1461,6 +1522,18 @@ pub(crate) fn run_backup(data_dir: &Path, out: &Path, done: &AtomicU64) -> JobEn
                 })),
                 details,
                 error: None,
+                derived: vec![Derived {
+                    operation: "backup",
+                    inputs: vec![format!("node-data:{}", data_dir.display())],
+                    output: rec.archive.display().to_string(),
+                    parameters: json!({
+                        "files": rec.files,
+                        "bytes": rec.bytes,
+                        "archive_sm3": rec.archive_sm3,
+                        "key_id": rec.key_id,
+                        "key_version": rec.key_version,
+                    }),
+                }],
             }
         }
         Err(e) => {

@@ -20,8 +20,7 @@ use shuan_govern::quality::{self, QualityError, QualityReport, Rule};
 use shuan_policy::Action;
 use shuan_source::columns::TableSpec;
 use shuan_store::platform::{
-    AlertStatus, CatalogueEntry, QualityRuleSet, QualityRun, QualityRunStatus, ShareSource,
-    StoredAlert,
+    CatalogueEntry, QualityRuleSet, QualityRun, QualityRunStatus, ShareSource,
 };
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -29,6 +28,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{resource, Caller};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody};
+use crate::routes::alerts::{file_notice, Notice};
 use crate::routes::identity::check_text;
 use crate::state::Platform;
 
@@ -452,17 +452,14 @@ async fn execute(
                     )
                 })
                 .collect();
-            let alert = StoredAlert {
-                id: 0,
+            let notice = Notice {
                 key: format!("{VIOLATION_RULE}:{}:{started}:{by}", set.id),
-                rule: VIOLATION_RULE.into(),
-                label: "数据质量问题".into(),
-                severity: "medium".into(),
+                rule: VIOLATION_RULE,
+                label: "数据质量问题",
+                severity: "medium",
                 actor: by.to_string(),
                 department: Some(set.department.clone()),
-                window_start: started,
-                window_end: finished,
-                fired_at: finished,
+                window: (started, finished),
                 summary_zh: format!(
                     "数据质量规则集 {} 检查 {} 行，发现问题：{}",
                     set.name,
@@ -476,14 +473,8 @@ async fn execute(
                     report.violations(),
                     broken.len()
                 ),
-                evidence: Vec::new(),
-                evidence_count: 0,
-                status: AlertStatus::Open,
-                handled_by: None,
-                note: None,
-                updated_at: finished,
             };
-            run.alert_id = p.db(move |s| s.insert_alert(&alert)).await?;
+            run.alert_id = file_notice(p, notice).await?;
         }
     }
     let stored = run.clone();

@@ -15,13 +15,14 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map};
 use shuan_policy::Action;
-use shuan_store::platform::{AlertStatus, StoredAlert, Vendor, VendorContract};
+use shuan_store::platform::{Vendor, VendorContract};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{resource, Caller};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, ErrorBody};
+use crate::routes::alerts::{file_notice, Notice};
 use crate::routes::identity::check_text;
 use crate::state::Platform;
 
@@ -395,17 +396,14 @@ pub async fn end_due(p: &Platform) -> Result<Vec<VendorContract>, ApiError> {
         } else {
             done.data_items.join("、")
         };
-        let alert = StoredAlert {
-            id: 0,
+        let notice = Notice {
             key: format!("{ENDED_RULE}:{}", done.id),
-            rule: ENDED_RULE.into(),
-            label: "外包合同到期".into(),
-            severity: "medium".into(),
+            rule: ENDED_RULE,
+            label: "外包合同到期",
+            severity: "medium",
             actor: done.disabled_accounts.first().cloned().unwrap_or_default(),
             department: Some(done.department.clone()),
-            window_start: done.starts_at,
-            window_end: done.ends_at,
-            fired_at: now,
+            window: (done.starts_at, done.ends_at),
             summary_zh: format!(
                 "外包合同 {} 已到期：停用账号 {}；须督促服务商返还或销毁的数据：{}",
                 done.number,
@@ -422,14 +420,8 @@ pub async fn end_due(p: &Platform) -> Result<Vec<VendorContract>, ApiError> {
                 done.disabled_accounts.len(),
                 done.data_items.join(", ")
             ),
-            evidence: Vec::new(),
-            evidence_count: 0,
-            status: AlertStatus::Open,
-            handled_by: None,
-            note: None,
-            updated_at: now,
         };
-        p.db(move |s| s.insert_alert(&alert)).await?;
+        file_notice(p, notice).await?;
         ended.push(done);
     }
     Ok(ended)

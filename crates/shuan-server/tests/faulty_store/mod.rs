@@ -1011,3 +1011,46 @@ impl TrainingStore for FaultyStore {
         self.inner.last_passed_training()
     }
 }
+
+/// Forwards each listed method through the gate (the governance records added later).
+macro_rules! gated {
+    ($trait:ident { $( fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty; )* }) => {
+        impl $trait for FaultyStore {
+            $(
+                fn $name(&self $(, $arg: $ty)*) -> Result<$ret, PlatformStoreError> {
+                    self.gate(stringify!($name))?;
+                    self.inner.$name($($arg),*)
+                }
+            )*
+        }
+    };
+}
+
+gated!(RiskStore {
+    fn create_risk_assessment(a: &RiskAssessment) -> i64;
+    fn risk_assessments() -> Vec<RiskAssessment>;
+    fn rectifications() -> Vec<Rectification>;
+    fn rectification(id: i64) -> Option<Rectification>;
+    fn close_rectification(id: i64, by: &str, at: UnixTime, evidence: &str) -> Rectification;
+});
+
+gated!(EmergencyStore {
+    fn create_emergency_plan(p: &EmergencyPlan) -> i64;
+    fn emergency_plans() -> Vec<EmergencyPlan>;
+    fn create_emergency_drill(d: &EmergencyDrill) -> i64;
+    fn emergency_drills() -> Vec<EmergencyDrill>;
+});
+
+gated!(CollectionStore {
+    fn create_collection(c: &Collection) -> i64;
+    fn collections() -> Vec<Collection>;
+    fn review_collection(r: &CollectionReview) -> i64;
+    fn collection_reviews() -> Vec<CollectionReview>;
+});
+
+gated!(LineageStore {
+    fn record_derivation(d: &Derivation) -> i64;
+    fn derivations_producing(dataset: &str) -> Vec<Derivation>;
+    fn derivations_reading(dataset: &str) -> Vec<Derivation>;
+    fn recent_derivations(limit: usize) -> Vec<Derivation>;
+});
