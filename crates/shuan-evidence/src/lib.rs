@@ -9,8 +9,11 @@
 //! of the store (indexed counts, never whole tables of audit records) where the store has
 //! them. It must not decide statuses, thresholds or wording — the engine in
 //! `shuan-comply` does — and it never invents a figure: every kind of record the platform
-//! does not keep yet (governance records, incidents, vendors, connections, the open-data
-//! catalogue, …) answers `Ok(None)`, which the engine reports as 无证据. It writes
+//! does not keep yet (vendor vetting, connections, the open-data catalogue, temporaries,
+//! uploaded documents, …) answers `Ok(None)`, which the engine reports as 无证据.
+//! Governance records (trainings, drills, assessments, collection reviews, quality runs),
+//! incidents, rectification items, the collection register and lineage are read from the
+//! store. It writes
 //! nothing, and it never creates a store or file that is not there (a missing
 //! `inventory.db` is "no inventory kept", not an empty one).
 //!
@@ -77,7 +80,8 @@ pub fn scope_notes() -> Vec<&'static str> {
         "数据资产清单、密钥与备份记录按节点保存，不区分部门：本部门的相关结论即本节点的结论。",
         "审计记录为平台库中各节点审计日志的副本，按时间统计，不区分部门。",
         "数据资产清单未登记责任岗位与责任人，相关控制项据此判定。",
-        "治理记录（培训、演练、评估）、安全事件、供应商、采集登记、开放目录等平台尚未保存，相应控制项为“无证据”。",
+        "恢复演练记录按节点保存，不区分部门。",
+        "供应商资格审查、开放目录、临时数据和测试副本、上传的证明材料等平台尚未保存，相应控制项为“无证据”。",
     ]
 }
 
@@ -678,32 +682,220 @@ impl EvidenceSource for PlatformEvidence<'_> {
         Ok(None)
     }
 
-    fn governance(
-        &self,
-        _department: &str,
-        _kind: GovernanceKind,
-    ) -> Lookup<Vec<GovernanceRecord>> {
-        Ok(None)
+    fn governance(&self, department: &str, kind: GovernanceKind) -> Lookup<Vec<GovernanceRecord>> {
+        let s = self.store;
+        let open = |items: &[shuan_store::platform::Rectification]| {
+            items.iter().filter(|i| i.closed_at.is_none()).count() as u32
+        };
+        let records = match kind {
+            GovernanceKind::Training => s
+                .training_sessions()
+                .map_err(|e| failed("training sessions", e))?
+                .into_iter()
+                .filter(|t| t.department == department)
+                .map(|t| GovernanceRecord {
+                    id: t.id.to_string(),
+                    at: day_of(t.held_at),
+                    // Every attendee's evaluation (考核) is recorded with the session.
+                    evaluated: !t.attendees.is_empty(),
+                    open_findings: 0,
+                })
+                .collect(),
+            GovernanceKind::EmergencyDrill => s
+                .emergency_drills()
+                .map_err(|e| failed("emergency drills", e))?
+                .into_iter()
+                .filter(|d| d.department == department)
+                .map(|d| GovernanceRecord {
+                    id: d.id.to_string(),
+                    at: day_of(d.held_at),
+                    evaluated: !d.evaluation.is_empty(),
+                    open_findings: open(&d.findings),
+                })
+                .collect(),
+            GovernanceKind::EmergencyPlan => s
+                .emergency_plans()
+                .map_err(|e| failed("emergency plans", e))?
+                .into_iter()
+                .filter(|x| x.department == department)
+                .map(|x| GovernanceRecord {
+                    id: x.id.to_string(),
+                    at: day_of(x.adopted_at),
+                    evaluated: true,
+                    open_findings: 0,
+                })
+                .collect(),
+            // Restore drills belong to the node, like its backups.
+            GovernanceKind::RecoveryDrill => s
+                .restore_drills(None, 10_000)
+                .map_err(|e| failed("restore drills", e))?
+                .into_iter()
+                .map(|d| GovernanceRecord {
+                    id: d.id.to_string(),
+                    at: day_of(d.started_at),
+                    // The drill's verdict is its evaluation; a failed one leaves a finding.
+                    evaluated: true,
+                    open_findings: u32::from(!d.passed),
+                })
+                .collect(),
+            GovernanceKind::RiskAssessment
+            | GovernanceKind::ImportantDataAssessment
+            | GovernanceKind::CryptoEvaluation
+            | GovernanceKind::ClassifiedProtectionTest
+            | GovernanceKind::VulnerabilityScan
+            | GovernanceKind::SupplyChainReview => {
+                let wanted = match kind {
+                    GovernanceKind::RiskAssessment => "data_security",
+                    GovernanceKind::ImportantDataAssessment => "important_data",
+                    GovernanceKind::CryptoEvaluation => "crypto_evaluation",
+                    GovernanceKind::ClassifiedProtectionTest => "classified_protection",
+                    GovernanceKind::VulnerabilityScan => "vulnerability_scan",
+                    _ => "supply_chain",
+                };
+                s.risk_assessments()
+                    .map_err(|e| failed("risk assessments", e))?
+                    .into_iter()
+                    .filter(|a| a.department == department && a.kind == wanted)
+                    .map(|a| GovernanceRecord {
+                        id: a.id.to_string(),
+                        at: day_of(a.assessed_at),
+                        evaluated: !a.conclusion.is_empty(),
+                        open_findings: open(&a.findings),
+                    })
+                    .collect()
+            }
+            GovernanceKind::CollectionReview => {
+                let ours: std::collections::BTreeSet<i64> = s
+                    .collections()
+                    .map_err(|e| failed("collections", e))?
+                    .into_iter()
+                    .filter(|c| c.department == department)
+                    .map(|c| c.id)
+                    .collect();
+                s.collection_reviews()
+                    .map_err(|e| failed("collection reviews", e))?
+                    .into_iter()
+                    .filter(|r| ours.contains(&r.collection_id))
+                    .map(|r| GovernanceRecord {
+                        id: r.id.to_string(),
+                        at: day_of(r.reviewed_at),
+                        evaluated: true,
+                        open_findings: u32::from(r.outcome == "modify"),
+                    })
+                    .collect()
+            }
+            GovernanceKind::QualityCheck => {
+                let ours: std::collections::BTreeSet<i64> = s
+                    .quality_rule_sets()
+                    .map_err(|e| failed("quality rule sets", e))?
+                    .into_iter()
+                    .filter(|r| r.department == department)
+                    .map(|r| r.id)
+                    .collect();
+                s.quality_runs(None, 10_000)
+                    .map_err(|e| failed("quality runs", e))?
+                    .into_iter()
+                    .filter(|r| ours.contains(&r.rule_set_id))
+                    .map(|r| GovernanceRecord {
+                        id: r.id.to_string(),
+                        at: day_of(r.started_at),
+                        evaluated: r.status != shuan_store::platform::QualityRunStatus::Failed,
+                        open_findings: u32::from(
+                            r.status == shuan_store::platform::QualityRunStatus::Violations,
+                        ),
+                    })
+                    .collect()
+            }
+            // Not kept by the platform yet: critical-infrastructure checks, its own
+            // self-inspection reports, service-call audits.
+            GovernanceKind::CriticalInfrastructureCheck
+            | GovernanceKind::SelfInspection
+            | GovernanceKind::ServiceCallAudit => return Ok(None),
+        };
+        Ok(Some(records))
     }
 
-    fn incidents(&self, _department: &str, _period: &Period) -> Lookup<Vec<IncidentRecord>> {
-        Ok(None)
+    fn incidents(&self, department: &str, period: &Period) -> Lookup<Vec<IncidentRecord>> {
+        let all = self
+            .store
+            .incidents(None)
+            .map_err(|e| failed("incidents", e))?;
+        Ok(Some(
+            all.into_iter()
+                .filter(|i| i.department == department)
+                .filter(|i| {
+                    let found = day_of(i.occurred_at);
+                    period.start <= found && found <= period.end
+                })
+                .map(|i| IncidentRecord {
+                    id: i.id.to_string(),
+                    found: day_of(i.occurred_at),
+                    reported: i.supervisor_reported_at.map(day_of),
+                    response_ended: i.response_ended_at.map(day_of),
+                    supplementary_report: i.supplementary_at.map(day_of),
+                })
+                .collect(),
+        ))
     }
 
     fn vendors(&self, _department: &str) -> Lookup<Vec<VendorRecord>> {
+        // Vendors and contracts are kept, but not their qualification review (资格审查):
+        // without it no vendor can be judged vetted or not.
         Ok(None)
     }
 
-    fn rectifications(
-        &self,
-        _department: &str,
-        _period: &Period,
-    ) -> Lookup<Vec<RectificationItem>> {
-        Ok(None)
+    fn rectifications(&self, department: &str, period: &Period) -> Lookup<Vec<RectificationItem>> {
+        let all = self
+            .store
+            .rectifications()
+            .map_err(|e| failed("rectification items", e))?;
+        Ok(Some(
+            all.into_iter()
+                .filter(|r| r.department == department)
+                // Open at some time in the period: raised by its end, not closed before
+                // its start.
+                .filter(|r| day_of(r.created_at) <= period.end)
+                .filter(|r| r.closed_at.is_none_or(|c| day_of(c) >= period.start))
+                .map(|r| RectificationItem {
+                    id: r.id.to_string(),
+                    due: day_of(r.due_at),
+                    closed: r.closed_at.map(day_of),
+                })
+                .collect(),
+        ))
     }
 
-    fn collections(&self, _department: &str) -> Lookup<Vec<CollectionRecord>> {
-        Ok(None)
+    fn collections(&self, department: &str) -> Lookup<Vec<CollectionRecord>> {
+        let all = self
+            .store
+            .collections()
+            .map_err(|e| failed("collections", e))?;
+        Ok(Some(
+            all.into_iter()
+                .filter(|c| c.department == department && !c.stopped)
+                .map(|c| {
+                    let mut missing = Vec::new();
+                    for (name, value) in [
+                        ("purpose", &c.purpose),
+                        ("use", &c.use_for),
+                        ("channel", &c.channel),
+                        ("process", &c.process),
+                        ("format", &c.format),
+                    ] {
+                        if value.trim().is_empty() {
+                            missing.push(name.to_string());
+                        }
+                    }
+                    if c.fields.is_empty() {
+                        missing.push("content".to_string());
+                    }
+                    CollectionRecord {
+                        id: c.id.to_string(),
+                        missing_fields: missing,
+                    }
+                })
+                .collect(),
+        ))
     }
 
     fn temporaries(
@@ -715,8 +907,56 @@ impl EvidenceSource for PlatformEvidence<'_> {
         Ok(None)
     }
 
-    fn lineage(&self, _department: &str) -> Lookup<LineageFacts> {
-        Ok(None)
+    fn lineage(&self, department: &str) -> Lookup<LineageFacts> {
+        // Derived datasets: the outputs of the department's finished masking jobs, and the
+        // derivations registered for it. A job output is traced when a derivation names
+        // it (jobs run before lineage was kept are not).
+        let jobs = self.store.jobs(None, 0).map_err(|e| failed("jobs", e))?;
+        let mut facts = LineageFacts::default();
+        for j in jobs
+            .iter()
+            .filter(|j| j.department == department && j.kind == "mask" && j.status == "succeeded")
+        {
+            let outputs = j
+                .result
+                .as_ref()
+                .and_then(|r| r.get("destinations"))
+                .and_then(|d| d.as_array())
+                .cloned()
+                .unwrap_or_default();
+            for out in outputs.iter().filter_map(|o| o.as_str()) {
+                facts.derived += 1;
+                let producing = self
+                    .store
+                    .derivations_producing(out)
+                    .map_err(|e| failed("derivations", e))?;
+                if producing.is_empty() {
+                    if facts.untraced.len() < EXAMPLES {
+                        facts.untraced.push(RecordRef::new(
+                            "job",
+                            j.id.to_string(),
+                            format!("脱敏输出 {out} 无溯源记录"),
+                        ));
+                    }
+                } else {
+                    facts.traced += 1;
+                }
+            }
+        }
+        let registered = self
+            .store
+            .recent_derivations(100_000)
+            .map_err(|e| failed("derivations", e))?;
+        for d in registered
+            .iter()
+            .filter(|d| !d.automatic && d.department.as_deref() == Some(department))
+        {
+            facts.derived += 1;
+            if !d.inputs.is_empty() {
+                facts.traced += 1;
+            }
+        }
+        Ok(Some(facts))
     }
 
     fn documents(

@@ -412,6 +412,115 @@ fn department_records_move_the_findings(store: &dyn PlatformStore) {
         status(store, data, skip(), "jc-23-backup"),
         Status::Compliant
     );
+
+    // Governance records are kept: none in the year → 不符合.
+    for c in ["jc-09-training", "jc-09-drill", "jc-09-risk-assessment"] {
+        assert_eq!(status(store, data, skip(), c), Status::NonCompliant, "{c}");
+    }
+    // A training with its evaluations → 符合.
+    store
+        .create_training_session(&TrainingSession {
+            id: 0,
+            title: "年度培训".into(),
+            topic: "分类分级".into(),
+            department: DEPT.into(),
+            held_at: t(6, 1),
+            trainer: "王老师".into(),
+            attendees: vec![Attendance {
+                username: "sec".into(),
+                score: Some(90),
+                passed: true,
+            }],
+            created_by: "sec".into(),
+            created_at: t(6, 1),
+        })
+        .unwrap();
+    assert_eq!(
+        status(store, data, skip(), "jc-09-training"),
+        Status::Compliant
+    );
+    // A drill whose finding is still open → 部分符合; the finding closed → 符合.
+    let plan = store
+        .create_emergency_plan(&EmergencyPlan {
+            id: 0,
+            title: "应急预案".into(),
+            scope: "数据泄露".into(),
+            department: DEPT.into(),
+            version: "1".into(),
+            summary: "流程".into(),
+            drill_interval_days: 365,
+            adopted_at: t(1, 5),
+            last_drill_at: None,
+            created_by: "sec".into(),
+            created_at: t(1, 5),
+        })
+        .unwrap();
+    store
+        .create_emergency_drill(&EmergencyDrill {
+            id: 0,
+            plan_id: plan,
+            department: String::new(),
+            held_at: t(9, 1),
+            scenario: "勒索".into(),
+            form: "tabletop".into(),
+            participants: vec!["张三".into()],
+            evaluation: "及时".into(),
+            lessons: "细化".into(),
+            findings: vec![Rectification {
+                id: 0,
+                origin_kind: String::new(),
+                origin_id: 0,
+                department: String::new(),
+                finding: "手册缺页".into(),
+                severity: "low".into(),
+                owner: "sec".into(),
+                due_at: t(10, 1),
+                closed_at: None,
+                closed_by: None,
+                evidence: None,
+                created_at: t(9, 1),
+            }],
+            created_by: "sec".into(),
+            created_at: t(9, 1),
+        })
+        .unwrap();
+    assert_eq!(status(store, data, skip(), "jc-09-drill"), Status::Partial);
+    let item = store.rectifications().unwrap()[0].id;
+    store
+        .close_rectification(item, "sec", t(9, 20), "已补齐")
+        .unwrap();
+    assert_eq!(
+        status(store, data, skip(), "jc-09-drill"),
+        Status::Compliant
+    );
+    // An assessment of another kind does not answer the risk-assessment control.
+    let assessment = |kind: &str| RiskAssessment {
+        id: 0,
+        kind: kind.into(),
+        title: "评估".into(),
+        scope: "系统".into(),
+        department: DEPT.into(),
+        assessor: "自评".into(),
+        assessed_at: t(11, 1),
+        conclusion: "风险可控".into(),
+        findings: vec![],
+        created_by: "sec".into(),
+        created_at: t(11, 1),
+    };
+    store
+        .create_risk_assessment(&assessment("vulnerability_scan"))
+        .unwrap();
+    assert_eq!(
+        status(store, data, skip(), "jc-09-risk-assessment"),
+        Status::NonCompliant
+    );
+    store
+        .create_risk_assessment(&assessment("data_security"))
+        .unwrap();
+    assert_eq!(
+        status(store, data, skip(), "jc-09-risk-assessment"),
+        Status::Compliant
+    );
 }
 
 #[test]
