@@ -9,11 +9,11 @@
 //! of the store (indexed counts, never whole tables of audit records) where the store has
 //! them. It must not decide statuses, thresholds or wording — the engine in
 //! `shuan-comply` does — and it never invents a figure: every kind of record the platform
-//! does not keep yet (vendor vetting, connections, the open-data catalogue, temporaries,
-//! uploaded documents, …) answers `Ok(None)`, which the engine reports as 无证据.
+//! does not keep yet (vendor vetting, connections, the open-data catalogue, uploaded
+//! documents, …) answers `Ok(None)`, which the engine reports as 无证据.
 //! Governance records (trainings, drills, assessments, collection reviews, quality runs),
-//! incidents, rectification items, the collection register and lineage are read from the
-//! store. It writes
+//! incidents, rectification items, the collection register, lineage and temporaries are
+//! read from the store. It writes
 //! nothing, and it never creates a store or file that is not there (a missing
 //! `inventory.db` is "no inventory kept", not an empty one).
 //!
@@ -81,7 +81,7 @@ pub fn scope_notes() -> Vec<&'static str> {
         "审计记录为平台库中各节点审计日志的副本，按时间统计，不区分部门。",
         "数据资产清单未登记责任岗位与责任人，相关控制项据此判定。",
         "恢复演练记录按节点保存，不区分部门。",
-        "供应商资格审查、开放目录、临时数据和测试副本、上传的证明材料等平台尚未保存，相应控制项为“无证据”。",
+        "供应商资格审查、开放目录、上传的证明材料等平台尚未保存，相应控制项为“无证据”；临时数据仅含设定了保留期的任务输出。",
     ]
 }
 
@@ -726,18 +726,29 @@ impl EvidenceSource for PlatformEvidence<'_> {
                 })
                 .collect(),
             // Restore drills belong to the node, like its backups.
-            GovernanceKind::RecoveryDrill => s
-                .restore_drills(None, 10_000)
-                .map_err(|e| failed("restore drills", e))?
-                .into_iter()
-                .map(|d| GovernanceRecord {
-                    id: d.id.to_string(),
-                    at: day_of(d.started_at),
-                    // The drill's verdict is its evaluation; a failed one leaves a finding.
-                    evaluated: true,
-                    open_findings: u32::from(!d.passed),
-                })
-                .collect(),
+            GovernanceKind::RecoveryDrill => {
+                let drills = s
+                    .restore_drills(None, 10_000)
+                    .map_err(|e| failed("restore drills", e))?;
+                drills
+                    .iter()
+                    .map(|d| GovernanceRecord {
+                        id: d.id.to_string(),
+                        at: day_of(d.started_at),
+                        // The drill's verdict is its evaluation; a failure stays open
+                        // until a later drill of the same plan passes.
+                        evaluated: true,
+                        open_findings: u32::from(
+                            !d.passed
+                                && !drills.iter().any(|later| {
+                                    later.plan_id == d.plan_id
+                                        && later.passed
+                                        && later.started_at > d.started_at
+                                }),
+                        ),
+                    })
+                    .collect()
+            }
             GovernanceKind::RiskAssessment
             | GovernanceKind::ImportantDataAssessment
             | GovernanceKind::CryptoEvaluation
@@ -792,19 +803,31 @@ impl EvidenceSource for PlatformEvidence<'_> {
                     .filter(|r| r.department == department)
                     .map(|r| r.id)
                     .collect();
-                s.quality_runs(None, 10_000)
-                    .map_err(|e| failed("quality runs", e))?
-                    .into_iter()
-                    .filter(|r| ours.contains(&r.rule_set_id))
-                    .map(|r| GovernanceRecord {
-                        id: r.id.to_string(),
-                        at: day_of(r.started_at),
-                        evaluated: r.status != shuan_store::platform::QualityRunStatus::Failed,
-                        open_findings: u32::from(
-                            r.status == shuan_store::platform::QualityRunStatus::Violations,
-                        ),
-                    })
-                    .collect()
+                use shuan_store::platform::QualityRunStatus;
+                let mut records = Vec::new();
+                // Per rule set of the department, so another department's frequent runs
+                // never crowd these out.
+                for set in ours {
+                    let runs = s
+                        .quality_runs(Some(set), 10_000)
+                        .map_err(|e| failed("quality runs", e))?;
+                    for r in &runs {
+                        // Violations stay open until a later run of the set passes.
+                        let fixed = runs.iter().any(|later| {
+                            later.status == QualityRunStatus::Passed
+                                && later.started_at > r.started_at
+                        });
+                        records.push(GovernanceRecord {
+                            id: r.id.to_string(),
+                            at: day_of(r.started_at),
+                            evaluated: r.status != QualityRunStatus::Failed,
+                            open_findings: u32::from(
+                                r.status == QualityRunStatus::Violations && !fixed,
+                            ),
+                        });
+                    }
+                }
+                records
             }
             // Not kept by the platform yet: critical-infrastructure checks, its own
             // self-inspection reports, service-call audits.
@@ -900,11 +923,59 @@ impl EvidenceSource for PlatformEvidence<'_> {
 
     fn temporaries(
         &self,
-        _department: &str,
-        _period: &Period,
-        _max_age_days: u32,
+        department: &str,
+        period: &Period,
+        max_age_days: u32,
     ) -> Lookup<TemporaryFacts> {
-        Ok(None)
+        let (temporaries, destructions) = (
+            self.store
+                .temporaries()
+                .map_err(|e| failed("temporaries", e))?,
+            self.store
+                .destructions(None)
+                .map_err(|e| failed("destructions", e))?,
+        );
+        let removed_on = |t: &shuan_store::platform::Temporary| {
+            t.destruction_id.and_then(|id| {
+                destructions
+                    .iter()
+                    .find(|d| d.id == id)
+                    .filter(|d| d.status == shuan_store::platform::DestructionStatus::Executed)
+                    .and_then(|d| d.executed_at)
+                    .map(day_of)
+            })
+        };
+        // Judged at the period's end, or today for a period not over yet.
+        let as_of = period.end.min(self.today);
+        let mut facts = TemporaryFacts::default();
+        for t in temporaries.iter().filter(|t| t.department == department) {
+            let made = day_of(t.created_at);
+            if made > period.end {
+                continue;
+            }
+            let removed = removed_on(t).filter(|d| *d <= period.end);
+            if made >= period.start {
+                facts.created += 1;
+                if removed.is_some() {
+                    facts.removed += 1;
+                }
+            }
+            let held_days = removed.unwrap_or(as_of) - made;
+            if removed.is_none()
+                && held_days > i64::from(max_age_days)
+                && facts.overdue.len() < EXAMPLES
+            {
+                facts.overdue.push(RecordRef::new(
+                    "temporary",
+                    t.id.to_string(),
+                    format!(
+                        "任务 {} 的临时输出 {} 已保留 {held_days} 天",
+                        t.origin_id, t.path
+                    ),
+                ));
+            }
+        }
+        Ok(Some(facts))
     }
 
     fn lineage(&self, department: &str) -> Lookup<LineageFacts> {
@@ -926,11 +997,16 @@ impl EvidenceSource for PlatformEvidence<'_> {
                 .unwrap_or_default();
             for out in outputs.iter().filter_map(|o| o.as_str()) {
                 facts.derived += 1;
+                // Traced by a derivation of this department's (another department's
+                // steward cannot vouch for this one's outputs).
                 let producing = self
                     .store
                     .derivations_producing(out)
                     .map_err(|e| failed("derivations", e))?;
-                if producing.is_empty() {
+                if !producing
+                    .iter()
+                    .any(|d| d.department.as_deref() == Some(department))
+                {
                     if facts.untraced.len() < EXAMPLES {
                         facts.untraced.push(RecordRef::new(
                             "job",
@@ -943,19 +1019,15 @@ impl EvidenceSource for PlatformEvidence<'_> {
                 }
             }
         }
+        // A derivation registered by hand names its inputs (the store refuses one without),
+        // so each is a derived dataset traced to them.
         let registered = self
             .store
-            .recent_derivations(100_000)
+            .count_registered_derivations(department)
             .map_err(|e| failed("derivations", e))?;
-        for d in registered
-            .iter()
-            .filter(|d| !d.automatic && d.department.as_deref() == Some(department))
-        {
-            facts.derived += 1;
-            if !d.inputs.is_empty() {
-                facts.traced += 1;
-            }
-        }
+        let registered = u64::try_from(registered).unwrap_or(0);
+        facts.derived += registered;
+        facts.traced += registered;
         Ok(Some(facts))
     }
 

@@ -521,6 +521,64 @@ fn department_records_move_the_findings(store: &dyn PlatformStore) {
         status(store, data, skip(), "jc-09-risk-assessment"),
         Status::Compliant
     );
+
+    // Temporary data (the jm profile: 30 days): none → 无证据; one held since March → 不符合;
+    // its destruction executed in April → 符合.
+    let jm = |store: &dyn PlatformStore| {
+        let profile = Profile::load("jm").unwrap();
+        let today = shuan_comply::source::day(2026, 12, 31);
+        let src = PlatformEvidence::new(store, data, skip(), today);
+        let e = evaluate(&profile, &src, DEPT, &period()).unwrap();
+        e.result("jm-17-temporary").unwrap().status
+    };
+    assert_eq!(jm(store), Status::NoEvidence);
+    let temp = store
+        .record_temporary(&Temporary {
+            id: 0,
+            node: "n1".into(),
+            path: "/data/files/tmp/extract.csv".into(),
+            department: DEPT.into(),
+            origin_kind: "job".into(),
+            origin_id: 1,
+            created_at: t(3, 1),
+            expires_at: t(3, 15),
+            destruction_id: None,
+        })
+        .unwrap();
+    assert_eq!(jm(store), Status::NonCompliant);
+    let d = store
+        .create_destruction(&Destruction {
+            id: 0,
+            target: "{}".into(),
+            target_key: "file:n1:/data/files/tmp/extract.csv".into(),
+            hold_keys: vec![],
+            department: Some(DEPT.into()),
+            label: "文件".into(),
+            method: "delete_file".into(),
+            reason: "到期".into(),
+            status: DestructionStatus::Pending,
+            requested_by: "system".into(),
+            requested_at: t(3, 16),
+            matched: None,
+            decided_by: None,
+            decided_at: None,
+            decision_note: None,
+            executed_by: None,
+            executed_at: None,
+            outcome: None,
+            certificate: None,
+        })
+        .unwrap();
+    store.link_temporary_destruction(temp, d).unwrap();
+    store
+        .decide_destruction(d, true, "cdo", None, t(3, 20))
+        .unwrap();
+    assert_eq!(jm(store), Status::NonCompliant, "approved is not removed");
+    store.begin_destruction(d, "sec", t(3, 25)).unwrap();
+    store
+        .finish_destruction(d, true, "{}", Some("{}"), t(3, 25))
+        .unwrap();
+    assert_eq!(jm(store), Status::Compliant);
 }
 
 #[test]

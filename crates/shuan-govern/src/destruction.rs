@@ -139,6 +139,17 @@ pub enum Target {
         /// The table as the catalogue names it.
         table: String,
     },
+    /// A file in a node's job directory (`DATA_DIR/files`): a job's output, a test copy,
+    /// temporary data. It is destroyed on the node that holds it.
+    File {
+        /// The node holding it (its ledger id); the requesting node fills it in when the
+        /// caller leaves it out.
+        #[serde(default)]
+        node: String,
+        /// Its path, absolute (as a job's result names it) or relative to the job
+        /// directory.
+        path: String,
+    },
 }
 
 /// How a target is destroyed; one per kind.
@@ -152,6 +163,8 @@ pub enum Method {
     DeleteRows,
     /// `DROP TABLE` (删除数据表).
     DropTable,
+    /// Overwrite the file with zeros, remove it and sync its directory (删除文件).
+    DeleteFile,
 }
 
 impl Method {
@@ -161,6 +174,7 @@ impl Method {
             Method::CryptoShred => "crypto_shred",
             Method::DeleteRows => "delete_rows",
             Method::DropTable => "drop_table",
+            Method::DeleteFile => "delete_file",
         }
     }
 
@@ -170,14 +184,20 @@ impl Method {
             Method::CryptoShred => "密码销毁（销毁密钥）",
             Method::DeleteRows => "删除记录",
             Method::DropTable => "删除数据表",
+            Method::DeleteFile => "删除文件（覆写后删除）",
         }
     }
 
     /// From the stable id.
     pub fn parse(s: &str) -> Option<Method> {
-        [Method::CryptoShred, Method::DeleteRows, Method::DropTable]
-            .into_iter()
-            .find(|m| m.as_str() == s)
+        [
+            Method::CryptoShred,
+            Method::DeleteRows,
+            Method::DropTable,
+            Method::DeleteFile,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
     }
 }
 
@@ -207,6 +227,7 @@ impl Target {
             Target::KeyVersion { .. } => "key_version",
             Target::Rows { .. } => "rows",
             Target::Table { .. } => "table",
+            Target::File { .. } => "file",
         }
     }
 
@@ -216,13 +237,14 @@ impl Target {
             Target::KeyVersion { .. } => Method::CryptoShred,
             Target::Rows { .. } => Method::DeleteRows,
             Target::Table { .. } => Method::DropTable,
+            Target::File { .. } => Method::DeleteFile,
         }
     }
 
     /// The registered source a target lives in (`None` for a key version).
     pub fn source(&self) -> Option<&str> {
         match self {
-            Target::KeyVersion { .. } => None,
+            Target::KeyVersion { .. } | Target::File { .. } => None,
             Target::Rows { source, .. } | Target::Table { source, .. } => Some(source),
         }
     }
@@ -296,6 +318,18 @@ impl Target {
                 check_name("target.source", source, 100)?;
                 check_name("target.table", table, 200)?;
             }
+            Target::File { node, path } => {
+                if !node.is_empty() {
+                    check_name("target.node", node, 100)?;
+                }
+                check_name("target.path", path, 1000)?;
+                if std::path::Path::new(path)
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
+                {
+                    return Err(invalid("target.path", "不能含 .. (must not contain ..)"));
+                }
+            }
         }
         Ok(())
     }
@@ -355,6 +389,11 @@ impl Target {
                 table: table.clone(),
             }
             .hold_key(),
+            Target::File { node, path } => HoldScope::File {
+                node: node.clone(),
+                path: path.clone(),
+            }
+            .hold_key(),
         }
     }
 
@@ -377,6 +416,10 @@ impl Target {
                     table: table.clone(),
                 },
             ],
+            Target::File { node, path } => vec![HoldScope::File {
+                node: node.clone(),
+                path: path.clone(),
+            }],
         };
         scopes.iter().map(HoldScope::hold_key).collect()
     }
@@ -400,6 +443,7 @@ impl Target {
                 )
             }
             Target::Table { source, table } => format!("数据源 {source} 的数据表 {table}"),
+            Target::File { node, path } => format!("节点 {node} 上的文件 {path}"),
         }
     }
 }
@@ -432,6 +476,13 @@ pub enum HoldScope {
         /// The table as the catalogue names it.
         table: String,
     },
+    /// A file on a node.
+    File {
+        /// The node.
+        node: String,
+        /// The file's path as its destruction names it.
+        path: String,
+    },
 }
 
 impl HoldScope {
@@ -443,6 +494,7 @@ impl HoldScope {
             HoldScope::KeyVersion { key, version } => format!("key:{key}/v{version}"),
             HoldScope::Source { source } => format!("source:{source}"),
             HoldScope::Table { source, table } => format!("table:{source}/{table}"),
+            HoldScope::File { node, path } => format!("file:{node}:{path}"),
         }
     }
 
@@ -460,6 +512,10 @@ impl HoldScope {
                 check_name("scope.source", source, 100)?;
                 check_name("scope.table", table, 200)
             }
+            HoldScope::File { node, path } => {
+                check_name("scope.node", node, 100)?;
+                check_name("scope.path", path, 1000)
+            }
         }
     }
 
@@ -470,6 +526,7 @@ impl HoldScope {
             HoldScope::KeyVersion { key, version } => format!("密钥 {key} 第 {version} 版"),
             HoldScope::Source { source } => format!("数据源 {source} 的全部数据"),
             HoldScope::Table { source, table } => format!("数据源 {source} 的数据表 {table}"),
+            HoldScope::File { node, path } => format!("节点 {node} 上的文件 {path}"),
         }
     }
 }

@@ -9,6 +9,9 @@
 //! come from the platform's catalogue, values never enter the SQL text. After either, the
 //! caller checks on a fresh connection ([`Eraser::count_matching`],
 //! [`Eraser::table_exists`]) that the data is gone before certifying it.
+//!
+//! A file (a job's output, a test copy, temporary data) is overwritten with zeros in
+//! place, removed, and its directory synced ([`erase_file`]).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -410,8 +413,56 @@ fn pg_message(e: &postgres::Error) -> String {
     }
 }
 
+/// Erases a file: overwrites its bytes with zeros in place and syncs them, removes it,
+/// and syncs its directory so the removal survives a crash; answers the bytes
+/// overwritten. On a copy-on-write or flash file system the old blocks may survive the
+/// overwrite; key destruction (crypto-shredding) is the method that does not depend on
+/// the medium.
+pub fn erase_file(path: &std::path::Path) -> std::io::Result<u64> {
+    use std::io::{Seek, Write};
+    let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+    let len = f.metadata()?.len();
+    f.seek(std::io::SeekFrom::Start(0))?;
+    let zeros = vec![0u8; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = usize::try_from(left.min(zeros.len() as u64)).unwrap_or(zeros.len());
+        f.write_all(&zeros[..n])?;
+        left -= n as u64;
+    }
+    f.sync_all()?;
+    drop(f);
+    std::fs::remove_file(path)?;
+    if let Some(dir) = path.parent() {
+        // A directory opened read-only can be synced on Linux; elsewhere this may fail
+        // harmlessly after the removal itself succeeded.
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(len)
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn erase_file_zeroes_the_bytes_before_removing_the_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("extract.csv");
+        let content = "姓名,身份证号\n张三,110101199003071234\n".repeat(5000);
+        std::fs::write(&path, &content).unwrap();
+        // A second name of the same file shows what is left in its blocks.
+        let other = dir.path().join("other-name.csv");
+        std::fs::hard_link(&path, &other).unwrap();
+        let n = erase_file(&path).unwrap();
+        assert_eq!(n, content.len() as u64);
+        assert!(!path.exists());
+        let left = std::fs::read(&other).unwrap();
+        assert_eq!(left.len(), content.len());
+        assert!(left.iter().all(|b| *b == 0), "the bytes were overwritten");
+        assert!(erase_file(&path).is_err(), "a missing file is an error");
+    }
     use super::*;
     use shuan_source::query::Op;
 

@@ -192,6 +192,7 @@ pub fn api(platform: Arc<Platform>) -> (Router, utoipa::openapi::OpenApi) {
         .merge(routes::emergency::router())
         .merge(routes::collections::router())
         .merge(routes::lineage::router())
+        .merge(routes::temporaries::router())
         .with_state(Arc::clone(&platform))
         .split_for_parts();
     (router, openapi)

@@ -192,7 +192,8 @@ async fn replay_recent(p: &Platform) {
 /// records twice a second (feeding the engine), reloads policies changed by other nodes
 /// once a second and misuse rules every ten seconds, purges expired sessions and old
 /// failures, raises alerts for overdue incident reports, rectification items, emergency
-/// and restore drills and collection reviews, and ends due vendor contracts once a minute.
+/// and restore drills and collection reviews, files the destruction of expired temporary
+/// data, and ends due vendor contracts once a minute.
 pub async fn background(p: Arc<Platform>) {
     replay_recent(&p).await;
     let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -236,6 +237,9 @@ pub async fn background(p: Arc<Platform>) {
             }
             if let Err(e) = crate::routes::backups::check_overdue(&p).await {
                 tracing::warn!(error = %e, "the restore drill deadline check will be retried");
+            }
+            if let Err(e) = crate::routes::temporaries::file_due(&p).await {
+                tracing::warn!(error = %e, "filing the destruction of expired temporaries will be retried");
             }
             if let Err(e) = crate::routes::collections::check_reviews(&p).await {
                 tracing::warn!(error = %e, "the collection review deadline check will be retried");

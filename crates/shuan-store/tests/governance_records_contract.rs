@@ -15,6 +15,7 @@ contract_tests!(
     drills_move_a_plans_due_date,
     collections_are_reviewed_until_stopped,
     derivations_are_found_from_either_end,
+    a_temporary_links_one_destruction,
 );
 
 mod contract {
@@ -304,5 +305,64 @@ mod contract {
         let recent = s.recent_derivations(1).unwrap();
         assert_eq!(recent.len(), 1);
         assert_eq!(recent[0].id, id2);
+        // Only those registered by hand for the department are counted as registered.
+        assert_eq!(s.count_registered_derivations("P").unwrap(), 0);
+        s.record_derivation(&Derivation {
+            automatic: false,
+            ..d(&["src/a"], "report", NOW)
+        })
+        .unwrap();
+        assert_eq!(s.count_registered_derivations("P").unwrap(), 1);
+        assert_eq!(s.count_registered_derivations("Q").unwrap(), 0);
+    }
+
+    pub fn a_temporary_links_one_destruction(f: &Fixture) {
+        let s = &*f.store;
+        seed(s);
+        let t = Temporary {
+            id: 0,
+            node: "n1".into(),
+            path: "/data/files/tmp/out.csv".into(),
+            department: "P".into(),
+            origin_kind: "job".into(),
+            origin_id: 7,
+            created_at: NOW,
+            expires_at: NOW + DAY,
+            destruction_id: None,
+        };
+        let id = s.record_temporary(&t).unwrap();
+        assert_eq!(
+            s.temporaries().unwrap(),
+            vec![Temporary { id, ..t.clone() }]
+        );
+        let destruction = |key: &str| Destruction {
+            id: 0,
+            target: "{}".into(),
+            target_key: key.into(),
+            hold_keys: vec![],
+            department: Some("P".into()),
+            label: "文件".into(),
+            method: "delete_file".into(),
+            reason: "到期".into(),
+            status: DestructionStatus::Pending,
+            requested_by: "system".into(),
+            requested_at: NOW,
+            matched: None,
+            decided_by: None,
+            decided_at: None,
+            decision_note: None,
+            executed_by: None,
+            executed_at: None,
+            outcome: None,
+            certificate: None,
+        };
+        let d1 = s.create_destruction(&destruction("file:n1:a")).unwrap();
+        let d2 = s.create_destruction(&destruction("file:n1:b")).unwrap();
+        assert!(s.link_temporary_destruction(id, d1).unwrap());
+        assert!(
+            !s.link_temporary_destruction(id, d2).unwrap(),
+            "the first link stands"
+        );
+        assert_eq!(s.temporaries().unwrap()[0].destruction_id, Some(d1));
     }
 }

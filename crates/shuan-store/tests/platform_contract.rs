@@ -1742,7 +1742,7 @@ fn postgres_nodes_starting_at_once_migrate_once() {
 }
 
 /// The migrations each backend has.
-const MIGRATIONS: [&str; 12] = [
+const MIGRATIONS: [&str; 13] = [
     "0001_platform",
     "0002_sharing",
     "0003_alerts",
@@ -1755,6 +1755,7 @@ const MIGRATIONS: [&str; 12] = [
     "0010_training",
     "0011_risk_emergency",
     "0012_collections_lineage",
+    "0013_temporaries",
 ];
 const MIGRATION_COUNT: i64 = MIGRATIONS.len() as i64;
 
@@ -1776,7 +1777,7 @@ fn a_version_1_sqlite_store_is_upgraded_in_place() {
     drop(store);
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE derivation_inputs; DROP TABLE derivations; DROP TABLE collection_reviews; \
+        "DROP TABLE temporaries; DROP TABLE derivation_inputs; DROP TABLE derivations; DROP TABLE collection_reviews; \
          DROP TABLE collection_fields; DROP TABLE collections; DROP TABLE rectifications; \
          DROP TABLE emergency_drills; DROP TABLE emergency_plans; DROP TABLE risk_assessments; \
          DROP TABLE training_attendance; DROP TABLE training_sessions; \
@@ -1817,7 +1818,7 @@ fn a_version_1_postgres_store_is_upgraded_in_place() {
              share_requests, catalogue_entries, share_sources, alerts, destructions, \
              legal_holds, incident_events, incidents, complaints, vendor_contracts, vendors, \
              quality_runs, quality_rule_sets, restore_drills, plan_backups, backup_plans, \
-             training_attendance, training_sessions, derivation_inputs, derivations, \
+             training_attendance, training_sessions, temporaries, derivation_inputs, derivations, \
              collection_reviews, collection_fields, collections, rectifications, \
              emergency_drills, emergency_plans, risk_assessments; \
              DELETE FROM schema_version WHERE version >= 2;",

@@ -349,6 +349,8 @@ pub async fn start_mask(State(p): State<Arc<Platform>>, s: Signed, form: Form) -
         force,
         profile: optional(&values["profile"]),
         sample,
+        // The console's form does not offer a retention yet (the API does).
+        temporary_days: None,
     };
     match jobs::mask_job(State(Arc::clone(&p)), s.caller.clone(), ApiJson(req)).await {
         Ok((_, job)) => to_job(job.0.id),

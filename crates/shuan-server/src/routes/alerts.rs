@@ -620,8 +620,25 @@ pub(crate) struct Notice {
     pub summary_en: String,
 }
 
+/// Keys this process knows are filed, per node: a deadline checked every minute asks the
+/// store once per key, not once a minute for as long as the deadline stays missed.
+fn filed_keys() -> &'static std::sync::Mutex<std::collections::HashSet<(String, String)>> {
+    static FILED: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashSet<(String, String)>>,
+    > = std::sync::OnceLock::new();
+    FILED.get_or_init(Default::default)
+}
+
 /// Files `n` unless its key was filed already; answers the new alert's id.
 pub(crate) async fn file_notice(p: &Platform, n: Notice) -> Result<Option<i64>, ApiError> {
+    let known = (p.node.clone(), n.key.clone());
+    if filed_keys()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .contains(&known)
+    {
+        return Ok(None);
+    }
     let now = p.clock.now();
     let alert = StoredAlert {
         id: 0,
@@ -643,5 +660,10 @@ pub(crate) async fn file_notice(p: &Platform, n: Notice) -> Result<Option<i64>, 
         note: None,
         updated_at: now,
     };
-    p.db(move |s| s.insert_alert(&alert)).await
+    let filed = p.db(move |s| s.insert_alert(&alert)).await?;
+    filed_keys()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(known);
+    Ok(filed)
 }

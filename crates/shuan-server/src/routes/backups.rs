@@ -487,11 +487,8 @@ async fn backup_for(p: &Arc<Platform>, plan: &BackupPlan) -> Result<PlanBackup, 
     })
     .await
     .map_err(ApiError::internal)?;
-    let result = match end {
-        Ok((r, derived)) => {
-            crate::routes::jobs::record_derived(p, derived, None, SCHEDULER).await;
-            r
-        }
+    let (result, derived) = match end {
+        Ok(x) => x,
         Err(e) => {
             let notice = Notice {
                 rule: BACKUP_FAILED_RULE,
@@ -524,6 +521,8 @@ async fn backup_for(p: &Arc<Platform>, plan: &BackupPlan) -> Result<PlanBackup, 
     };
     let stored = b.clone();
     b.id = p.db(move |s| s.record_plan_backup(&stored)).await?;
+    // Its lineage once the archive is the plan's record.
+    crate::routes::jobs::record_derived(p, derived, None, SCHEDULER).await;
     // Retention: the newest `retention` kept archives stay; older ones on this node go,
     // each recorded before its files are deleted.
     let plan_id = plan.id;

@@ -29,6 +29,7 @@ use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, ErrorBody};
 use crate::routes::alerts::{file_notice, Notice};
 use crate::routes::identity::{check_prose, check_text};
 use crate::routes::risk::unknown_named;
+use crate::routes::sharing::entry_resource;
 use crate::state::Platform;
 
 /// The rule id of the alert a collection past its review date files.
@@ -171,6 +172,18 @@ fn shared_already(c: &Collection, catalogue: &[CatalogueEntry]) -> Vec<SharedAlr
     out
 }
 
+/// The catalogue entries the caller may read (`catalogue.read`): only those are named as
+/// sharing a collected field, so the register shows no more of the catalogue than the
+/// catalogue itself would.
+async fn readable_catalogue(p: &Platform, c: &Caller) -> Result<Vec<CatalogueEntry>, ApiError> {
+    let all = p.db(|s| s.catalogue_entries()).await?;
+    let tree = p.tree_for(c).await?;
+    Ok(all
+        .into_iter()
+        .filter(|e| p.allows(c, Action::CatalogueRead, &entry_resource(e), &tree))
+        .collect())
+}
+
 fn view(c: &Collection, catalogue: &[CatalogueEntry], now: i64) -> CollectionView {
     CollectionView {
         id: c.id,
@@ -308,7 +321,7 @@ pub async fn register(
         })
         .await
         .map_err(unknown_named)?;
-    let catalogue = p.db(|s| s.catalogue_entries()).await?;
+    let catalogue = readable_catalogue(&p, &c).await?;
     Ok((StatusCode::CREATED, axum::Json(view(&col, &catalogue, now))))
 }
 
@@ -319,9 +332,7 @@ pub async fn list(
     State(p): State<Arc<Platform>>,
     c: Caller,
 ) -> ApiResult<axum::Json<Vec<CollectionView>>> {
-    let (all, catalogue) = p
-        .db(|s| Ok((s.collections()?, s.catalogue_entries()?)))
-        .await?;
+    let all = p.db(|s| s.collections()).await?;
     let now = p.clock.now();
     let mine = p
         .readable(
@@ -332,6 +343,7 @@ pub async fn list(
             collection_resource,
         )
         .await?;
+    let catalogue = readable_catalogue(&p, &c).await?;
     Ok(axum::Json(
         mine.iter().map(|x| view(x, &catalogue, now)).collect(),
     ))

@@ -269,7 +269,8 @@ fn db_failure(e: shuan_govern::erase::EraseError) -> ApiError {
 /// policy refuses cannot probe which sources exist).
 async fn owner(p: &Arc<Platform>, target: &Target) -> Result<Option<String>, ApiError> {
     let source = match target {
-        Target::KeyVersion { .. } => return Ok(None),
+        // A key version and a node's file belong to no department: the role decides.
+        Target::KeyVersion { .. } | Target::File { .. } => return Ok(None),
         Target::Rows { source, .. } | Target::Table { source, .. } => source.clone(),
     };
     p.db(move |s| {
@@ -287,6 +288,12 @@ async fn owner(p: &Arc<Platform>, target: &Target) -> Result<Option<String>, Api
 async fn locate(p: &Arc<Platform>, target: &Target) -> Result<Option<String>, ApiError> {
     match target {
         Target::KeyVersion { .. } => Ok(None),
+        Target::File { node, path } => {
+            if node == &p.node {
+                job_file(p, path).await?;
+            }
+            Ok(None)
+        }
         Target::Rows {
             source,
             table,
@@ -312,10 +319,63 @@ async fn locate(p: &Arc<Platform>, target: &Target) -> Result<Option<String>, Ap
     }
 }
 
+/// The file a `file` target names on this node: a regular file (not a link) inside the
+/// job directory `DATA_DIR/files`, by its canonical path. A path that is gone answers
+/// `already_destroyed`.
+async fn job_file(p: &Arc<Platform>, path: &str) -> Result<std::path::PathBuf, ApiError> {
+    let workspace = p.data_dir.join(crate::routes::jobs::WORKSPACE_DIR);
+    let raw = std::path::PathBuf::from(path);
+    let full = if raw.is_absolute() {
+        raw
+    } else {
+        workspace.join(raw)
+    };
+    tokio::task::spawn_blocking(move || {
+        let outside = || {
+            ApiError::invalid(
+                "target.path：只能销毁任务目录（数据目录的 files/）中的普通文件 (only a regular file in the job directory DATA_DIR/files can be destroyed)",
+            )
+        };
+        match std::fs::symlink_metadata(&full) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ApiError::new(
+                "already_destroyed",
+                "target.path：该文件已不存在 (the file no longer exists)",
+            )),
+            Err(e) => Err(ApiError::internal(e)),
+            Ok(m) if !m.file_type().is_file() => Err(outside()),
+            Ok(_) => {
+                let root = std::fs::canonicalize(&workspace).map_err(|_| outside())?;
+                let canon = std::fs::canonicalize(&full).map_err(ApiError::internal)?;
+                if canon.starts_with(&root) && canon != root {
+                    Ok(canon)
+                } else {
+                    Err(outside())
+                }
+            }
+        }
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// A `file` target held by another node: it is destroyed there.
+fn elsewhere(node: &str, here: &str) -> ApiError {
+    ApiError::invalid(format!(
+        "target.node：文件在节点 {node} 上，请在该节点上办理（本节点 {here}） (the file is on node {node}; send the request to that node, this is {here})"
+    ))
+}
+
 /// Checks that the target is there and not destroyed; answers the rows it covers
 /// (rows and tables).
 async fn present(p: &Arc<Platform>, target: &Target) -> Result<Option<i64>, ApiError> {
     match target {
+        Target::File { node, path } => {
+            if node != &p.node {
+                return Err(elsewhere(node, &p.node));
+            }
+            job_file(p, path).await?;
+            Ok(None)
+        }
         Target::KeyVersion { key, version } => {
             let p2 = Arc::clone(p);
             let keys = tokio::task::spawn_blocking(move || open_keyring(&p2).map(|k| k.list()))
@@ -404,9 +464,16 @@ pub async fn request_destruction(
 ) -> ApiResult<(StatusCode, axum::Json<DestructionView>)> {
     let target: Target = serde_json::from_value(req.target.clone()).map_err(|e| {
         ApiError::invalid(format!(
-            "target：{e} (kind is key_version, rows or table; see the API document)"
+            "target：{e} (kind is key_version, rows, table or file; see the API document)"
         ))
     })?;
+    let mut target = target;
+    if let Target::File { node, .. } = &mut target {
+        // Left out: the file is on the node that took the request.
+        if node.is_empty() {
+            *node = p.node.clone();
+        }
+    }
     target.check().map_err(target_error)?;
     let method = target.check_method(&req.method).map_err(target_error)?;
     check_text("reason", &req.reason, 500)?;
@@ -628,6 +695,26 @@ struct Done {
 /// Destroys the target of `d` (begun by this node).
 async fn destroy(p: &Arc<Platform>, target: &Target) -> Result<Done, ApiError> {
     match target {
+        Target::File { node, path } => {
+            if node != &p.node {
+                return Err(elsewhere(node, &p.node));
+            }
+            let full = job_file(p, path).await?;
+            let shown = path.clone();
+            tokio::task::spawn_blocking(move || {
+                let bytes = shuan_govern::erase::erase_file(&full).map_err(|e| {
+                    ApiError::new(
+                        "destruction_failed",
+                        format!("删除文件失败 (the file could not be erased: {e})"),
+                    )
+                })?;
+                Ok(Done {
+                    destroyed: json!({"path": shown, "bytes_overwritten": bytes, "removed": true}),
+                })
+            })
+            .await
+            .map_err(ApiError::internal)?
+        }
         Target::KeyVersion { key, version } => {
             let (p2, key, version) = (Arc::clone(p), key.clone(), *version);
             tokio::task::spawn_blocking(move || {
@@ -675,6 +762,24 @@ async fn destroy(p: &Arc<Platform>, target: &Target) -> Result<Done, ApiError> {
 /// Checks, on a fresh keyring or connection, that the target is gone.
 async fn check_gone(p: &Arc<Platform>, target: &Target) -> Result<VerificationRecord, ApiError> {
     match target {
+        Target::File { path, .. } => {
+            let gone = matches!(
+                job_file(p, path).await,
+                Err(ApiError {
+                    code: "already_destroyed",
+                    ..
+                })
+            );
+            Ok(VerificationRecord {
+                check: "file_absent".into(),
+                passed: gone,
+                detail: if gone {
+                    format!("文件 {path} 已不存在 (the file no longer exists)")
+                } else {
+                    format!("文件 {path} 仍然存在 (the file still exists)")
+                },
+            })
+        }
         Target::KeyVersion { key, version } => {
             let (p2, key, version) = (Arc::clone(p), key.clone(), *version);
             tokio::task::spawn_blocking(move || {
@@ -950,7 +1055,7 @@ pub async fn place_hold(
 ) -> ApiResult<(StatusCode, axum::Json<HoldView>)> {
     let scope: HoldScope = serde_json::from_value(req.scope.clone()).map_err(|e| {
         ApiError::invalid(format!(
-            "scope：{e} (kind is key, key_version, source or table)"
+            "scope：{e} (kind is key, key_version, source, table or file)"
         ))
     })?;
     scope.check().map_err(target_error)?;

@@ -295,11 +295,6 @@ pub async fn record_drill(
         .await?;
         return Err(ApiError::not_found("emergency_plan", &id.to_string()));
     };
-    if req.held_at < plan.adopted_at {
-        return Err(ApiError::invalid(
-            "held_at 不能早于预案的采用时间 (a drill cannot predate its plan)",
-        ));
-    }
     let mut drill = EmergencyDrill {
         id: 0,
         plan_id: id,
@@ -318,13 +313,24 @@ pub async fn record_drill(
     details.insert("plan".into(), json!(plan.title));
     details.insert("findings".into(), json!(req.findings.len()));
     let stored = drill.clone();
+    let store = Arc::clone(&p);
+    let adopted_at = plan.adopted_at;
     drill.id = p
-        .act(
+        .act_then(
             &c,
             Action::EmergencyManage,
             &plan_resource(&plan),
             details,
-            move |s| s.create_emergency_drill(&stored),
+            || async move {
+                // Told only after the policy allowed the request: the plan's adoption
+                // time is the plan's own.
+                if stored.held_at < adopted_at {
+                    return Err(ApiError::invalid(
+                        "held_at 不能早于预案的采用时间 (a drill cannot predate its plan)",
+                    ));
+                }
+                store.db(move |s| s.create_emergency_drill(&stored)).await
+            },
         )
         .await
         .map_err(unknown_named)?;
@@ -382,12 +388,26 @@ pub async fn check_overdue(p: &Platform) -> Result<usize, ApiError> {
             department: Some(x.department.clone()),
             window: (x.last_drill_at.unwrap_or(x.adopted_at), due),
             summary_zh: format!(
-                "应急预案 {}「{}」应于 {when} 前演练（每 {} 天至少一次），尚无演练记录",
-                x.id, x.title, x.drill_interval_days
+                "应急预案 {}「{}」应于 {when} 前演练（每 {} 天至少一次），{}",
+                x.id,
+                x.title,
+                x.drill_interval_days,
+                x.last_drill_at.map_or_else(
+                    || "尚无演练记录".to_string(),
+                    |t| format!("最近一次演练于 {}", shuan_crypto::time::format_unix(t))
+                )
             ),
             summary_en: format!(
-                "emergency plan {} was due for a drill by {when} (every {} days) and none is recorded",
-                x.id, x.drill_interval_days
+                "emergency plan {} was due for a drill by {when} (every {} days); {}",
+                x.id,
+                x.drill_interval_days,
+                x.last_drill_at.map_or_else(
+                    || "it was never drilled".to_string(),
+                    |t| format!(
+                        "its latest drill was at {}",
+                        shuan_crypto::time::format_unix(t)
+                    )
+                )
             ),
         };
         if file_notice(p, notice).await?.is_some() {

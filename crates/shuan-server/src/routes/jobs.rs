@@ -121,6 +121,10 @@ pub struct MaskJobRequest {
     /// Values sampled per column for discovery (1–100000, default 1000).
     #[serde(default)]
     pub sample: Option<u32>,
+    /// Temporary data (临时数据, R-27): keep the output this many days (1–365), after
+    /// which the node files its destruction. Outputs inside the job directory only.
+    #[serde(default)]
+    pub temporary_days: Option<u32>,
 }
 
 /// `POST /api/v1/jobs/backup`: an encrypted, SM2-signed backup of the node's data
@@ -366,6 +370,11 @@ pub async fn mask_job(
     }
     check_department(&p, &req.department).await?;
     let sample = check_sample(req.sample)?;
+    if req.temporary_days.is_some_and(|d| !(1..=365).contains(&d)) {
+        return Err(ApiError::invalid(
+            "temporary_days 须为 1 至 365 天 (temporary_days: 1 to 365)",
+        ));
+    }
     let scenario = req.scenario.clone().unwrap_or_else(|| "sharing".into());
     check_short("scenario", &scenario)?;
     let profile_name = req.profile.clone().unwrap_or_else(|| "gbt43697".into());
@@ -447,6 +456,7 @@ pub async fn mask_job(
         "force": req.force,
         "profile": profile_name,
         "sample": sample,
+        "temporary_days": req.temporary_days,
     });
     let job = match file_job(&p, &c, "mask", &req.department, params).await {
         Ok(j) => j,
@@ -1098,6 +1108,11 @@ fn spawn_job(
             );
         }
         if ok {
+            let days = job.params.get("temporary_days").and_then(Value::as_i64);
+            if let Some(days) = days {
+                let outputs: Vec<String> = end.derived.iter().map(|d| d.output.clone()).collect();
+                crate::routes::temporaries::record_outputs(&p, &job, &outputs, days).await;
+            }
             record_derived(&p, end.derived, Some(job.department.clone()), &job.owner).await;
         }
         job.status = if ok { "succeeded" } else { "failed" }.into();

@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use shuan_policy::{Action, DepartmentTree};
+use shuan_store::platform::lineage::NEIGHBOURS;
 use shuan_store::platform::Derivation;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -26,6 +27,9 @@ use crate::state::Platform;
 
 /// The most derivations one walk returns in each direction.
 pub const WALK_LIMIT: usize = 1000;
+
+/// The most datasets one walk looks up in each direction (one store query each).
+pub const VISIT_LIMIT: usize = 2000;
 
 /// The lineage endpoints.
 pub fn router() -> OpenApiRouter<Arc<Platform>> {
@@ -143,7 +147,10 @@ pub async fn walk(
 }
 
 /// One direction of a walk, breadth first: the derivations the caller may read, the
-/// origins reached (upstream only) and whether a limit cut it short.
+/// origins reached (upstream only) and whether a limit cut it short. Each dataset visited
+/// costs one store query, so the datasets visited are capped as well as the derivations
+/// answered; a dataset at the depth limit is looked at only to tell whether the walk
+/// would have gone on.
 async fn walk_one_way(
     p: &Platform,
     c: &Caller,
@@ -158,26 +165,37 @@ async fn walk_one_way(
     let mut origins = BTreeSet::new();
     let mut queue = VecDeque::from([(start.to_string(), 0u32)]);
     let mut cut = false;
+    let mut visited = 0usize;
     while let Some((set, level)) = queue.pop_front() {
-        if level >= depth || out.len() >= WALK_LIMIT {
+        if visited >= VISIT_LIMIT || out.len() >= WALK_LIMIT {
             cut = true;
-            continue;
+            break;
         }
+        visited += 1;
         let name = set.clone();
         let found = if upstream {
             p.db(move |s| s.derivations_producing(&name)).await?
         } else {
             p.db(move |s| s.derivations_reading(&name)).await?
         };
-        let found: Vec<Derivation> = found
-            .into_iter()
-            .filter(|d| p.allows(c, Action::LineageRead, &derivation_resource(d), tree))
-            .collect();
-        if upstream && found.is_empty() && level > 0 {
-            origins.insert(set);
+        if found.len() > NEIGHBOURS {
+            cut = true;
         }
-        for d in found {
-            if !seen_ids.insert(d.id) {
+        if found.is_empty() {
+            // Nothing recorded made it: an original source (whatever the caller may see).
+            if upstream && level > 0 {
+                origins.insert(set);
+            }
+            continue;
+        }
+        if level >= depth {
+            cut = true;
+            continue;
+        }
+        for d in found.into_iter().take(NEIGHBOURS) {
+            if !p.allows(c, Action::LineageRead, &derivation_resource(&d), tree)
+                || !seen_ids.insert(d.id)
+            {
                 continue;
             }
             let next = if upstream {

@@ -19,5 +19,6 @@ pub mod quality;
 pub mod risk;
 pub mod session;
 pub mod sharing;
+pub mod temporaries;
 pub mod training;
 pub mod vendors;

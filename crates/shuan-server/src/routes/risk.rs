@@ -27,6 +27,9 @@ use crate::routes::alerts::{file_notice, Notice};
 use crate::routes::identity::{check_prose, check_text};
 use crate::state::Platform;
 
+/// The latest a rectification item may be due: ten years after its assessment or drill.
+const MAX_DUE_SECONDS: i64 = 10 * 366 * 86_400;
+
 /// The rule id of the alert an overdue rectification item files.
 pub const OVERDUE_RULE: &str = "rectification_overdue";
 
@@ -71,9 +74,9 @@ pub(crate) fn findings(
                 "findings[{n}].severity 须为 high、medium 或 low (one of high, medium, low)"
             )));
         }
-        if f.due_at <= not_before {
+        if f.due_at <= not_before || f.due_at > not_before + MAX_DUE_SECONDS {
             return Err(ApiError::invalid(format!(
-                "findings[{n}].due_at 须晚于评估或演练时间 (the due date must come after the assessment or drill)"
+                "findings[{n}].due_at 须晚于评估或演练时间，且在其后十年内 (the due date must come after the assessment or drill, within ten years)"
             )));
         }
         out.push(Rectification {
@@ -402,8 +405,9 @@ pub async fn close_rectification(
     check_prose("evidence", &b.evidence, 20_000)?;
     let item = p.db(move |s| s.rectification(id)).await?;
     let Some(item) = item else {
-        // Decided on the kind alone first, so that a caller refused either way cannot tell
-        // which ids exist.
+        // Decided on the kind alone first, so that a caller without the action cannot tell
+        // which ids exist (one who holds it for some department learns only that the id
+        // is not an item at all).
         p.authorize(
             &c,
             Action::RectificationClose,

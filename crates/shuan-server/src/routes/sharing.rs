@@ -573,7 +573,7 @@ pub async fn list_sources(
 
 // ---- catalogue ----
 
-fn entry_resource(e: &CatalogueEntry) -> shuan_policy::Resource {
+pub(crate) fn entry_resource(e: &CatalogueEntry) -> shuan_policy::Resource {
     resource("catalogue_entry", &e.code, Some(&e.department), None)
 }
 

@@ -1053,4 +1053,11 @@ gated!(LineageStore {
     fn derivations_producing(dataset: &str) -> Vec<Derivation>;
     fn derivations_reading(dataset: &str) -> Vec<Derivation>;
     fn recent_derivations(limit: usize) -> Vec<Derivation>;
+    fn count_registered_derivations(department: &str) -> i64;
+});
+
+gated!(TemporaryStore {
+    fn record_temporary(t: &Temporary) -> i64;
+    fn temporaries() -> Vec<Temporary>;
+    fn link_temporary_destruction(id: i64, destruction_id: i64) -> bool;
 });

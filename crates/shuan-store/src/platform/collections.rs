@@ -118,7 +118,7 @@ pub(crate) use collection_store_for;
 
 /// The one implementation of [`CollectionStore`], over an [`Exec`].
 pub(crate) mod ops {
-    use super::super::risk::ops::{require_department, require_user};
+    use super::super::risk::ops::{position_by_id, require_department, require_user};
     use super::*;
 
     type R<T, E> = Result<T, <E as Exec>::Fail>;
@@ -208,10 +208,11 @@ pub(crate) mod ops {
              FROM collection_fields ORDER BY collection_id, position",
             &[],
         )?;
+        let at = position_by_id(out.iter().map(|c| c.id));
         for r in &fields {
             let c = Cols(r);
             let id = c.int(0)?;
-            if let Some(col) = out.iter_mut().find(|x| x.id == id) {
+            if let Some(col) = at.get(&id).map(|&n| &mut out[n]) {
                 col.fields.push(CollectedField {
                     name: c.text(1)?,
                     data_type: c.opt_text(2)?,

@@ -105,7 +105,7 @@ pub(crate) use emergency_store_for;
 
 /// The one implementation of [`EmergencyStore`], over an [`Exec`].
 pub(crate) mod ops {
-    use super::super::risk::ops::{insert_items, items_of, require_department};
+    use super::super::risk::ops::{insert_items, items_of, position_by_id, require_department};
     use super::*;
 
     type R<T, E> = Result<T, <E as Exec>::Fail>;
@@ -231,9 +231,10 @@ pub(crate) mod ops {
                 created_at: c.int(10)?,
             });
         }
+        let at = position_by_id(out.iter().map(|d| d.id));
         for i in items_of(x, ORIGIN_DRILL)? {
-            if let Some(d) = out.iter_mut().find(|d| d.id == i.origin_id) {
-                d.findings.push(i);
+            if let Some(&n) = at.get(&i.origin_id) {
+                out[n].findings.push(i);
             }
         }
         Ok(out)

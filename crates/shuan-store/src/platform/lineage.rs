@@ -1,9 +1,10 @@
 //! Lineage (溯源, R-06): each derivation of a dataset — an operation with its
 //! parameters, its input datasets and its output — as the platform recorded it (masking
-//! jobs, backups, gateway deliveries) or as a data steward registered it by hand (an
-//! external derivation). A dataset is named by a stable reference (`source:NAME/TABLE`,
-//! `file:PATH`, `backup:FILE`, `agreement:ID` …); walking the records backwards from a
-//! reference reaches its original sources, forwards its consumers. [`LineageStore`] is a
+//! jobs, backups) or as a data steward registered it by hand (an external derivation). A
+//! dataset is named by the text that names it where it lives: a masking input as
+//! `SOURCE/TABLE`, an output or archive by its path, a node's data directory as
+//! `node-data:DIR`; walking the records backwards from a name reaches its original
+//! sources, forwards its consumers. [`LineageStore`] is a
 //! supertrait of [`super::PlatformStore`]; both backends run the one implementation here.
 
 use serde::{Deserialize, Serialize};
@@ -11,12 +12,16 @@ use serde::{Deserialize, Serialize};
 use super::sharing::{bad, Cols, Exec, Val};
 use super::{PlatformStoreError, UnixTime};
 
+/// The most derivations answered around one dataset (one more is read to tell that
+/// there are more).
+pub const NEIGHBOURS: usize = 100;
+
 /// One derivation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Derivation {
     /// Id (assigned by the store).
     pub id: i64,
-    /// What was done (`mask`, `backup`, `gateway_delivery`, `external` …).
+    /// What was done (`mask`, `backup`, or what a steward wrote for an external one).
     pub operation: String,
     /// The datasets read, in order (at least one).
     pub inputs: Vec<String>,
@@ -38,10 +43,14 @@ pub struct Derivation {
 pub trait LineageStore {
     /// Records a derivation; answers its id.
     fn record_derivation(&self, d: &Derivation) -> Result<i64, PlatformStoreError>;
-    /// The derivations that produced `dataset`, newest first.
+    /// The derivations that produced `dataset`, newest first: at most
+    /// [`NEIGHBOURS`]` + 1`, so a caller can tell that there are more.
     fn derivations_producing(&self, dataset: &str) -> Result<Vec<Derivation>, PlatformStoreError>;
-    /// The derivations that read `dataset`, newest first.
+    /// The derivations that read `dataset`, newest first, as many as
+    /// [`Self::derivations_producing`] answers.
     fn derivations_reading(&self, dataset: &str) -> Result<Vec<Derivation>, PlatformStoreError>;
+    /// How many derivations a data steward registered by hand for `department`.
+    fn count_registered_derivations(&self, department: &str) -> Result<i64, PlatformStoreError>;
     /// The latest `limit` derivations, newest first.
     fn recent_derivations(&self, limit: usize) -> Result<Vec<Derivation>, PlatformStoreError>;
 }
@@ -54,6 +63,7 @@ macro_rules! lineage_store_for {
             read "read derivations producing a dataset" fn derivations_producing(dataset: &str) -> Vec<$crate::platform::Derivation>;
             read "read derivations reading a dataset" fn derivations_reading(dataset: &str) -> Vec<$crate::platform::Derivation>;
             read "list derivations" fn recent_derivations(limit: usize) -> Vec<$crate::platform::Derivation>;
+            read "count registered derivations" fn count_registered_derivations(department: &str) -> i64;
         });
     };
 }
@@ -136,11 +146,12 @@ pub(crate) mod ops {
             ),
             &[],
         )?;
+        let at = super::super::risk::ops::position_by_id(out.iter().map(|d| d.id));
         for r in &inputs {
             let c = Cols(r);
             let id = c.int(0)?;
-            if let Some(d) = out.iter_mut().find(|d| d.id == id) {
-                d.inputs.push(c.text(1)?);
+            if let Some(&n) = at.get(&id) {
+                out[n].inputs.push(c.text(1)?);
             }
         }
         Ok(out)
@@ -153,7 +164,7 @@ pub(crate) mod ops {
         let rows = x.rows(
             &format!(
                 "SELECT {COLUMNS} FROM derivations d WHERE d.output = $1 \
-                 ORDER BY d.recorded_at DESC, d.id DESC LIMIT 100"
+                 ORDER BY d.recorded_at DESC, d.id DESC LIMIT 101"
             ),
             &[dataset.into()],
         )?;
@@ -165,11 +176,24 @@ pub(crate) mod ops {
             &format!(
                 "SELECT {COLUMNS} FROM derivations d WHERE d.id IN \
                  (SELECT derivation_id FROM derivation_inputs WHERE dataset = $1) \
-                 ORDER BY d.recorded_at DESC, d.id DESC LIMIT 100"
+                 ORDER BY d.recorded_at DESC, d.id DESC LIMIT 101"
             ),
             &[dataset.into()],
         )?;
         with_inputs(x, &rows)
+    }
+
+    pub(crate) fn count_registered_derivations<E: Exec>(x: &mut E, department: &str) -> R<i64, E> {
+        let rows = x.rows(
+            "SELECT COUNT(*) FROM derivations WHERE department = $1 AND automatic = $2",
+            &[department.into(), false.into()],
+        )?;
+        Cols(
+            rows.first()
+                .ok_or_else(|| bad("count registered derivations", "no count returned"))?,
+        )
+        .int(0)
+        .map_err(Into::into)
     }
 
     pub(crate) fn recent_derivations<E: Exec>(x: &mut E, limit: usize) -> R<Vec<Derivation>, E> {

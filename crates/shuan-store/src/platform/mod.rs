@@ -53,6 +53,7 @@ pub mod quality;
 pub mod risk;
 pub mod sharing;
 pub mod sqlite;
+pub mod temporaries;
 pub mod training;
 pub mod vendors;
 
@@ -76,6 +77,7 @@ pub use sharing::{
     DataService, Quota, ShareRequest, ShareRequestFilter, ShareSource, ShareStatus, SharingStore,
     Usage,
 };
+pub use temporaries::{Temporary, TemporaryStore};
 pub use training::{Attendance, TrainingSession, TrainingStore};
 pub use vendors::{Vendor, VendorContract, VendorStore};
 
@@ -523,6 +525,7 @@ pub trait PlatformStore:
     + EmergencyStore
     + CollectionStore
     + LineageStore
+    + TemporaryStore
     + Send
     + Sync
 {

@@ -83,6 +83,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0012_collections_lineage",
         include_str!("../../migrations/platform-postgres/0012_collections_lineage.sql"),
     ),
+    (
+        "0013_temporaries",
+        include_str!("../../migrations/platform-postgres/0013_temporaries.sql"),
+    ),
 ];
 
 /// Advisory lock held while migrating ("shuan_m1"): nodes starting together migrate once.
@@ -2236,6 +2240,7 @@ super::risk::risk_store_for!(PgPlatform, PgExec);
 super::emergency::emergency_store_for!(PgPlatform, PgExec);
 super::collections::collection_store_for!(PgPlatform, PgExec);
 super::lineage::lineage_store_for!(PgPlatform, PgExec);
+super::temporaries::temporary_store_for!(PgPlatform, PgExec);
 
 #[cfg(test)]
 mod tests {

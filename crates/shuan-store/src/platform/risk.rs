@@ -188,6 +188,14 @@ pub(crate) mod ops {
         Ok(())
     }
 
+    /// Each id's position in a list read from the store, for attaching child rows in one
+    /// pass rather than one search per row.
+    pub(crate) fn position_by_id(
+        ids: impl Iterator<Item = i64>,
+    ) -> std::collections::HashMap<i64, usize> {
+        ids.enumerate().map(|(n, id)| (id, n)).collect()
+    }
+
     /// Inserts the findings of an assessment or drill as open items.
     pub(crate) fn insert_items<E: Exec>(
         x: &mut E,
@@ -289,9 +297,10 @@ pub(crate) mod ops {
                 created_at: c.int(9)?,
             });
         }
+        let at = position_by_id(out.iter().map(|a| a.id));
         for i in items_of(x, ORIGIN_ASSESSMENT)? {
-            if let Some(a) = out.iter_mut().find(|a| a.id == i.origin_id) {
-                a.findings.push(i);
+            if let Some(&n) = at.get(&i.origin_id) {
+                out[n].findings.push(i);
             }
         }
         Ok(out)

@@ -91,6 +91,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0012_collections_lineage",
         include_str!("../../migrations/platform-sqlite/0012_collections_lineage.sql"),
     ),
+    (
+        "0013_temporaries",
+        include_str!("../../migrations/platform-sqlite/0013_temporaries.sql"),
+    ),
 ];
 
 /// Read connections kept open between calls. More may be open at a moment of high load;
@@ -2330,6 +2334,7 @@ super::risk::risk_store_for!(SqlitePlatform, SqliteExec);
 super::emergency::emergency_store_for!(SqlitePlatform, SqliteExec);
 super::collections::collection_store_for!(SqlitePlatform, SqliteExec);
 super::lineage::lineage_store_for!(SqlitePlatform, SqliteExec);
+super::temporaries::temporary_store_for!(SqlitePlatform, SqliteExec);
 
 #[cfg(test)]
 mod tests {

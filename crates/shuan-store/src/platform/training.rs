@@ -167,10 +167,11 @@ pub(crate) mod ops {
              ORDER BY session_id, username",
             &[],
         )?;
+        let at = super::super::risk::ops::position_by_id(out.iter().map(|s| s.id));
         for r in &attendance {
             let c = Cols(r);
             let session = c.int(0)?;
-            if let Some(s) = out.iter_mut().find(|s| s.id == session) {
+            if let Some(s) = at.get(&session).map(|&n| &mut out[n]) {
                 s.attendees.push(Attendance {
                     username: c.text(1)?,
                     score: c.opt_int(2)?,
