@@ -672,6 +672,34 @@ pub struct DrillReport {
     pub key_version: u32,
 }
 
+/// The prefix of a drill's scratch directory.
+pub const DRILL_SCRATCH_PREFIX: &str = ".shuan-drill-";
+
+/// Removes the scratch directories that drills left under `scratch_parent` when their
+/// process was killed mid-drill (a drill removes its own on every path it returns by);
+/// answers how many were removed. Call it only when no drill runs in this directory.
+pub fn sweep_drill_scratch(scratch_parent: &Path) -> std::io::Result<usize> {
+    let entries = match std::fs::read_dir(scratch_parent) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry?;
+        let is_scratch = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(DRILL_SCRATCH_PREFIX));
+        // A link is never followed out of the directory.
+        if is_scratch && entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// A restore drill: restores `archive` into a scratch directory made under
 /// `scratch_parent` (removed before this returns, whatever happens), reads every
 /// restored file back and digests it, and checks what was restored against the
@@ -687,7 +715,7 @@ pub fn drill(
 ) -> Result<DrillReport, BackupError> {
     crate::fsutil::create_private_dir(scratch_parent)?;
     let scratch = tempfile::Builder::new()
-        .prefix(".shuan-drill-")
+        .prefix(DRILL_SCRATCH_PREFIX)
         .tempdir_in(scratch_parent)
         .map_err(io_err(
             "creating the drill's scratch directory in",
@@ -961,6 +989,28 @@ fn stage_members<R: Read>(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn sweep_removes_only_left_drill_scratch_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let left = dir.path().join(format!("{DRILL_SCRATCH_PREFIX}abc123"));
+        std::fs::create_dir_all(left.join("restored/sub")).unwrap();
+        std::fs::write(left.join("restored/sub/people.csv"), "x").unwrap();
+        std::fs::create_dir(dir.path().join("keep")).unwrap();
+        std::fs::write(
+            dir.path().join(format!("{DRILL_SCRATCH_PREFIX}a-file")),
+            "x",
+        )
+        .unwrap();
+        assert_eq!(sweep_drill_scratch(dir.path()).unwrap(), 1);
+        assert!(!left.exists());
+        assert!(dir.path().join("keep").is_dir());
+        assert!(dir
+            .path()
+            .join(format!("{DRILL_SCRATCH_PREFIX}a-file"))
+            .is_file());
+        assert_eq!(sweep_drill_scratch(&dir.path().join("absent")).unwrap(), 0);
+    }
     use super::*;
     use crate::keyring::KekSource;
 

@@ -558,7 +558,17 @@ mod tests {
             json!({"kind": "rows", "source": "a", "table": "t", "filter": [], "sql": "1=1"})
         )
         .is_err());
-        assert!(parse(json!({"kind": "file", "path": "/etc/passwd"})).is_err());
+        assert!(parse(json!({"kind": "directory", "path": "/etc"})).is_err());
+        // A file names its path; which paths qualify is the node's to decide (its job
+        // directory), but `..` never does.
+        let f = parse(json!({"kind": "file", "node": "n1", "path": "tmp/a.csv"})).unwrap();
+        assert_eq!(f.method(), Method::DeleteFile);
+        assert_eq!(f.target_key(), "file:n1:tmp/a.csv");
+        assert_eq!(f.hold_keys(), ["file:n1:tmp/a.csv"]);
+        assert!(f.check().is_ok());
+        let up = parse(json!({"kind": "file", "path": "tmp/../../etc/passwd"})).unwrap();
+        assert!(up.check().is_err());
+        assert!(parse(json!({"kind": "file", "path": "a", "mode": "fast"})).is_err());
         assert!(parse(json!({"kind": "rows", "source": "a", "table": "t",
             "filter": [{"column": "c", "op": "like", "value": "x"}]}))
         .is_err());

@@ -39,6 +39,30 @@ async fn alerts_of(t: &TestServer, aud: &str, rule: &str) -> Vec<Value> {
         .collect()
 }
 
+/// A browser already signed in with `token` (a session from the API's sign-in).
+fn console_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("cookie", format!("shuan_session={token}").parse().unwrap());
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn console_get(c: &reqwest::Client, base: &str, path: &str) -> (StatusCode, String) {
+    let r = c.get(format!("{base}{path}")).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+/// The page's CSRF token (its forms' hidden `_csrf`).
+fn csrf_of(html: &str) -> String {
+    let key = "name=\"_csrf\" value=\"";
+    let start = html.find(key).expect("a form with a CSRF token") + key.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_string()
+}
+
 struct World {
     t: TestServer,
     sys: String,
@@ -178,13 +202,50 @@ async fn risk_and_rectification(w: &World) {
     assert_eq!(alerts[0]["actor"], "clerk");
     let (_, v) = t.get(&w.aud, "/api/v1/rectifications?overdue=true").await;
     assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
-    // The owner closes it with evidence, once.
-    let (s, v) = t
-        .post(&w.clerk, &close(&clerk_item["id"]), evidence.clone())
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["closed_by"], "clerk");
-    assert_eq!(v["overdue"], false);
+    // The owner finds it in the console (整改事项 is in their menu) and closes it there
+    // with evidence, once.
+    let console = console_client(&w.clerk);
+    let (s, home) = console_get(&console, &t.base, "/").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        home.contains("href=\"/governance/rectifications\""),
+        "{home}"
+    );
+    let (s, page) = console_get(&console, &t.base, "/governance/rectifications").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains("数据库审计日志保存不足六个月"), "{page}");
+    assert!(
+        !page.contains("外包人员账号未定期复核"),
+        "only the clerk's own: {page}"
+    );
+    assert!(page.contains("已逾期"), "{page}");
+    let csrf = csrf_of(&page);
+    let r = console
+        .post(format!(
+            "{}/governance/rectifications/{}/close",
+            t.base, clerk_item["id"]
+        ))
+        .header("origin", &t.base)
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            (
+                "evidence",
+                "已将日志保存期调整为 180 天。\n见变更单 2026-118。",
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let (_, v) = t.get(&w.clerk, "/api/v1/rectifications?mine=true").await;
+    assert_eq!(v[0]["closed_by"], "clerk", "{v}");
+    assert_eq!(v[0]["overdue"], false);
+    assert!(v[0]["evidence"].as_str().unwrap().contains("180 天"), "{v}");
     let (s, v) = t.post(&w.sec, &close(&clerk_item["id"]), evidence).await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert_eq!(code_of(&v), "conflict");

@@ -16,6 +16,7 @@ mod approvals;
 mod audit;
 mod dashboard;
 mod data;
+mod governance;
 mod jobs;
 mod keys;
 mod security;
@@ -107,6 +108,11 @@ pub fn router(platform: Arc<Platform>) -> Router {
             get(keys::api_keys).post(keys::api_key_create),
         )
         .route("/system/api-keys/{id}/revoke", post(keys::api_key_revoke))
+        .route(governance::HREF, get(governance::items))
+        .route(
+            "/governance/rectifications/{id}/close",
+            post(governance::close),
+        )
         .route("/security/keys", get(keys::keys))
         .route("/security/keys/{id}/rotate", post(keys::key_rotate))
         .route("/system/sessions/{id}/revoke", post(system::session_revoke))
@@ -588,6 +594,13 @@ const MENU: &[(&str, &str, &str, Action, &str)] = &[
     ),
     ("数据治理", "后台任务", "/data/jobs", Action::JobRead, "job"),
     (
+        "数据治理",
+        "整改事项",
+        governance::HREF,
+        Action::RiskRead,
+        OWNED,
+    ),
+    (
         "数据共享",
         "资源目录",
         "/sharing/catalogue",
@@ -624,9 +637,19 @@ pub fn may_use(p: &Platform, caller: &Caller, href: &str) -> bool {
     MENU.iter()
         .filter(|(_, _, h, _, _)| *h == href)
         .any(|(_, _, _, action, kind)| {
-            p.allows(caller, *action, &resource(kind, "", None, None), &tree)
+            // A page of the caller's own records (整改事项: anyone may be made responsible
+            // for one) is decided on a record the caller owns.
+            let r = if *kind == OWNED {
+                resource("rectification", "", None, Some(caller.name()))
+            } else {
+                resource(kind, "", None, None)
+            };
+            p.allows(caller, *action, &r, &tree)
         })
 }
+
+/// The menu kind of a page listing the caller's own rectification items.
+const OWNED: &str = "own_rectification";
 
 /// Whether the policy would allow `action` on the platform-wide resource of `kind`
 /// (for showing a button), without recording.

@@ -667,3 +667,15 @@ pub(crate) async fn file_notice(p: &Platform, n: Notice) -> Result<Option<i64>, 
         .insert(known);
     Ok(filed)
 }
+
+/// Files each notice unless its key was filed already; answers how many were filed now
+/// (the deadline checks' one loop).
+pub(crate) async fn file_notices(p: &Platform, notices: Vec<Notice>) -> Result<usize, ApiError> {
+    let mut filed = 0;
+    for n in notices {
+        if file_notice(p, n).await?.is_some() {
+            filed += 1;
+        }
+    }
+    Ok(filed)
+}

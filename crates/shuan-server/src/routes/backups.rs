@@ -27,7 +27,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{resource, Caller};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody};
-use crate::routes::alerts::{file_notice, Notice};
+use crate::routes::alerts::{file_notice, file_notices, Notice};
 use crate::routes::identity::check_text;
 use crate::routes::jobs::WORKSPACE_DIR;
 use crate::state::Platform;
@@ -617,6 +617,29 @@ pub async fn run_due(p: &Arc<Platform>) -> Result<(usize, usize), ApiError> {
                 .await
             {
                 tracing::warn!(plan = id, error = %e, "a scheduled drill could not be recorded; not made");
+                // Its due time is claimed already: say it was missed, as the overdue
+                // check would have (the same key).
+                let when = shuan_crypto::time::format_unix(at);
+                let notice = Notice {
+                    rule: DRILL_OVERDUE_RULE,
+                    label: "恢复演练逾期",
+                    key: format!("{DRILL_OVERDUE_RULE}:{id}:{at}"),
+                    severity: "medium",
+                    actor: SCHEDULER.into(),
+                    department: None,
+                    window: (at, now),
+                    summary_zh: format!(
+                        "备份计划 {} 的恢复演练应于 {when} 进行，因审计日志无法记录而未进行",
+                        plan.name
+                    ),
+                    summary_en: format!(
+                        "the restore drill of backup plan {} due at {when} was not made: it could not be recorded in the audit ledger",
+                        plan.name
+                    ),
+                };
+                if let Err(e) = file_notice(p, notice).await {
+                    tracing::error!(plan = id, error = %e, "a missed drill could not be alerted");
+                }
                 continue;
             }
             // One plan's failure does not stop the others' drills.
@@ -644,32 +667,29 @@ pub const DRILL_GRACE_SECONDS: i64 = 3_600;
 pub async fn check_overdue(p: &Platform) -> Result<usize, ApiError> {
     let now = p.clock.now();
     let plans = p.db(|s| s.backup_plans()).await?;
-    let mut filed = 0;
-    for plan in plans
+    let notices: Vec<Notice> = plans
         .into_iter()
         .filter(|x| x.next_drill_at + DRILL_GRACE_SECONDS < now)
-    {
-        let when = shuan_crypto::time::format_unix(plan.next_drill_at);
-        let notice = Notice {
-            rule: DRILL_OVERDUE_RULE,
-            label: "恢复演练逾期",
-            key: format!("{DRILL_OVERDUE_RULE}:{}:{}", plan.id, plan.next_drill_at),
-            severity: "medium",
-            actor: SCHEDULER.into(),
-            department: None,
-            window: (plan.next_drill_at, now),
-            summary_zh: format!(
-                "备份计划 {} 的恢复演练应于 {when} 进行，逾期一小时以上仍未进行（保存备份的节点可能不在线）",
-                plan.name
-            ),
-            summary_en: format!(
-                "the restore drill of backup plan {} was due at {when} and has not run for over an hour (is the node holding the archive down?)",
-                plan.name
-            ),
-        };
-        if file_notice(p, notice).await?.is_some() {
-            filed += 1;
-        }
-    }
-    Ok(filed)
+        .map(|plan| {
+            let when = shuan_crypto::time::format_unix(plan.next_drill_at);
+            Notice {
+                rule: DRILL_OVERDUE_RULE,
+                label: "恢复演练逾期",
+                key: format!("{DRILL_OVERDUE_RULE}:{}:{}", plan.id, plan.next_drill_at),
+                severity: "medium",
+                actor: SCHEDULER.into(),
+                department: None,
+                window: (plan.next_drill_at, now),
+                summary_zh: format!(
+                    "备份计划 {} 的恢复演练应于 {when} 进行，逾期一小时以上仍未进行（保存备份的节点可能不在线）",
+                    plan.name
+                ),
+                summary_en: format!(
+                    "the restore drill of backup plan {} was due at {when} and has not run for over an hour (is the node holding the archive down?)",
+                    plan.name
+                ),
+            }
+        })
+        .collect();
+    file_notices(p, notices).await
 }

@@ -26,7 +26,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{resource, Caller};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, ErrorBody};
-use crate::routes::alerts::{file_notice, Notice};
+use crate::routes::alerts::{file_notices, Notice};
 use crate::routes::identity::{check_prose, check_text};
 use crate::routes::risk::unknown_named;
 use crate::routes::sharing::entry_resource;
@@ -492,32 +492,29 @@ pub async fn list_reviews(
 pub async fn check_reviews(p: &Platform) -> Result<usize, ApiError> {
     let now = p.clock.now();
     let cols = p.db(|s| s.collections()).await?;
-    let mut filed = 0;
-    for c in cols
+    let notices: Vec<Notice> = cols
         .into_iter()
         .filter(|c| !c.stopped && c.next_review_at < now)
-    {
-        let when = shuan_crypto::time::format_unix(c.next_review_at);
-        let notice = Notice {
-            rule: OVERDUE_RULE,
-            label: "采集合规复核逾期",
-            key: format!("{OVERDUE_RULE}:{}:{}", c.id, c.next_review_at),
-            severity: "low",
-            actor: c.owner.clone(),
-            department: Some(c.department.clone()),
-            window: (c.created_at, c.next_review_at),
-            summary_zh: format!(
-                "采集事项 {}「{}」应于 {when} 前完成合规性复核，尚无复核记录",
-                c.id, c.name
-            ),
-            summary_en: format!(
-                "collection {} was due for its compliance review by {when} and none is recorded",
-                c.id
-            ),
-        };
-        if file_notice(p, notice).await?.is_some() {
-            filed += 1;
-        }
-    }
-    Ok(filed)
+        .map(|c| {
+            let when = shuan_crypto::time::format_unix(c.next_review_at);
+            Notice {
+                rule: OVERDUE_RULE,
+                label: "采集合规复核逾期",
+                key: format!("{OVERDUE_RULE}:{}:{}", c.id, c.next_review_at),
+                severity: "low",
+                actor: c.owner.clone(),
+                department: Some(c.department.clone()),
+                window: (c.created_at, c.next_review_at),
+                summary_zh: format!(
+                    "采集事项 {}「{}」应于 {when} 前完成合规性复核，尚无复核记录",
+                    c.id, c.name
+                ),
+                summary_en: format!(
+                    "collection {} was due for its compliance review by {when} and none is recorded",
+                    c.id
+                ),
+            }
+        })
+        .collect();
+    file_notices(p, notices).await
 }

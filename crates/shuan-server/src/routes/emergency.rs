@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{resource, Caller};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, ErrorBody};
-use crate::routes::alerts::{file_notice, Notice};
+use crate::routes::alerts::{file_notices, Notice};
 use crate::routes::identity::{check_prose, check_text};
 use crate::routes::risk::{findings, item_view, unknown_named, FindingBody, RectificationView};
 use crate::state::Platform;
@@ -373,46 +373,46 @@ pub async fn list_drills(
 pub async fn check_overdue(p: &Platform) -> Result<usize, ApiError> {
     let now = p.clock.now();
     let plans = p.db(|s| s.emergency_plans()).await?;
-    let mut filed = 0;
-    for x in plans.into_iter().filter(|x| x.drill_due_at() < now) {
-        let due = x.drill_due_at();
-        let when = shuan_crypto::time::format_unix(due);
-        let notice = Notice {
-            rule: OVERDUE_RULE,
-            label: "应急演练逾期",
-            // One alert per missed due date: a drill moves the due date, and a new miss
-            // files again.
-            key: format!("{OVERDUE_RULE}:{}:{due}", x.id),
-            severity: "medium",
-            actor: x.created_by.clone(),
-            department: Some(x.department.clone()),
-            window: (x.last_drill_at.unwrap_or(x.adopted_at), due),
-            summary_zh: format!(
-                "应急预案 {}「{}」应于 {when} 前演练（每 {} 天至少一次），{}",
-                x.id,
-                x.title,
-                x.drill_interval_days,
-                x.last_drill_at.map_or_else(
-                    || "尚无演练记录".to_string(),
-                    |t| format!("最近一次演练于 {}", shuan_crypto::time::format_unix(t))
-                )
-            ),
-            summary_en: format!(
-                "emergency plan {} was due for a drill by {when} (every {} days); {}",
-                x.id,
-                x.drill_interval_days,
-                x.last_drill_at.map_or_else(
-                    || "it was never drilled".to_string(),
-                    |t| format!(
-                        "its latest drill was at {}",
-                        shuan_crypto::time::format_unix(t)
+    let notices: Vec<Notice> = plans
+        .into_iter()
+        .filter(|x| x.drill_due_at() < now)
+        .map(|x| {
+            let due = x.drill_due_at();
+            let when = shuan_crypto::time::format_unix(due);
+            Notice {
+                rule: OVERDUE_RULE,
+                label: "应急演练逾期",
+                // One alert per missed due date: a drill moves the due date, and a new miss
+                // files again.
+                key: format!("{OVERDUE_RULE}:{}:{due}", x.id),
+                severity: "medium",
+                actor: x.created_by.clone(),
+                department: Some(x.department.clone()),
+                window: (x.last_drill_at.unwrap_or(x.adopted_at), due),
+                summary_zh: format!(
+                    "应急预案 {}「{}」应于 {when} 前演练（每 {} 天至少一次），{}",
+                    x.id,
+                    x.title,
+                    x.drill_interval_days,
+                    x.last_drill_at.map_or_else(
+                        || "尚无演练记录".to_string(),
+                        |t| format!("最近一次演练于 {}", shuan_crypto::time::format_unix(t))
                     )
-                )
-            ),
-        };
-        if file_notice(p, notice).await?.is_some() {
-            filed += 1;
-        }
-    }
-    Ok(filed)
+                ),
+                summary_en: format!(
+                    "emergency plan {} was due for a drill by {when} (every {} days); {}",
+                    x.id,
+                    x.drill_interval_days,
+                    x.last_drill_at.map_or_else(
+                        || "it was never drilled".to_string(),
+                        |t| format!(
+                            "its latest drill was at {}",
+                            shuan_crypto::time::format_unix(t)
+                        )
+                    )
+                ),
+            }
+        })
+        .collect();
+    file_notices(p, notices).await
 }

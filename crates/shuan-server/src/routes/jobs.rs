@@ -53,6 +53,13 @@ pub const INTERRUPTED: &str =
 pub fn router(platform: &Arc<Platform>) -> OpenApiRouter<Arc<Platform>> {
     if let Ok(rt) = tokio::runtime::Handle::try_current() {
         rt.spawn(mark_interrupted(Arc::clone(platform), now()));
+        // Restore drills a previous run was killed in left their scratch copies.
+        let drills = platform.data_dir.join(WORKSPACE_DIR).join("drills");
+        rt.spawn_blocking(move || match shuan_crypto::backup::sweep_drill_scratch(&drills) {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(removed = n, "removed restore-drill scratch copies a previous run left"),
+            Err(e) => tracing::error!(error = %e, "cannot remove restore-drill scratch copies a previous run left"),
+        });
     }
     OpenApiRouter::new()
         .routes(routes!(list_jobs))

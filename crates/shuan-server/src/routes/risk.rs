@@ -23,7 +23,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{resource, Caller};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody};
-use crate::routes::alerts::{file_notice, Notice};
+use crate::routes::alerts::{file_notices, Notice};
 use crate::routes::identity::{check_prose, check_text};
 use crate::state::Platform;
 
@@ -439,33 +439,33 @@ pub async fn close_rectification(
 pub async fn check_overdue(p: &Platform) -> Result<usize, ApiError> {
     let now = p.clock.now();
     let items = p.db(|s| s.rectifications()).await?;
-    let mut filed = 0;
-    for r in items.into_iter().filter(|r| r.overdue_at(now)) {
-        let due = shuan_crypto::time::format_unix(r.due_at);
-        let notice = Notice {
-            rule: OVERDUE_RULE,
-            label: "整改事项逾期",
-            key: format!("{OVERDUE_RULE}:{}", r.id),
-            severity: if r.severity == "high" {
-                "high"
-            } else {
-                "medium"
-            },
-            actor: r.owner.clone(),
-            department: Some(r.department.clone()),
-            window: (r.created_at, r.due_at),
-            summary_zh: format!(
-                "整改事项 {}（{}）应于 {due} 前完成，责任人 {} 尚未提交整改完成",
-                r.id, r.finding, r.owner
-            ),
-            summary_en: format!(
-                "rectification item {} was due by {due}; its owner {} has not closed it",
-                r.id, r.owner
-            ),
-        };
-        if file_notice(p, notice).await?.is_some() {
-            filed += 1;
-        }
-    }
-    Ok(filed)
+    let notices: Vec<Notice> = items
+        .into_iter()
+        .filter(|r| r.overdue_at(now))
+        .map(|r| {
+            let due = shuan_crypto::time::format_unix(r.due_at);
+            Notice {
+                rule: OVERDUE_RULE,
+                label: "整改事项逾期",
+                key: format!("{OVERDUE_RULE}:{}", r.id),
+                severity: if r.severity == "high" {
+                    "high"
+                } else {
+                    "medium"
+                },
+                actor: r.owner.clone(),
+                department: Some(r.department.clone()),
+                window: (r.created_at, r.due_at),
+                summary_zh: format!(
+                    "整改事项 {}（{}）应于 {due} 前完成，责任人 {} 尚未提交整改完成",
+                    r.id, r.finding, r.owner
+                ),
+                summary_en: format!(
+                    "rectification item {} was due by {due}; its owner {} has not closed it",
+                    r.id, r.owner
+                ),
+            }
+        })
+        .collect();
+    file_notices(p, notices).await
 }
