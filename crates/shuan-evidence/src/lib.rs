@@ -960,19 +960,23 @@ impl EvidenceSource for PlatformEvidence<'_> {
                     facts.removed += 1;
                 }
             }
+            // Held too long: still held past the age, or removed late within the period.
             let held_days = removed.unwrap_or(as_of) - made;
-            if removed.is_none()
-                && held_days > i64::from(max_age_days)
-                && facts.overdue.len() < EXAMPLES
-            {
-                facts.overdue.push(RecordRef::new(
-                    "temporary",
-                    t.id.to_string(),
-                    format!(
+            let in_period = removed.is_none_or(|r| r >= period.start);
+            if in_period && held_days > i64::from(max_age_days) && facts.overdue.len() < EXAMPLES {
+                let what = match removed {
+                    Some(_) => format!(
+                        "任务 {} 的临时输出 {} 保留 {held_days} 天后才清除",
+                        t.origin_id, t.path
+                    ),
+                    None => format!(
                         "任务 {} 的临时输出 {} 已保留 {held_days} 天",
                         t.origin_id, t.path
                     ),
-                ));
+                };
+                facts
+                    .overdue
+                    .push(RecordRef::new("temporary", t.id.to_string(), what));
             }
         }
         Ok(Some(facts))

@@ -147,8 +147,13 @@ pub enum Target {
         #[serde(default)]
         node: String,
         /// Its path, absolute (as a job's result names it) or relative to the job
-        /// directory.
+        /// directory; the node writes it absolute once it found the file.
         path: String,
+        /// What identifies the file the request found (device, inode, modification
+        /// time), filled in by the node: a file made again at the same path is another
+        /// target, and a file changed since the request is not destroyed by it.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        instance: String,
     },
 }
 
@@ -318,7 +323,7 @@ impl Target {
                 check_name("target.source", source, 100)?;
                 check_name("target.table", table, 200)?;
             }
-            Target::File { node, path } => {
+            Target::File { node, path, .. } => {
                 if !node.is_empty() {
                     check_name("target.node", node, 100)?;
                 }
@@ -389,11 +394,22 @@ impl Target {
                 table: table.clone(),
             }
             .hold_key(),
-            Target::File { node, path } => HoldScope::File {
-                node: node.clone(),
-                path: path.clone(),
+            Target::File {
+                node,
+                path,
+                instance,
+            } => {
+                let key = HoldScope::File {
+                    node: node.clone(),
+                    path: path.clone(),
+                }
+                .hold_key();
+                if instance.is_empty() {
+                    key
+                } else {
+                    format!("{key}@{instance}")
+                }
             }
-            .hold_key(),
         }
     }
 
@@ -416,7 +432,7 @@ impl Target {
                     table: table.clone(),
                 },
             ],
-            Target::File { node, path } => vec![HoldScope::File {
+            Target::File { node, path, .. } => vec![HoldScope::File {
                 node: node.clone(),
                 path: path.clone(),
             }],
@@ -443,7 +459,7 @@ impl Target {
                 )
             }
             Target::Table { source, table } => format!("数据源 {source} 的数据表 {table}"),
-            Target::File { node, path } => format!("节点 {node} 上的文件 {path}"),
+            Target::File { node, path, .. } => format!("节点 {node} 上的文件 {path}"),
         }
     }
 }
@@ -478,7 +494,8 @@ pub enum HoldScope {
     },
     /// A file on a node.
     File {
-        /// The node.
+        /// The node (the one placing the hold when left out).
+        #[serde(default)]
         node: String,
         /// The file's path as its destruction names it.
         path: String,
@@ -513,8 +530,17 @@ impl HoldScope {
                 check_name("scope.table", table, 200)
             }
             HoldScope::File { node, path } => {
-                check_name("scope.node", node, 100)?;
-                check_name("scope.path", path, 1000)
+                if !node.is_empty() {
+                    check_name("scope.node", node, 100)?;
+                }
+                check_name("scope.path", path, 1000)?;
+                if std::path::Path::new(path)
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
+                {
+                    return Err(invalid("scope.path", "不能含 .. (must not contain ..)"));
+                }
+                Ok(())
             }
         }
     }
@@ -566,6 +592,17 @@ mod tests {
         assert_eq!(f.target_key(), "file:n1:tmp/a.csv");
         assert_eq!(f.hold_keys(), ["file:n1:tmp/a.csv"]);
         assert!(f.check().is_ok());
+        // The file found: its identity keys the target, not the hold.
+        let found = parse(
+            json!({"kind": "file", "node": "n1", "path": "/d/files/a.csv",
+            "instance": "8:42:1700000000.5"}),
+        )
+        .unwrap();
+        assert_eq!(
+            found.target_key(),
+            "file:n1:/d/files/a.csv@8:42:1700000000.5"
+        );
+        assert_eq!(found.hold_keys(), ["file:n1:/d/files/a.csv"]);
         let up = parse(json!({"kind": "file", "path": "tmp/../../etc/passwd"})).unwrap();
         assert!(up.check().is_err());
         assert!(parse(json!({"kind": "file", "path": "a", "mode": "fast"})).is_err());

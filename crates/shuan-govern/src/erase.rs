@@ -415,13 +415,31 @@ fn pg_message(e: &postgres::Error) -> String {
 
 /// Erases a file: overwrites its bytes with zeros in place and syncs them, removes it,
 /// and syncs its directory so the removal survives a crash; answers the bytes
-/// overwritten. On a copy-on-write or flash file system the old blocks may survive the
-/// overwrite; key destruction (crypto-shredding) is the method that does not depend on
-/// the medium.
-pub fn erase_file(path: &std::path::Path) -> std::io::Result<u64> {
+/// overwritten. The file is opened without following a link at its name, and `accept`
+/// judges the opened file's own metadata (the caller checks it is the file it was asked
+/// to erase — same device, inode and time, one name) before a byte is written. On a
+/// copy-on-write or flash file system the old blocks may survive the overwrite; key
+/// destruction (crypto-shredding) is the method that does not depend on the medium.
+pub fn erase_file(
+    path: &std::path::Path,
+    accept: &dyn Fn(&std::fs::Metadata) -> bool,
+) -> std::io::Result<u64> {
     use std::io::{Seek, Write};
-    let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
-    let len = f.metadata()?.len();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut f = options.open(path)?;
+    let meta = f.metadata()?;
+    if !meta.is_file() || !accept(&meta) {
+        return Err(std::io::Error::other(
+            "the file is not the one the destruction names (it changed, or has other names)",
+        ));
+    }
+    let len = meta.len();
     f.seek(std::io::SeekFrom::Start(0))?;
     let zeros = vec![0u8; 64 * 1024];
     let mut left = len;
@@ -455,13 +473,29 @@ mod tests {
         // A second name of the same file shows what is left in its blocks.
         let other = dir.path().join("other-name.csv");
         std::fs::hard_link(&path, &other).unwrap();
-        let n = erase_file(&path).unwrap();
+        // Refused when the caller does not recognise the file: nothing is written.
+        assert!(erase_file(&path, &|_| false).is_err());
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), content);
+        let n = erase_file(&path, &|_| true).unwrap();
         assert_eq!(n, content.len() as u64);
         assert!(!path.exists());
         let left = std::fs::read(&other).unwrap();
         assert_eq!(left.len(), content.len());
         assert!(left.iter().all(|b| *b == 0), "the bytes were overwritten");
-        assert!(erase_file(&path).is_err(), "a missing file is an error");
+        assert!(
+            erase_file(&path, &|_| true).is_err(),
+            "a missing file is an error"
+        );
+        // A link at the name is not followed.
+        #[cfg(unix)]
+        {
+            let target = dir.path().join("keyring.json");
+            std::fs::write(&target, "secret").unwrap();
+            let link = dir.path().join("link.csv");
+            std::os::unix::fs::symlink(&target, &link).unwrap();
+            assert!(erase_file(&link, &|_| true).is_err());
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "secret");
+        }
     }
     use super::*;
     use shuan_source::query::Op;

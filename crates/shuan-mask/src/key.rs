@@ -81,10 +81,13 @@ pub fn keyring_mask_key(
         None => match keyring.active_key(key_id) {
             Ok(k) => k,
             Err(KeyringError::KeyNotFound(_)) if create => {
-                keyring
-                    .create_key(key_id)
-                    .map_err(|e| MaskKeyError::Create(key_id.to_string(), e))?;
-                created = true;
+                match keyring.create_key(key_id) {
+                    Ok(()) => created = true,
+                    // Another process made it between our read and our write (the
+                    // keyring re-read itself under its lock): use that one.
+                    Err(KeyringError::KeyExists(_)) => {}
+                    Err(e) => return Err(MaskKeyError::Create(key_id.to_string(), e)),
+                }
                 keyring.active_key(key_id)?
             }
             Err(KeyringError::KeyNotFound(_)) => return Ok(None),
@@ -297,6 +300,25 @@ fn mac(base: &HmacSm3, parts: &[&[u8]]) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_another_process_created_meanwhile_is_used_not_refused() {
+        use shuan_crypto::keyring::KekSource;
+        let dir = tempfile::tempdir().unwrap();
+        Keyring::init(dir.path(), KekSource::File).unwrap();
+        // Two handles opened before either made the key, as two `shuan mask` would.
+        let mut first = Keyring::open(dir.path(), || None).unwrap();
+        let mut second = Keyring::open(dir.path(), || None).unwrap();
+        let a = keyring_mask_key(&mut first, "mask", None, true)
+            .unwrap()
+            .unwrap();
+        assert!(a.created);
+        let b = keyring_mask_key(&mut second, "mask", None, true)
+            .unwrap()
+            .unwrap();
+        assert!(!b.created);
+        assert_eq!(a.keys.fingerprint(), b.keys.fingerprint());
+    }
 
     #[test]
     fn hex_parsing_and_fingerprint() {

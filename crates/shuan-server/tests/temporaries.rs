@@ -206,5 +206,113 @@ async fn expired_temporary_output_is_filed_approved_and_erased() {
         std::fs::read_to_string(files.join("in/people.csv")).unwrap(),
         csv
     );
+
+    // The same output made again is a new file: it expires and is filed anew, not taken
+    // for the one destroyed before. A hold written with another spelling of its path
+    // keeps it until released.
+    let (s, v) = t
+        .post(
+            &steward,
+            "/api/v1/jobs/mask",
+            json!({"source": "in/people.csv", "department": "ROOT", "out": "tmp/people.masked.csv",
+                   "temporary_days": 30}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let done = wait_done(&t, &steward, v["id"].as_i64().unwrap()).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert!(out.is_file());
+    let (s, hold) = t
+        .post(
+            &sec,
+            "/api/v1/legal-holds",
+            json!({"scope": {"kind": "file", "path": "./tmp//people.masked.csv"}, "reason": "审计调取"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{hold}");
+    clock.set(start + 62 * DAY);
+    assert_eq!(
+        shuan_server::routes::temporaries::file_due(p)
+            .await
+            .unwrap(),
+        0,
+        "held"
+    );
+    let (s, v) = t
+        .post(
+            &sec,
+            "/api/v1/destructions",
+            json!({"target": {"kind": "file", "path": out.display().to_string()}, "method": "delete_file", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (s, code_of(&v)),
+        (StatusCode::CONFLICT, "legal_hold"),
+        "the hold covers the absolute spelling too: {v}"
+    );
+    let (s, v) = t
+        .post(
+            &sec,
+            &format!("/api/v1/legal-holds/{}/release", hold["id"]),
+            json!({"note": "调取完毕"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        shuan_server::routes::temporaries::file_due(p)
+            .await
+            .unwrap(),
+        1
+    );
+    let (_, list) = t.get(&aud, "/api/v1/temporaries").await;
+    let second = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["job"] == done["id"])
+        .unwrap();
+    assert_eq!(second["state"], "pending", "{list}");
+    assert_ne!(second["destruction_id"].as_i64(), Some(id));
+    // A changed file is not destroyed by a request made for the file before.
+    std::fs::write(&out, "changed").unwrap();
+    let id2 = second["destruction_id"].as_i64().unwrap();
+    let (s, v) = t
+        .post(
+            &cdo,
+            &format!("/api/v1/destructions/{id2}/approve"),
+            json!({"note": "到期销毁"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = t
+        .post(
+            &sec,
+            &format!("/api/v1/destructions/{id2}/execute"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, code_of(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "destruction_failed"),
+        "{v}"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "changed");
+    // A failed destruction is filed again, for the file as it is now.
+    assert_eq!(
+        shuan_server::routes::temporaries::file_due(p)
+            .await
+            .unwrap(),
+        1
+    );
+
+    // The platform's own names are reserved.
+    let (s, v) = t
+        .post(
+            &sys,
+            "/api/v1/users",
+            json!({"username": "system", "display_name": "系统", "department": "ROOT"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     clock.reset();
 }

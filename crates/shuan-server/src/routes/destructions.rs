@@ -269,8 +269,29 @@ fn db_failure(e: shuan_govern::erase::EraseError) -> ApiError {
 /// policy refuses cannot probe which sources exist).
 async fn owner(p: &Arc<Platform>, target: &Target) -> Result<Option<String>, ApiError> {
     let source = match target {
-        // A key version and a node's file belong to no department: the role decides.
-        Target::KeyVersion { .. } | Target::File { .. } => return Ok(None),
+        // A key version belongs to no department: the role decides.
+        Target::KeyVersion { .. } => return Ok(None),
+        // A file is the department's whose temporary it is; any other file in the job
+        // directory is the platform's, decided as the top department's (a grant that
+        // reaches only one department does not reach it).
+        Target::File { node, path, .. } => {
+            let (node, key) = (node.clone(), file_path_key(p, path).display().to_string());
+            return p
+                .db(move |s| {
+                    if let Some(t) = s
+                        .temporaries()?
+                        .into_iter()
+                        .find(|t| t.node == node && t.path == key)
+                    {
+                        return Ok(Some(t.department));
+                    }
+                    Ok(s.departments()?
+                        .into_iter()
+                        .find(|d| d.parent.is_none())
+                        .map(|d| d.code))
+                })
+                .await;
+        }
         Target::Rows { source, .. } | Target::Table { source, .. } => source.clone(),
     };
     p.db(move |s| {
@@ -288,7 +309,7 @@ async fn owner(p: &Arc<Platform>, target: &Target) -> Result<Option<String>, Api
 async fn locate(p: &Arc<Platform>, target: &Target) -> Result<Option<String>, ApiError> {
     match target {
         Target::KeyVersion { .. } => Ok(None),
-        Target::File { node, path } => {
+        Target::File { node, path, .. } => {
             if node == &p.node {
                 job_file(p, path).await?;
             }
@@ -319,21 +340,51 @@ async fn locate(p: &Arc<Platform>, target: &Target) -> Result<Option<String>, Ap
     }
 }
 
-/// The file a `file` target names on this node: a regular file (not a link) inside the
-/// job directory `DATA_DIR/files`, by its canonical path. A path that is gone answers
-/// `already_destroyed`.
-async fn job_file(p: &Arc<Platform>, path: &str) -> Result<std::path::PathBuf, ApiError> {
+/// The job directory's folders a file destruction never reaches: the platform's own
+/// backups and restore-drill copies (they have their own retention).
+const PLATFORM_FOLDERS: &[&str] = &["backups", "drills"];
+
+/// The path a `file` target or hold names, written one way: absolute under the node's
+/// canonical job directory, without `.` or empty parts (a relative path is relative to
+/// the job directory). Found without reading the path itself, so it may be used before
+/// the policy's decision.
+pub(crate) fn file_path_key(p: &Platform, path: &str) -> std::path::PathBuf {
     let workspace = p.data_dir.join(crate::routes::jobs::WORKSPACE_DIR);
-    let raw = std::path::PathBuf::from(path);
-    let full = if raw.is_absolute() {
-        raw
+    let root = std::fs::canonicalize(&workspace).unwrap_or(workspace);
+    let raw = std::path::Path::new(path);
+    let mut out = if raw.is_absolute() {
+        std::path::PathBuf::new()
     } else {
-        workspace.join(raw)
+        root
     };
+    for c in raw.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// A file a `file` target names on this node, as found now: its one spelling and what
+/// identifies this file (device, inode, modification time), so that a file made again
+/// at the same path is another target.
+pub(crate) struct FoundFile {
+    pub(crate) path: std::path::PathBuf,
+    pub(crate) instance: String,
+}
+
+/// The file a `file` target names on this node: a regular file with no other name (one
+/// link), inside the job directory `DATA_DIR/files` but not in the platform's own
+/// folders, named directly (no link anywhere in the path). A path that is gone answers
+/// `already_destroyed`.
+pub(crate) async fn job_file(p: &Platform, path: &str) -> Result<FoundFile, ApiError> {
+    let full = file_path_key(p, path);
+    let workspace = p.data_dir.join(crate::routes::jobs::WORKSPACE_DIR);
     tokio::task::spawn_blocking(move || {
         let outside = || {
             ApiError::invalid(
-                "target.path：只能销毁任务目录（数据目录的 files/）中的普通文件 (only a regular file in the job directory DATA_DIR/files can be destroyed)",
+                "target.path：只能销毁任务目录（数据目录的 files/，平台自己的 backups/、drills/ 除外）中直接指名的普通文件 (only a regular file named directly, without links, in the job directory DATA_DIR/files — not in its backups/ or drills/ — can be destroyed)",
             )
         };
         match std::fs::symlink_metadata(&full) {
@@ -343,19 +394,55 @@ async fn job_file(p: &Arc<Platform>, path: &str) -> Result<std::path::PathBuf, A
             )),
             Err(e) => Err(ApiError::internal(e)),
             Ok(m) if !m.file_type().is_file() => Err(outside()),
-            Ok(_) => {
+            Ok(m) => {
                 let root = std::fs::canonicalize(&workspace).map_err(|_| outside())?;
                 let canon = std::fs::canonicalize(&full).map_err(ApiError::internal)?;
-                if canon.starts_with(&root) && canon != root {
-                    Ok(canon)
-                } else {
-                    Err(outside())
+                let inside = canon.starts_with(&root)
+                    && canon != root
+                    && !PLATFORM_FOLDERS
+                        .iter()
+                        .any(|f| canon.starts_with(root.join(f)));
+                // Through a link the same file has two spellings (and a hold on one would
+                // not cover the other): only the direct one is accepted.
+                if !inside || canon != full {
+                    return Err(outside());
                 }
+                let instance = file_instance(&m);
+                if instance.is_empty() {
+                    return Err(ApiError::invalid(
+                        "target.path：该文件还有其他名称（硬链接），不能单独销毁 (the file has other names, hard links; erasing it would erase them too)",
+                    ));
+                }
+                Ok(FoundFile {
+                    path: canon,
+                    instance,
+                })
             }
         }
     })
     .await
     .map_err(ApiError::internal)?
+}
+
+/// What identifies a file: device, inode and modification time; empty for a file with
+/// more than one name.
+#[cfg(unix)]
+fn file_instance(m: &std::fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    if m.nlink() != 1 {
+        return String::new();
+    }
+    format!("{}:{}:{}.{}", m.dev(), m.ino(), m.mtime(), m.mtime_nsec())
+}
+
+#[cfg(not(unix))]
+fn file_instance(m: &std::fs::Metadata) -> String {
+    let t = m
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    format!("{}:{t}", m.len())
 }
 
 /// A `file` target held by another node: it is destroyed there.
@@ -369,7 +456,7 @@ fn elsewhere(node: &str, here: &str) -> ApiError {
 /// (rows and tables).
 async fn present(p: &Arc<Platform>, target: &Target) -> Result<Option<i64>, ApiError> {
     match target {
-        Target::File { node, path } => {
+        Target::File { node, path, .. } => {
             if node != &p.node {
                 return Err(elsewhere(node, &p.node));
             }
@@ -519,16 +606,34 @@ pub async fn request_destruction(
     details.insert("reason".into(), json!(req.reason));
     let mut d2 = d.clone();
     let p2 = Arc::clone(&p);
-    (d.id, d.matched) = p
+    d = p
         .act_then(&c, Action::DestructionRequest, &r, details, || async move {
             // Whether the source, table and columns exist is told only to a caller the
             // policy allowed (a refused caller learns nothing of what is registered).
             locate(&p2, &target).await?;
+            let mut target = target;
+            if let Target::File {
+                node,
+                path,
+                instance,
+            } = &mut target
+            {
+                // The file as found: written one way, and which file it is.
+                if node == &p2.node {
+                    let found = job_file(&p2, path).await?;
+                    *path = found.path.display().to_string();
+                    *instance = found.instance;
+                    d2.target = serde_json::to_string(&target).map_err(ApiError::internal)?;
+                    d2.target_key = target.target_key();
+                    d2.hold_keys = target.hold_keys();
+                    d2.label = target.label();
+                }
+            }
             refuse_if_held(&p2, &d2.hold_keys).await?;
             d2.matched = present(&p2, &target).await?;
-            let matched = d2.matched;
-            let id = p2.db(move |s| s.create_destruction(&d2)).await?;
-            Ok((id, matched))
+            let stored = d2.clone();
+            d2.id = p2.db(move |s| s.create_destruction(&stored)).await?;
+            Ok(d2)
         })
         .await?;
     Ok((StatusCode::CREATED, axum::Json(view(&d))))
@@ -695,19 +800,33 @@ struct Done {
 /// Destroys the target of `d` (begun by this node).
 async fn destroy(p: &Arc<Platform>, target: &Target) -> Result<Done, ApiError> {
     match target {
-        Target::File { node, path } => {
+        Target::File {
+            node,
+            path,
+            instance,
+        } => {
             if node != &p.node {
                 return Err(elsewhere(node, &p.node));
             }
-            let full = job_file(p, path).await?;
+            let found = job_file(p, path).await?;
+            if !instance.is_empty() && &found.instance != instance {
+                return Err(ApiError::new(
+                    "destruction_failed",
+                    "target.path：文件在申请后被改动或重新生成，请重新申请销毁 (the file changed or was made again since the request; ask again)",
+                ));
+            }
             let shown = path.clone();
+            let full = found.path;
+            let expected = found.instance;
             tokio::task::spawn_blocking(move || {
-                let bytes = shuan_govern::erase::erase_file(&full).map_err(|e| {
-                    ApiError::new(
-                        "destruction_failed",
-                        format!("删除文件失败 (the file could not be erased: {e})"),
-                    )
-                })?;
+                let bytes =
+                    shuan_govern::erase::erase_file(&full, &|m| file_instance(m) == expected)
+                        .map_err(|e| {
+                            ApiError::new(
+                                "destruction_failed",
+                                format!("删除文件失败 (the file could not be erased: {e})"),
+                            )
+                        })?;
                 Ok(Done {
                     destroyed: json!({"path": shown, "bytes_overwritten": bytes, "removed": true}),
                 })
@@ -890,6 +1009,12 @@ async fn execute(
     if d.status == DestructionStatus::Approved {
         refuse_if_held(p, &d.hold_keys).await?;
     }
+    // A file is destroyed on its node: asked elsewhere, the destruction stays approved.
+    if let Target::File { node, .. } = target {
+        if node != &p.node {
+            return Err(elsewhere(node, &p.node));
+        }
+    }
     let by = c.name().to_string();
     let started = now();
     let d = p.db(move |s| s.begin_destruction(id, &by, started)).await?;
@@ -989,7 +1114,8 @@ async fn execute(
 #[serde(deny_unknown_fields)]
 pub struct NewHold {
     /// What it keeps: `{"kind": "key", "key"}`, `{"kind": "key_version", "key",
-    /// "version"}`, `{"kind": "source", "source"}` or `{"kind": "table", "source", "table"}`.
+    /// "version"}`, `{"kind": "source", "source"}`, `{"kind": "table", "source", "table"}`
+    /// or `{"kind": "file", "path", "node"?}` (a path written as a file destruction's is).
     #[schema(value_type = Object)]
     pub scope: Value,
     /// Why (case number, investigation), 1–500 characters.
@@ -1060,6 +1186,16 @@ pub async fn place_hold(
     })?;
     scope.check().map_err(target_error)?;
     check_text("reason", &req.reason, 500)?;
+    let mut scope = scope;
+    if let HoldScope::File { node, path } = &mut scope {
+        // Written the one way a file target is (a hold must cover every spelling).
+        if node.is_empty() {
+            *node = p.node.clone();
+        }
+        if node == &p.node {
+            *path = file_path_key(&p, path).display().to_string();
+        }
+    }
     let mut h = LegalHold {
         id: 0,
         hold_key: scope.hold_key(),

@@ -46,6 +46,10 @@ pub(crate) fn check_prose(field: &str, value: &str, max: usize) -> Result<(), Ap
     Ok(())
 }
 
+/// Names the platform signs its own work with (a destruction of expired temporary data,
+/// a scheduled run); no account may take one.
+pub(crate) const RESERVED_NAMES: &[&str] = &["system", "scheduler"];
+
 /// Checks an identifier (机构代码, account name, policy id): ASCII letters, digits, `_ . -`,
 /// starting with a letter or digit, at most 64.
 pub(crate) fn check_id(field: &str, value: &str) -> Result<(), ApiError> {
@@ -483,6 +487,12 @@ pub async fn create_user(
     ApiJson(req): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, axum::Json<CreatedUser>)> {
     check_id("username", &req.username)?;
+    if RESERVED_NAMES.contains(&req.username.as_str()) {
+        return Err(ApiError::invalid(format!(
+            "username：{} 是平台保留的名称（平台自动发起的操作以此署名） (reserved: the platform signs its own requests with it)",
+            req.username
+        )));
+    }
     check_text("display_name", &req.display_name, 64)?;
     check_id("department", &req.department)?;
     if let Some(d) = &req.contract_end {

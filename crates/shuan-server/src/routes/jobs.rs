@@ -452,6 +452,19 @@ pub async fn mask_job(
             return Err(e);
         }
     };
+    if req.temporary_days.is_some() {
+        // Only what the node can destroy later may be temporary: files in its job
+        // directory.
+        let workspace =
+            std::fs::canonicalize(p.data_dir.join(WORKSPACE_DIR)).map_err(ApiError::internal)?;
+        if !out.starts_with(&workspace) {
+            let e = ApiError::invalid(format!(
+                "temporary_days 只适用于输出到数据目录 {WORKSPACE_DIR}/ 中的文件 (a retention applies to outputs in the data directory's {WORKSPACE_DIR}/ only)"
+            ));
+            p.record_failure(&c, Action::MaskRun, &object, &e).await;
+            return Err(e);
+        }
+    }
     let params = json!({
         "source": shuan_source::redact_url(&spec),
         "department": req.department,

@@ -23,10 +23,11 @@ use utoipa_axum::routes;
 
 use crate::auth::{resource, Caller};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::routes::destructions::job_file;
 use crate::routes::jobs::WORKSPACE_DIR;
 use crate::state::Platform;
 
-/// Who files the destruction of an expired temporary.
+/// Who files the destruction of an expired temporary (reserved: no account takes it).
 pub const REQUESTER: &str = "system";
 
 /// The temporaries endpoint.
@@ -35,8 +36,9 @@ pub fn router() -> OpenApiRouter<Arc<Platform>> {
 }
 
 /// Records a finished job's output files in the job directory as temporaries expiring
-/// `days` later. Outputs elsewhere (a database table, a directory named by
-/// `SHUAN_JOB_DIRS`) are not files the node can destroy, and are logged instead.
+/// `days` later. An SQLite output's tables (`FILE.db#TABLE`) are its one file. Outputs
+/// elsewhere are not files the node can destroy; `mask_job` refuses a retention for
+/// them, so they are only logged here.
 pub(crate) async fn record_outputs(p: &Platform, job: &Job, outputs: &[String], days: i64) {
     let workspace = match std::fs::canonicalize(p.data_dir.join(WORKSPACE_DIR)) {
         Ok(w) => w,
@@ -46,59 +48,101 @@ pub(crate) async fn record_outputs(p: &Platform, job: &Job, outputs: &[String], 
         }
     };
     let now = p.clock.now();
+    let mut files = std::collections::BTreeSet::new();
     for out in outputs {
-        let files = match std::fs::canonicalize(out) {
-            Ok(c) if c.is_file() && c.starts_with(&workspace) => vec![c],
-            Ok(c) if c.is_dir() && c.starts_with(&workspace) => std::fs::read_dir(&c)
-                .map(|entries| {
-                    entries
-                        .filter_map(Result::ok)
-                        .map(|e| e.path())
-                        .filter(|f| f.is_file())
-                        .collect()
-                })
-                .unwrap_or_default(),
+        let file = out
+            .split_once(".db#")
+            .map_or(out.clone(), |(f, _)| format!("{f}.db"));
+        match std::fs::canonicalize(&file) {
+            Ok(c) if c.is_file() && c.starts_with(&workspace) && c != workspace => {
+                files.insert(c);
+            }
             _ => {
-                tracing::warn!(job = job.id, output = %out, "a temporary output outside the job directory is not tracked for destruction");
-                continue;
+                tracing::warn!(job = job.id, output = %out, "a temporary output that is not a file in the job directory is not tracked for destruction");
             }
+        }
+    }
+    for f in files {
+        let t = Temporary {
+            id: 0,
+            node: p.node.clone(),
+            path: f.display().to_string(),
+            department: job.department.clone(),
+            origin_kind: "job".into(),
+            origin_id: job.id,
+            created_at: now,
+            expires_at: now + days * 86_400,
+            destruction_id: None,
         };
-        for f in files {
-            let t = Temporary {
-                id: 0,
-                node: p.node.clone(),
-                path: f.display().to_string(),
-                department: job.department.clone(),
-                origin_kind: "job".into(),
-                origin_id: job.id,
-                created_at: now,
-                expires_at: now + days * 86_400,
-                destruction_id: None,
-            };
-            if let Err(e) = p.db(move |s| s.record_temporary(&t)).await {
-                tracing::error!(job = job.id, error = %e, "a temporary could not be recorded");
-            }
+        if let Err(e) = p.db(move |s| s.record_temporary(&t)).await {
+            tracing::error!(job = job.id, error = %e, "a temporary could not be recorded");
         }
     }
 }
 
-/// Files the destruction of every expired temporary this node holds that has none yet;
-/// answers how many were filed now. Each is recorded in the ledger before it is filed,
-/// and skipped when it cannot be.
+/// Files the destruction of every expired temporary this node holds that has none yet
+/// (or whose destruction failed); answers how many were filed now. A temporary under a
+/// legal hold is kept and not asked for; one already gone is left (nothing to destroy).
+/// Each is recorded in the ledger before it is filed, and skipped when it cannot be.
 pub async fn file_due(p: &Platform) -> Result<usize, ApiError> {
     let now = p.clock.now();
-    let due: Vec<Temporary> = p
-        .db(|s| s.temporaries())
-        .await?
+    let (temporaries, destructions, holds) = p
+        .db(|s| {
+            Ok((
+                s.temporaries()?,
+                s.destructions(None)?,
+                s.legal_holds(true)?,
+            ))
+        })
+        .await?;
+    let failed = |id: i64| {
+        destructions
+            .iter()
+            .any(|d| d.id == id && d.status == DestructionStatus::Failed)
+    };
+    let due: Vec<Temporary> = temporaries
         .into_iter()
-        .filter(|t| t.node == p.node && t.expires_at <= now && t.destruction_id.is_none())
+        .filter(|t| t.node == p.node && t.expires_at <= now)
+        .filter(|t| t.destruction_id.is_none_or(failed))
         .collect();
     let mut filed = 0;
     for t in due {
+        let found = match job_file(p, &t.path).await {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::debug!(temporary = t.id, reason = %e.message, "an expired temporary is not there to destroy");
+                continue;
+            }
+        };
         let target = Target::File {
             node: t.node.clone(),
-            path: t.path.clone(),
+            path: found.path.display().to_string(),
+            instance: found.instance,
         };
+        let hold_keys = target.hold_keys();
+        if holds.iter().any(|h| hold_keys.contains(&h.hold_key)) {
+            continue;
+        }
+        let key = target.target_key();
+        // One live for this very file already (asked for by hand): link it, recording
+        // nothing new.
+        if let Some(live) = destructions.iter().find(|d| {
+            d.target_key == key
+                && matches!(
+                    d.status,
+                    DestructionStatus::Pending
+                        | DestructionStatus::Approved
+                        | DestructionStatus::Executing
+                )
+        }) {
+            let (tid, did) = (t.id, live.id);
+            if p.db(move |s| s.link_temporary_destruction(tid, did))
+                .await?
+            {
+                filed += 1;
+            }
+            continue;
+        }
         let reason = format!(
             "临时数据到期（R-27）：任务 {} 的输出，保留至 {} (temporary output of job {}, kept until {})",
             t.origin_id,
@@ -109,8 +153,8 @@ pub async fn file_due(p: &Platform) -> Result<usize, ApiError> {
         let d = Destruction {
             id: 0,
             target: serde_json::to_string(&target).map_err(ApiError::internal)?,
-            target_key: target.target_key(),
-            hold_keys: target.hold_keys(),
+            target_key: key,
+            hold_keys,
             department: Some(t.department.clone()),
             label: target.label(),
             method: target.method().as_str().into(),
@@ -143,30 +187,12 @@ pub async fn file_due(p: &Platform) -> Result<usize, ApiError> {
             tracing::warn!(temporary = t.id, error = %e, "the destruction of an expired temporary could not be recorded; not filed");
             continue;
         }
-        let key = d.target_key.clone();
         let id = match p.db(move |s| s.create_destruction(&d)).await {
             Ok(id) => id,
-            // One is live for the file already (someone asked by hand): link that one.
+            // A hold placed or a request filed since this pass read them: next time.
             Err(e) if e.code == "conflict" || e.code == "exists" => {
-                let live = p
-                    .db(move |s| {
-                        Ok(s.destructions(None)?.into_iter().find(|x| {
-                            x.target_key == key
-                                && !matches!(
-                                    x.status,
-                                    DestructionStatus::Rejected | DestructionStatus::Failed
-                                )
-                        }))
-                    })
-                    .await?;
-                match live {
-                    Some(x) => x.id,
-                    // A legal hold covers it: kept, and asked again next time.
-                    None => {
-                        tracing::info!(temporary = t.id, reason = %e.message, "an expired temporary is not filed for destruction");
-                        continue;
-                    }
-                }
+                tracing::info!(temporary = t.id, reason = %e.message, "an expired temporary is not filed for destruction now");
+                continue;
             }
             Err(e) => return Err(e),
         };

@@ -39,8 +39,9 @@ pub trait TemporaryStore {
     fn record_temporary(&self, t: &Temporary) -> Result<i64, PlatformStoreError>;
     /// Every temporary, by expiry.
     fn temporaries(&self) -> Result<Vec<Temporary>, PlatformStoreError>;
-    /// Links the destruction filed for a temporary, if none is linked yet; answers whether
-    /// this call linked it.
+    /// Links the destruction filed for a temporary, if none is linked yet or the linked
+    /// one failed (a failed destruction is filed again); answers whether this call
+    /// linked it.
     fn link_temporary_destruction(
         &self,
         id: i64,
@@ -117,7 +118,8 @@ pub(crate) mod ops {
         destruction_id: i64,
     ) -> R<bool, E> {
         let changed = x.exec(
-            "UPDATE temporaries SET destruction_id = $1 WHERE id = $2 AND destruction_id IS NULL",
+            "UPDATE temporaries SET destruction_id = $1 WHERE id = $2 AND (destruction_id IS NULL \
+             OR destruction_id IN (SELECT id FROM destructions WHERE status = 'failed'))",
             &[destruction_id.into(), id.into()],
         )?;
         Ok(changed == 1)
