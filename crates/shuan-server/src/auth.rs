@@ -420,6 +420,20 @@ impl Platform {
             .allowed
     }
 
+    /// The answer for an id that names no record: the action is decided on the kind
+    /// alone first (and recorded), so a caller without the action at all gets the same
+    /// 403 as for an id that exists; one who holds it gets 404.
+    pub async fn missing(&self, caller: &Caller, action: Action, kind: &str, id: i64) -> ApiError {
+        let id = id.to_string();
+        match self
+            .authorize(caller, action, &resource(kind, &id, None, None), Map::new())
+            .await
+        {
+            Err(e) => e,
+            Ok(_) => ApiError::not_found(kind, &id),
+        }
+    }
+
     /// The items of a list the caller may read: `action` is authorized (and recorded) once
     /// on `kind` without a department, so a caller without the action at all is refused;
     /// then each item is kept when the policy allows the action on its own resource.

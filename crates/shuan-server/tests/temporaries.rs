@@ -33,6 +33,23 @@ async fn wait_done(t: &TestServer, token: &str, id: i64) -> Value {
     panic!("job {id} did not finish");
 }
 
+/// Masks `in/people.csv` into `tmp/people.masked.csv`, kept 30 days; answers the job
+/// once it succeeded.
+async fn mask_for_30_days(t: &TestServer, steward: &str) -> Value {
+    let (s, v) = t
+        .post(
+            steward,
+            "/api/v1/jobs/mask",
+            json!({"source": "in/people.csv", "department": "ROOT", "out": "tmp/people.masked.csv",
+                   "temporary_days": 30}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let done = wait_done(t, steward, v["id"].as_i64().unwrap()).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    done
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn expired_temporary_output_is_filed_approved_and_erased() {
     let t = TestServer::start().await;
@@ -118,17 +135,7 @@ async fn expired_temporary_output_is_filed_approved_and_erased() {
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    let (s, v) = t
-        .post(
-            &steward,
-            "/api/v1/jobs/mask",
-            json!({"source": "in/people.csv", "department": "ROOT", "out": "tmp/people.masked.csv",
-                   "temporary_days": 30}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-    let done = wait_done(&t, &steward, v["id"].as_i64().unwrap()).await;
-    assert_eq!(done["status"], "succeeded", "{done}");
+    mask_for_30_days(&t, &steward).await;
     let out = files.join("tmp/people.masked.csv");
     assert!(out.is_file());
     let (s, list) = t.get(&aud, "/api/v1/temporaries").await;
@@ -210,17 +217,7 @@ async fn expired_temporary_output_is_filed_approved_and_erased() {
     // The same output made again is a new file: it expires and is filed anew, not taken
     // for the one destroyed before. A hold written with another spelling of its path
     // keeps it until released.
-    let (s, v) = t
-        .post(
-            &steward,
-            "/api/v1/jobs/mask",
-            json!({"source": "in/people.csv", "department": "ROOT", "out": "tmp/people.masked.csv",
-                   "temporary_days": 30}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-    let done = wait_done(&t, &steward, v["id"].as_i64().unwrap()).await;
-    assert_eq!(done["status"], "succeeded", "{done}");
+    let done = mask_for_30_days(&t, &steward).await;
     assert!(out.is_file());
     let (s, hold) = t
         .post(

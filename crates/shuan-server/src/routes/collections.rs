@@ -27,7 +27,7 @@ use utoipa_axum::routes;
 use crate::auth::{resource, Caller};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, ErrorBody};
 use crate::routes::alerts::{file_notices, Notice};
-use crate::routes::identity::{check_prose, check_text};
+use crate::routes::identity::{check_prose, check_text, label_of};
 use crate::routes::risk::unknown_named;
 use crate::routes::sharing::entry_resource;
 use crate::state::Platform;
@@ -385,11 +385,7 @@ fn review_view(r: &CollectionReview) -> ReviewView {
         reviewed_at: r.reviewed_at,
         reviewer: r.reviewer.clone(),
         outcome: r.outcome.clone(),
-        outcome_label: REVIEW_OUTCOMES
-            .iter()
-            .find(|(id, _)| *id == r.outcome)
-            .map_or("", |(_, l)| l)
-            .to_string(),
+        outcome_label: label_of(REVIEW_OUTCOMES, &r.outcome).to_string(),
         note: r.note.clone(),
     }
 }
@@ -416,14 +412,9 @@ pub async fn review(
         .into_iter()
         .find(|x| x.id == id);
     let Some(col) = found else {
-        p.authorize(
-            &c,
-            Action::CollectionManage,
-            &resource("collection", &id.to_string(), None, None),
-            Map::new(),
-        )
-        .await?;
-        return Err(ApiError::not_found("collection", &id.to_string()));
+        return Err(p
+            .missing(&c, Action::CollectionManage, "collection", id)
+            .await);
     };
     let mut r = CollectionReview {
         id: 0,
@@ -462,14 +453,9 @@ pub async fn list_reviews(
         .db(|s| Ok((s.collections()?, s.collection_reviews()?)))
         .await?;
     let Some(col) = cols.into_iter().find(|x| x.id == id) else {
-        p.authorize(
-            &c,
-            Action::CollectionRead,
-            &resource("collection", &id.to_string(), None, None),
-            Map::new(),
-        )
-        .await?;
-        return Err(ApiError::not_found("collection", &id.to_string()));
+        return Err(p
+            .missing(&c, Action::CollectionRead, "collection", id)
+            .await);
     };
     p.authorize(
         &c,

@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 use crate::auth::{resource, Caller};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, ErrorBody};
 use crate::routes::alerts::{file_notices, Notice};
-use crate::routes::identity::{check_prose, check_text};
+use crate::routes::identity::{check_past, check_prose, check_text};
 use crate::routes::risk::{findings, item_view, unknown_named, FindingBody, RectificationView};
 use crate::state::Platform;
 
@@ -109,15 +109,6 @@ fn plan_resource(x: &EmergencyPlan) -> shuan_policy::Resource {
         Some(&x.department),
         None,
     )
-}
-
-fn check_past(field: &str, at: i64, now: i64) -> Result<(), ApiError> {
-    if at <= 0 || at > now + 300 {
-        return Err(ApiError::invalid(format!(
-            "{field} 须为已发生的时间（Unix 秒，不晚于现在） ({field}: Unix seconds, not in the future)"
-        )));
-    }
-    Ok(())
 }
 
 /// Adopts a plan.
@@ -286,14 +277,9 @@ pub async fn record_drill(
         .into_iter()
         .find(|x| x.id == id);
     let Some(plan) = plan else {
-        p.authorize(
-            &c,
-            Action::EmergencyManage,
-            &resource("emergency_plan", &id.to_string(), None, None),
-            Map::new(),
-        )
-        .await?;
-        return Err(ApiError::not_found("emergency_plan", &id.to_string()));
+        return Err(p
+            .missing(&c, Action::EmergencyManage, "emergency_plan", id)
+            .await);
     };
     let mut drill = EmergencyDrill {
         id: 0,

@@ -46,6 +46,22 @@ pub(crate) fn check_prose(field: &str, value: &str, max: usize) -> Result<(), Ap
     Ok(())
 }
 
+/// Checks a time that must already have come (Unix seconds, positive, at most five
+/// minutes ahead of the platform's clock for a client's clock drift).
+pub(crate) fn check_past(field: &str, at: i64, now: i64) -> Result<(), ApiError> {
+    if at <= 0 || at > now + 300 {
+        return Err(ApiError::invalid(format!(
+            "{field} 须为已发生的时间（Unix 秒，不晚于现在） ({field}: Unix seconds, not in the future)"
+        )));
+    }
+    Ok(())
+}
+
+/// The label of `id` in a table of (id, label) pairs; empty for an id not in it.
+pub(crate) fn label_of(table: &[(&str, &'static str)], id: &str) -> &'static str {
+    table.iter().find(|(k, _)| *k == id).map_or("", |(_, l)| l)
+}
+
 /// Names the platform signs its own work with (a destruction of expired temporary data,
 /// a scheduled run); no account may take one.
 pub(crate) const RESERVED_NAMES: &[&str] = &["system", "scheduler"];

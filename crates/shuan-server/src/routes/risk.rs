@@ -24,7 +24,7 @@ use utoipa_axum::routes;
 use crate::auth::{resource, Caller};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody};
 use crate::routes::alerts::{file_notices, Notice};
-use crate::routes::identity::{check_prose, check_text};
+use crate::routes::identity::{check_past, check_prose, check_text, label_of};
 use crate::state::Platform;
 
 /// The latest a rectification item may be due: ten years after its assessment or drill.
@@ -136,11 +136,7 @@ pub(crate) fn item_view(r: &Rectification, now: i64) -> RectificationView {
         department: r.department.clone(),
         finding: r.finding.clone(),
         severity: r.severity.clone(),
-        severity_label: SEVERITIES
-            .iter()
-            .find(|(id, _)| *id == r.severity)
-            .map_or("", |(_, l)| l)
-            .to_string(),
+        severity_label: label_of(SEVERITIES, &r.severity).to_string(),
         owner: r.owner.clone(),
         due_at: r.due_at,
         overdue: r.overdue_at(now),
@@ -229,11 +225,7 @@ fn assessment_view(a: &RiskAssessment, now: i64) -> AssessmentView {
     AssessmentView {
         id: a.id,
         kind: a.kind.clone(),
-        kind_label: ASSESSMENT_KINDS
-            .iter()
-            .find(|(id, _)| *id == a.kind)
-            .map_or("", |(_, l)| l)
-            .to_string(),
+        kind_label: label_of(ASSESSMENT_KINDS, &a.kind).to_string(),
         title: a.title.clone(),
         scope: a.scope.clone(),
         department: a.department.clone(),
@@ -266,11 +258,7 @@ pub async fn record_assessment(
     check_text("assessor", &req.assessor, 200)?;
     check_prose("conclusion", &req.conclusion, 20_000)?;
     let now = p.clock.now();
-    if req.assessed_at <= 0 || req.assessed_at > now + 300 {
-        return Err(ApiError::invalid(
-            "assessed_at 须为已完成的时间（Unix 秒，不晚于现在） (assessed_at: when it was completed, Unix seconds, not in the future)",
-        ));
-    }
+    check_past("assessed_at", req.assessed_at, now)?;
     let items = findings(&req.findings, req.assessed_at)?;
     let mut a = RiskAssessment {
         id: 0,
@@ -405,17 +393,9 @@ pub async fn close_rectification(
     check_prose("evidence", &b.evidence, 20_000)?;
     let item = p.db(move |s| s.rectification(id)).await?;
     let Some(item) = item else {
-        // Decided on the kind alone first, so that a caller without the action cannot tell
-        // which ids exist (one who holds it for some department learns only that the id
-        // is not an item at all).
-        p.authorize(
-            &c,
-            Action::RectificationClose,
-            &resource("rectification", &id.to_string(), None, None),
-            Map::new(),
-        )
-        .await?;
-        return Err(ApiError::not_found("rectification", &id.to_string()));
+        return Err(p
+            .missing(&c, Action::RectificationClose, "rectification", id)
+            .await);
     };
     let mut details = Map::new();
     details.insert("finding".into(), json!(item.finding));

@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{resource, Caller};
 use crate::error::{ApiError, ApiJson, ApiResult, ErrorBody};
-use crate::routes::identity::check_text;
+use crate::routes::identity::{check_past, check_text};
 use crate::state::Platform;
 
 /// Days within which each account must have passed a training.
@@ -121,11 +121,7 @@ pub async fn record_session(
     check_text("topic", &req.topic, 500)?;
     check_text("trainer", &req.trainer, 100)?;
     let now = p.clock.now();
-    if req.held_at <= 0 || req.held_at > now + 300 {
-        return Err(ApiError::invalid(
-            "held_at 须为已举办的时间（Unix 秒，不晚于现在） (held_at: when it was held, Unix seconds, not in the future)",
-        ));
-    }
+    check_past("held_at", req.held_at, now)?;
     if req.attendees.is_empty() || req.attendees.len() > 1000 {
         return Err(ApiError::invalid(
             "attendees 须有 1 至 1000 人 (1 to 1,000 attendees)",
