@@ -261,46 +261,64 @@ async fn main() {
                 .json(&serde_json::json!({"code": format!("{prefix}{n}"), "name": "压测部门", "parent": "ROOT"}))
         })
     };
-    let bare_read = load(
+    // SHUAN_BENCH_ROWS=read,bare_read,… runs only those rows (for a profiler); the
+    // ratios print only when both sides ran.
+    let only = std::env::var("SHUAN_BENCH_ROWS").ok();
+    let wanted = |row: &str| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|r| r == row))
+    };
+    let mut rows = Vec::new();
+    let mut run = async |row: &str, label: &str, make: MakeRequest| {
+        if wanted(row) {
+            let s = load(label, seconds, connections, make).await;
+            s.print();
+            rows.push((row.to_string(), s.rps()));
+        }
+    };
+    run(
+        "bare_read",
         "bare axum: GET /users/me (no policy, no audit)",
-        seconds,
-        connections,
         me(bare_base.clone(), token.clone()),
     )
     .await;
-    let read = load(
+    run(
+        "read",
         "shuan: GET /api/v1/users/me (audited)",
-        seconds,
-        connections,
         me(base.clone(), token.clone()),
     )
     .await;
-    let bare_w = load(
+    run(
+        "bare_write",
         "bare axum: POST /departments (no policy, no audit)",
-        seconds,
-        connections,
         write(bare_base, token.clone(), "BARE"),
     )
     .await;
-    let audited_w = load(
+    run(
+        "write",
         "shuan: POST /api/v1/departments (audited)",
-        seconds,
-        connections,
         write(base, token, "AUD"),
     )
     .await;
-    for s in [&bare_read, &read, &bare_w, &audited_w] {
-        s.print();
+    drop(run);
+    let rps = |row: &str| rows.iter().find(|(r, _)| r == row).map(|(_, v)| *v);
+    if let (Some(read), Some(bare)) = (rps("read"), rps("bare_read")) {
+        println!(
+            "ratio read: shuan {:.2}× the bare handler's throughput (target ≥ 0.7)",
+            read / bare
+        );
     }
-    println!(
-        "ratio read: shuan {:.2}× the bare handler's throughput (target ≥ 0.7)",
-        read.rps() / bare_read.rps()
-    );
-    println!(
-        "ratio write: shuan {:.2}× the bare handler's throughput; audited writes/s {:.0} (target ≥ 5000)",
-        audited_w.rps() / bare_w.rps(),
-        audited_w.rps()
-    );
+    if let (Some(write), Some(bare)) = (rps("write"), rps("bare_write")) {
+        println!(
+            "ratio write: shuan {:.2}× the bare handler's throughput; audited writes/s {:.0} (target ≥ 5000)",
+            write / bare,
+            write
+        );
+    }
+    if !wanted("cedar") && !wanted("append") {
+        server.stop().await.unwrap();
+        return;
+    }
 
     // The Cedar decision alone.
     let principal = Principal {

@@ -409,49 +409,21 @@ fn is_loopback(addr: &SocketAddr) -> bool {
     addr.ip().is_loopback()
 }
 
-/// Binds and starts serving in the background.
+/// Binds and starts serving in the background. The TLS files are read and the address
+/// bound before the platform is opened: a start that fails leaves nothing running and
+/// holds no ledger or store.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     if config.tls.is_none() && !is_loopback(&config.listen) && !config.insecure_plain_http {
         return Err(ServerError::PlainHttpNotLoopback(config.listen));
     }
     let mut config = config;
     config.settings.secure_cookies = config.tls.is_some();
-    let cfg = config.clone();
-    let platform = tokio::task::spawn_blocking(move || open_platform(&cfg))
-        .await
-        .map_err(|e| ServerError::Other(e.to_string()))??;
-    let app = app(Arc::clone(&platform));
-    tokio::spawn(mirror::background(Arc::clone(&platform)));
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let make = app.into_make_service_with_connect_info::<SocketAddr>();
-    match &config.tls {
-        None => {
-            let listener =
-                tokio::net::TcpListener::bind(config.listen)
-                    .await
-                    .map_err(|source| ServerError::Bind {
-                        addr: config.listen,
-                        source,
-                    })?;
-            let addr = listener.local_addr().map_err(|source| ServerError::Bind {
-                addr: config.listen,
-                source,
-            })?;
-            let task = tokio::spawn(async move {
-                axum::serve(listener, make)
-                    .with_graceful_shutdown(async move {
-                        let _ = rx.await;
-                    })
-                    .await
-                    .map_err(|e| ServerError::Other(e.to_string()))
-            });
-            Ok(RunningServer {
-                addr,
-                platform,
-                shutdown: tx,
-                task,
-            })
-        }
+    let bind_error = |source| ServerError::Bind {
+        addr: config.listen,
+        source,
+    };
+    let tls = match &config.tls {
+        None => None,
         Some(tls) => {
             let _ = rustls::crypto::ring::default_provider().install_default();
             let rustls_config =
@@ -464,42 +436,52 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
                             tls.key.display()
                         ))
                     })?;
-            let std_listener =
-                std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
-            std_listener
-                .set_nonblocking(true)
-                .map_err(|source| ServerError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
-            let addr = std_listener
-                .local_addr()
-                .map_err(|source| ServerError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
+            Some(rustls_config)
+        }
+    };
+    let std_listener = std::net::TcpListener::bind(config.listen).map_err(bind_error)?;
+    std_listener.set_nonblocking(true).map_err(bind_error)?;
+    let addr = std_listener.local_addr().map_err(bind_error)?;
+    let cfg = config.clone();
+    let platform = tokio::task::spawn_blocking(move || open_platform(&cfg))
+        .await
+        .map_err(|e| ServerError::Other(e.to_string()))??;
+    let app = app(Arc::clone(&platform));
+    tokio::spawn(mirror::background(Arc::clone(&platform)));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let make = app.into_make_service_with_connect_info::<SocketAddr>();
+    let task = match tls {
+        None => {
+            let listener = tokio::net::TcpListener::from_std(std_listener).map_err(bind_error)?;
+            tokio::spawn(async move {
+                axum::serve(listener, make)
+                    .with_graceful_shutdown(async move {
+                        let _ = rx.await;
+                    })
+                    .await
+                    .map_err(|e| ServerError::Other(e.to_string()))
+            })
+        }
+        Some(rustls_config) => {
             let handle = axum_server::Handle::new();
             let h2 = handle.clone();
             tokio::spawn(async move {
                 let _ = rx.await;
                 h2.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
             });
-            let task = tokio::spawn(async move {
+            tokio::spawn(async move {
                 axum_server::from_tcp_rustls(std_listener, rustls_config)
                     .handle(handle)
                     .serve(make)
                     .await
                     .map_err(|e| ServerError::Other(e.to_string()))
-            });
-            Ok(RunningServer {
-                addr,
-                platform,
-                shutdown: tx,
-                task,
             })
         }
-    }
+    };
+    Ok(RunningServer {
+        addr,
+        platform,
+        shutdown: tx,
+        task,
+    })
 }
