@@ -300,7 +300,6 @@ async fn main() {
         write(base, token, "AUD"),
     )
     .await;
-    drop(run);
     let rps = |row: &str| rows.iter().find(|(r, _)| r == row).map(|(_, v)| *v);
     if let (Some(read), Some(bare)) = (rps("read"), rps("bare_read")) {
         println!(
