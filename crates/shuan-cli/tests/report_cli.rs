@@ -235,8 +235,8 @@ fn report_is_signed_anchored_and_tamper_evident() {
     assert!(page.contains("jc-13-separation"));
     assert_eq!(
         page.matches("<svg").count(),
-        2,
-        "status and audit charts; no inventory kept"
+        3,
+        "status, audit and alert charts; no inventory kept"
     );
 
     let sig_path = dir.path().join("jc.html.sig");
@@ -341,4 +341,221 @@ fn report_is_signed_anchored_and_tamper_evident() {
     assert_eq!(o.status.code(), Some(1));
     assert!(!inside.exists());
     assert!(support::temporaries(dir.path()).is_empty());
+}
+
+/// `comply diff` agrees with two `comply check` runs, control by control; a report built
+/// with `--compare` carries the same counts and lists the department's rectification
+/// items with their state.
+#[test]
+fn diff_agrees_with_two_checks_and_the_report_lists_rectification() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    platform(&data);
+    let t = now();
+    let store = sqlite::SqlitePlatform::open(&data.join(PLATFORM_FILE)).unwrap();
+    let item = |finding: &str, due_at: UnixTime| Rectification {
+        id: 0,
+        origin_kind: String::new(),
+        origin_id: 0,
+        department: String::new(),
+        finding: finding.into(),
+        severity: "high".into(),
+        owner: "sec".into(),
+        due_at,
+        closed_at: None,
+        closed_by: None,
+        evidence: None,
+        created_at: t - 86_400,
+    };
+    store
+        .create_risk_assessment(&RiskAssessment {
+            id: 0,
+            kind: "data_security".into(),
+            title: "年度数据安全风险评估".into(),
+            scope: "全部系统".into(),
+            department: "D1".into(),
+            assessor: "本部门".into(),
+            assessed_at: t - 86_400,
+            conclusion: "存在两项问题".into(),
+            findings: vec![
+                item("日志留存不足六个月", t - 3_600),
+                item("未开展年度培训", t + 90 * 86_400),
+            ],
+            created_by: "sec".into(),
+            created_at: t - 86_400,
+        })
+        .unwrap();
+    // Two alerts of D1 in the period and one of another department: the report counts two.
+    for (key, department) in [("a", "D1"), ("b", "D1"), ("c", "D2")] {
+        store
+            .insert_alert(&StoredAlert {
+                id: 0,
+                key: key.into(),
+                rule: "off_hours".into(),
+                label: "非工作时间调用".into(),
+                severity: "medium".into(),
+                actor: "sys".into(),
+                department: Some(department.into()),
+                window_start: t - 7_200,
+                window_end: t - 3_600,
+                fired_at: t - 3_600,
+                summary_zh: "测试".into(),
+                summary_en: "test".into(),
+                evidence: Vec::new(),
+                evidence_count: 1,
+                status: AlertStatus::Open,
+                handled_by: None,
+                note: None,
+                updated_at: t - 3_600,
+            })
+            .unwrap();
+    }
+    drop(store);
+    let this_year = year();
+    let last_year = (this_year.parse::<i64>().unwrap() - 1).to_string();
+
+    let statuses = |period: &str| -> Vec<(String, String)> {
+        let o = shuan(
+            &data,
+            &[
+                "comply",
+                "check",
+                "--regulation",
+                "jc",
+                "--period",
+                period,
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        doc["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["control_id"].as_str().unwrap().to_string(),
+                    r["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let before = statuses(&last_year);
+    let after = statuses(&this_year);
+
+    let o = shuan(
+        &data,
+        &[
+            "comply",
+            "diff",
+            "--regulation",
+            "jc",
+            "--period",
+            &this_year,
+            "--against",
+            &last_year,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let controls = doc["controls"].as_array().unwrap();
+    assert_eq!(controls.len(), after.len());
+    let rank = |s: &str| match s {
+        "compliant" => Some(2),
+        "partial" => Some(1),
+        "non_compliant" | "no_evidence" => Some(0),
+        _ => None,
+    };
+    let mut moved = 0;
+    for ((id, was), (id2, now_is)) in before.iter().zip(&after) {
+        assert_eq!(id, id2);
+        let c = controls.iter().find(|c| c["control_id"] == *id).unwrap();
+        assert_eq!(c["before"], *was, "{id}");
+        assert_eq!(c["after"], *now_is, "{id}");
+        let want = if was == now_is {
+            "unchanged"
+        } else {
+            match (rank(was), rank(now_is)) {
+                (Some(a), Some(b)) if b > a => "improved",
+                (Some(a), Some(b)) if b < a => "regressed",
+                _ => "changed",
+            }
+        };
+        assert_eq!(c["change"], want, "{id}: {was} → {now_is}");
+        if was != now_is {
+            moved += 1;
+        }
+    }
+    // The assessment recorded this year moves the risk-assessment control.
+    assert!(
+        moved >= 1,
+        "nothing moved between {last_year} and {this_year}"
+    );
+    let unchanged = doc["summary"]["unchanged"].as_u64().unwrap() as usize;
+    assert_eq!(unchanged, after.len() - moved);
+    // An earlier period that is not earlier: refused, naming the option.
+    let o = shuan(
+        &data,
+        &[
+            "comply",
+            "diff",
+            "--regulation",
+            "jc",
+            "--period",
+            &last_year,
+            "--against",
+            &this_year,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("--against"), "{}", text(&o.stderr));
+
+    // The report with the comparison and the two items.
+    let out = dir.path().join("jc.html");
+    let o = shuan(
+        &data,
+        &[
+            "report",
+            "build",
+            "--regulation",
+            "jc",
+            "--period",
+            &this_year,
+            "--compare",
+            &last_year,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let page = std::fs::read_to_string(&out).unwrap();
+    assert!(page.contains("与上期对比"));
+    assert!(
+        page.contains(&format!("未变 {unchanged} 项")),
+        "counts differ from comply diff"
+    );
+    assert!(page.contains("日志留存不足六个月"));
+    assert!(page.contains("逾期未整改"), "the item past due");
+    assert!(page.contains("整改中"), "the item not yet due");
+    assert!(page.contains("风险评估 #"));
+    assert!(page.contains("本期本部门告警共 2 条"), "alerts of D1 only");
+    // Still a valid signed report, and its record names the compared period.
+    let o = shuan(&data, &["report", "verify", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let records = support::audit_records(&data);
+    let built = records
+        .iter()
+        .rfind(|r| r["action"] == "report.build" && r["outcome"] == "allowed")
+        .unwrap();
+    assert!(built["details"]["compared_with"]
+        .as_str()
+        .unwrap()
+        .starts_with(&last_year));
+    assert!(records
+        .iter()
+        .any(|r| r["action"] == "comply.diff" && r["outcome"] == "allowed"));
 }

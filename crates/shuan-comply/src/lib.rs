@@ -11,12 +11,14 @@
 //! kind of record the platform does not keep is `None` there and 无证据 here, never
 //! assumed. It does not render reports, sign them, or decide who may see them.
 
+pub mod compare;
 pub mod engine;
 pub mod memory;
 pub mod profile;
 pub mod query;
 pub mod source;
 
+pub use compare::{compare, Change, CompareError, Comparison, ControlChange};
 pub use engine::{evaluate, ControlResult, EngineError, Evaluation, Fact, Status};
 pub use memory::MemorySource;
 pub use profile::{Control, ControlKind, Coverage, Profile, ProfileError, ProfileKind};

@@ -73,6 +73,63 @@ pub fn audit_by_month(
     Ok(out)
 }
 
+/// Misuse and deadline alerts (告警) of the department fired in each calendar month of
+/// `period` (label `YYYY-MM`), for the report's chart; alerts that name no department are
+/// the node's and are not counted for a department.
+pub fn alerts_by_month(
+    store: &dyn PlatformStore,
+    department: &str,
+    period: &Period,
+) -> Result<Vec<(String, u64)>, SourceError> {
+    let (since, until) = period_seconds(period);
+    let alerts = store
+        .alerts(&shuan_store::platform::AlertFilter {
+            since: Some(since),
+            ..Default::default()
+        })
+        .map_err(|e| failed("alerts", e))?;
+    let mut months: Vec<(String, u64)> = Vec::new();
+    let mut start = period.start;
+    while start <= period.end {
+        let (y, m, _) = shuan_calendar::civil_from_days(start);
+        let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        months.push((format!("{y:04}-{m:02}"), 0));
+        start = shuan_comply::source::day(ny, nm, 1).min(period.end + 1);
+    }
+    for a in alerts
+        .iter()
+        .filter(|a| a.department.as_deref() == Some(department))
+        .filter(|a| a.fired_at >= since && a.fired_at < until)
+    {
+        let (y, m, _) = shuan_calendar::civil_from_days(day_of(a.fired_at));
+        let label = format!("{y:04}-{m:02}");
+        if let Some(slot) = months.iter_mut().find(|(l, _)| *l == label) {
+            slot.1 += 1;
+        }
+    }
+    Ok(months)
+}
+
+/// The department's rectification items (整改事项) open at some time in `period` — raised
+/// by its end and not closed before its start — oldest first: what the evidence engine
+/// judges and what the report lists.
+pub fn rectifications_in(
+    store: &dyn PlatformStore,
+    department: &str,
+    period: &Period,
+) -> Result<Vec<shuan_store::platform::risk::Rectification>, SourceError> {
+    let mut items: Vec<_> = store
+        .rectifications()
+        .map_err(|e| failed("rectification items", e))?
+        .into_iter()
+        .filter(|r| r.department == department)
+        .filter(|r| day_of(r.created_at) <= period.end)
+        .filter(|r| r.closed_at.is_none_or(|c| day_of(c) >= period.start))
+        .collect();
+    items.sort_by_key(|r| (r.created_at, r.id));
+    Ok(items)
+}
+
 /// What a report must say about the scope of the evidence (Chinese, one line each):
 /// which records are the node's rather than the department's.
 pub fn scope_notes() -> Vec<&'static str> {
@@ -868,17 +925,9 @@ impl EvidenceSource for PlatformEvidence<'_> {
     }
 
     fn rectifications(&self, department: &str, period: &Period) -> Lookup<Vec<RectificationItem>> {
-        let all = self
-            .store
-            .rectifications()
-            .map_err(|e| failed("rectification items", e))?;
         Ok(Some(
-            all.into_iter()
-                .filter(|r| r.department == department)
-                // Open at some time in the period: raised by its end, not closed before
-                // its start.
-                .filter(|r| day_of(r.created_at) <= period.end)
-                .filter(|r| r.closed_at.is_none_or(|c| day_of(c) >= period.start))
+            rectifications_in(self.store, department, period)?
+                .into_iter()
                 .map(|r| RectificationItem {
                     id: r.id.to_string(),
                     due: day_of(r.due_at),

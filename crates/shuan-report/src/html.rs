@@ -2,7 +2,8 @@
 //! script, nothing fetched), Chinese first.
 
 use askama::Template;
-use shuan_comply::{ControlKind, Evaluation, Profile, Status};
+use shuan_comply::source::{format_day, Day};
+use shuan_comply::{Change, Comparison, ControlKind, Evaluation, Profile, Status};
 
 use crate::chart::{bar_chart, STATUS_COLOURS};
 use crate::ReportError;
@@ -14,6 +15,8 @@ pub struct ChartData {
     pub audit_by_month: Vec<(String, u64)>,
     /// Inventory columns per level (level name, count), when an inventory is kept.
     pub inventory_by_level: Option<Vec<(String, u64)>>,
+    /// The department's alerts (告警) per month of the period, when the store keeps them.
+    pub alerts_by_month: Option<Vec<(String, u64)>>,
 }
 
 /// Everything the report shows.
@@ -33,6 +36,108 @@ pub struct ReportInput<'a> {
     pub notes: Vec<String>,
     /// Chart figures.
     pub charts: ChartData,
+    /// Rectification items (整改事项) open at some time in the period, oldest first.
+    pub rectifications: Vec<RectificationRow>,
+    /// The same profile and department in an earlier period, when asked for.
+    pub comparison: Option<Comparison>,
+}
+
+/// One rectification item as the report lists it.
+#[derive(Debug, Clone)]
+pub struct RectificationRow {
+    /// Item id.
+    pub id: String,
+    /// Where it was raised (`风险评估 #3`, `应急演练 #2`).
+    pub origin: String,
+    /// What was found.
+    pub finding: String,
+    /// Chinese severity (高 / 中 / 低).
+    pub severity: String,
+    /// The account responsible.
+    pub owner: String,
+    /// Day it must be closed by.
+    pub due: Day,
+    /// Day it was closed, if it was.
+    pub closed: Option<Day>,
+}
+
+/// A rectification item's state at the period's last day, as the report words it.
+fn rectification_state(r: &RectificationRow, end: Day) -> (&'static str, &'static str) {
+    match r.closed {
+        Some(c) if c <= end && c <= r.due => ("已整改", "compliant"),
+        Some(c) if c <= end => ("逾期整改", "partial"),
+        // Closed only after the period, or still open: open as of its end.
+        _ if r.due < end => ("逾期未整改", "non_compliant"),
+        _ => ("整改中", "manual"),
+    }
+}
+
+struct RectificationView {
+    id: String,
+    origin: String,
+    finding: String,
+    severity: String,
+    owner: String,
+    due: String,
+    closed: String,
+    state: &'static str,
+    state_id: &'static str,
+}
+
+struct ComparisonRow {
+    article: String,
+    control: String,
+    before: &'static str,
+    after: &'static str,
+    change: &'static str,
+    change_id: &'static str,
+    reason: String,
+}
+
+struct ComparisonView {
+    before_period: String,
+    improved: usize,
+    regressed: usize,
+    changed: usize,
+    unchanged: usize,
+    new: usize,
+    gone: usize,
+    /// The controls that moved (unchanged ones are only counted): regressions first.
+    rows: Vec<ComparisonRow>,
+}
+
+fn comparison_view(c: &Comparison) -> ComparisonView {
+    let label = |s: Option<Status>| s.map_or("—", Status::label);
+    let order = [
+        Change::Regressed,
+        Change::Improved,
+        Change::Changed,
+        Change::New,
+        Change::Gone,
+    ];
+    let rows = order
+        .iter()
+        .flat_map(|ch| c.with(*ch))
+        .map(|x| ComparisonRow {
+            article: article_of(x.article, x.clause.as_deref()),
+            control: x.control_id.clone(),
+            before: label(x.before),
+            after: label(x.after),
+            change: x.change.label(),
+            change_id: x.change.id(),
+            reason: x.reason.clone(),
+        })
+        .collect();
+    ComparisonView {
+        before_period: c.before_period.clone(),
+        improved: c.count(Change::Improved),
+        regressed: c.count(Change::Regressed),
+        changed: c.count(Change::Changed),
+        unchanged: c.count(Change::Unchanged),
+        new: c.count(Change::New),
+        gone: c.count(Change::Gone),
+        rows,
+    }
 }
 
 struct StatusCount {
@@ -92,6 +197,14 @@ struct ReportPage {
     audit_chart: String,
     audit_total: u64,
     inventory_chart: Option<String>,
+    alerts_chart: Option<String>,
+    alerts_total: u64,
+    rectifications: Vec<RectificationView>,
+    rectified: usize,
+    in_progress: usize,
+    overdue: usize,
+    period_end: String,
+    comparison: Option<ComparisonView>,
 }
 
 fn article_of(article: Option<u32>, clause: Option<&str>) -> String {
@@ -243,10 +356,54 @@ pub fn render_html(input: &ReportInput<'_>) -> Result<String, ReportError> {
         }
         _ => None,
     };
+    let alerts_chart = match &input.charts.alerts_by_month {
+        Some(months) => {
+            let bars: Vec<_> = months.iter().map(|(l, n)| (l.clone(), *n, None)).collect();
+            Some(bar_chart("alerts", "告警数量（按月）", "告警数", &bars)?)
+        }
+        None => None,
+    };
+    let alerts_total = input
+        .charts
+        .alerts_by_month
+        .iter()
+        .flatten()
+        .map(|x| x.1)
+        .sum();
     let department = match &input.department_name {
         Some(name) => format!("{name}（{}）", e.department),
         None => e.department.clone(),
     };
+    let end = e.period.end;
+    let rectifications: Vec<RectificationView> = input
+        .rectifications
+        .iter()
+        .map(|r| {
+            let (state, state_id) = rectification_state(r, end);
+            RectificationView {
+                id: r.id.clone(),
+                origin: r.origin.clone(),
+                finding: r.finding.clone(),
+                severity: r.severity.clone(),
+                owner: r.owner.clone(),
+                due: format_day(r.due),
+                closed: r.closed.map(format_day).unwrap_or_default(),
+                state,
+                state_id,
+            }
+        })
+        .collect();
+    let in_state = |ids: &[&str]| {
+        rectifications
+            .iter()
+            .filter(|r| ids.contains(&r.state_id))
+            .count()
+    };
+    let (rectified, in_progress, overdue) = (
+        in_state(&["compliant", "partial"]),
+        in_state(&["manual"]),
+        in_state(&["non_compliant"]),
+    );
     let page = ReportPage {
         title: format!("{}数据安全自查报告", p.short),
         document: format!("{}（{}）", p.title, p.document),
@@ -265,6 +422,14 @@ pub fn render_html(input: &ReportInput<'_>) -> Result<String, ReportError> {
         audit_total: input.charts.audit_by_month.iter().map(|x| x.1).sum(),
         audit_chart: strip_xml_declaration(audit_chart),
         inventory_chart: inventory_chart.map(strip_xml_declaration),
+        alerts_chart: alerts_chart.map(strip_xml_declaration),
+        alerts_total,
+        rectifications,
+        rectified,
+        in_progress,
+        overdue,
+        period_end: format_day(end),
+        comparison: input.comparison.as_ref().map(comparison_view),
     };
     page.render()
         .map_err(|e| ReportError::Render(e.to_string()))

@@ -16,7 +16,7 @@ pub mod chart;
 pub mod html;
 pub mod signature;
 
-pub use html::{render_html, ChartData, ReportInput};
+pub use html::{render_html, ChartData, RectificationRow, ReportInput};
 pub use signature::{
     digest, sign, verify, LedgerAnchor, ReportSignature, Subject, Verification, SIGNATURE_FORMAT,
 };

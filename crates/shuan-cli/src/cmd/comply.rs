@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 
 use anyhow::{bail, Context as _, Result};
 use serde::Serialize;
-use shuan_comply::{ControlKind, ControlResult, Coverage, Evaluation, Period, Profile, QUERIES};
+use shuan_comply::{
+    Change, Comparison, ControlKind, ControlResult, Coverage, Evaluation, Period, Profile, QUERIES,
+};
 use shuan_evidence::{LedgerCheck, PlatformEvidence};
 use shuan_store::platform::PlatformStore;
 
@@ -28,6 +30,7 @@ Examples:
   shuan comply queries                       # the evidence queries a control may name
   shuan comply check --regulation jc --department 1101 --period 2026
   shuan comply check --regulation jc --period 2026-01-01..2026-06-30 --format csv --out h1.csv
+  shuan comply diff --regulation jc --department 1101 --period 2026 --against 2025
 
 Profiles: jm 江门, gz 广州 (draft), xy 信阳, jc 晋城, xa 兴安盟; gbt22239-l3, gbt39786,
 gbt43697 for the national baselines. docs/compliance.md explains the format.";
@@ -92,6 +95,17 @@ pub enum ComplyCommand {
         #[command(flatten)]
         fmt: FormatArgs,
     },
+    /// Compare two periods of one department (两期对比): evaluates both and lists the
+    /// controls that improved, regressed or changed. Exits 0 when both ran.
+    Diff {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// The earlier period to compare --period with: a year or FROM..TO.
+        #[arg(long, value_name = "PERIOD")]
+        against: String,
+        #[command(flatten)]
+        fmt: FormatArgs,
+    },
 }
 
 /// What to evaluate: a profile, a department, a period, a store.
@@ -121,6 +135,11 @@ pub fn run(ctx: &Context, cmd: ComplyCommand) -> Result<ExitCode> {
         ComplyCommand::Show { profile, fmt } => show(ctx, &profile, &fmt),
         ComplyCommand::Queries(fmt) => queries(ctx, &fmt),
         ComplyCommand::Check { target, fmt } => check(ctx, &target, &fmt),
+        ComplyCommand::Diff {
+            target,
+            against,
+            fmt,
+        } => diff(ctx, &target, &against, &fmt),
     }
 }
 
@@ -321,6 +340,167 @@ fn check(ctx: &Context, t: &TargetArgs, f: &FormatArgs) -> Result<ExitCode> {
     out.finish()?;
     trail.close()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Evaluates `t` and the same target over `against`, and compares them (earlier first).
+pub fn compare_target(
+    ctx: &Context,
+    t: &TargetArgs,
+    against: &str,
+) -> Result<(Evaluated, Evaluated, Comparison)> {
+    let later = evaluate_target(ctx, t)?;
+    let earlier_args = TargetArgs {
+        period: Some(against.to_string()),
+        // The department resolved for the later period, so both name the same one.
+        department: Some(later.evaluation.department.clone()),
+        ..t.clone()
+    };
+    let earlier =
+        evaluate_target(ctx, &earlier_args).with_context(|| format!("--against {against}"))?;
+    if earlier.evaluation.period.start >= later.evaluation.period.start {
+        bail!(
+            "--against {against} must be a period that starts before --period ({} is not before {})",
+            earlier.evaluation.period,
+            later.evaluation.period
+        );
+    }
+    let comparison = shuan_comply::compare(&earlier.evaluation, &later.evaluation)?;
+    Ok((earlier, later, comparison))
+}
+
+fn diff(ctx: &Context, t: &TargetArgs, against: &str, f: &FormatArgs) -> Result<ExitCode> {
+    let trail = AuditTrail::open(ctx)?;
+    let object = format!(
+        "{}:{}",
+        t.regulation,
+        t.department.as_deref().unwrap_or("-")
+    );
+    trail.begin("comply.diff", &object);
+    let (earlier, later, comparison, mut out) = match f.open(ctx, Vec::new()).and_then(|out| {
+        let (a, b, c) = compare_target(ctx, t, against)?;
+        Ok((a, b, c, out))
+    }) {
+        Ok(v) => v,
+        Err(err) => {
+            return trail.record_result("comply.diff", &object, Default::default(), Err(err))
+        }
+    };
+    let mut details = summary_details(&later.evaluation);
+    details.insert(
+        "against".into(),
+        earlier.evaluation.period.to_string().into(),
+    );
+    for c in [Change::Improved, Change::Regressed, Change::Changed] {
+        details.insert(c.id().into(), comparison.count(c).into());
+    }
+    trail.record(
+        "comply.diff",
+        &later.object,
+        shuan_ledger::Outcome::Allowed,
+        details,
+    )?;
+    write_comparison(&mut out, &later, &comparison, f.format)?;
+    out.finish()?;
+    trail.close()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_comparison(
+    out: &mut output::Output,
+    later: &Evaluated,
+    c: &Comparison,
+    format: ComplyFormat,
+) -> Result<()> {
+    let status = |s: Option<shuan_comply::Status>| s.map_or("", |s| s.id());
+    let label = |s: Option<shuan_comply::Status>| s.map_or("—", |s| s.label());
+    match format {
+        ComplyFormat::Json => {
+            #[derive(Serialize)]
+            struct Doc<'a> {
+                profile: &'a str,
+                department: &'a str,
+                summary: BTreeMap<&'static str, usize>,
+                #[serde(flatten)]
+                comparison: &'a Comparison,
+            }
+            let summary = [
+                Change::Improved,
+                Change::Regressed,
+                Change::Changed,
+                Change::Unchanged,
+                Change::New,
+                Change::Gone,
+            ]
+            .iter()
+            .map(|ch| (ch.id(), c.count(*ch)))
+            .collect();
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &Doc {
+                    profile: &later.evaluation.profile,
+                    department: &later.evaluation.department,
+                    summary,
+                    comparison: c,
+                },
+            )?;
+            writeln!(out)?;
+        }
+        ComplyFormat::Csv => {
+            let mut w = csv::Writer::from_writer(&mut *out);
+            w.write_record([
+                "control", "article", "clause", "before", "after", "change", "reason",
+            ])?;
+            for x in &c.controls {
+                w.write_record([
+                    x.control_id.as_str(),
+                    &x.article.map(|a| a.to_string()).unwrap_or_default(),
+                    x.clause.as_deref().unwrap_or(""),
+                    status(x.before),
+                    status(x.after),
+                    x.change.id(),
+                    &x.reason,
+                ])?;
+            }
+            w.flush()?;
+        }
+        ComplyFormat::Table => {
+            writeln!(
+                out,
+                "{}（{}） 部门 {} {} 对比 {}",
+                later.profile.title,
+                later.profile.short,
+                later.evaluation.department,
+                c.after_period,
+                c.before_period
+            )?;
+            let mut t = TextTable::new(&["条", "控制项", "上期", "本期", "变动", "本期依据"]);
+            for x in c.controls.iter().filter(|x| x.change != Change::Unchanged) {
+                t.row(vec![
+                    x.article
+                        .map(|a| a.to_string())
+                        .or(x.clause.as_deref().map(|c| output::truncate(c, 16)))
+                        .unwrap_or_default(),
+                    x.control_id.clone(),
+                    label(x.before).to_string(),
+                    label(x.after).to_string(),
+                    x.change.label().to_string(),
+                    output::truncate(&x.reason, 50),
+                ]);
+            }
+            t.write(&mut *out, "")?;
+            writeln!(
+                out,
+                "改进 {}，退步 {}，变化 {}，未变 {}，新增 {}，移除 {}",
+                c.count(Change::Improved),
+                c.count(Change::Regressed),
+                c.count(Change::Changed),
+                c.count(Change::Unchanged),
+                c.count(Change::New),
+                c.count(Change::Gone)
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn facts_text(r: &ControlResult) -> String {

@@ -9,16 +9,19 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
-use shuan_report::{ChartData, LedgerAnchor, ReportInput, ReportSignature, Subject};
+use shuan_report::{
+    ChartData, LedgerAnchor, RectificationRow, ReportInput, ReportSignature, Subject,
+};
 
 use crate::audit_trail::AuditTrail;
-use crate::cmd::comply::{evaluate_target, summary_details, TargetArgs};
+use crate::cmd::comply::{compare_target, evaluate_target, summary_details, TargetArgs};
 use crate::context::Context;
 use crate::output::{self, ReportFormat};
 
 const EXAMPLES: &str = "\
 Examples:
   shuan report build --regulation jc --period 2026 --department 1101 --out jc-2026.html
+  shuan report build --regulation jc --period 2026 --compare 2025 --out jc-2026.html
   shuan report verify jc-2026.html                       # with the key inside jc-2026.html.sig
   shuan report verify jc-2026.html --public-key node-sm2.pub.pem
 
@@ -38,6 +41,9 @@ pub enum ReportCommand {
         /// Replace FILE and FILE.sig if they exist.
         #[arg(long)]
         force: bool,
+        /// Add a comparison with an earlier period (与上期对比): a year or FROM..TO.
+        #[arg(long, value_name = "PERIOD")]
+        compare: Option<String>,
     },
     /// Check a report against its signature FILE.sig (exit 3 when it does not match).
     Verify {
@@ -58,7 +64,12 @@ pub enum ReportCommand {
 
 pub fn run(ctx: &Context, cmd: ReportCommand) -> Result<ExitCode> {
     match cmd {
-        ReportCommand::Build { target, out, force } => build(ctx, &target, &out, force),
+        ReportCommand::Build {
+            target,
+            out,
+            force,
+            compare,
+        } => build(ctx, &target, &out, force, compare.as_deref()),
         ReportCommand::Verify {
             file,
             public_key,
@@ -80,7 +91,13 @@ fn signature_path(file: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-fn build(ctx: &Context, t: &TargetArgs, out: &Path, force: bool) -> Result<ExitCode> {
+fn build(
+    ctx: &Context,
+    t: &TargetArgs,
+    out: &Path,
+    force: bool,
+    compare: Option<&str>,
+) -> Result<ExitCode> {
     if out.as_os_str() == "-" {
         bail!("--out must name a file: the report is signed as a file");
     }
@@ -98,8 +115,8 @@ fn build(ctx: &Context, t: &TargetArgs, out: &Path, force: bool) -> Result<ExitC
         t.department.as_deref().unwrap_or("-")
     );
     trail.begin("report.build", &object);
-    let built = render(ctx, t);
-    let (e, html) = match built {
+    let built = render(ctx, t, compare);
+    let (e, html, comparison_period) = match built {
         Ok(v) => v,
         Err(err) => {
             return trail.record_result("report.build", &object, Default::default(), Err(err))
@@ -114,6 +131,9 @@ fn build(ctx: &Context, t: &TargetArgs, out: &Path, force: bool) -> Result<ExitC
     let sm3 = shuan_report::digest(&bytes);
     let mut details = summary_details(&e.evaluation);
     details.insert("sm3".into(), sm3.clone().into());
+    if let Some(c) = &comparison_period {
+        details.insert("compared_with".into(), c.clone().into());
+    }
     details.insert("bytes".into(), bytes.len().into());
     details.insert(
         "file".into(),
@@ -165,9 +185,22 @@ fn build(ctx: &Context, t: &TargetArgs, out: &Path, force: bool) -> Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-/// Evaluates and renders; the figures for the charts come from the same store.
-fn render(ctx: &Context, t: &TargetArgs) -> Result<(crate::cmd::comply::Evaluated, String)> {
-    let e = evaluate_target(ctx, t)?;
+/// Evaluates and renders; the figures for the charts and the rectification items come
+/// from the same store. With `compare`, the earlier period is evaluated too and its
+/// printed period returned.
+fn render(
+    ctx: &Context,
+    t: &TargetArgs,
+    compare: Option<&str>,
+) -> Result<(crate::cmd::comply::Evaluated, String, Option<String>)> {
+    let (e, comparison) = match compare {
+        Some(against) => {
+            let (earlier, later, c) = compare_target(ctx, t, against)?;
+            drop(earlier);
+            (later, Some(c))
+        }
+        None => (evaluate_target(ctx, t)?, None),
+    };
     let audit_by_month = shuan_evidence::audit_by_month(&*e.store, &e.evaluation.period)
         .context("counting audit records per month")?;
     let inventory_by_level = {
@@ -183,9 +216,39 @@ fn render(ctx: &Context, t: &TargetArgs) -> Result<(crate::cmd::comply::Evaluate
             .context("reading the inventory")?
             .map(|inv| inv.columns_by_level)
     };
+    let alerts_by_month =
+        shuan_evidence::alerts_by_month(&*e.store, &e.evaluation.department, &e.evaluation.period)
+            .context("counting alerts per month")?;
+    let rectifications = shuan_evidence::rectifications_in(
+        &*e.store,
+        &e.evaluation.department,
+        &e.evaluation.period,
+    )
+    .context("reading the rectification items")?
+    .into_iter()
+    .map(|r| RectificationRow {
+        id: r.id.to_string(),
+        origin: match r.origin_kind.as_str() {
+            shuan_store::platform::risk::ORIGIN_ASSESSMENT => format!("风险评估 #{}", r.origin_id),
+            shuan_store::platform::risk::ORIGIN_DRILL => format!("应急演练 #{}", r.origin_id),
+            other => format!("{other} #{}", r.origin_id),
+        },
+        finding: r.finding,
+        severity: match r.severity.as_str() {
+            "high" => "高".into(),
+            "medium" => "中".into(),
+            "low" => "低".into(),
+            other => other.into(),
+        },
+        owner: r.owner,
+        due: shuan_evidence::day_of(r.due_at),
+        closed: r.closed_at.map(shuan_evidence::day_of),
+    })
+    .collect();
     let node = shuan_ledger::ledger::read_meta(&shuan_ledger::default_dir(&ctx.data_dir))
         .map(|m| m.ledger_id)
         .unwrap_or_default();
+    let compared = comparison.as_ref().map(|c| c.before_period.clone());
     let html = shuan_report::render_html(&ReportInput {
         profile: &e.profile,
         evaluation: &e.evaluation,
@@ -199,9 +262,12 @@ fn render(ctx: &Context, t: &TargetArgs) -> Result<(crate::cmd::comply::Evaluate
         charts: ChartData {
             audit_by_month,
             inventory_by_level,
+            alerts_by_month: Some(alerts_by_month),
         },
+        rectifications,
+        comparison,
     })?;
-    Ok((e, html))
+    Ok((e, html, compared))
 }
 
 fn verify(
