@@ -78,6 +78,8 @@ pub struct ServerSettings {
     pub source_hosts: shuan_source::SourceHosts,
     /// Where misuse alerts are sent as syslog lines over UDP (none by default).
     pub alert_syslog: Option<crate::watch::SyslogTarget>,
+    /// Where misuse alerts are posted as JSON (none by default).
+    pub alert_webhook: Option<crate::watch::WebhookTarget>,
 }
 
 impl Default for ServerSettings {
@@ -93,6 +95,7 @@ impl Default for ServerSettings {
             secure_cookies: false,
             source_hosts: shuan_source::SourceHosts::default(),
             alert_syslog: None,
+            alert_webhook: None,
         }
     }
 }
@@ -353,6 +356,11 @@ impl Platform {
         if let Some(target) = &settings.alert_syslog {
             let failures = Arc::clone(&metrics.alert_delivery_failures);
             let tx = crate::watch::spawn_syslog(target.clone(), &node, Arc::clone(&failures));
+            watch.deliver_to(tx, failures);
+        }
+        if let Some(target) = &settings.alert_webhook {
+            let failures = Arc::clone(&metrics.alert_delivery_failures);
+            let tx = crate::watch::spawn_webhook(target.clone(), &node, Arc::clone(&failures))?;
             watch.deliver_to(tx, failures);
         }
         let watch = Arc::new(watch);

@@ -91,8 +91,9 @@ pub struct Filed {
 /// The node's misuse engine.
 pub struct Watch {
     state: Mutex<State>,
-    /// Newly filed alerts, for delivery (syslog), and the count of failed deliveries.
-    delivery: Option<(tokio::sync::mpsc::Sender<Alert>, Arc<AtomicU64>)>,
+    /// Where newly filed alerts go (syslog, webhook), each with the count of failed
+    /// deliveries.
+    deliveries: Vec<(tokio::sync::mpsc::Sender<Alert>, Arc<AtomicU64>)>,
 }
 
 impl std::fmt::Debug for Watch {
@@ -136,13 +137,13 @@ impl Watch {
                 upto: 0,
                 pending: VecDeque::new(),
             }),
-            delivery: None,
+            deliveries: Vec::new(),
         })
     }
 
     /// Hands every newly filed alert to `tx` (best effort: a full queue counts a failure).
     pub fn deliver_to(&mut self, tx: tokio::sync::mpsc::Sender<Alert>, failures: Arc<AtomicU64>) {
-        self.delivery = Some((tx, failures));
+        self.deliveries.push((tx, failures));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -228,9 +229,9 @@ impl Watch {
             match store.insert_alert(&to_stored(&alert)) {
                 Ok(Some(_)) => {
                     filed.new += 1;
-                    if let Some((tx, failures)) = &self.delivery {
+                    for (tx, failures) in &self.deliveries {
                         // Best effort: a full delivery queue drops the alert (it is filed).
-                        if tx.try_send(alert).is_err() {
+                        if tx.try_send(alert.clone()).is_err() {
                             failures.fetch_add(1, Ordering::Relaxed);
                         }
                     }
@@ -373,6 +374,98 @@ impl SyslogTarget {
             port,
         })
     }
+}
+
+/// Where alerts are posted as JSON (`shuan_watch::webhook_json`): an `https://` URL, or
+/// `http://` to a loopback address only (an alert names callers and what they did; it is
+/// not sent in clear over a network).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookTarget {
+    /// The URL posted to.
+    pub url: String,
+}
+
+impl WebhookTarget {
+    /// Reads and checks a webhook URL.
+    pub fn parse(s: &str) -> Result<WebhookTarget, String> {
+        let url = reqwest::Url::parse(s).map_err(|e| format!("{s:?}: not a URL ({e})"))?;
+        let host = url
+            .host()
+            .ok_or_else(|| format!("{s:?}: the host is missing"))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(format!(
+                "{s:?}: credentials in the URL would be shown wherever the command line is; \
+                 let the receiver check the source address or a TLS client instead"
+            ));
+        }
+        let loopback = match host {
+            url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+            url::Host::Ipv4(a) => a.is_loopback(),
+            url::Host::Ipv6(a) => a.is_loopback(),
+        };
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            "http" => return Err(format!(
+                "{s:?}: alerts go to a webhook over https:// (http:// only to a loopback address)"
+            )),
+            other => return Err(format!("{s:?}: scheme {other} is not http(s)")),
+        }
+        Ok(WebhookTarget { url: url.into() })
+    }
+}
+
+/// Attempts per alert, and the waits between them.
+const WEBHOOK_ATTEMPTS: [std::time::Duration; 3] = [
+    std::time::Duration::ZERO,
+    std::time::Duration::from_secs(1),
+    std::time::Duration::from_secs(5),
+];
+
+/// Starts the webhook sender on the running Tokio runtime: filed alerts are posted one at
+/// a time, in filing order, each up to three times (after 0, 1 and 5 s) until the receiver
+/// answers 2xx within 10 s; an alert still refused is counted in `failures` and logged
+/// (the alert stays filed in the store, where the console shows it).
+pub fn spawn_webhook(
+    target: WebhookTarget,
+    node: &str,
+    failures: Arc<AtomicU64>,
+) -> Result<tokio::sync::mpsc::Sender<Alert>, String> {
+    let runtime = tokio::runtime::Handle::try_current()
+        .map_err(|_| "alert webhook: no async runtime to send from".to_string())?;
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(format!("shuan/{} ({node})", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("alert webhook: {e}"))?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Alert>(DELIVERY_QUEUE);
+    runtime.spawn(async move {
+        // Ends when the platform (the queue's sender) is dropped.
+        while let Some(alert) = rx.recv().await {
+            let body = shuan_watch::webhook_json(&alert);
+            let mut delivered = false;
+            for wait in WEBHOOK_ATTEMPTS {
+                tokio::time::sleep(wait).await;
+                match client.post(&target.url).json(&body).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        delivered = true;
+                        break;
+                    }
+                    Ok(r) => {
+                        tracing::warn!(status = r.status().as_u16(), key = %alert.key(), "alert webhook refused the alert")
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e.without_url(), key = %alert.key(), "alert webhook unreachable")
+                    }
+                }
+            }
+            if !delivered {
+                failures.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    Ok(tx)
 }
 
 /// Alerts waiting for delivery; past this, new ones are dropped and counted.

@@ -367,3 +367,120 @@ async fn a_filed_alert_is_sent_as_a_syslog_line_over_udp() {
         }
     );
 }
+
+/// `--alert-webhook URL` beside `--alert-syslog`: a filed alert is posted as JSON to the
+/// webhook (retried after the receiver refuses the first attempt) and still sent to
+/// syslog; a receiver that never accepts is counted as a failed delivery in /metrics.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_filed_alert_is_posted_to_the_webhook_after_a_refusal() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    // The receiver: refuses the first post (503), keeps the bodies of the others.
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let bodies: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/hook",
+            axum::routing::post({
+                let (attempts, bodies) = (Arc::clone(&attempts), Arc::clone(&bodies));
+                move |axum::Json(body): axum::Json<Value>| async move {
+                    if attempts.fetch_add(1, Ordering::SeqCst) == 0 {
+                        return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    bodies.lock().unwrap().push(body);
+                    axum::http::StatusCode::NO_CONTENT
+                }
+            }),
+        )
+        .route(
+            "/never",
+            axum::routing::post(|| async { axum::http::StatusCode::INTERNAL_SERVER_ERROR }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    receiver
+        .set_read_timeout(Some(std::time::Duration::from_secs(15)))
+        .unwrap();
+    let udp = receiver.local_addr().unwrap().port();
+
+    for (path, accepted) in [("hook", true), ("never", false)] {
+        let settings = shuan_server::Settings {
+            alert_syslog: Some(
+                shuan_server::watch::SyslogTarget::parse(&format!("udp://127.0.0.1:{udp}"))
+                    .unwrap(),
+            ),
+            alert_webhook: Some(
+                shuan_server::watch::WebhookTarget::parse(&format!("http://{hook}/{path}"))
+                    .unwrap(),
+            ),
+            ..Default::default()
+        };
+        let t = TestServer::start_with(settings, None).await;
+        let sys = t.admin("sysadmin").await;
+        let sec = t.admin("secadmin").await;
+        let fay = t
+            .user_with_role(&sys, &sec, "fay", "ROOT", "data_user", false)
+            .await;
+        for _ in 0..5 {
+            let (s, v) = t.get(&fay, "/api/v1/users").await;
+            assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "forbidden"), "{v}");
+        }
+        refused_then_signed_in(&t, "fay", 0, "127.0.0.4").await;
+        assert_eq!(alerts_of(&t, &sec, "fay").await.len(), 1);
+        // Syslog still gets it.
+        let mut buf = [0u8; 8192];
+        let n = receiver
+            .recv(&mut buf)
+            .expect("a syslog datagram within 15 s");
+        assert!(std::str::from_utf8(&buf[..n])
+            .unwrap()
+            .contains("actor=\"fay\""));
+        if accepted {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while bodies.lock().unwrap().is_empty() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no webhook post in 20 s"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            assert_eq!(attempts.load(Ordering::SeqCst), 2, "one refusal, one retry");
+            let body = bodies.lock().unwrap()[0].clone();
+            assert_eq!(body["source"], "shuan");
+            assert_eq!(body["type"], "misuse_alert");
+            assert_eq!(body["alert"]["rule"], "after_denials");
+            assert_eq!(body["alert"]["actor"], "fay");
+            assert!(body["key"].as_str().unwrap().starts_with("after_denials:"));
+        } else {
+            // Three attempts over about 6 s, then counted.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                let text = t
+                    .client
+                    .get(format!("{}/metrics", t.base))
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                if text.contains("shuan_alert_delivery_failures_total 1") {
+                    break;
+                }
+                assert!(std::time::Instant::now() < deadline, "{text}");
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+        }
+    }
+
+    use shuan_server::watch::WebhookTarget;
+    assert!(WebhookTarget::parse("http://alerts.example.gov.cn/hook").is_err());
+    assert!(WebhookTarget::parse("https://u:p@alerts.example.gov.cn/hook").is_err());
+    assert!(WebhookTarget::parse("ftp://127.0.0.1/hook").is_err());
+    assert!(WebhookTarget::parse("https://alerts.example.gov.cn/hook").is_ok());
+    assert!(WebhookTarget::parse("http://[::1]:9000/hook").is_ok());
+    assert!(WebhookTarget::parse("http://localhost:9000/hook").is_ok());
+}

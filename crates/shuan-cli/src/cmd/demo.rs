@@ -172,6 +172,7 @@ fn serve_platform(ctx: &Context, listen: std::net::SocketAddr) -> Result<ExitCod
         ledger_segment_bytes: None,
         source_hosts: None,
         alert_syslog: None,
+        alert_webhook: None,
     };
     super::platform::serve(ctx, &args, Some(banner))
 }

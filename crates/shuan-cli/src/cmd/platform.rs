@@ -109,6 +109,10 @@ pub struct ServeArgs {
     /// udp://HOST:PORT (best effort; failures counted in /metrics).
     #[arg(long, value_name = "URL", value_parser = shuan_server::watch::SyslogTarget::parse)]
     pub alert_syslog: Option<shuan_server::watch::SyslogTarget>,
+    /// Also post each new misuse alert as JSON to this URL: https://…, or http:// to a
+    /// loopback address (three attempts; failures counted in /metrics).
+    #[arg(long, value_name = "URL", value_parser = shuan_server::watch::WebhookTarget::parse)]
+    pub alert_webhook: Option<shuan_server::watch::WebhookTarget>,
     /// Ledger segment size in bytes (tests use small ones to exercise segment changes).
     #[arg(long, value_name = "BYTES", hide = true)]
     pub ledger_segment_bytes: Option<u64>,
@@ -200,6 +204,7 @@ pub fn settings(args: &ServeArgs) -> Settings {
         ledger_segment_max_bytes: args.ledger_segment_bytes,
         source_hosts: args.source_hosts.clone().unwrap_or_default(),
         alert_syslog: args.alert_syslog.clone(),
+        alert_webhook: args.alert_webhook.clone(),
         ..Settings::default()
     }
 }
