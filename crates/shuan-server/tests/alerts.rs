@@ -317,6 +317,22 @@ async fn denials_then_a_sign_in_raise_an_alert_that_is_handled_to_closed() {
         .any(|e| e["record"]["details"]["toml"] == json!("[after_denials]\nmin_denials = 3\n")));
 }
 
+/// Account `fay` is refused five times (the default min_denials), then signs in: one
+/// `after_denials` alert is filed.
+async fn one_after_denials_alert(t: &TestServer) {
+    let sys = t.admin("sysadmin").await;
+    let sec = t.admin("secadmin").await;
+    let fay = t
+        .user_with_role(&sys, &sec, "fay", "ROOT", "data_user", false)
+        .await;
+    for _ in 0..5 {
+        let (s, v) = t.get(&fay, "/api/v1/users").await;
+        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "forbidden"), "{v}");
+    }
+    refused_then_signed_in(t, "fay", 0, "127.0.0.4").await;
+    assert_eq!(alerts_of(t, &sec, "fay").await.len(), 1);
+}
+
 /// `--alert-syslog udp://HOST:PORT`: a filed alert arrives as one RFC 5424 line.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_filed_alert_is_sent_as_a_syslog_line_over_udp() {
@@ -332,18 +348,7 @@ async fn a_filed_alert_is_sent_as_a_syslog_line_over_udp() {
         ..Default::default()
     };
     let t = TestServer::start_with(settings, None).await;
-    let sys = t.admin("sysadmin").await;
-    let sec = t.admin("secadmin").await;
-    let fay = t
-        .user_with_role(&sys, &sec, "fay", "ROOT", "data_user", false)
-        .await;
-    // Five refused requests (the default min_denials), then a good sign-in.
-    for _ in 0..5 {
-        let (s, v) = t.get(&fay, "/api/v1/users").await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "forbidden"), "{v}");
-    }
-    refused_then_signed_in(&t, "fay", 0, "127.0.0.4").await;
-    assert_eq!(alerts_of(&t, &sec, "fay").await.len(), 1);
+    one_after_denials_alert(&t).await;
     let mut buf = [0u8; 8192];
     let n = receiver
         .recv(&mut buf)
@@ -419,17 +424,7 @@ async fn a_filed_alert_is_posted_to_the_webhook_after_a_refusal() {
             ..Default::default()
         };
         let t = TestServer::start_with(settings, None).await;
-        let sys = t.admin("sysadmin").await;
-        let sec = t.admin("secadmin").await;
-        let fay = t
-            .user_with_role(&sys, &sec, "fay", "ROOT", "data_user", false)
-            .await;
-        for _ in 0..5 {
-            let (s, v) = t.get(&fay, "/api/v1/users").await;
-            assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "forbidden"), "{v}");
-        }
-        refused_then_signed_in(&t, "fay", 0, "127.0.0.4").await;
-        assert_eq!(alerts_of(&t, &sec, "fay").await.len(), 1);
+        one_after_denials_alert(&t).await;
         // Syslog still gets it.
         let mut buf = [0u8; 8192];
         let n = receiver
