@@ -172,6 +172,50 @@ pub fn truncate(s: &str, max: usize) -> String {
     out
 }
 
+/// A CSV cell as written: one a spreadsheet would run as a formula (starting with `=`,
+/// `@`, a tab or a carriage return, or with `+`/`-` without being a number) gets a
+/// leading `'`. Scanned names and reasons come from the data being inspected, and a
+/// column named `=HYPERLINK(…)` must not become a live formula in the report a steward
+/// opens. Numbers such as `-3` or `+86` keep their value.
+pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    let risky = match s.chars().next() {
+        Some('=' | '@' | '\t' | '\r') => true,
+        // A lone sign is a placeholder, not a formula.
+        Some('+' | '-') => s.len() > 1 && s.parse::<f64>().is_err(),
+        _ => false,
+    };
+    if risky {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// A CSV writer whose every cell goes through [`csv_cell`].
+pub struct CsvWriter<W: Write>(csv::Writer<W>);
+
+impl<W: Write> CsvWriter<W> {
+    /// Writes to `w`.
+    pub fn new(w: W) -> Self {
+        CsvWriter(csv::Writer::from_writer(w))
+    }
+
+    /// Writes one record.
+    pub fn write_record<I, T>(&mut self, record: I) -> csv::Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        self.0
+            .write_record(record.into_iter().map(|c| csv_cell(c.as_ref()).into_owned()))
+    }
+
+    /// Flushes.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// A text table: header plus rows, columns padded to the widest cell.
 pub struct TextTable {
     rows: Vec<Vec<String>>,
@@ -224,6 +268,34 @@ impl TextTable {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_neutralised() {
+        use super::csv_cell;
+        for (input, want) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("\tx", "'\tx"),
+            ("-3", "-3"),
+            ("-", "-"),
+            ("+86", "+86"),
+            ("-1.5e3", "-1.5e3"),
+            ("身份证号", "身份证号"),
+            ("", ""),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(csv_cell(input), want, "{input:?}");
+        }
+        let mut buf = Vec::new();
+        {
+            let mut w = super::CsvWriter::new(&mut buf);
+            w.write_record(["=1+1", "ok"]).unwrap();
+            w.flush().unwrap();
+        }
+        assert_eq!(String::from_utf8(buf).unwrap(), "'=1+1,ok\n");
+    }
+
     use super::*;
 
     #[test]

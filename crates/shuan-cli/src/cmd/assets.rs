@@ -122,7 +122,7 @@ fn list(ctx: &Context, store: &Store, f: &FormatArgs) -> Result<ExitCode> {
     match f.format {
         AssetsFormat::Json => json_out(&mut out, &entries)?,
         AssetsFormat::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
+            let mut w = crate::output::CsvWriter::new(&mut out);
             w.write_record([
                 "source",
                 "table",
@@ -208,7 +208,7 @@ fn show(
     match f.format {
         AssetsFormat::Json => json_out(&mut out, &found)?,
         AssetsFormat::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
+            let mut w = crate::output::CsvWriter::new(&mut out);
             w.write_record([
                 "source",
                 "table",
@@ -322,7 +322,7 @@ fn diff(ctx: &Context, store: &Store, source: Option<&str>, f: &FormatArgs) -> R
     match f.format {
         AssetsFormat::Json => json_out(&mut out, &diffs)?,
         AssetsFormat::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
+            let mut w = crate::output::CsvWriter::new(&mut out);
             w.write_record([
                 "source",
                 "change",
@@ -414,7 +414,7 @@ fn catalogue(ctx: &Context, store: &Store, f: &FormatArgs) -> Result<ExitCode> {
             // Chinese headers: the catalogue is filed with the supervisor as a spreadsheet,
             // and Excel on Chinese Windows reads UTF-8 only after a byte-order mark.
             out.write_all(UTF8_BOM)?;
-            let mut w = csv::Writer::from_writer(&mut out);
+            let mut w = crate::output::CsvWriter::new(&mut out);
             w.write_record([
                 "数据源",
                 "表",
@@ -503,7 +503,7 @@ fn scans(ctx: &Context, store: &Store, f: &FormatArgs) -> Result<ExitCode> {
     match f.format {
         AssetsFormat::Json => json_out(&mut out, &scans)?,
         AssetsFormat::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
+            let mut w = crate::output::CsvWriter::new(&mut out);
             w.write_record(["id", "source", "profile", "scanned_at", "tables"])?;
             for s in &scans {
                 w.write_record([

@@ -841,7 +841,7 @@ fn query_cmd(
             out.write_all(b"\n]\n")?;
         }
         QueryFormat::Csv => {
-            let mut w = csv::Writer::from_writer(out);
+            let mut w = crate::output::CsvWriter::new(out);
             w.write_record([
                 "seq",
                 "time",

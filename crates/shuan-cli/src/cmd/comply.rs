@@ -446,7 +446,7 @@ fn write_comparison(
             writeln!(out)?;
         }
         ComplyFormat::Csv => {
-            let mut w = csv::Writer::from_writer(&mut *out);
+            let mut w = crate::output::CsvWriter::new(&mut *out);
             w.write_record([
                 "control", "article", "clause", "before", "after", "change", "reason",
             ])?;
@@ -538,7 +538,7 @@ fn write_evaluation(out: &mut output::Output, e: &Evaluated, format: ComplyForma
             writeln!(out)?;
         }
         ComplyFormat::Csv => {
-            let mut w = csv::Writer::from_writer(&mut *out);
+            let mut w = crate::output::CsvWriter::new(&mut *out);
             w.write_record([
                 "control",
                 "article",
@@ -647,7 +647,7 @@ fn list(ctx: &Context, files: &[PathBuf], f: &FormatArgs) -> Result<ExitCode> {
             writeln!(out)?;
         }
         ComplyFormat::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
+            let mut w = crate::output::CsvWriter::new(&mut out);
             w.write_record([
                 "id",
                 "short",
@@ -762,7 +762,7 @@ fn show(ctx: &Context, spec: &str, f: &FormatArgs) -> Result<ExitCode> {
             writeln!(out)?;
         }
         ComplyFormat::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
+            let mut w = crate::output::CsvWriter::new(&mut out);
             w.write_record([
                 "id",
                 "article",
@@ -863,7 +863,7 @@ fn queries(ctx: &Context, f: &FormatArgs) -> Result<ExitCode> {
             writeln!(out)?;
         }
         ComplyFormat::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
+            let mut w = crate::output::CsvWriter::new(&mut out);
             w.write_record(["id", "label", "rule", "params"])?;
             for r in &rows {
                 w.write_record([r.id, r.label, r.rule, &r.params.join("; ")])?;

@@ -238,7 +238,7 @@ fn write_table(out: &mut impl Write, report: &QualityReport) -> Result<()> {
 }
 
 fn write_csv(out: &mut impl Write, report: &QualityReport) -> Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = crate::output::CsvWriter::new(out);
     w.write_record(["column", "check", "violations", "rows_checked", "samples"])?;
     for r in &report.results {
         w.write_record([

@@ -317,7 +317,7 @@ fn write_json(out: &mut dyn Write, results: &[SourceResult], profile: &Profile) 
 }
 
 fn write_csv(out: &mut dyn Write, results: &[SourceResult], profile: &Profile) -> Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = crate::output::CsvWriter::new(out);
     w.write_record([
         "source",
         "table",
