@@ -406,9 +406,11 @@ impl WebhookTarget {
         match url.scheme() {
             "https" => {}
             "http" if loopback => {}
-            "http" => return Err(format!(
+            "http" => {
+                return Err(format!(
                 "{s:?}: alerts go to a webhook over https:// (http:// only to a loopback address)"
-            )),
+            ))
+            }
             other => return Err(format!("{s:?}: scheme {other} is not http(s)")),
         }
         Ok(WebhookTarget { url: url.into() })
