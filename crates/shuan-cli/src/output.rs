@@ -206,8 +206,11 @@ impl<W: Write> CsvWriter<W> {
         I: IntoIterator<Item = T>,
         T: AsRef<str>,
     {
-        self.0
-            .write_record(record.into_iter().map(|c| csv_cell(c.as_ref()).into_owned()))
+        self.0.write_record(
+            record
+                .into_iter()
+                .map(|c| csv_cell(c.as_ref()).into_owned()),
+        )
     }
 
     /// Flushes.
