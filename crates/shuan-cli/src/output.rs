@@ -178,10 +178,13 @@ pub fn truncate(s: &str, max: usize) -> String {
 /// column named `=HYPERLINK(…)` must not become a live formula in the report a steward
 /// opens. Numbers such as `-3` or `+86` keep their value.
 pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
-    let risky = match s.chars().next() {
-        Some('=' | '@' | '\t' | '\r') => true,
-        // A lone sign is a placeholder, not a formula.
-        Some('+' | '-') => s.len() > 1 && s.parse::<f64>().is_err(),
+    // Spreadsheets may trim leading spaces (ASCII, no-break, ideographic) before they
+    // look, and full-width signs are common in Chinese data.
+    let body = s.trim_start_matches([' ', '\u{a0}', '\u{3000}']);
+    let risky = match body.chars().next() {
+        Some('=' | '@' | '\t' | '\r' | '\n' | '＝' | '＠' | '＋' | '－') => true,
+        // A lone sign is a placeholder, not a formula; a number keeps its value.
+        Some('+' | '-') => body.len() > 1 && body.parse::<f64>().is_err(),
         _ => false,
     };
     if risky {
@@ -280,6 +283,10 @@ mod tests {
             ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
             ("-2+3", "'-2+3"),
             ("\tx", "'\tx"),
+            (" =1+1", "' =1+1"),
+            ("\u{3000}=1", "'\u{3000}=1"),
+            ("＝SUM(A1)", "'＝SUM(A1)"),
+            ("\n=1", "'\n=1"),
             ("-3", "-3"),
             ("-", "-"),
             ("+86", "+86"),

@@ -378,7 +378,7 @@ fn diff_agrees_with_two_checks_and_the_report_lists_rectification() {
             assessed_at: t - 86_400,
             conclusion: "存在两项问题".into(),
             findings: vec![
-                item("日志留存不足六个月", t - 3_600),
+                item("日志留存不足六个月", t - 2 * 86_400),
                 item("未开展年度培训", t + 90 * 86_400),
             ],
             created_by: "sec".into(),
@@ -539,8 +539,10 @@ fn diff_agrees_with_two_checks_and_the_report_lists_rectification() {
         "counts differ from comply diff"
     );
     assert!(page.contains("日志留存不足六个月"));
-    assert!(page.contains("逾期未整改"), "the item past due");
-    assert!(page.contains("整改中"), "the item not yet due");
+    assert!(
+        page.contains("已整改 0 项，逾期整改 0 项，整改中 1 项，逾期未整改 1 项"),
+        "one item past due, one not yet due"
+    );
     assert!(page.contains("风险评估 #"));
     assert!(page.contains("本期本部门告警共 2 条"), "alerts of D1 only");
     // Still a valid signed report, and its record names the compared period.

@@ -61,13 +61,15 @@ pub struct RectificationRow {
     pub closed: Option<Day>,
 }
 
-/// A rectification item's state at the period's last day, as the report words it.
+/// A rectification item's state at the period's last day, as the report words it. Due on
+/// or before that day and not closed by its due day is overdue — the same rule as the
+/// evaluation's `rectification_on_time` control, so the table and the verdict agree.
 fn rectification_state(r: &RectificationRow, end: Day) -> (&'static str, &'static str) {
     match r.closed {
         Some(c) if c <= end && c <= r.due => ("已整改", "compliant"),
         Some(c) if c <= end => ("逾期整改", "partial"),
         // Closed only after the period, or still open: open as of its end.
-        _ if r.due < end => ("逾期未整改", "non_compliant"),
+        _ if r.due <= end => ("逾期未整改", "non_compliant"),
         _ => ("整改中", "manual"),
     }
 }
@@ -201,6 +203,7 @@ struct ReportPage {
     alerts_total: u64,
     rectifications: Vec<RectificationView>,
     rectified: usize,
+    rectified_late: usize,
     in_progress: usize,
     overdue: usize,
     period_end: String,
@@ -399,8 +402,9 @@ pub fn render_html(input: &ReportInput<'_>) -> Result<String, ReportError> {
             .filter(|r| ids.contains(&r.state_id))
             .count()
     };
-    let (rectified, in_progress, overdue) = (
-        in_state(&["compliant", "partial"]),
+    let (rectified, rectified_late, in_progress, overdue) = (
+        in_state(&["compliant"]),
+        in_state(&["partial"]),
         in_state(&["manual"]),
         in_state(&["non_compliant"]),
     );
@@ -426,6 +430,7 @@ pub fn render_html(input: &ReportInput<'_>) -> Result<String, ReportError> {
         alerts_total,
         rectifications,
         rectified,
+        rectified_late,
         in_progress,
         overdue,
         period_end: format_day(end),

@@ -121,7 +121,7 @@ fn rectification_items_are_listed_with_their_state_at_the_period_end() {
     let e = evaluate(&profile, &src, "D1", &Period::year(2026)).unwrap();
     let earlier = evaluate(&profile, &src, "D1", &Period::year(2025)).unwrap();
     let mut later = e.clone();
-    // One control moved up and one down, against the earlier period.
+    // One control moved up against the earlier period.
     let up = later
         .results
         .iter_mut()
@@ -136,6 +136,8 @@ fn rectification_items_are_listed_with_their_state_at_the_period_end() {
         rectification("4", (2027, 3, 31), None),
         // Closed after the period: open as of its end, and past due then.
         rectification("5", (2026, 11, 30), Some((2027, 1, 5))),
+        // Due on the period's last day and still open: overdue, as the verdict says.
+        rectification("6", (2026, 12, 31), None),
     ];
     let comparison = shuan_comply::compare(&earlier, &later).unwrap();
     let html = render_html(&ReportInput {
@@ -159,17 +161,19 @@ fn rectification_items_are_listed_with_their_state_at_the_period_end() {
         ("3", "逾期未整改"),
         ("4", "整改中"),
         ("5", "逾期未整改"),
+        ("6", "逾期未整改"),
     ] {
         let row = row_text(&html, id);
         assert!(row.contains(state), "item {id}: {row}");
     }
     assert!(row_text(&html, "2").contains("2026-08-01"));
     assert!(
-        html.contains("已整改 2 项，整改中 1 项，逾期未整改 2 项"),
+        html.contains("已整改 1 项，逾期整改 1 项，整改中 1 项，逾期未整改 3 项"),
         "{html}"
     );
     // The finding is escaped like every other text.
     assert!(!html.contains("问题1<b>"));
+    assert!(html.contains("问题1&lt;b&gt;") || html.contains("问题1&#60;b&#62;"));
     // The comparison: the control that moved is listed with both statuses; the
     // unchanged ones are counted only.
     assert!(html.contains("与上期对比"));

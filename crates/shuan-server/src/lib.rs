@@ -409,6 +409,12 @@ fn is_loopback(addr: &SocketAddr) -> bool {
     addr.ip().is_loopback()
 }
 
+/// The bound address, before the platform opens.
+enum Listener {
+    Plain(tokio::net::TcpListener),
+    Tls(std::net::TcpListener, axum_server::tls_rustls::RustlsConfig),
+}
+
 /// Binds and starts serving in the background. The TLS files are read and the address
 /// bound before the platform is opened: a start that fails leaves nothing running and
 /// holds no ledger or store.
@@ -442,6 +448,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let std_listener = std::net::TcpListener::bind(config.listen).map_err(bind_error)?;
     std_listener.set_nonblocking(true).map_err(bind_error)?;
     let addr = std_listener.local_addr().map_err(bind_error)?;
+    // Plain HTTP takes the listener into Tokio now, before anything is opened: a failure
+    // here too must leave nothing running.
+    let listener = match tls {
+        None => {
+            Listener::Plain(tokio::net::TcpListener::from_std(std_listener).map_err(bind_error)?)
+        }
+        Some(rustls_config) => Listener::Tls(std_listener, rustls_config),
+    };
     let cfg = config.clone();
     let platform = tokio::task::spawn_blocking(move || open_platform(&cfg))
         .await
@@ -450,19 +464,16 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     tokio::spawn(mirror::background(Arc::clone(&platform)));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let make = app.into_make_service_with_connect_info::<SocketAddr>();
-    let task = match tls {
-        None => {
-            let listener = tokio::net::TcpListener::from_std(std_listener).map_err(bind_error)?;
-            tokio::spawn(async move {
-                axum::serve(listener, make)
-                    .with_graceful_shutdown(async move {
-                        let _ = rx.await;
-                    })
-                    .await
-                    .map_err(|e| ServerError::Other(e.to_string()))
-            })
-        }
-        Some(rustls_config) => {
+    let task = match listener {
+        Listener::Plain(listener) => tokio::spawn(async move {
+            axum::serve(listener, make)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                })
+                .await
+                .map_err(|e| ServerError::Other(e.to_string()))
+        }),
+        Listener::Tls(std_listener, rustls_config) => {
             let handle = axum_server::Handle::new();
             let h2 = handle.clone();
             tokio::spawn(async move {

@@ -438,6 +438,9 @@ pub fn spawn_webhook(
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
+        // Never through a proxy from the environment: a loopback webhook would otherwise
+        // leave the host in clear (HTTP_PROXY does not exempt loopback addresses).
+        .no_proxy()
         .user_agent(format!("shuan/{} ({node})", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| format!("alert webhook: {e}"))?;

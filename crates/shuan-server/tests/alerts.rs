@@ -462,7 +462,10 @@ async fn a_filed_alert_is_posted_to_the_webhook_after_a_refusal() {
                     .text()
                     .await
                     .unwrap();
-                if text.contains("shuan_alert_delivery_failures_total 1") {
+                if text
+                    .lines()
+                    .any(|l| l == "shuan_alert_delivery_failures_total 1")
+                {
                     break;
                 }
                 assert!(std::time::Instant::now() < deadline, "{text}");

@@ -348,6 +348,17 @@ pub fn compare_target(
     t: &TargetArgs,
     against: &str,
 ) -> Result<(Evaluated, Evaluated, Comparison)> {
+    // The periods are checked before anything is evaluated (each evaluation may verify
+    // the ledger): the earlier one must end before the later one starts.
+    let (earlier_asked, later_asked) = (
+        parse_period(Some(against))?,
+        parse_period(t.period.as_deref())?,
+    );
+    if earlier_asked.end >= later_asked.start {
+        bail!(
+            "--against {against} must end before --period begins ({earlier_asked} overlaps or follows {later_asked})"
+        );
+    }
     let later = evaluate_target(ctx, t)?;
     let earlier_args = TargetArgs {
         period: Some(against.to_string()),
@@ -357,13 +368,6 @@ pub fn compare_target(
     };
     let earlier =
         evaluate_target(ctx, &earlier_args).with_context(|| format!("--against {against}"))?;
-    if earlier.evaluation.period.start >= later.evaluation.period.start {
-        bail!(
-            "--against {against} must be a period that starts before --period ({} is not before {})",
-            earlier.evaluation.period,
-            later.evaluation.period
-        );
-    }
     let comparison = shuan_comply::compare(&earlier.evaluation, &later.evaluation)?;
     Ok((earlier, later, comparison))
 }
